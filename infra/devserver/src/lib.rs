@@ -1,0 +1,8 @@
+//! Porter's local stack: moto, the table, a demo tenant and a dev server that serves every
+//! function at the routes `template.yaml` declares. Also used by the integration tests.
+
+pub mod moto;
+pub mod outbox;
+pub mod routes;
+pub mod server;
+pub mod stack;

@@ -1,0 +1,77 @@
+//! `make dev`: the whole of Porter on this machine, no AWS account needed.
+
+use anyhow::Context;
+use clap::Parser;
+use porter_dev::{moto::Moto, routes::RouteTable, server, stack};
+use porter_shared::domain::{Email, Timestamp};
+use porter_shared::invitations;
+use secrecy::ExposeSecret;
+use std::io::Write;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(about = "Run Porter locally against moto")]
+struct Args {
+    /// Port of the dev server (http://localhost:PORT).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Port of the moto server (0: any free port).
+    #[arg(long, env = "MOTO_PORT", default_value_t = 5005)]
+    moto_port: u16,
+    /// Where to write the environment of this stack.
+    #[arg(long, default_value = ".porter/local.env")]
+    env_file: std::path::PathBuf,
+    /// Skip registering the demo tenant.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    porter_shared::telemetry::init_pretty();
+    let args = Args::parse();
+    let template = std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml"))
+        .context("reading template.yaml")?;
+    let routes = RouteTable::from_template(&template)?;
+
+    // Bind first: a busy port should fail before anything else starts.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .with_context(|| format!("port {} is busy; run with PORT=<another>", args.port))?;
+    let moto = Moto::start(args.moto_port)?;
+    let base_url = format!("http://localhost:{}", args.port);
+    let config = stack::local_config("porter-local", &base_url)?;
+    let app = stack::prepare(&moto.endpoint(), config).await?;
+    write_env_file(&args.env_file, &stack::env_vars(&moto.endpoint(), &app.config))?;
+
+    println!("Porter is running at {base_url}");
+    println!("  outbox:       {base_url}/_dev/outbox");
+    println!("  moto:         {}", moto.endpoint());
+    println!("  environment:  {} (set -a; . {0}; set +a)", args.env_file.display());
+    if !args.no_demo {
+        let admin = Email::parse("admin@demo.test")?;
+        let reg = invitations::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
+        println!("Demo tenant \"Demo Co\" ({}), admin {admin}", reg.tenant);
+        println!("  activation link: {}", reg.activation_link.expose_secret());
+    }
+    println!("Press Ctrl-C to stop.");
+    let _ = std::io::stdout().flush();
+
+    let dev = Arc::new(server::Dev::new(app, routes, moto.endpoint())?);
+    axum::serve(listener, server::router(dev))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    drop(moto);
+    println!("Stopped.");
+    Ok(())
+}
+
+fn write_env_file(path: &std::path::Path, vars: &[(&str, String)]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let body: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))
+}

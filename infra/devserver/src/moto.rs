@@ -1,0 +1,75 @@
+//! The moto server as a child process: loopback only, one request at a time
+//! (`infra/moto/serve.py`), and gone when its parent goes.
+
+use anyhow::{bail, Context};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The repository root: `PORTER_ROOT`, or where this crate was built from.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("PORTER_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// The Python that has moto installed: `PORTER_PYTHON`, or the repository's `.venv`.
+pub fn python() -> PathBuf {
+    std::env::var_os("PORTER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Moto {
+    /// Starts moto on 127.0.0.1:`port` (0 for a free one) and waits until it listens.
+    pub fn start(port: u16) -> anyhow::Result<Self> {
+        let python = python();
+        if !python.exists() {
+            bail!(
+                "{} not found: run `make venv` (or set PORTER_PYTHON to a Python with moto[server])",
+                python.display()
+            );
+        }
+        let log = std::env::temp_dir().join(format!("porter-moto-{}-{port}.log", std::process::id()));
+        let log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("infra/moto/serve.py"))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            // moto's own code must never reach out either.
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .with_context(|| format!("starting moto with {}", python.display()))?;
+        let stdout = child.stdout.take().context("moto stdout")?;
+        let mut first = String::new();
+        BufReader::new(stdout).read_line(&mut first)?;
+        let Some(port) = first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) else {
+            let _ = child.kill();
+            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            bail!("moto did not start:\n{}", tail.lines().rev().take(20).collect::<Vec<_>>().join("\n"));
+        };
+        Ok(Self { child, port, log })
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,154 @@
+//! The dev server: API Gateway's routing (from template.yaml) in front of the very handlers
+//! the Lambda binaries run, plus the local outbox.
+
+use crate::outbox;
+use crate::routes::{Resolution, RouteTable};
+use anyhow::bail;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use lambda_http::{Body, Request, RequestExt, Response};
+use porter_shared::http::ApiError;
+use porter_shared::mail::templates::escape;
+use porter_shared::AppState;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxResponse<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+pub type Handler = for<'a> fn(&'a AppState, Request) -> BoxResponse<'a>;
+
+fn activate_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(activate::handle(state, req))
+}
+
+fn web_handler(_: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(web::handle(req))
+}
+
+/// Binary name → handler. Each function that template.yaml declares must be here.
+pub fn handler_for(binary: &str) -> Option<Handler> {
+    match binary {
+        "activate" => Some(activate_handler),
+        "web" => Some(web_handler),
+        _ => None,
+    }
+}
+
+pub struct Dev {
+    pub app: AppState,
+    pub routes: RouteTable,
+    pub handlers: HashMap<String, Handler>,
+    pub moto_endpoint: String,
+}
+
+impl Dev {
+    /// Fails when the template names a function the dev server cannot run, so that the two
+    /// cannot drift apart silently.
+    pub fn new(app: AppState, routes: RouteTable, moto_endpoint: String) -> anyhow::Result<Self> {
+        let mut handlers = HashMap::new();
+        for route in routes.routes() {
+            match handler_for(&route.binary) {
+                Some(h) => {
+                    handlers.insert(route.binary.clone(), h);
+                }
+                None => bail!("template.yaml routes {} to function {}, which the dev server does not know", route.path, route.binary),
+            }
+        }
+        Ok(Self { app, routes, handlers, moto_endpoint })
+    }
+}
+
+pub fn router(dev: Arc<Dev>) -> Router {
+    Router::new()
+        .route("/_dev/outbox", get(outbox_page))
+        .route("/_dev/outbox.json", get(outbox_json))
+        .fallback(dispatch)
+        .with_state(dev)
+}
+
+/// Lambda's request payload limit; API Gateway would refuse more before any function ran.
+const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+
+async fn dispatch(State(dev): State<Arc<Dev>>, req: axum::extract::Request) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAYLOAD).await else {
+        return to_axum(
+            ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request too large.").into_response(),
+        );
+    };
+    let resolution = dev.routes.resolve(parts.method.as_str(), parts.uri.path());
+    let resp = match resolution {
+        Resolution::Found { binary, params } => match dev.handlers.get(binary) {
+            Some(handler) => {
+                let query: HashMap<String, String> = parts
+                    .uri
+                    .query()
+                    .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                    .unwrap_or_default();
+                let mut lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()))
+                    .with_path_parameters(params)
+                    .with_query_string_parameters(query);
+                lambda_req
+                    .headers_mut()
+                    .insert("x-forwarded-for", http::HeaderValue::from_static("127.0.0.1"));
+                handler(&dev.app, lambda_req).await
+            }
+            None => ApiError::not_found().into_response(),
+        },
+        // API Gateway answers these itself, before any function runs.
+        Resolution::MethodNotAllowed | Resolution::NotFound => ApiError::not_found().into_response(),
+    };
+    to_axum(resp)
+}
+
+fn to_axum(resp: Response<Body>) -> axum::response::Response {
+    let (parts, body) = resp.into_parts();
+    let bytes = match body {
+        Body::Text(s) => s.into_bytes(),
+        Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+async fn outbox_json(State(dev): State<Arc<Dev>>) -> axum::response::Response {
+    match outbox::fetch(&dev.moto_endpoint).await {
+        Ok(mut mails) => {
+            mails.reverse();
+            axum::Json(mails).into_response()
+        }
+        Err(e) => (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn outbox_page(State(dev): State<Arc<Dev>>) -> axum::response::Response {
+    let mails = match outbox::fetch(&dev.moto_endpoint).await {
+        Ok(m) => m,
+        Err(e) => return (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    };
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=utf-8><title>Outbox</title>\
+         <style>body{font-family:system-ui;margin:24px;max-width:900px}article{border:1px solid #ccc;\
+         border-radius:8px;margin:16px 0;padding:12px}iframe{width:100%;height:420px;border:1px solid #eee}\
+         dt{font-weight:600}</style></head><body><h1>Local outbox</h1>\
+         <p>Emails sent through SES (moto), newest first. Nothing here left this machine.</p>",
+    );
+    if mails.is_empty() {
+        html.push_str("<p id=empty>No email has been sent yet.</p>");
+    }
+    for m in mails.iter().rev() {
+        html.push_str(&format!(
+            "<article><dl><dt>To</dt><dd class=to>{}</dd><dt>From</dt><dd>{}</dd><dt>Subject</dt><dd class=subject>{}</dd></dl>\
+             <iframe sandbox=\"allow-top-navigation-by-user-activation allow-popups\" srcdoc=\"{}\"></iframe></article>",
+            escape(&m.to.join(", ")),
+            escape(&m.from),
+            escape(&m.subject),
+            escape(&m.body),
+        ));
+    }
+    html.push_str("</body></html>");
+    Html(html).into_response()
+}

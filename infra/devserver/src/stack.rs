@@ -1,0 +1,74 @@
+//! The local AWS stack: SDK configuration that can only reach moto on loopback, and the
+//! table and sender identity Porter needs there.
+
+use anyhow::Context;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use porter_shared::{AppState, Config};
+
+pub const REGION: &str = "us-east-1";
+
+/// Static dummy credentials, a fixed region and an explicit loopback endpoint: nothing in
+/// the default provider chain (profiles, instance metadata) is consulted.
+pub fn sdk_config(endpoint: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            Credentials::new("test", "test", None, None, "porter-local"),
+        ))
+        .build()
+}
+
+/// The environment a process needs to use the same stack (`.porter/local.env`).
+pub fn env_vars(endpoint: &str, config: &Config) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_DEFAULT_REGION", REGION.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("PORTER_TABLE", config.table_name.clone()),
+        ("PORTER_STAGE", config.stage.clone()),
+        ("PORTER_PUBLIC_BASE_URL", config.public_base_url.as_str().trim_end_matches('/').into()),
+        ("PORTER_MAIL_FROM", config.mail_from.clone()),
+        ("PORTER_PRODUCT_NAME", config.product_name.clone()),
+    ]
+}
+
+/// A configuration for local use.
+pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config> {
+    let pairs = [
+        ("PORTER_TABLE", table.to_owned()),
+        ("PORTER_STAGE", "local".to_owned()),
+        ("PORTER_PUBLIC_BASE_URL", public_base_url.to_owned()),
+        ("PORTER_MAIL_FROM", "no-reply@porter.test".to_owned()),
+        ("PORTER_PRODUCT_NAME", "Porter".to_owned()),
+    ];
+    Ok(Config::from_lookup(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?)
+}
+
+/// Builds the state and creates what Porter expects to exist: the table and a verified sender.
+pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState> {
+    let state = AppState::from_sdk_config(config, &sdk_config(endpoint));
+    state.store.ensure_table().await.context("creating the table")?;
+    verify_sender(&state).await?;
+    Ok(state)
+}
+
+/// moto, like SES in its sandbox, refuses to send from an unverified address.
+pub async fn verify_sender(state: &AppState) -> anyhow::Result<()> {
+    let ses = state.mailer.client();
+    let res = ses
+        .create_email_identity()
+        .email_identity(&state.config.mail_from)
+        .send()
+        .await;
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(anyhow::anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())),
+    }
+}

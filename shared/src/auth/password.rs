@@ -1,0 +1,77 @@
+//! Password hashing with argon2id at OWASP's parameters (19 MiB, t=2, p=1).
+//!
+//! Hashing is deliberately slow (tens of milliseconds), so it runs on tokio's blocking pool:
+//! on the async runtime it would stall every other request of the instance.
+
+use crate::domain::Password;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+
+/// OWASP Password Storage Cheat Sheet, argon2id option 1: m=19456 KiB, t=2, p=1.
+pub const MEMORY_KIB: u32 = 19 * 1024;
+pub const ITERATIONS: u32 = 2;
+pub const PARALLELISM: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("password hashing task failed")]
+    Join,
+}
+
+fn hasher() -> Result<Argon2<'static>, HashError> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .map_err(|e| HashError::Hash(e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`): parameters travel with the
+/// hash, so raising them later does not break stored hashes.
+pub fn hash_blocking(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError::Hash(e.to_string()))
+}
+
+/// `false` for a wrong password and for a malformed stored hash alike.
+pub fn verify_blocking(password: &str, phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    // The parameters come from the stored hash, the algorithm is pinned by `hasher()`.
+    hasher().is_ok_and(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn hash(password: &Password) -> Result<String, HashError> {
+    let secret = SecretString::from(password.expose().to_owned());
+    tokio::task::spawn_blocking(move || hash_blocking(secret.expose_secret()))
+        .await
+        .map_err(|_| HashError::Join)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_salted() {
+        let a = hash_blocking("tangerine orbit kettle 94").unwrap();
+        let b = hash_blocking("tangerine orbit kettle 94").unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(!a.contains("tangerine"));
+    }
+
+    #[test]
+    fn verification_accepts_the_password_and_nothing_else() {
+        let h = hash_blocking("tangerine orbit kettle 94").unwrap();
+        assert!(verify_blocking("tangerine orbit kettle 94", &h));
+        assert!(!verify_blocking("tangerine orbit kettle 95", &h));
+        assert!(!verify_blocking("tangerine orbit kettle 94", "not a hash"));
+    }
+}

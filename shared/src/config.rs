@@ -1,0 +1,157 @@
+//! Typed configuration, read from the environment once per cold start.
+//! A missing or malformed variable stops the process at start with a message naming it,
+//! rather than failing on the first request that needs it.
+
+use url::Url;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// DynamoDB table holding every item (`PORTER_TABLE`).
+    pub table_name: String,
+    /// Deployment stage, part of every secret name (`PORTER_STAGE`, default `dev`).
+    pub stage: String,
+    /// Where browsers reach Porter; links in emails start with it (`PORTER_PUBLIC_BASE_URL`).
+    pub public_base_url: Url,
+    /// The verified SES sender (`PORTER_MAIL_FROM`).
+    pub mail_from: String,
+    /// Product name shown in emails and pages (`PORTER_PRODUCT_NAME`, default `Porter`).
+    pub product_name: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads through `lookup` so that the rules can be tested without touching the process
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let optional = |name: &'static str, default: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+
+        let raw_url = required("PORTER_PUBLIC_BASE_URL")?;
+        let public_base_url = parse_base_url(&raw_url).map_err(|reason| ConfigError::Invalid {
+            name: "PORTER_PUBLIC_BASE_URL",
+            reason,
+        })?;
+        let mail_from = required("PORTER_MAIL_FROM")?;
+        if !mail_from.contains('@') {
+            return Err(ConfigError::Invalid {
+                name: "PORTER_MAIL_FROM",
+                reason: "expected an email address".into(),
+            });
+        }
+        Ok(Self {
+            table_name: required("PORTER_TABLE")?,
+            stage: optional("PORTER_STAGE", "dev"),
+            public_base_url,
+            mail_from,
+            product_name: optional("PORTER_PRODUCT_NAME", "Porter"),
+        })
+    }
+
+    /// `http://localhost` is the one origin where browsers accept a `Secure`-less
+    /// `__Host-` cookie substitute and where WebAuthn works without TLS: dev only.
+    pub fn is_local_http(&self) -> bool {
+        self.public_base_url.scheme() == "http"
+            && matches!(self.public_base_url.host_str(), Some("localhost"))
+    }
+
+    /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
+    pub fn public_origin(&self) -> String {
+        self.public_base_url
+            .origin()
+            .ascii_serialization()
+    }
+
+    /// An absolute link under the public base URL.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.public_base_url.as_str().trim_end_matches('/'),
+            path_and_query
+        )
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| e.to_string())?;
+    match url.scheme() {
+        "https" => {}
+        "http" if matches!(url.host_str(), Some("localhost" | "127.0.0.1")) => {}
+        _ => return Err("must be https (http is allowed only for localhost)".into()),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not carry a query or fragment".into());
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("PORTER_TABLE", "porter"),
+        ("PORTER_PUBLIC_BASE_URL", "https://id.example.com/"),
+        ("PORTER_MAIL_FROM", "no-reply@example.com"),
+    ];
+
+    #[test]
+    fn a_complete_environment_gives_defaults_for_the_optional_parts() {
+        let config = Config::from_lookup(env(FULL)).unwrap();
+        assert_eq!(config.stage, "dev");
+        assert_eq!(config.product_name, "Porter");
+        assert_eq!(config.public_origin(), "https://id.example.com");
+        assert_eq!(config.link("/activate?token=x"), "https://id.example.com/activate?token=x");
+        assert!(!config.is_local_http());
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_in_the_error() {
+        let partial: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "PORTER_TABLE").collect();
+        let err = Config::from_lookup(env(&partial)).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("PORTER_TABLE"));
+        assert_eq!(err.to_string(), "missing environment variable PORTER_TABLE");
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_localhost() {
+        let mut pairs = FULL.to_vec();
+        pairs[1] = ("PORTER_PUBLIC_BASE_URL", "http://id.example.com");
+        let err = Config::from_lookup(env(&pairs)).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "PORTER_PUBLIC_BASE_URL", .. }));
+
+        pairs[1] = ("PORTER_PUBLIC_BASE_URL", "http://localhost:3000");
+        let config = Config::from_lookup(env(&pairs)).unwrap();
+        assert!(config.is_local_http());
+        assert_eq!(config.link("/login"), "http://localhost:3000/login");
+    }
+}

@@ -1,0 +1,64 @@
+use super::response::json;
+use http::StatusCode;
+use lambda_http::{Body, Response};
+use serde_json::json as j;
+
+/// Every error a client can see: a status, a stable machine code and a sentence for people.
+/// Nothing internal (SDK errors, stack traces, secrets) is ever put in `message`; those go to
+/// the log beside a request id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), retry_after_secs: None }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.")
+    }
+
+    /// A dependency (DynamoDB, SES, Secrets Manager) failed: the client may retry.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The service is temporarily unavailable. Please try again in a moment.",
+        )
+    }
+
+    /// Logs an internal failure with its detail and answers 503 without it.
+    pub fn internal(context: &str, err: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "{context}");
+        Self::unavailable()
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let mut resp = json(self.status, &j!({ "error": { "code": self.code, "message": self.message } }));
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(v) = secs.to_string().parse() {
+                resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+impl From<ApiError> for Response<Body> {
+    fn from(e: ApiError) -> Self {
+        e.into_response()
+    }
+}

@@ -1,0 +1,91 @@
+use super::ApiError;
+use crate::Config;
+use http::{header, Method, StatusCode};
+use lambda_http::Request;
+use serde::de::DeserializeOwned;
+
+/// Every JSON body Porter accepts is a handful of short fields; anything bigger is refused
+/// before it is parsed.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Parses a JSON body strictly: `application/json` only, at most [`MAX_BODY_BYTES`], and the
+/// shape of `T`. Each failure has its own code so that clients can tell them apart.
+pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or_default().trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as application/json.",
+        ));
+    }
+    let body: &[u8] = req.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => {
+                // serde's sentence ("missing field `token`") without its line/column suffix.
+                let text = e.to_string();
+                let sentence = text.split(" at line ").next().unwrap_or("invalid field");
+                ApiError::bad_request("invalid_request", format!("The request is invalid: {sentence}."))
+            }
+            _ => ApiError::bad_request("malformed_json", "The request body is not valid JSON."),
+        }
+    })
+}
+
+/// CSRF defence for state-changing requests: a browser always sends `Origin` on a
+/// cross-site POST, so one that names another site is refused. Requests without `Origin`
+/// (scripts, `cargo lambda invoke`) carry no ambient browser credentials to abuse.
+pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
+        None => Ok(()),
+        Some(Ok(origin)) if origin == config.public_origin() => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden_origin",
+            "This request came from another site and was refused.",
+        )),
+    }
+}
+
+/// One query parameter, percent-decoded. Read from the URI, which API Gateway and the dev
+/// server both fill, rather than from Lambda-only request extensions.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    let query = req.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The caller's address as API Gateway saw it, for audit lines and throttling.
+pub fn client_ip(req: &Request) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(ip) = ctx.http.source_ip.as_deref() {
+            return ip.to_owned();
+        }
+    }
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}

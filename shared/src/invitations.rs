@@ -1,0 +1,180 @@
+//! Invitations: registering a tenant with its first admin, and (re)issuing activation links.
+//! Shared because the operator CLI, the dev server, `activate` and user management all invite.
+
+use crate::domain::{Email, OneTimeToken, TenantId, Timestamp, TokenKind, UserId, UserStatus};
+use crate::mail::{templates, MailError};
+use crate::store::tenants::{NewTenant, RegisterError, DEFAULT_MAX_USERS};
+use crate::store::{AuditEvent, StoreError, UserRecord};
+use crate::AppState;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Seconds a person must wait between two fresh links, so that an old link cannot be used
+/// to flood the invitee's inbox.
+pub const RESEND_INTERVAL_SECS: i64 = 60;
+
+pub const MAX_TENANT_NAME_CHARS: usize = 100;
+
+/// The activation link for a token: `${PUBLIC_BASE_URL}/activate?token=...`.
+pub fn activation_link(state: &AppState, token: &OneTimeToken) -> SecretString {
+    SecretString::from(state.config.link(&format!("/activate?token={}", token.secret())))
+}
+
+/// Emails the invitation for `token` to `to`.
+pub async fn send_invitation(
+    state: &AppState,
+    organisation: &str,
+    to: &Email,
+    token: &OneTimeToken,
+) -> Result<String, MailError> {
+    let link = activation_link(state, token);
+    let mail = templates::invitation(&state.config.product_name, organisation, link.expose_secret(), token.expires_at);
+    state.mailer.send(to.as_str(), &mail).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantInputError {
+    #[error("the tenant name must be 1 to {MAX_TENANT_NAME_CHARS} characters, without control characters")]
+    Name,
+    #[error("max users must be between 1 and 1000")]
+    MaxUsers,
+}
+
+/// A tenant name as the operator typed it, trimmed and checked.
+pub fn parse_tenant_name(raw: &str) -> Result<String, TenantInputError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_TENANT_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(TenantInputError::Name);
+    }
+    Ok(name.to_owned())
+}
+
+pub fn parse_max_users(n: u32) -> Result<u32, TenantInputError> {
+    if (1..=1000).contains(&n) {
+        Ok(n)
+    } else {
+        Err(TenantInputError::MaxUsers)
+    }
+}
+
+/// What registering a tenant produced. `mail` is the outcome of the invitation email: the
+/// tenant exists either way, and a failed email can be sent again (`porterctl tenant invite`).
+pub struct Registration {
+    pub tenant: TenantId,
+    pub admin: UserId,
+    pub activation_link: SecretString,
+    pub mail: Result<String, MailError>,
+}
+
+/// Journey 1: the tenant, its first admin (invited) and the invitation email.
+pub async fn register_tenant(
+    state: &AppState,
+    name: &str,
+    admin_email: &Email,
+    max_users: Option<u32>,
+    now: Timestamp,
+) -> Result<Registration, RegisterError> {
+    let mut rng = rand::rngs::OsRng;
+    let token = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
+    let tenant = NewTenant {
+        id: TenantId::generate(&mut rng),
+        name: name.to_owned(),
+        max_users: max_users.unwrap_or(DEFAULT_MAX_USERS),
+        admin_id: UserId::generate(&mut rng),
+        admin_email: admin_email.clone(),
+        invitation: &token,
+        now,
+    };
+    let audit = AuditEvent {
+        tenant: tenant.id.clone(),
+        at: now,
+        actor: "operator".into(),
+        action: "tenant.create",
+        target: Some(tenant.admin_id.to_string()),
+        source_ip: "operator".into(),
+        outcome: "success",
+    };
+    state.store.register_tenant(&tenant, &audit, &mut rng).await?;
+    let mail = send_invitation(state, name, admin_email, &token).await;
+    if let Err(e) = &mail {
+        tracing::error!(tenant = %tenant.id, error = %e, "invitation email failed; the user can be sent a new one");
+        mail_failed(state, &tenant.id, &tenant.admin_id, &token).await;
+    }
+    Ok(Registration {
+        tenant: tenant.id,
+        admin: tenant.admin_id,
+        activation_link: activation_link(state, &token),
+        mail,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReissueError {
+    /// The user is no longer invited (activated or removed): nothing to send.
+    #[error("the user has no pending invitation")]
+    NotPending,
+    #[error("a new link was sent less than a minute ago")]
+    TooSoon { retry_after_secs: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Sends `user` a fresh activation link; every older link of theirs stops working.
+/// The new token is committed before the email goes out, and the old links can still ask for
+/// a fresh one, so a failed email loses nothing: asking again sends another.
+pub async fn reissue(
+    state: &AppState,
+    user: &UserRecord,
+    actor: &str,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<(), ReissueError> {
+    if user.status != UserStatus::Invited {
+        return Err(ReissueError::NotPending);
+    }
+    if let Some(at) = user.invited_at {
+        let wait = at + RESEND_INTERVAL_SECS - now.0;
+        if wait > 0 {
+            return Err(ReissueError::TooSoon { retry_after_secs: u64::try_from(wait).unwrap_or(1) });
+        }
+    }
+    let tenant = state
+        .store
+        .get_tenant(&user.tenant)
+        .await?
+        .ok_or(ReissueError::NotPending)?;
+    let mut rng = rand::rngs::OsRng;
+    let fresh = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
+    let audit = AuditEvent {
+        tenant: user.tenant.clone(),
+        at: now,
+        actor: actor.to_owned(),
+        action: "invitation.resend",
+        target: Some(user.id.to_string()),
+        source_ip: source_ip.to_owned(),
+        outcome: "success",
+    };
+    match state
+        .store
+        .reissue_invitation(&user.tenant, &user.id, user.pending_token.as_ref(), &fresh, now, &audit, &mut rng)
+        .await
+    {
+        // Someone activated or resent meanwhile: the state we read is stale, nothing to do.
+        Err(e) if e.failed_condition(0) => return Err(ReissueError::NotPending),
+        other => other?,
+    }
+    if let Err(e) = send_invitation(state, &tenant.name, &user.email, &fresh).await {
+        mail_failed(state, &user.tenant, &user.id, &fresh).await;
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// The link was stored but never reached anyone: let the next request for one through at once.
+async fn mail_failed(state: &AppState, tid: &TenantId, uid: &UserId, token: &OneTimeToken) {
+    if let Err(e) = state.store.forget_invitation_time(tid, uid, &token.hash).await {
+        tracing::warn!(error = %e, "could not clear the invitation time after a failed email");
+    }
+}

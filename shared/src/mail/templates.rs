@@ -1,0 +1,90 @@
+//! Email templates. Every value that comes from a person (tenant names) is HTML-escaped.
+
+use super::Mail;
+use crate::domain::Timestamp;
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn layout(product: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#1b1f24;max-width:560px;margin:auto;padding:24px\">\
+         <h1 style=\"font-size:20px\">{}</h1>{body}\
+         <p style=\"color:#57606a;font-size:13px\">If you did not expect this email, you can ignore it.</p>\
+         </body></html>",
+        escape(product)
+    )
+}
+
+fn button(link: &str, label: &str) -> String {
+    format!(
+        "<p><a href=\"{0}\" style=\"display:inline-block;background:#0b57d0;color:#fff;padding:10px 18px;\
+         border-radius:6px;text-decoration:none\">{1}</a></p>\
+         <p style=\"font-size:13px\">Or paste this link into your browser:<br><a href=\"{0}\">{0}</a></p>",
+        escape(link),
+        escape(label)
+    )
+}
+
+/// The invitation to activate an account.
+pub fn invitation(product: &str, organisation: &str, link: &str, expires_at: Timestamp) -> Mail {
+    let expiry = expires_at.to_human();
+    let body = format!(
+        "<p>You have been invited to use {product} for <strong>{org}</strong>.</p>\
+         <p>Choose your password to activate your account:</p>{button}\
+         <p>This link works once and expires on {expiry}. If it has expired, open it anyway to get a new one.</p>",
+        product = escape(product),
+        org = escape(organisation),
+        button = button(link, "Activate my account"),
+    );
+    let text = format!(
+        "You have been invited to use {product} for {organisation}.\n\n\
+         Choose your password to activate your account:\n{link}\n\n\
+         This link works once and expires on {expiry}. If it has expired, open it anyway to get a new one.\n\n\
+         If you did not expect this email, you can ignore it.\n"
+    );
+    Mail { subject: format!("Welcome to {product}"), html: layout(product, &body), text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_invitation_has_both_parts_the_link_and_its_expiry() {
+        let link = "https://id.example.com/activate?token=abc";
+        let mail = invitation("Porter", "Acme", link, Timestamp(1_795_000_000));
+        assert_eq!(mail.subject, "Welcome to Porter");
+        for part in [&mail.html, &mail.text] {
+            assert!(part.contains(link), "{part}");
+            assert!(part.contains("Wednesday 18 November 2026, 11:06 UTC"), "{part}");
+            assert!(part.contains("Acme"));
+        }
+        assert!(mail.html.starts_with("<!doctype html>"));
+    }
+
+    #[test]
+    fn the_product_name_is_configurable() {
+        let mail = invitation("Acme Cloud", "Acme", "https://x.test/a", Timestamp(0));
+        assert_eq!(mail.subject, "Welcome to Acme Cloud");
+    }
+
+    #[test]
+    fn organisation_names_cannot_inject_html() {
+        let mail = invitation("Porter", "<script>alert(1)</script>", "https://x.test/a", Timestamp(0));
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.html.contains("&lt;script&gt;"));
+    }
+}

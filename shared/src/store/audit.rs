@@ -1,0 +1,46 @@
+//! The audit trail: one item per event under the tenant, sorted by time, newest read first.
+
+use super::attr::{item, n, s};
+use super::{keys, StoreError};
+use crate::domain::{TenantId, Timestamp};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use rand::RngCore;
+
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub tenant: TenantId,
+    pub at: Timestamp,
+    /// Who acted: a user id, `operator`, or `anonymous`.
+    pub actor: String,
+    /// What happened, e.g. `tenant.create`, `user.activate`, `invitation.resend`.
+    pub action: &'static str,
+    /// Whom it concerned (a user id), if anyone.
+    pub target: Option<String>,
+    pub source_ip: String,
+    pub outcome: &'static str,
+}
+
+impl AuditEvent {
+    /// The audit item as one element of a transaction, so that an event is recorded exactly
+    /// when the change it describes is.
+    pub fn transact_put(&self, table: &str, rng: &mut impl RngCore) -> Result<TransactWriteItem, StoreError> {
+        let mut id = [0u8; 6];
+        rng.fill_bytes(&mut id);
+        let mut it = item([
+            ("pk", s(keys::tenant_pk(&self.tenant))),
+            ("sk", s(format!("AUDIT#{}#{}", self.at.to_rfc3339(), hex::encode(id)))),
+            ("entity", s("audit")),
+            ("at", n(self.at.0)),
+            ("actor", s(&self.actor)),
+            ("action", s(self.action)),
+            ("source_ip", s(&self.source_ip)),
+            ("outcome", s(self.outcome)),
+        ]);
+        if let Some(t) = &self.target {
+            it.insert("target".into(), s(t));
+        }
+        Ok(TransactWriteItem::builder()
+            .put(Put::builder().table_name(table).set_item(Some(it)).build()?)
+            .build())
+    }
+}

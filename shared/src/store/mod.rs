@@ -1,0 +1,100 @@
+//! The single DynamoDB table. Every item has string keys `pk`/`sk`; one GSI (`gsi1pk`/`gsi1sk`)
+//! serves listings; `ttl` lets DynamoDB delete expired items (lazily: code checks expiry itself).
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | tenant | `TENANT#<tid>` | `META` |
+//! | user | `TENANT#<tid>` | `USER#<uid>` |
+//! | email index | `EMAIL#<email>` | `EMAIL` |
+//! | one-time token | `TOKEN#<sha256>` | `TOKEN` |
+//! | audit event | `TENANT#<tid>` | `AUDIT#<time>#<id>` |
+
+mod attr;
+pub mod audit;
+pub mod invitations;
+pub mod keys;
+pub mod table;
+pub mod tenants;
+pub mod users;
+
+pub use audit::AuditEvent;
+pub use invitations::TokenRecord;
+pub use tenants::{NewTenant, TenantRecord};
+pub use users::UserRecord;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition of a write failed: someone else got there first, or the state is not
+    /// what the caller expected. `reasons` holds one code per item of a transaction.
+    #[error("a write condition failed ({reasons:?})")]
+    Conflict { reasons: Vec<String> },
+    #[error("dynamodb request failed: {0}")]
+    Sdk(String),
+    #[error("stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether item `index` of a cancelled transaction failed its condition.
+    pub fn failed_condition(&self, index: usize) -> bool {
+        matches!(self, Self::Conflict { reasons } if reasons.get(index).is_some_and(|r| r == "ConditionalCheckFailed"))
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(e: SdkError<E, R>) -> Self {
+        Self::Sdk(DisplayErrorContext(e).to_string())
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Sdk(e.to_string())
+    }
+}
+
+/// The table and the client, built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: aws_sdk_dynamodb::Client,
+    pub(crate) table: String,
+}
+
+impl Store {
+    pub fn new(db: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self { db, table: table.into() }
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.db
+    }
+
+    /// Runs a transaction; a cancellation becomes [`StoreError::Conflict`] with its reasons.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                TransactWriteItemsError::TransactionCanceledException(e) => Err(StoreError::Conflict {
+                    reasons: e
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().unwrap_or("None").to_owned())
+                        .collect(),
+                }),
+                other => Err(StoreError::Sdk(DisplayErrorContext(other).to_string())),
+            },
+        }
+    }
+}

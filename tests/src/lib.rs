@@ -1,0 +1,167 @@
+//! `TestApp`: what an integration test needs, made of real parts. One moto server per test
+//! binary (started on first use, on a free loopback port, serving one request at a time);
+//! one fresh table per test, so tests run in parallel without seeing each other's items.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::{Body, Request, Response};
+use porter_dev::moto::Moto;
+use porter_dev::outbox::{self, SentMail};
+use porter_dev::stack;
+use porter_shared::domain::{Email, Timestamp};
+use porter_shared::invitations::{self, Registration};
+use porter_shared::AppState;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+pub const BASE_URL: &str = "http://localhost:3000";
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+static TABLES: AtomicU32 = AtomicU32::new(0);
+
+pub fn moto_endpoint() -> String {
+    MOTO.get_or_init(|| Moto::start(0).expect("starting moto (run `make venv` first)"))
+        .endpoint()
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// What a client saw.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub json: Value,
+    pub headers: http::HeaderMap,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub moto: String,
+    n: u32,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let moto = moto_endpoint();
+        let n = TABLES.fetch_add(1, Ordering::SeqCst);
+        let table = format!("porter-test-{}-{n}", std::process::id());
+        let config = stack::local_config(&table, BASE_URL).unwrap();
+        let state = stack::prepare(&moto, config).await.unwrap();
+        Self { state, moto, n }
+    }
+
+    /// An address no other test uses: the outbox is shared by every test of the binary.
+    pub fn address(&self, local: &str) -> String {
+        format!("{local}@acme-{}-{}.test", std::process::id(), self.n)
+    }
+
+    /// The same stack, seen through another configuration (e.g. an unverified sender).
+    pub fn with_config(&self, edit: impl FnOnce(&mut porter_shared::Config)) -> AppState {
+        let mut config = self.state.config.clone();
+        edit(&mut config);
+        AppState::from_sdk_config(config, &stack::sdk_config(&self.moto))
+    }
+
+    pub async fn register(&self, name: &str, admin: &str) -> Registration {
+        invitations::register_tenant(&self.state, name, &Email::parse(admin).unwrap(), None, Timestamp::now())
+            .await
+            .unwrap()
+    }
+
+    pub async fn outbox(&self, to: &str) -> Vec<SentMail> {
+        outbox::to(&self.moto, to).await.unwrap()
+    }
+
+    /// The token of the newest activation link emailed to `to`.
+    pub async fn last_activation_token(&self, to: &str) -> String {
+        let mails = self.outbox(to).await;
+        let link = mails
+            .last()
+            .and_then(|m| m.link_to("/activate?token="))
+            .unwrap_or_else(|| panic!("no activation email to {to}: {mails:?}"));
+        assert!(link.starts_with(&format!("{BASE_URL}/activate?token=")), "{link}");
+        link.rsplit('=').next().unwrap().to_owned()
+    }
+
+    pub async fn item(&self, pk: String, sk: &str) -> Option<Item> {
+        self.state.store.get_raw(pk, sk).await.unwrap()
+    }
+
+    /// Every item of the table (tests' tables are tiny).
+    pub async fn scan(&self) -> Vec<Item> {
+        let out = self
+            .state
+            .store
+            .client()
+            .scan()
+            .table_name(self.state.store.table_name())
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        out.items.unwrap_or_default()
+    }
+
+    /// Sets attributes of an item directly, to put it in a state only time would produce.
+    pub async fn set_numbers(&self, pk: String, sk: &str, values: &[(&str, i64)]) {
+        let expr: Vec<String> = values.iter().enumerate().map(|(i, (k, _))| format!("{k} = :v{i}")).collect();
+        let mut req = self
+            .state
+            .store
+            .client()
+            .update_item()
+            .table_name(self.state.store.table_name())
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .update_expression(format!("SET {}", expr.join(", ")))
+            .condition_expression("attribute_exists(pk)");
+        for (i, (_, v)) in values.iter().enumerate() {
+            req = req.expression_attribute_values(format!(":v{i}"), AttributeValue::N(v.to_string()));
+        }
+        req.send().await.unwrap();
+    }
+}
+
+/// A request as API Gateway would hand it to a function.
+pub fn request(method: &str, path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request {
+    let mut b = http::Request::builder().method(method).uri(format!("{BASE_URL}{path}"));
+    if let Some(ct) = content_type {
+        b = b.header("content-type", ct);
+    }
+    b.body(body.into()).unwrap()
+}
+
+pub fn json_request(path: &str, body: &Value) -> Request {
+    request("POST", path, Some("application/json"), body.to_string())
+}
+
+pub fn answer(resp: Response<Body>) -> Answer {
+    let (parts, body) = resp.into_parts();
+    let bytes: &[u8] = body.as_ref();
+    Answer {
+        status: parts.status.as_u16(),
+        json: serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        headers: parts.headers,
+    }
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+}
+
+pub fn get_bool(item: &Item, name: &str) -> Option<bool> {
+    item.get(name).and_then(|v| v.as_bool().ok()).copied()
+}
