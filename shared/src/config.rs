@@ -77,9 +77,7 @@ impl Config {
 
     /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
     pub fn public_origin(&self) -> String {
-        self.public_base_url
-            .origin()
-            .ascii_serialization()
+        self.public_base_url.origin().ascii_serialization()
     }
 
     /// An absolute link under the public base URL.
@@ -130,13 +128,20 @@ mod tests {
         assert_eq!(config.stage, "dev");
         assert_eq!(config.product_name, "Porter");
         assert_eq!(config.public_origin(), "https://id.example.com");
-        assert_eq!(config.link("/activate?token=x"), "https://id.example.com/activate?token=x");
+        assert_eq!(
+            config.link("/activate?token=x"),
+            "https://id.example.com/activate?token=x"
+        );
         assert!(!config.is_local_http());
     }
 
     #[test]
     fn a_missing_variable_is_named_in_the_error() {
-        let partial: Vec<_> = FULL.iter().copied().filter(|(k, _)| *k != "PORTER_TABLE").collect();
+        let partial: Vec<_> = FULL
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "PORTER_TABLE")
+            .collect();
         let err = Config::from_lookup(env(&partial)).unwrap_err();
         assert_eq!(err, ConfigError::Missing("PORTER_TABLE"));
         assert_eq!(err.to_string(), "missing environment variable PORTER_TABLE");
@@ -147,7 +152,13 @@ mod tests {
         let mut pairs = FULL.to_vec();
         pairs[1] = ("PORTER_PUBLIC_BASE_URL", "http://id.example.com");
         let err = Config::from_lookup(env(&pairs)).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "PORTER_PUBLIC_BASE_URL", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PORTER_PUBLIC_BASE_URL",
+                ..
+            }
+        ));
 
         pairs[1] = ("PORTER_PUBLIC_BASE_URL", "http://localhost:3000");
         let config = Config::from_lookup(env(&pairs)).unwrap();

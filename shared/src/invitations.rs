@@ -16,7 +16,11 @@ pub const MAX_TENANT_NAME_CHARS: usize = 100;
 
 /// The activation link for a token: `${PUBLIC_BASE_URL}/activate?token=...`.
 pub fn activation_link(state: &AppState, token: &OneTimeToken) -> SecretString {
-    SecretString::from(state.config.link(&format!("/activate?token={}", token.secret())))
+    SecretString::from(
+        state
+            .config
+            .link(&format!("/activate?token={}", token.secret())),
+    )
 }
 
 /// Emails the invitation for `token` to `to`.
@@ -27,7 +31,12 @@ pub async fn send_invitation(
     token: &OneTimeToken,
 ) -> Result<String, MailError> {
     let link = activation_link(state, token);
-    let mail = templates::invitation(&state.config.product_name, organisation, link.expose_secret(), token.expires_at);
+    let mail = templates::invitation(
+        &state.config.product_name,
+        organisation,
+        link.expose_secret(),
+        token.expires_at,
+    );
     state.mailer.send(to.as_str(), &mail).await
 }
 
@@ -94,7 +103,10 @@ pub async fn register_tenant(
         source_ip: "operator".into(),
         outcome: "success",
     };
-    state.store.register_tenant(&tenant, &audit, &mut rng).await?;
+    state
+        .store
+        .register_tenant(&tenant, &audit, &mut rng)
+        .await?;
     let mail = send_invitation(state, name, admin_email, &token).await;
     if let Err(e) = &mail {
         tracing::error!(tenant = %tenant.id, error = %e, "invitation email failed; the user can be sent a new one");
@@ -137,7 +149,9 @@ pub async fn reissue(
     if let Some(at) = user.invited_at {
         let wait = at + RESEND_INTERVAL_SECS - now.0;
         if wait > 0 {
-            return Err(ReissueError::TooSoon { retry_after_secs: u64::try_from(wait).unwrap_or(1) });
+            return Err(ReissueError::TooSoon {
+                retry_after_secs: u64::try_from(wait).unwrap_or(1),
+            });
         }
     }
     let tenant = state
@@ -158,7 +172,15 @@ pub async fn reissue(
     };
     match state
         .store
-        .reissue_invitation(&user.tenant, &user.id, user.pending_token.as_ref(), &fresh, now, &audit, &mut rng)
+        .reissue_invitation(
+            &user.tenant,
+            &user.id,
+            user.pending_token.as_ref(),
+            &fresh,
+            now,
+            &audit,
+            &mut rng,
+        )
         .await
     {
         // Someone activated or resent meanwhile: the state we read is stale, nothing to do.
@@ -174,7 +196,11 @@ pub async fn reissue(
 
 /// The link was stored but never reached anyone: let the next request for one through at once.
 async fn mail_failed(state: &AppState, tid: &TenantId, uid: &UserId, token: &OneTimeToken) {
-    if let Err(e) = state.store.forget_invitation_time(tid, uid, &token.hash).await {
+    if let Err(e) = state
+        .store
+        .forget_invitation_time(tid, uid, &token.hash)
+        .await
+    {
         tracing::warn!(error = %e, "could not clear the invitation time after a failed email");
     }
 }

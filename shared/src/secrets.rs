@@ -22,7 +22,10 @@ pub struct SecretStore {
 
 impl SecretStore {
     pub fn new(client: aws_sdk_secretsmanager::Client, stage: impl Into<String>) -> Self {
-        Self { client, stage: stage.into() }
+        Self {
+            client,
+            stage: stage.into(),
+        }
     }
 
     /// `porter/<stage>/tenant/<tid>/<part>`, e.g. part `platform` or `sso`.
@@ -46,15 +49,19 @@ impl SecretStore {
             .await;
         match updated {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => self
-                .client
-                .create_secret()
-                .name(name)
-                .secret_string(value.expose_secret())
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| SecretsError::Sdk(DisplayErrorContext(e).to_string())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                self.client
+                    .create_secret()
+                    .name(name)
+                    .secret_string(value.expose_secret())
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SecretsError::Sdk(DisplayErrorContext(e).to_string()))
+            }
             Err(e) => Err(SecretsError::Sdk(DisplayErrorContext(e).to_string())),
         }
     }
@@ -65,7 +72,10 @@ impl SecretStore {
                 .secret_string
                 .map(SecretString::from)
                 .ok_or_else(|| SecretsError::NotFound(name.to_owned())),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
                 Err(SecretsError::NotFound(name.to_owned()))
             }
             Err(e) => Err(SecretsError::Sdk(DisplayErrorContext(e).to_string())),

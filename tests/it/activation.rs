@@ -17,7 +17,13 @@ async fn activate(app: &TestApp, token: &str, password: &str, confirm: &str) -> 
 }
 
 async fn resend(app: &TestApp, token: &str) -> Answer {
-    answer(activate::handle(&app.state, json_request("/api/activation/resend", &json!({ "token": token }))).await)
+    answer(
+        activate::handle(
+            &app.state,
+            json_request("/api/activation/resend", &json!({ "token": token })),
+        )
+        .await,
+    )
 }
 
 fn token_pk(raw: &str) -> String {
@@ -25,17 +31,34 @@ fn token_pk(raw: &str) -> String {
 }
 
 /// Moves an invitation back in time by `secs`, as if it had been sent that long ago.
-async fn age_invitation(app: &TestApp, reg: &porter_shared::invitations::Registration, token: &str, secs: i64) {
+async fn age_invitation(
+    app: &TestApp,
+    reg: &porter_shared::invitations::Registration,
+    token: &str,
+    secs: i64,
+) {
     let pk = keys::tenant_pk(&reg.tenant);
     let sk = keys::user_sk(&reg.admin);
     let user = app.item(pk.clone(), &sk).await.unwrap();
-    app.set_numbers(pk, &sk, &[("invited_at", get_n(&user, "invited_at").unwrap() - secs)]).await;
+    app.set_numbers(
+        pk,
+        &sk,
+        &[("invited_at", get_n(&user, "invited_at").unwrap() - secs)],
+    )
+    .await;
     let tok = app.item(token_pk(token), "TOKEN").await.unwrap();
-    app.set_numbers(token_pk(token), "TOKEN", &[("expires_at", get_n(&tok, "expires_at").unwrap() - secs)]).await;
+    app.set_numbers(
+        token_pk(token),
+        "TOKEN",
+        &[("expires_at", get_n(&tok, "expires_at").unwrap() - secs)],
+    )
+    .await;
 }
 
 async fn user_item(app: &TestApp, reg: &porter_shared::invitations::Registration) -> Item {
-    app.item(keys::tenant_pk(&reg.tenant), &keys::user_sk(&reg.admin)).await.unwrap()
+    app.item(keys::tenant_pk(&reg.tenant), &keys::user_sk(&reg.admin))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -58,9 +81,16 @@ async fn the_emailed_link_activates_the_account_with_an_argon2id_hash() {
     let user = user_item(&app, &reg).await;
     assert_eq!(get_s(&user, "status"), Some("active"));
     let hash = get_s(&user, "password_hash").unwrap();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     assert!(verify_blocking(PASSWORD, hash));
-    assert_eq!(get_s(&user, "pending_token"), None, "no working link remains");
+    assert_eq!(
+        get_s(&user, "pending_token"),
+        None,
+        "no working link remains"
+    );
     let tok = app.item(token_pk(&token), "TOKEN").await.unwrap();
     assert_eq!(get_bool(&tok, "used"), Some(true));
 
@@ -96,10 +126,19 @@ async fn a_used_link_answers_409_and_points_to_sign_in() {
     let token = app.last_activation_token(&ann).await;
     assert_eq!(activate(&app, &token, PASSWORD, PASSWORD).await.status, 200);
 
-    let again = activate(&app, &token, "another fine passphrase 7", "another fine passphrase 7").await;
+    let again = activate(
+        &app,
+        &token,
+        "another fine passphrase 7",
+        "another fine passphrase 7",
+    )
+    .await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "token_used");
-    assert!(again.json["error"]["message"].as_str().unwrap().contains("Sign in"));
+    assert!(again.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Sign in"));
 }
 
 #[tokio::test]
@@ -110,14 +149,26 @@ async fn two_simultaneous_uses_of_one_link_activate_once() {
     let token = app.last_activation_token(&ann).await;
     let (a, b) = tokio::join!(
         activate(&app, &token, PASSWORD, PASSWORD),
-        activate(&app, &token, "second racing passphrase 3", "second racing passphrase 3"),
+        activate(
+            &app,
+            &token,
+            "second racing passphrase 3",
+            "second racing passphrase 3"
+        ),
     );
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [200, 409]);
     let user = user_item(&app, &reg).await;
-    let winner = if a.status == 200 { PASSWORD } else { "second racing passphrase 3" };
-    assert!(verify_blocking(winner, get_s(&user, "password_hash").unwrap()));
+    let winner = if a.status == 200 {
+        PASSWORD
+    } else {
+        "second racing passphrase 3"
+    };
+    assert!(verify_blocking(
+        winner,
+        get_s(&user, "password_hash").unwrap()
+    ));
 }
 
 #[tokio::test]
@@ -135,13 +186,24 @@ async fn expired_invitation_link_offers_a_new_one() {
     let r = resend(&app, &old).await;
     assert_eq!(r.status, 202, "{:?}", r.json);
     let mails = app.outbox(&ann).await;
-    assert_eq!(mails.len(), 2, "a fresh link was emailed to the invited address");
+    assert_eq!(
+        mails.len(),
+        2,
+        "a fresh link was emailed to the invited address"
+    );
     let fresh = app.last_activation_token(&ann).await;
     assert_ne!(fresh, old);
 
-    assert_eq!(activate(&app, &old, PASSWORD, PASSWORD).await.code(), "token_expired", "the old link stays dead");
+    assert_eq!(
+        activate(&app, &old, PASSWORD, PASSWORD).await.code(),
+        "token_expired",
+        "the old link stays dead"
+    );
     assert_eq!(activate(&app, &fresh, PASSWORD, PASSWORD).await.status, 200);
-    assert_eq!(get_s(&user_item(&app, &reg).await, "status"), Some("active"));
+    assert_eq!(
+        get_s(&user_item(&app, &reg).await, "status"),
+        Some("active")
+    );
 }
 
 #[tokio::test]
@@ -192,7 +254,13 @@ async fn a_failed_invitation_email_loses_nothing() {
 
     // SES refuses an unverified sender: the resend fails after the new link was stored.
     let broken = app.with_config(|c| c.mail_from = "nobody@unverified.test".into());
-    let failed = answer(activate::handle(&broken, json_request("/api/activation/resend", &json!({ "token": old }))).await);
+    let failed = answer(
+        activate::handle(
+            &broken,
+            json_request("/api/activation/resend", &json!({ "token": old })),
+        )
+        .await,
+    );
     assert_eq!((failed.status, failed.code()), (503, "mail_unavailable"));
     assert_eq!(app.outbox(&ann).await.len(), 1);
 
@@ -221,16 +289,91 @@ async fn bad_input_gets_a_clear_json_error_and_writes_nothing() {
     let handle = |req| activate::handle(&app.state, req);
 
     let cases: Vec<(lambda_http::Request, u16, &str)> = vec![
-        (json_request("/api/activation", &json!({ "password": PASSWORD, "password_confirm": PASSWORD })), 400, "invalid_request"),
-        (request("POST", "/api/activation", Some("application/json"), "{\"token\": "), 400, "malformed_json"),
-        (request("POST", "/api/activation", Some("application/json"), "x".repeat(1024 * 1024)), 413, "payload_too_large"),
-        (request("POST", "/api/activation", Some("text/plain"), json!({ "token": token }).to_string()), 415, "unsupported_media_type"),
-        (request("POST", "/api/activation", None, json!({ "token": token }).to_string()), 415, "unsupported_media_type"),
-        (json_request("/api/activation", &json!({ "token": token, "password": PASSWORD, "password_confirm": "tangerine orbit kettle 95" })), 422, "password_mismatch"),
-        (json_request("/api/activation", &json!({ "token": token, "password": "short", "password_confirm": "short" })), 422, "password_weak"),
-        (json_request("/api/activation", &json!({ "token": token, "password": "password1234", "password_confirm": "password1234" })), 422, "password_weak"),
-        (json_request("/api/activation", &json!({ "token": 42, "password": PASSWORD, "password_confirm": PASSWORD })), 400, "invalid_request"),
-        (request("GET", "/api/activation", None, ""), 405, "method_not_allowed"),
+        (
+            json_request(
+                "/api/activation",
+                &json!({ "password": PASSWORD, "password_confirm": PASSWORD }),
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            request(
+                "POST",
+                "/api/activation",
+                Some("application/json"),
+                "{\"token\": ",
+            ),
+            400,
+            "malformed_json",
+        ),
+        (
+            request(
+                "POST",
+                "/api/activation",
+                Some("application/json"),
+                "x".repeat(1024 * 1024),
+            ),
+            413,
+            "payload_too_large",
+        ),
+        (
+            request(
+                "POST",
+                "/api/activation",
+                Some("text/plain"),
+                json!({ "token": token }).to_string(),
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            request(
+                "POST",
+                "/api/activation",
+                None,
+                json!({ "token": token }).to_string(),
+            ),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            json_request(
+                "/api/activation",
+                &json!({ "token": token, "password": PASSWORD, "password_confirm": "tangerine orbit kettle 95" }),
+            ),
+            422,
+            "password_mismatch",
+        ),
+        (
+            json_request(
+                "/api/activation",
+                &json!({ "token": token, "password": "short", "password_confirm": "short" }),
+            ),
+            422,
+            "password_weak",
+        ),
+        (
+            json_request(
+                "/api/activation",
+                &json!({ "token": token, "password": "password1234", "password_confirm": "password1234" }),
+            ),
+            422,
+            "password_weak",
+        ),
+        (
+            json_request(
+                "/api/activation",
+                &json!({ "token": 42, "password": PASSWORD, "password_confirm": PASSWORD }),
+            ),
+            400,
+            "invalid_request",
+        ),
+        (
+            request("GET", "/api/activation", None, ""),
+            405,
+            "method_not_allowed",
+        ),
     ];
     for (req, status, code) in cases {
         let a = answer(handle(req).await);
@@ -243,7 +386,10 @@ async fn bad_input_gets_a_clear_json_error_and_writes_nothing() {
     let user = user_item(&app, &reg).await;
     assert_eq!(get_s(&user, "status"), Some("invited"));
     assert_eq!(get_s(&user, "password_hash"), None);
-    assert_eq!(get_bool(&app.item(token_pk(&token), "TOKEN").await.unwrap(), "used"), Some(false));
+    assert_eq!(
+        get_bool(&app.item(token_pk(&token), "TOKEN").await.unwrap(), "used"),
+        Some(false)
+    );
 }
 
 #[tokio::test]
@@ -256,7 +402,10 @@ async fn a_weak_password_is_explained() {
     assert_eq!(a.json["error"]["message"], "Use at least 12 characters.");
     let a = activate(&app, &token, &format!("{ann}2024"), &format!("{ann}2024")).await;
     assert_eq!(a.code(), "password_weak");
-    assert!(a.json["error"]["message"].as_str().unwrap().starts_with("This password is too easy to guess."));
+    assert!(a.json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("This password is too easy to guess."));
 }
 
 #[tokio::test]
@@ -265,12 +414,24 @@ async fn a_cross_site_post_is_refused() {
     let ann = app.address("ann");
     app.register("Acme", &ann).await;
     let token = app.last_activation_token(&ann).await;
-    let mut req = json_request("/api/activation", &json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD }));
-    req.headers_mut().insert("origin", "https://evil.test".parse().unwrap());
+    let mut req = json_request(
+        "/api/activation",
+        &json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD }),
+    );
+    req.headers_mut()
+        .insert("origin", "https://evil.test".parse().unwrap());
     let a = answer(activate::handle(&app.state, req).await);
     assert_eq!((a.status, a.code()), (403, "forbidden_origin"));
 
-    let mut req = json_request("/api/activation", &json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD }));
-    req.headers_mut().insert("origin", BASE_URL.parse().unwrap());
-    assert_eq!(answer(activate::handle(&app.state, req).await).status, 200, "our own origin is welcome");
+    let mut req = json_request(
+        "/api/activation",
+        &json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD }),
+    );
+    req.headers_mut()
+        .insert("origin", BASE_URL.parse().unwrap());
+    assert_eq!(
+        answer(activate::handle(&app.state, req).await).status,
+        200,
+        "our own origin is welcome"
+    );
 }

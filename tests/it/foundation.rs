@@ -5,9 +5,9 @@
 use porter_shared::domain::{Email, Timestamp};
 use porter_shared::invitations;
 use porter_shared::secrets::SecretsError;
+use porter_shared::store::keys;
 use porter_shared::store::table::TableOutcome;
 use porter_shared::store::tenants::RegisterError;
-use porter_shared::store::keys;
 use porter_tests::*;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -18,8 +18,22 @@ async fn registering_a_tenant_writes_tenant_admin_email_index_and_token_together
     let reg = app.register("Acme", &app.address("Ann")).await;
     assert!(reg.mail.is_ok());
 
-    let tenant = app.state.store.get_tenant(&reg.tenant).await.unwrap().unwrap();
-    assert_eq!((tenant.name.as_str(), tenant.max_users, tenant.user_count, tenant.setup_done), ("Acme", 5, 1, false));
+    let tenant = app
+        .state
+        .store
+        .get_tenant(&reg.tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            tenant.name.as_str(),
+            tenant.max_users,
+            tenant.user_count,
+            tenant.setup_done
+        ),
+        ("Acme", 5, 1, false)
+    );
 
     let users = app.state.store.list_users(&reg.tenant).await.unwrap();
     assert_eq!(users.len(), 1);
@@ -27,16 +41,27 @@ async fn registering_a_tenant_writes_tenant_admin_email_index_and_token_together
     assert_eq!(users[0].role.map(|r| r.as_str()), Some("admin"));
     assert_eq!(users[0].status.as_str(), "invited");
 
-    let index = app.item(keys::email_pk(&Email::parse(&ann).unwrap()), "EMAIL").await.unwrap();
+    let index = app
+        .item(keys::email_pk(&Email::parse(&ann).unwrap()), "EMAIL")
+        .await
+        .unwrap();
     assert_eq!(get_s(&index, "tid"), Some(reg.tenant.as_str()));
     assert_eq!(get_s(&index, "uid"), Some(reg.admin.as_str()));
 
-    let tokens: Vec<_> = app.scan().await.into_iter().filter(|i| get_s(i, "entity") == Some("token")).collect();
+    let tokens: Vec<_> = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|i| get_s(i, "entity") == Some("token"))
+        .collect();
     assert_eq!(tokens.len(), 1);
     let now = Timestamp::now().0;
     let expires = get_n(&tokens[0], "expires_at").unwrap();
     assert!((expires - now - 2 * 24 * 3600).abs() < 60, "valid two days");
-    assert!(get_n(&tokens[0], "ttl").unwrap() > expires, "kept past expiry so it can be renewed");
+    assert!(
+        get_n(&tokens[0], "ttl").unwrap() > expires,
+        "kept past expiry so it can be renewed"
+    );
 }
 
 #[tokio::test]
@@ -46,10 +71,16 @@ async fn an_email_already_registered_elsewhere_is_refused_and_nothing_is_written
     app.register("Acme", &ann).await;
     let before = app.scan().await;
 
-    let err = invitations::register_tenant(&app.state, "Other", &Email::parse(&ann.to_uppercase()).unwrap(), None, Timestamp::now())
-        .await
-        .err()
-        .unwrap();
+    let err = invitations::register_tenant(
+        &app.state,
+        "Other",
+        &Email::parse(&ann.to_uppercase()).unwrap(),
+        None,
+        Timestamp::now(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(matches!(err, RegisterError::EmailTaken(_)), "{err}");
     assert_eq!(err.to_string(), format!("{ann} is already registered"));
     assert_eq!(app.scan().await.len(), before.len());
@@ -60,7 +91,10 @@ async fn an_email_already_registered_elsewhere_is_refused_and_nothing_is_written
 #[tokio::test]
 async fn creating_the_table_twice_is_harmless() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.state.store.ensure_table().await.unwrap(), TableOutcome::AlreadyExisted);
+    assert_eq!(
+        app.state.store.ensure_table().await.unwrap(),
+        TableOutcome::AlreadyExisted
+    );
     let ttl = app
         .state
         .store
@@ -70,8 +104,19 @@ async fn creating_the_table_twice_is_harmless() {
         .send()
         .await
         .unwrap();
-    assert_eq!(ttl.time_to_live_description().unwrap().attribute_name(), Some("ttl"));
-    let desc = app.state.store.client().describe_table().table_name(app.state.store.table_name()).send().await.unwrap();
+    assert_eq!(
+        ttl.time_to_live_description().unwrap().attribute_name(),
+        Some("ttl")
+    );
+    let desc = app
+        .state
+        .store
+        .client()
+        .describe_table()
+        .table_name(app.state.store.table_name())
+        .send()
+        .await
+        .unwrap();
     let gsis = desc.table().unwrap().global_secondary_indexes();
     assert_eq!(gsis.len(), 1);
     assert_eq!(gsis[0].index_name(), Some("gsi1"));
@@ -82,23 +127,51 @@ async fn the_seat_limit_cannot_drop_below_the_seats_taken() {
     let app = TestApp::spawn().await;
     let reg = app.register("Acme", &app.address("ann")).await;
     app.state.store.set_max_users(&reg.tenant, 8).await.unwrap();
-    assert_eq!(app.state.store.get_tenant(&reg.tenant).await.unwrap().unwrap().max_users, 8);
+    assert_eq!(
+        app.state
+            .store
+            .get_tenant(&reg.tenant)
+            .await
+            .unwrap()
+            .unwrap()
+            .max_users,
+        8
+    );
     assert!(app.state.store.set_max_users(&reg.tenant, 0).await.is_err());
     let unknown = porter_shared::domain::TenantId::parse("t_0000000000000000").unwrap();
-    assert!(app.state.store.set_max_users(&unknown, 5).await.is_err(), "no tenant is created by it");
-    assert!(app.state.store.get_tenant(&unknown).await.unwrap().is_none());
+    assert!(
+        app.state.store.set_max_users(&unknown, 5).await.is_err(),
+        "no tenant is created by it"
+    );
+    assert!(app
+        .state
+        .store
+        .get_tenant(&unknown)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
 async fn secrets_are_stored_and_read_back_through_secrets_manager() {
     let app = TestApp::spawn().await;
     let secrets = &app.state.secrets;
-    let name = secrets.tenant_secret_name(&format!("t_{}", app.state.store.table_name()), "platform");
+    let name =
+        secrets.tenant_secret_name(&format!("t_{}", app.state.store.table_name()), "platform");
     assert!(name.starts_with("porter/local/tenant/"));
-    assert!(matches!(secrets.get(&name).await, Err(SecretsError::NotFound(_))));
+    assert!(matches!(
+        secrets.get(&name).await,
+        Err(SecretsError::NotFound(_))
+    ));
 
-    secrets.put(&name, &SecretString::from("first")).await.unwrap();
-    secrets.put(&name, &SecretString::from("second")).await.unwrap();
+    secrets
+        .put(&name, &SecretString::from("first"))
+        .await
+        .unwrap();
+    secrets
+        .put(&name, &SecretString::from("second"))
+        .await
+        .unwrap();
     assert_eq!(secrets.get(&name).await.unwrap().expose_secret(), "second");
 }
 
@@ -107,15 +180,31 @@ async fn pages_are_served_with_a_strict_content_security_policy() {
     let a = web::handle(request("GET", "/activate?token=abc", None, "")).await;
     assert_eq!(a.status(), 200);
     let csp = a.headers()["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert_eq!(a.headers()["referrer-policy"], "no-referrer", "the token must not leak through Referer");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(
+        a.headers()["referrer-policy"],
+        "no-referrer",
+        "the token must not leak through Referer"
+    );
     let body: &[u8] = a.body().as_ref();
     assert!(String::from_utf8_lossy(body).contains("Choose your password"));
 
     let health = answer(web::handle(request("GET", "/api/health", None, "")).await);
-    assert_eq!((health.status, health.json["status"].as_str()), (200, Some("ok")));
+    assert_eq!(
+        (health.status, health.json["status"].as_str()),
+        (200, Some("ok"))
+    );
     let root = web::handle(request("GET", "/", None, "")).await;
-    assert_eq!((root.status().as_u16(), root.headers()["location"].to_str().unwrap()), (302, "/login"));
+    assert_eq!(
+        (
+            root.status().as_u16(),
+            root.headers()["location"].to_str().unwrap()
+        ),
+        (302, "/login")
+    );
     let missing = answer(web::handle(request("GET", "/api/nothing", None, "")).await);
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
     let post = answer(web::handle(request("POST", "/login", None, "")).await);

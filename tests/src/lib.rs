@@ -72,9 +72,15 @@ impl TestApp {
     }
 
     pub async fn register(&self, name: &str, admin: &str) -> Registration {
-        invitations::register_tenant(&self.state, name, &Email::parse(admin).unwrap(), None, Timestamp::now())
-            .await
-            .unwrap()
+        invitations::register_tenant(
+            &self.state,
+            name,
+            &Email::parse(admin).unwrap(),
+            None,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn outbox(&self, to: &str) -> Vec<SentMail> {
@@ -88,7 +94,10 @@ impl TestApp {
             .last()
             .and_then(|m| m.link_to("/activate?token="))
             .unwrap_or_else(|| panic!("no activation email to {to}: {mails:?}"));
-        assert!(link.starts_with(&format!("{BASE_URL}/activate?token=")), "{link}");
+        assert!(
+            link.starts_with(&format!("{BASE_URL}/activate?token=")),
+            "{link}"
+        );
         link.rsplit('=').next().unwrap().to_owned()
     }
 
@@ -113,7 +122,11 @@ impl TestApp {
 
     /// Sets attributes of an item directly, to put it in a state only time would produce.
     pub async fn set_numbers(&self, pk: String, sk: &str, values: &[(&str, i64)]) {
-        let expr: Vec<String> = values.iter().enumerate().map(|(i, (k, _))| format!("{k} = :v{i}")).collect();
+        let expr: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| format!("{k} = :v{i}"))
+            .collect();
         let mut req = self
             .state
             .store
@@ -125,15 +138,23 @@ impl TestApp {
             .update_expression(format!("SET {}", expr.join(", ")))
             .condition_expression("attribute_exists(pk)");
         for (i, (_, v)) in values.iter().enumerate() {
-            req = req.expression_attribute_values(format!(":v{i}"), AttributeValue::N(v.to_string()));
+            req =
+                req.expression_attribute_values(format!(":v{i}"), AttributeValue::N(v.to_string()));
         }
         req.send().await.unwrap();
     }
 }
 
 /// A request as API Gateway would hand it to a function.
-pub fn request(method: &str, path: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request {
-    let mut b = http::Request::builder().method(method).uri(format!("{BASE_URL}{path}"));
+pub fn request(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Request {
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(format!("{BASE_URL}{path}"));
     if let Some(ct) = content_type {
         b = b.header("content-type", ct);
     }
@@ -155,11 +176,15 @@ pub fn answer(resp: Response<Body>) -> Answer {
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
 }
 
 pub fn get_bool(item: &Item, name: &str) -> Option<bool> {

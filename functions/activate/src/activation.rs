@@ -3,7 +3,9 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::password::{self, HashError};
 use porter_shared::domain::token::token_state;
-use porter_shared::domain::{Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus};
+use porter_shared::domain::{
+    Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus,
+};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::store::{AuditEvent, StoreError, TokenRecord, UserRecord};
 use porter_shared::AppState;
@@ -20,7 +22,9 @@ struct ActivationRequest {
 
 #[derive(Debug, thiserror::Error)]
 enum ActivationError {
-    #[error("This activation link is not valid. Check that you opened the whole link from the email.")]
+    #[error(
+        "This activation link is not valid. Check that you opened the whole link from the email."
+    )]
     Invalid,
     #[error("This activation link has already been used. Sign in with your email and password.")]
     Used,
@@ -41,8 +45,12 @@ impl From<ActivationError> for ApiError {
             ActivationError::Invalid => ApiError::new(StatusCode::NOT_FOUND, "token_invalid", msg),
             ActivationError::Used => ApiError::new(StatusCode::CONFLICT, "token_used", msg),
             ActivationError::Expired => ApiError::new(StatusCode::GONE, "token_expired", msg),
-            ActivationError::Password(p) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p.code(), msg),
-            ActivationError::Store(_) | ActivationError::Hash(_) => ApiError::internal("activation failed", &e),
+            ActivationError::Password(p) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p.code(), msg)
+            }
+            ActivationError::Store(_) | ActivationError::Hash(_) => {
+                ApiError::internal("activation failed", &e)
+            }
         }
     }
 }
@@ -50,7 +58,10 @@ impl From<ActivationError> for ApiError {
 pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: ActivationRequest = parse_json(req)?;
     activate(state, &body, &client_ip(req), Timestamp::now()).await?;
-    Ok(json(StatusCode::OK, &j!({ "status": "active", "next": "/login" })))
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "status": "active", "next": "/login" }),
+    ))
 }
 
 /// Reads the token and its user and says whether the link may set a password now.
@@ -91,7 +102,11 @@ async fn activate(
     now: Timestamp,
 ) -> Result<(), ActivationError> {
     let (token, user) = check_link(state, &body.token, now).await?;
-    let context = [user.email.as_str(), user.email.local_part(), &state.config.product_name];
+    let context = [
+        user.email.as_str(),
+        user.email.local_part(),
+        &state.config.product_name,
+    ];
     let password = Password::new(&body.password, &body.password_confirm, &context)?;
     let hash = password::hash(&password).await?;
     let audit = AuditEvent {
@@ -104,7 +119,11 @@ async fn activate(
         outcome: "success",
     };
     let mut rng = rand::rngs::OsRng;
-    match state.store.activate_user(&token, &hash, now, &audit, &mut rng).await {
+    match state
+        .store
+        .activate_user(&token, &hash, now, &audit, &mut rng)
+        .await
+    {
         Ok(()) => {
             tracing::info!(tenant = %user.tenant, user = %user.id, "account activated");
             Ok(())

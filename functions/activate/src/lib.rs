@@ -14,7 +14,9 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
         Ok(()) => match (req.method(), req.uri().path()) {
             (&Method::POST, "/api/activation") => activation::handle(state, &req).await,
             (&Method::POST, "/api/activation/resend") => resend::handle(state, &req).await,
-            (_, "/api/activation" | "/api/activation/resend") => Err(ApiError::method_not_allowed()),
+            (_, "/api/activation" | "/api/activation/resend") => {
+                Err(ApiError::method_not_allowed())
+            }
             _ => Err(ApiError::not_found()),
         },
     };

@@ -17,8 +17,10 @@ const ACTIVATE_JS: &str = include_str!("../pages/activate.js");
 
 fn page(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut resp = html(status, body);
-    resp.headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     resp
 }
 
@@ -27,7 +29,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response<Body> {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Short: assets are not fingerprinted, and a deploy should reach browsers within minutes.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     porter_shared::http::with_security_headers(resp)
 }
 

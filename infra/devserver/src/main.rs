@@ -42,15 +42,22 @@ async fn main() -> anyhow::Result<()> {
     let base_url = format!("http://localhost:{}", args.port);
     let config = stack::local_config("porter-local", &base_url)?;
     let app = stack::prepare(&moto.endpoint(), config).await?;
-    write_env_file(&args.env_file, &stack::env_vars(&moto.endpoint(), &app.config))?;
+    write_env_file(
+        &args.env_file,
+        &stack::env_vars(&moto.endpoint(), &app.config),
+    )?;
 
     println!("Porter is running at {base_url}");
     println!("  outbox:       {base_url}/_dev/outbox");
     println!("  moto:         {}", moto.endpoint());
-    println!("  environment:  {} (set -a; . {0}; set +a)", args.env_file.display());
+    println!(
+        "  environment:  {} (set -a; . {0}; set +a)",
+        args.env_file.display()
+    );
     if !args.no_demo {
         let admin = Email::parse("admin@demo.test")?;
-        let reg = invitations::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
+        let reg =
+            invitations::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
         println!("Demo tenant \"Demo Co\" ({}), admin {admin}", reg.tenant);
         println!("  activation link: {}", reg.activation_link.expose_secret());
     }

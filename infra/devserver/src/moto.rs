@@ -36,8 +36,10 @@ impl Moto {
                 python.display()
             );
         }
-        let log = std::env::temp_dir().join(format!("porter-moto-{}-{port}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let log =
+            std::env::temp_dir().join(format!("porter-moto-{}-{port}.log", std::process::id()));
+        let log_file =
+            std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let mut child = Command::new(&python)
             .arg(repo_root().join("infra/moto/serve.py"))
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
@@ -54,10 +56,17 @@ impl Moto {
         let stdout = child.stdout.take().context("moto stdout")?;
         let mut first = String::new();
         BufReader::new(stdout).read_line(&mut first)?;
-        let Some(port) = first.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok()) else {
+        let Some(port) = first
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+        else {
             let _ = child.kill();
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            bail!("moto did not start:\n{}", tail.lines().rev().take(20).collect::<Vec<_>>().join("\n"));
+            bail!(
+                "moto did not start:\n{}",
+                tail.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+            );
         };
         Ok(Self { child, port, log })
     }

@@ -22,7 +22,9 @@ impl SentMail {
             .map(|href| href.replace("&amp;", "&"))
             .find(|href| {
                 url::Url::parse(href)
-                    .map(|u| format!("{}?{}", u.path(), u.query().unwrap_or_default()).starts_with(path))
+                    .map(|u| {
+                        format!("{}?{}", u.path(), u.query().unwrap_or_default()).starts_with(path)
+                    })
                     .unwrap_or(false)
             })
     }
@@ -35,7 +37,10 @@ pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
         .error_for_status()?
         .json()
         .await?;
-    let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    let messages = data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(messages
         .iter()
         .map(|m| SentMail {
@@ -43,7 +48,11 @@ pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
             from: m["source"].as_str().unwrap_or_default().to_owned(),
             to: m["destinations"]["ToAddresses"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default(),
             subject: m["subject"].as_str().unwrap_or_default().to_owned(),
             body: m["body"].as_str().unwrap_or_default().to_owned(),

@@ -31,13 +31,15 @@ impl Route {
             .split('/')
             .skip(1)
             .filter(|s| !s.is_empty())
-            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(p) => match p.strip_suffix('+') {
-                    Some(g) => Segment::Greedy(g.to_owned()),
-                    None => Segment::Param(p.to_owned()),
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(p) => match p.strip_suffix('+') {
+                        Some(g) => Segment::Greedy(g.to_owned()),
+                        None => Segment::Param(p.to_owned()),
+                    },
+                    None => Segment::Literal(s.to_owned()),
                 },
-                None => Segment::Literal(s.to_owned()),
-            })
+            )
             .collect();
         let method = method.to_ascii_uppercase();
         Ok(Self {
@@ -51,8 +53,16 @@ impl Route {
     /// API Gateway prefers the most specific route: more literal segments first, a greedy
     /// segment last.
     fn rank(&self) -> (usize, usize) {
-        let literals = self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
-        let greedy = self.segments.iter().filter(|s| matches!(s, Segment::Greedy(_))).count();
+        let literals = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
+        let greedy = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Greedy(_)))
+            .count();
         (usize::MAX - greedy, literals)
     }
 
@@ -83,7 +93,10 @@ impl Route {
 /// What a request resolved to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolution<'a> {
-    Found { binary: &'a str, params: HashMap<String, String> },
+    Found {
+        binary: &'a str,
+        params: HashMap<String, String>,
+    },
     /// The path exists, not with this method.
     MethodNotAllowed,
     NotFound,
@@ -122,8 +135,13 @@ impl RouteTable {
                 if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
                     continue;
                 }
-                let props = event.get("Properties").context("HttpApi event without Properties")?;
-                let path = props.get("Path").and_then(Value::as_str).context("HttpApi event without Path")?;
+                let props = event
+                    .get("Properties")
+                    .context("HttpApi event without Properties")?;
+                let path = props
+                    .get("Path")
+                    .and_then(Value::as_str)
+                    .context("HttpApi event without Path")?;
                 let method = props.get("Method").and_then(Value::as_str).unwrap_or("ANY");
                 routes.push(Route::new(method, path, binary)?);
             }
@@ -143,8 +161,15 @@ impl RouteTable {
         let mut path_exists = false;
         for route in &self.routes {
             if let Some(params) = route.matches_path(path) {
-                if route.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) {
-                    return Resolution::Found { binary: &route.binary, params };
+                if route
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                {
+                    return Resolution::Found {
+                        binary: &route.binary,
+                        params,
+                    };
                 }
                 path_exists = true;
             }
@@ -206,7 +231,10 @@ Resources:
         let table = RouteTable::from_template(TEMPLATE).unwrap();
         assert_eq!(
             table.resolve("GET", "/api/users/audit"),
-            Resolution::Found { binary: "users", params: HashMap::new() }
+            Resolution::Found {
+                binary: "users",
+                params: HashMap::new()
+            }
         );
     }
 
@@ -223,14 +251,22 @@ Resources:
     #[test]
     fn a_known_path_with_another_method_is_not_allowed() {
         let table = RouteTable::from_template(TEMPLATE).unwrap();
-        assert_eq!(table.resolve("DELETE", "/api/users"), Resolution::MethodNotAllowed);
+        assert_eq!(
+            table.resolve("DELETE", "/api/users"),
+            Resolution::MethodNotAllowed
+        );
         assert_eq!(table.resolve("GET", "/nowhere"), Resolution::NotFound);
     }
 
     #[test]
     fn the_repository_template_parses() {
-        let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml")).unwrap();
+        let yaml =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+                .unwrap();
         let table = RouteTable::from_template(&yaml).unwrap();
-        assert!(table.routes().iter().any(|r| r.path == "/api/activation" && r.binary == "activate"));
+        assert!(table
+            .routes()
+            .iter()
+            .any(|r| r.path == "/api/activation" && r.binary == "activate"));
     }
 }

@@ -54,10 +54,19 @@ impl Dev {
                 Some(h) => {
                     handlers.insert(route.binary.clone(), h);
                 }
-                None => bail!("template.yaml routes {} to function {}, which the dev server does not know", route.path, route.binary),
+                None => bail!(
+                    "template.yaml routes {} to function {}, which the dev server does not know",
+                    route.path,
+                    route.binary
+                ),
             }
         }
-        Ok(Self { app, routes, handlers, moto_endpoint })
+        Ok(Self {
+            app,
+            routes,
+            handlers,
+            moto_endpoint,
+        })
     }
 }
 
@@ -72,11 +81,19 @@ pub fn router(dev: Arc<Dev>) -> Router {
 /// Lambda's request payload limit; API Gateway would refuse more before any function ran.
 const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
-async fn dispatch(State(dev): State<Arc<Dev>>, req: axum::extract::Request) -> axum::response::Response {
+async fn dispatch(
+    State(dev): State<Arc<Dev>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAYLOAD).await else {
         return to_axum(
-            ApiError::new(http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request too large.").into_response(),
+            ApiError::new(
+                http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Request too large.",
+            )
+            .into_response(),
         );
     };
     let resolution = dev.routes.resolve(parts.method.as_str(), parts.uri.path());
@@ -86,20 +103,27 @@ async fn dispatch(State(dev): State<Arc<Dev>>, req: axum::extract::Request) -> a
                 let query: HashMap<String, String> = parts
                     .uri
                     .query()
-                    .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                    .map(|q| {
+                        url::form_urlencoded::parse(q.as_bytes())
+                            .into_owned()
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let mut lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()))
                     .with_path_parameters(params)
                     .with_query_string_parameters(query);
-                lambda_req
-                    .headers_mut()
-                    .insert("x-forwarded-for", http::HeaderValue::from_static("127.0.0.1"));
+                lambda_req.headers_mut().insert(
+                    "x-forwarded-for",
+                    http::HeaderValue::from_static("127.0.0.1"),
+                );
                 handler(&dev.app, lambda_req).await
             }
             None => ApiError::not_found().into_response(),
         },
         // API Gateway answers these itself, before any function runs.
-        Resolution::MethodNotAllowed | Resolution::NotFound => ApiError::not_found().into_response(),
+        Resolution::MethodNotAllowed | Resolution::NotFound => {
+            ApiError::not_found().into_response()
+        }
     };
     to_axum(resp)
 }

@@ -32,7 +32,10 @@ pub fn env_vars(endpoint: &str, config: &Config) -> Vec<(&'static str, String)> 
         ("AWS_ENDPOINT_URL", endpoint.into()),
         ("PORTER_TABLE", config.table_name.clone()),
         ("PORTER_STAGE", config.stage.clone()),
-        ("PORTER_PUBLIC_BASE_URL", config.public_base_url.as_str().trim_end_matches('/').into()),
+        (
+            "PORTER_PUBLIC_BASE_URL",
+            config.public_base_url.as_str().trim_end_matches('/').into(),
+        ),
         ("PORTER_MAIL_FROM", config.mail_from.clone()),
         ("PORTER_PRODUCT_NAME", config.product_name.clone()),
     ]
@@ -47,13 +50,19 @@ pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config
         ("PORTER_MAIL_FROM", "no-reply@porter.test".to_owned()),
         ("PORTER_PRODUCT_NAME", "Porter".to_owned()),
     ];
-    Ok(Config::from_lookup(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))?)
+    Ok(Config::from_lookup(|k| {
+        pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    })?)
 }
 
 /// Builds the state and creates what Porter expects to exist: the table and a verified sender.
 pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState> {
     let state = AppState::from_sdk_config(config, &sdk_config(endpoint));
-    state.store.ensure_table().await.context("creating the table")?;
+    state
+        .store
+        .ensure_table()
+        .await
+        .context("creating the table")?;
     verify_sender(&state).await?;
     Ok(state)
 }
@@ -68,7 +77,15 @@ pub async fn verify_sender(state: &AppState) -> anyhow::Result<()> {
         .await;
     match res {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
-        Err(e) => Err(anyhow::anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(e).to_string())),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(
+            e
+        )
+        .to_string())),
     }
 }

@@ -76,15 +76,21 @@ async fn main() {
 }
 
 fn tenant_id(raw: &str) -> anyhow::Result<TenantId> {
-    TenantId::parse(raw).with_context(|| format!("{raw:?} is not a tenant id (they look like t_0123456789abcdef)"))
+    TenantId::parse(raw)
+        .with_context(|| format!("{raw:?} is not a tenant id (they look like t_0123456789abcdef)"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let state = AppState::from_env().await?;
     match cli.command {
-        Command::Table { command: TableCommand::Create } => match state.store.ensure_table().await? {
+        Command::Table {
+            command: TableCommand::Create,
+        } => match state.store.ensure_table().await? {
             TableOutcome::Created => println!("created table {}", state.store.table_name()),
-            TableOutcome::AlreadyExisted => println!("table {} already exists; TTL and PITR checked", state.store.table_name()),
+            TableOutcome::AlreadyExisted => println!(
+                "table {} already exists; TTL and PITR checked",
+                state.store.table_name()
+            ),
         },
         Command::Tenant { command } => tenant(&state, command).await?,
     }
@@ -93,11 +99,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> {
     match command {
-        TenantCommand::Create { name, admin_email, max_users } => {
+        TenantCommand::Create {
+            name,
+            admin_email,
+            max_users,
+        } => {
             let name = parse_tenant_name(&name)?;
             let email = Email::parse(&admin_email)?;
             let max_users = max_users.map(parse_max_users).transpose()?;
-            let reg = match invitations::register_tenant(state, &name, &email, max_users, Timestamp::now()).await {
+            let reg = match invitations::register_tenant(
+                state,
+                &name,
+                &email,
+                max_users,
+                Timestamp::now(),
+            )
+            .await
+            {
                 Err(RegisterError::EmailTaken(e)) => {
                     bail!("{e} is already registered (in this or another tenant); nothing was written")
                 }
@@ -106,7 +124,9 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             println!("created tenant {} ({name})", reg.tenant);
             println!("admin {email} invited as user {}", reg.admin);
             match reg.mail {
-                Ok(id) => println!("invitation emailed (message id {id}); the link works for 2 days"),
+                Ok(id) => {
+                    println!("invitation emailed (message id {id}); the link works for 2 days")
+                }
                 Err(e) => bail!(
                     "the tenant exists but the invitation email failed: {e}\n\
                      send it again with: porterctl tenant invite {} --email {email}",
@@ -116,7 +136,11 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
         }
         TenantCommand::Show { tenant_id: raw } => {
             let tid = tenant_id(&raw)?;
-            let tenant = state.store.get_tenant(&tid).await?.with_context(|| format!("no tenant {tid}"))?;
+            let tenant = state
+                .store
+                .get_tenant(&tid)
+                .await?
+                .with_context(|| format!("no tenant {tid}"))?;
             let users: Vec<_> = state
                 .store
                 .list_users(&tid)
@@ -129,26 +153,46 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "tenant": tenant, "users": users }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "tenant": tenant, "users": users }))?
+            );
         }
         TenantCommand::List => {
             for t in state.store.list_tenants().await? {
-                println!("{}  {:<30}  users {}/{}  setup {}", t.id, t.name, t.user_count, t.max_users, if t.setup_done { "done" } else { "pending" });
+                println!(
+                    "{}  {:<30}  users {}/{}  setup {}",
+                    t.id,
+                    t.name,
+                    t.user_count,
+                    t.max_users,
+                    if t.setup_done { "done" } else { "pending" }
+                );
             }
         }
-        TenantCommand::SetMaxUsers { tenant_id: raw, max_users } => {
+        TenantCommand::SetMaxUsers {
+            tenant_id: raw,
+            max_users,
+        } => {
             let tid = tenant_id(&raw)?;
             let max = parse_max_users(max_users)?;
             match state.store.set_max_users(&tid, max).await {
                 Ok(()) => println!("tenant {tid} may now have {max} users"),
                 Err(StoreError::Conflict { .. }) => {
-                    let t = state.store.get_tenant(&tid).await?.with_context(|| format!("no tenant {tid}"))?;
+                    let t = state
+                        .store
+                        .get_tenant(&tid)
+                        .await?
+                        .with_context(|| format!("no tenant {tid}"))?;
                     bail!("tenant {tid} already has {} users; remove some before lowering the limit to {max}", t.user_count)
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        TenantCommand::Invite { tenant_id: raw, email } => {
+        TenantCommand::Invite {
+            tenant_id: raw,
+            email,
+        } => {
             let tid = tenant_id(&raw)?;
             let email = Email::parse(&email)?;
             let user = state
@@ -161,8 +205,11 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             if user.status != UserStatus::Invited {
                 bail!("{email} has already activated their account");
             }
-            match invitations::reissue(state, &user, "operator", "operator", Timestamp::now()).await {
-                Ok(()) => println!("a new invitation was emailed to {email}; older links no longer work"),
+            match invitations::reissue(state, &user, "operator", "operator", Timestamp::now()).await
+            {
+                Ok(()) => {
+                    println!("a new invitation was emailed to {email}; older links no longer work")
+                }
                 Err(ReissueError::TooSoon { retry_after_secs }) => {
                     bail!("an invitation was sent less than a minute ago; try again in {retry_after_secs} s")
                 }

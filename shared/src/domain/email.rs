@@ -27,7 +27,9 @@ impl Email {
             && domain
                 .split('.')
                 .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains(['<', '>', '(', ')', '[', ']', ',', ';', ':', '\\', '"']);
@@ -71,8 +73,18 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "ann", "ann@", "@acme.test", "ann@acme", "a b@acme.test", "ann@@acme.test",
-            "ann@-acme.test", "<ann>@acme.test", "ann@acme..test"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@acme.test",
+            "ann@acme",
+            "a b@acme.test",
+            "ann@@acme.test",
+            "ann@-acme.test",
+            "<ann>@acme.test",
+            "ann@acme..test",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -61,7 +61,11 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let tid = TenantId::generate(&mut rng);
         assert_eq!(TenantId::parse(tid.as_str()), Some(tid.clone()));
-        assert_eq!(UserId::parse(tid.as_str()), None, "a tenant id is not a user id");
+        assert_eq!(
+            UserId::parse(tid.as_str()),
+            None,
+            "a tenant id is not a user id"
+        );
         assert_eq!(TenantId::parse("t_../../etc"), None);
         assert_eq!(TenantId::parse(""), None);
     }

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn a_long_unusual_passphrase_is_accepted() {
         assert!(new("tangerine orbit kettle 94").is_ok());
-        assert!(new("Zx8#qLm2!vRt").is_ok(), "12 random characters are enough");
+        assert!(
+            new("Zx8#qLm2!vRt").is_ok(),
+            "12 random characters are enough"
+        );
     }
 
     #[test]
@@ -97,20 +100,31 @@ mod tests {
     fn length_counts_characters_not_bytes() {
         // 12 characters, 24+ bytes: accepted on length, judged on guessability.
         let pw = "ŝćžđłęąóńüöä";
-        assert_ne!(Password::new(pw, pw, &[]).err(), Some(PasswordError::TooShort));
+        assert_ne!(
+            Password::new(pw, pw, &[]).err(),
+            Some(PasswordError::TooShort)
+        );
     }
 
     #[test]
     fn very_long_passwords_are_refused_before_any_hashing() {
         let long = "a".repeat(MAX_CHARS + 1);
         assert_eq!(new(&long).unwrap_err(), PasswordError::TooLong);
-        let max: String = (0..MAX_CHARS).map(|i| char::from(b'a' + (i * 7 % 26) as u8)).collect();
+        let max: String = (0..MAX_CHARS)
+            .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+            .collect();
         assert_ne!(new(&max).err(), Some(PasswordError::TooLong));
     }
 
     #[test]
     fn common_and_guessable_passwords_are_refused() {
-        for weak in ["password1234", "123456789012", "qwertyuiopas", "aaaaaaaaaaaa", "iloveyou2024!"] {
+        for weak in [
+            "password1234",
+            "123456789012",
+            "qwertyuiopas",
+            "aaaaaaaaaaaa",
+            "iloveyou2024!",
+        ] {
             assert!(
                 matches!(new(weak), Err(PasswordError::Guessable(_))),
                 "{weak} should be refused"
@@ -128,7 +142,12 @@ mod tests {
 
     #[test]
     fn the_re_entry_must_match() {
-        let err = Password::new("tangerine orbit kettle 94", "tangerine orbit kettle 95", &[]).unwrap_err();
+        let err = Password::new(
+            "tangerine orbit kettle 94",
+            "tangerine orbit kettle 95",
+            &[],
+        )
+        .unwrap_err();
         assert_eq!(err, PasswordError::Mismatch);
         assert_eq!(err.code(), "password_mismatch");
     }

@@ -121,7 +121,12 @@ pub enum TokenState {
 
 /// The rule, as a pure function: used wins over expired (a used link should point the
 /// person to sign-in, not offer them a new one), and a token is dead at its expiry second.
-pub fn token_state(used: bool, superseded: bool, expires_at: Timestamp, now: Timestamp) -> TokenState {
+pub fn token_state(
+    used: bool,
+    superseded: bool,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> TokenState {
     if used {
         TokenState::Used
     } else if superseded || now >= expires_at {
@@ -179,17 +184,29 @@ mod tests {
     #[test]
     fn a_token_expires_at_its_expiry_second_not_after() {
         let exp = NOW.plus_secs(10);
-        assert_eq!(token_state(false, false, exp, NOW.plus_secs(9)), TokenState::Usable);
-        assert_eq!(token_state(false, false, exp, NOW.plus_secs(10)), TokenState::Expired);
+        assert_eq!(
+            token_state(false, false, exp, NOW.plus_secs(9)),
+            TokenState::Usable
+        );
+        assert_eq!(
+            token_state(false, false, exp, NOW.plus_secs(10)),
+            TokenState::Expired
+        );
     }
 
     #[test]
     fn a_used_token_reads_as_used_even_after_expiry() {
-        assert_eq!(token_state(true, false, NOW, NOW.plus_secs(100)), TokenState::Used);
+        assert_eq!(
+            token_state(true, false, NOW, NOW.plus_secs(100)),
+            TokenState::Used
+        );
     }
 
     #[test]
     fn a_superseded_token_reads_as_expired() {
-        assert_eq!(token_state(false, true, NOW.plus_secs(100), NOW), TokenState::Expired);
+        assert_eq!(
+            token_state(false, true, NOW.plus_secs(100), NOW),
+            TokenState::Expired
+        );
     }
 }

@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after_secs: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -28,7 +33,11 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This method is not allowed here.")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This method is not allowed here.",
+        )
     }
 
     /// A dependency (DynamoDB, SES, Secrets Manager) failed: the client may retry.
@@ -47,7 +56,10 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> Response<Body> {
-        let mut resp = json(self.status, &j!({ "error": { "code": self.code, "message": self.message } }));
+        let mut resp = json(
+            self.status,
+            &j!({ "error": { "code": self.code, "message": self.message } }),
+        );
         if let Some(secs) = self.retry_after_secs {
             if let Ok(v) = secs.to_string().parse() {
                 resp.headers_mut().insert(http::header::RETRY_AFTER, v);

@@ -39,7 +39,10 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
                 // serde's sentence ("missing field `token`") without its line/column suffix.
                 let text = e.to_string();
                 let sentence = text.split(" at line ").next().unwrap_or("invalid field");
-                ApiError::bad_request("invalid_request", format!("The request is invalid: {sentence}."))
+                ApiError::bad_request(
+                    "invalid_request",
+                    format!("The request is invalid: {sentence}."),
+                )
             }
             _ => ApiError::bad_request("malformed_json", "The request body is not valid JSON."),
         }

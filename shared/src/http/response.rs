@@ -6,10 +6,17 @@ use serde::Serialize;
 /// pages send no Referer: activation and reset links carry their token in the query string.
 pub fn with_security_headers(mut resp: Response<Body>) -> Response<Body> {
     let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -34,7 +41,11 @@ pub fn empty(status: StatusCode) -> Response<Body> {
 }
 
 pub fn html(status: StatusCode, body: &'static str) -> Response<Body> {
-    build(status, "text/html; charset=utf-8", Body::Text(body.to_owned()))
+    build(
+        status,
+        "text/html; charset=utf-8",
+        Body::Text(body.to_owned()),
+    )
 }
 
 pub fn redirect(location: &str) -> Response<Body> {

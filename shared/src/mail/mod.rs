@@ -35,7 +35,10 @@ fn content(data: &str) -> Result<Content, MailError> {
 
 impl Mailer {
     pub fn new(ses: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { ses, from: from.into() }
+        Self {
+            ses,
+            from: from.into(),
+        }
     }
 
     pub fn client(&self) -> &aws_sdk_sesv2::Client {
@@ -47,7 +50,12 @@ impl Mailer {
     pub async fn send(&self, to: &str, mail: &Mail) -> Result<String, MailError> {
         let message = Message::builder()
             .subject(content(&mail.subject)?)
-            .body(Body::builder().html(content(&mail.html)?).text(content(&mail.text)?).build())
+            .body(
+                Body::builder()
+                    .html(content(&mail.html)?)
+                    .text(content(&mail.text)?)
+                    .build(),
+            )
             .build();
         let out = self
             .ses

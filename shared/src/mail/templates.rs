@@ -55,7 +55,11 @@ pub fn invitation(product: &str, organisation: &str, link: &str, expires_at: Tim
          This link works once and expires on {expiry}. If it has expired, open it anyway to get a new one.\n\n\
          If you did not expect this email, you can ignore it.\n"
     );
-    Mail { subject: format!("Welcome to {product}"), html: layout(product, &body), text }
+    Mail {
+        subject: format!("Welcome to {product}"),
+        html: layout(product, &body),
+        text,
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +73,10 @@ mod tests {
         assert_eq!(mail.subject, "Welcome to Porter");
         for part in [&mail.html, &mail.text] {
             assert!(part.contains(link), "{part}");
-            assert!(part.contains("Wednesday 18 November 2026, 11:06 UTC"), "{part}");
+            assert!(
+                part.contains("Wednesday 18 November 2026, 11:06 UTC"),
+                "{part}"
+            );
             assert!(part.contains("Acme"));
         }
         assert!(mail.html.starts_with("<!doctype html>"));
@@ -83,7 +90,12 @@ mod tests {
 
     #[test]
     fn organisation_names_cannot_inject_html() {
-        let mail = invitation("Porter", "<script>alert(1)</script>", "https://x.test/a", Timestamp(0));
+        let mail = invitation(
+            "Porter",
+            "<script>alert(1)</script>",
+            "https://x.test/a",
+            Timestamp(0),
+        );
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
     }

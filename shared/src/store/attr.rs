@@ -27,7 +27,9 @@ pub fn key(pk: String, sk: &str) -> Item {
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn req_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
@@ -35,7 +37,9 @@ pub fn req_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
 }
 
 pub fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 pub fn req_n(item: &Item, name: &str) -> Result<i64, StoreError> {
@@ -43,5 +47,8 @@ pub fn req_n(item: &Item, name: &str) -> Result<i64, StoreError> {
 }
 
 pub fn get_bool(item: &Item, name: &str) -> bool {
-    item.get(name).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false)
+    item.get(name)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .unwrap_or(false)
 }

@@ -23,12 +23,23 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// The audit item as one element of a transaction, so that an event is recorded exactly
     /// when the change it describes is.
-    pub fn transact_put(&self, table: &str, rng: &mut impl RngCore) -> Result<TransactWriteItem, StoreError> {
+    pub fn transact_put(
+        &self,
+        table: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut id = [0u8; 6];
         rng.fill_bytes(&mut id);
         let mut it = item([
             ("pk", s(keys::tenant_pk(&self.tenant))),
-            ("sk", s(format!("AUDIT#{}#{}", self.at.to_rfc3339(), hex::encode(id)))),
+            (
+                "sk",
+                s(format!(
+                    "AUDIT#{}#{}",
+                    self.at.to_rfc3339(),
+                    hex::encode(id)
+                )),
+            ),
             ("entity", s("audit")),
             ("at", n(self.at.0)),
             ("actor", s(&self.actor)),
@@ -40,7 +51,12 @@ impl AuditEvent {
             it.insert("target".into(), s(t));
         }
         Ok(TransactWriteItem::builder()
-            .put(Put::builder().table_name(table).set_item(Some(it)).build()?)
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(it))
+                    .build()?,
+            )
             .build())
     }
 }

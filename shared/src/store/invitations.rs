@@ -156,7 +156,9 @@ impl Store {
             .set_key(Some(key(keys::tenant_pk(tid), &keys::user_sk(uid))))
             .update_expression("SET pending_token = :fresh, invited_at = :now")
             .condition_expression(condition)
-            .set_expression_attribute_names(Some([("#status".to_owned(), "status".to_owned())].into()))
+            .set_expression_attribute_names(Some(
+                [("#status".to_owned(), "status".to_owned())].into(),
+            ))
             .set_expression_attribute_values(Some(values))
             .build()?;
         self.transact(vec![
@@ -169,7 +171,12 @@ impl Store {
 
     /// After an invitation email failed: forget when the link was issued, so that asking for
     /// a new one is not throttled as if the person had received it.
-    pub async fn forget_invitation_time(&self, tid: &TenantId, uid: &UserId, token: &TokenHash) -> Result<(), StoreError> {
+    pub async fn forget_invitation_time(
+        &self,
+        tid: &TenantId,
+        uid: &UserId,
+        token: &TokenHash,
+    ) -> Result<(), StoreError> {
         let res = self
             .db
             .update_item()
@@ -183,7 +190,12 @@ impl Store {
         match res {
             Ok(_) => Ok(()),
             // A newer link exists already: its own time stands.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e.into()),
         }
     }

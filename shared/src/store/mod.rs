@@ -70,7 +70,10 @@ pub struct Store {
 
 impl Store {
     pub fn new(db: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { db, table: table.into() }
+        Self {
+            db,
+            table: table.into(),
+        }
     }
 
     pub fn table_name(&self) -> &str {
@@ -83,16 +86,24 @@ impl Store {
 
     /// Runs a transaction; a cancellation becomes [`StoreError::Conflict`] with its reasons.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => match err.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(e) => Err(StoreError::Conflict {
-                    reasons: e
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().unwrap_or("None").to_owned())
-                        .collect(),
-                }),
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    Err(StoreError::Conflict {
+                        reasons: e
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().unwrap_or("None").to_owned())
+                            .collect(),
+                    })
+                }
                 other => Err(StoreError::Sdk(DisplayErrorContext(other).to_string())),
             },
         }

@@ -3,8 +3,9 @@
 
 use super::{Store, StoreError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
-    Projection, ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use std::time::Duration;
 
@@ -26,7 +27,10 @@ fn attr(name: &str) -> Result<AttributeDefinition, StoreError> {
 }
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, StoreError> {
-    Ok(KeySchemaElement::builder().attribute_name(name).key_type(kind).build()?)
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()?)
 }
 
 impl Store {
@@ -48,14 +52,21 @@ impl Store {
                     .index_name(GSI1)
                     .key_schema(key("gsi1pk", KeyType::Hash)?)
                     .key_schema(key("gsi1sk", KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()?,
             )
             .send()
             .await;
         let outcome = match created {
             Ok(_) => TableOutcome::Created,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
                 TableOutcome::AlreadyExisted
             }
             Err(e) => return Err(e.into()),
@@ -78,21 +89,37 @@ impl Store {
     async fn wait_active(&self) -> Result<(), StoreError> {
         // Bounded: about two minutes, far more than a new on-demand table needs.
         for _ in 0..120 {
-            let desc = self.db.describe_table().table_name(&self.table).send().await?;
+            let desc = self
+                .db
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await?;
             if desc.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        Err(StoreError::Sdk(format!("table {} did not become active", self.table)))
+        Err(StoreError::Sdk(format!(
+            "table {} did not become active",
+            self.table
+        )))
     }
 
     async fn ensure_ttl(&self) -> Result<(), StoreError> {
-        let current = self.db.describe_time_to_live().table_name(&self.table).send().await?;
+        let current = self
+            .db
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await?;
         let status = current
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status());
-        if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) {
+        if matches!(
+            status,
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        ) {
             return Ok(());
         }
         self.db

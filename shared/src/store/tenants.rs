@@ -27,10 +27,12 @@ pub struct TenantRecord {
 impl TenantRecord {
     fn from_item(it: &Item) -> Result<Self, StoreError> {
         let count = |name: &str| -> Result<u32, StoreError> {
-            u32::try_from(req_n(it, name)?).map_err(|_| StoreError::Corrupt(format!("tenant {name}")))
+            u32::try_from(req_n(it, name)?)
+                .map_err(|_| StoreError::Corrupt(format!("tenant {name}")))
         };
         Ok(Self {
-            id: TenantId::parse(req_s(it, "tid")?).ok_or_else(|| StoreError::Corrupt("tenant tid".into()))?,
+            id: TenantId::parse(req_s(it, "tid")?)
+                .ok_or_else(|| StoreError::Corrupt("tenant tid".into()))?,
             name: req_s(it, "name")?.to_owned(),
             status: get_s(it, "status").unwrap_or("active").to_owned(),
             max_users: count("max_users")?,
@@ -125,7 +127,9 @@ impl Store {
             ])
             .await;
         match result {
-            Err(e) if e.failed_condition(2) => Err(RegisterError::EmailTaken(t.admin_email.clone())),
+            Err(e) if e.failed_condition(2) => {
+                Err(RegisterError::EmailTaken(t.admin_email.clone()))
+            }
             other => Ok(other?),
         }
     }
@@ -209,8 +213,13 @@ impl Store {
             .await;
         match res {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(StoreError::Conflict { reasons: vec!["ConditionalCheckFailed".into()] })
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::Conflict {
+                    reasons: vec!["ConditionalCheckFailed".into()],
+                })
             }
             Err(e) => Err(e.into()),
         }

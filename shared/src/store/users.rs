@@ -37,7 +37,11 @@ impl UserRecord {
 }
 
 impl Store {
-    pub async fn get_user(&self, tid: &TenantId, uid: &UserId) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn get_user(
+        &self,
+        tid: &TenantId,
+        uid: &UserId,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let out = self
             .db
             .get_item()

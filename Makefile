@@ -1,0 +1,76 @@
+# Porter: `make dev` runs it, `make test` tests it. Everything stays on this machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 3000
+MOTO_PORT ?= 5005
+VENV := .venv
+BROWSER := tests/browser
+
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Every process started from here talks to moto on loopback with dummy credentials; without
+# these the AWS SDK would look for real credentials and endpoints off this machine.
+export AWS_ACCESS_KEY_ID := test
+export AWS_SECRET_ACCESS_KEY := test
+export AWS_REGION := us-east-1
+export AWS_DEFAULT_REGION := us-east-1
+export AWS_EC2_METADATA_DISABLED := true
+export AWS_ENDPOINT_URL := http://127.0.0.1:$(MOTO_PORT)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help dev test venv node deps lint fmt bench release sizes
+
+help:
+	@echo "make dev    run Porter at http://localhost:$(PORT) (moto, table, demo tenant, outbox)"
+	@echo "make test   unit, integration, browser, cargo-lambda and template checks"
+	@echo "make lint   rustfmt and clippy (-D warnings)"
+	@echo "make deps   Debian packages the tests need (chromium, oathtool); needs root"
+	@echo "make sizes  release build and the size of each function binary"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node: $(BROWSER)/node_modules/.installed
+$(BROWSER)/node_modules/.installed: $(BROWSER)/package-lock.json
+	cd $(BROWSER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps:
+	@missing=(); \
+	command -v chromium >/dev/null || missing+=(chromium); \
+	command -v oathtool >/dev/null || missing+=(oathtool); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}" >/dev/null; \
+	fi
+
+dev: venv
+	cargo build -p porter-dev -p porterctl
+	$(CARGO_TARGET_DIR)/debug/porter-dev --port $(PORT) --moto-port $(MOTO_PORT)
+
+test: venv node
+	@command -v chromium >/dev/null || { echo "chromium is missing: run 'make deps' (as root)"; exit 1; }
+	cargo fmt --all --check
+	cargo build --workspace --bins
+	cargo test --workspace
+	cd $(BROWSER) && PORTER_BIN_DIR=$(CARGO_TARGET_DIR)/debug node --test
+	bash tests/cargo-lambda.sh
+	cfn-lint template.yaml
+	sam validate --lint
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+# Release binaries as Lambda runs them would be `cargo lambda build --release --arm64`;
+# this measures the native release build with the same profile.
+sizes:
+	cargo build --release --workspace --bins
+	@for b in activate web porterctl porter-dev; do \
+	  printf '%-12s %s\n' $$b "$$(du -h $(CARGO_TARGET_DIR)/release/$$b | cut -f1)"; done

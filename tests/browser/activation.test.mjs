@@ -1,0 +1,92 @@
+// Journey 2–3 in a real browser: the admin opens the invitation link from the outbox on
+// http://localhost, chooses a password and sees the success page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startDevServer, launchBrowser, activationLinkFrom, porterctl, ageInvitation } from "./harness.mjs";
+
+let dev;
+let browser;
+
+before(async () => {
+  dev = await startDevServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await dev?.stop();
+});
+
+test("the admin activates the account from the invitation email", async () => {
+  const mails = await dev.outbox();
+  const { mail, link } = activationLinkFrom(mails, "admin@demo.test");
+  assert.equal(mail.subject, "Welcome to Porter");
+  assert.ok(link.startsWith(`${dev.baseUrl}/activate?token=`), link);
+  assert.equal(link, dev.demoLink, "the link printed by make dev is the emailed one");
+
+  const page = await browser.newPage();
+  await page.goto(link);
+  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
+  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByRole("heading", { name: "Your account is active" }).waitFor();
+  assert.equal(new URL(page.url()).search, "", "the token left the address bar");
+  await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/activated.png` : "/tmp/porter-activated.png" });
+
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+
+  // The same link again: it was used, and the page says where to go instead.
+  const again = await browser.newPage();
+  await again.goto(link);
+  await again.getByLabel("New password").fill("another fine passphrase 7");
+  await again.getByLabel("Re-enter the password").fill("another fine passphrase 7");
+  await again.getByRole("button", { name: "Activate my account" }).click();
+  await again.getByRole("heading", { name: "This link was already used" }).waitFor();
+});
+
+test("a weak or mismatched password is explained on the page", async () => {
+  // An unknown token: the mismatch is caught in the page, the token by the API.
+  const page = await browser.newPage();
+  await page.goto(`${dev.baseUrl}/activate?token=${"ab".repeat(32)}`);
+  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
+  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 95");
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByText("The two passwords do not match.").waitFor();
+
+  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByRole("heading", { name: "This link is not valid" }).waitFor();
+});
+
+test("the outbox page lists the invitation", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${dev.baseUrl}/_dev/outbox`);
+  await page.getByText("admin@demo.test").first().waitFor();
+  assert.equal(await page.locator("article").count(), (await dev.outbox()).length);
+});
+
+test("an expired link offers a new one, which works", async () => {
+  const email = "bea@beta.test";
+  const out = await porterctl(dev, ["tenant", "create", "--name", "Beta", "--admin-email", email]);
+  assert.match(out, /invitation emailed/);
+  const { link: old } = activationLinkFrom(await dev.outbox(), email);
+  await ageInvitation(dev, old, 3 * 24 * 3600);
+
+  const page = await browser.newPage();
+  await page.goto(old);
+  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
+  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByRole("heading", { name: "This link has expired" }).waitFor();
+  await page.getByRole("button", { name: "Send me a new link" }).click();
+  await page.getByText("A new link is on its way").waitFor();
+
+  const { link: fresh } = activationLinkFrom(await dev.outbox(), email);
+  assert.notEqual(fresh, old);
+  await page.goto(fresh);
+  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
+  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByRole("heading", { name: "Your account is active" }).waitFor();
+});

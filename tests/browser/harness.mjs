@@ -1,0 +1,147 @@
+// Shared by the browser tests: the real dev server (moto, table, demo tenant, every function)
+// on a free localhost port, and headless Debian Chromium driven by Playwright.
+import { spawn, execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `porter-dev` and resolves once it printed its URL and the demo activation link. */
+const binDir = process.env.PORTER_BIN_DIR || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug");
+
+export async function startDevServer() {
+  const bin = join(binDir, "porter-dev");
+  const port = await freePort();
+  const envFile = join(mkdtempSync(join(tmpdir(), "porter-browser-")), "local.env");
+  const child = spawn(bin, ["--port", String(port), "--moto-port", "0", "--env-file", envFile], {
+    cwd: root,
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+      RUST_LOG: "warn",
+    },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let out = "";
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${out}`)), 60_000);
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const link = out.match(/activation link: (\S+)/);
+      if (link && out.includes("Press Ctrl-C")) {
+        clearTimeout(timer);
+        resolve(link[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`dev server exited (${code}):\n${out}`)));
+  });
+  const demoLink = await ready;
+  const env = Object.fromEntries(
+    readFileSync(envFile, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+  return {
+    env,
+    baseUrl: `http://localhost:${port}`,
+    demoLink,
+    async outbox() {
+      const resp = await fetch(`http://localhost:${port}/_dev/outbox.json`);
+      return resp.json();
+    },
+    stop() {
+      return new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGINT");
+      });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** The activation link in the newest outbox message to `to`. */
+export function activationLinkFrom(mails, to) {
+  const mail = mails.find((m) => m.to.includes(to));
+  if (!mail) throw new Error(`no email to ${to} in the outbox`);
+  const m = mail.body.match(/href="([^"]*\/activate\?token=[0-9a-f]{64})"/);
+  if (!m) throw new Error(`no activation link in: ${mail.body}`);
+  return { mail, link: m[1].replaceAll("&amp;", "&") };
+}
+
+/** Runs porterctl against the dev server's stack (its `.porter/local.env`). */
+export function porterctl(dev, args) {
+  return new Promise((resolve, reject) => {
+    execFile(join(binDir, "porterctl"), args, { env: { ...process.env, ...dev.env } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`porterctl ${args.join(" ")}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** One DynamoDB call straight to moto (which does not check signatures). */
+async function dynamo(dev, op, body) {
+  const resp = await fetch(dev.env.AWS_ENDPOINT_URL, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.0",
+      "X-Amz-Target": `DynamoDB_20120810.${op}`,
+      Authorization: "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+    },
+    body: JSON.stringify({ TableName: dev.env.PORTER_TABLE, ...body }),
+  });
+  const data = await resp.json();
+  if (!resp.ok) throw new Error(`${op}: ${JSON.stringify(data)}`);
+  return data;
+}
+
+/** Moves an invitation `secs` into the past, as if it had been emailed that long ago. */
+export async function ageInvitation(dev, link, secs) {
+  const token = new URL(link).searchParams.get("token");
+  const hash = createHash("sha256").update(token).digest("hex");
+  const key = { pk: { S: `TOKEN#${hash}` }, sk: { S: "TOKEN" } };
+  const { Item } = await dynamo(dev, "GetItem", { Key: key });
+  const past = String(Math.floor(Date.now() / 1000) - secs);
+  await dynamo(dev, "UpdateItem", {
+    Key: key,
+    UpdateExpression: "SET expires_at = :t",
+    ExpressionAttributeValues: { ":t": { N: past } },
+  });
+  await dynamo(dev, "UpdateItem", {
+    Key: { pk: { S: `TENANT#${Item.tid.S}` }, sk: { S: `USER#${Item.uid.S}` } },
+    UpdateExpression: "SET invited_at = :t",
+    ExpressionAttributeValues: { ":t": { N: past } },
+  });
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's cargo-lambda commands, run for real: `cargo lambda watch` serves the functions
+# (against the dev server's moto, through .porter-style env) and `cargo lambda invoke` sends
+# the API Gateway events under tests/events. Prints "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin_dir="${CARGO_TARGET_DIR:-target}/debug"
+work=$(mktemp -d)
+dev_port=${CL_DEV_PORT:-3190}
+moto_port=${CL_MOTO_PORT:-5190}
+invoke_port=${CL_INVOKE_PORT:-9190}
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The dev server brings moto, the table and a sender identity, and writes the environment.
+"$bin_dir/porter-dev" --port "$dev_port" --moto-port "$moto_port" --no-demo --env-file "$work/local.env" </dev/null >"$work/dev.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$work/dev.log" 2>/dev/null && break; sleep 0.2; done
+grep -q "Press Ctrl-C" "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
+set -a; . "$work/local.env"; set +a
+
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$invoke_port" </dev/null >"$work/watch.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 150); do
+  (echo >"/dev/tcp/127.0.0.1/$invoke_port") 2>/dev/null && break
+  sleep 0.2
+done
+
+passed=0; failed=0
+check() { # function event expected-status expected-text
+  local out
+  out=$(cargo lambda invoke "$1" --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file "tests/events/$2" 2>&1) || true
+  if grep -q "\"statusCode\":$3" <<<"$out" && grep -q "$4" <<<"$out"; then
+    echo "ok - $1 $2 -> $3"; passed=$((passed + 1))
+  else
+    echo "not ok - $1 $2: expected $3 and '$4', got: $out"; failed=$((failed + 1))
+  fi
+}
+check activate activation-unknown-token.json 404 token_invalid
+check activate activation-missing-token.json 400 'missing field'
+check activate activation-resend.json 202 accepted
+check web health.json 200 '\\"status\\":\\"ok\\"'
+check web activate-page.json 200 'Choose your password'
+echo "cargo-lambda: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || { tail -20 "$work/watch.log"; exit 1; }
