@@ -172,15 +172,7 @@ pub async fn reissue(
     };
     match state
         .store
-        .reissue_invitation(
-            &user.tenant,
-            &user.id,
-            user.pending_token.as_ref(),
-            &fresh,
-            now,
-            &audit,
-            &mut rng,
-        )
+        .reissue_invitation(user, &fresh, now, &audit, &mut rng)
         .await
     {
         // Someone activated or resent meanwhile: the state we read is stale, nothing to do.

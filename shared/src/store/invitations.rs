@@ -3,6 +3,7 @@
 use super::attr::{b, get_bool, item, key, n, req_n, req_s, s, Item};
 use super::audit::AuditEvent;
 use super::table::TTL_ATTRIBUTE;
+use super::users::UserRecord;
 use super::{keys, Store, StoreError};
 use crate::domain::{OneTimeToken, TenantId, Timestamp, TokenHash, TokenKind, UserId};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -127,13 +128,11 @@ impl Store {
     }
 
     /// Replaces an invited user's working link with `fresh`: the new token is written and the
-    /// user's `pending_token` moved to it, on condition that it still names `current`. From then
+    /// user's `pending_token` moved to it, on condition that it still names the one `user` holds. From then
     /// on, every older link of that user fails activation (it is no longer the pending one).
     pub async fn reissue_invitation(
         &self,
-        tid: &TenantId,
-        uid: &UserId,
-        current: Option<&TokenHash>,
+        user: &UserRecord,
         fresh: &OneTimeToken,
         now: Timestamp,
         audit: &AuditEvent,
@@ -144,7 +143,8 @@ impl Store {
             (":fresh", s(fresh.hash.as_str())),
             (":now", n(now.0)),
         ]);
-        let condition = match current {
+        let (tid, uid) = (&user.tenant, &user.id);
+        let condition = match &user.pending_token {
             Some(h) => {
                 values.insert(":current".into(), s(h.as_str()));
                 "#status = :invited AND pending_token = :current"
