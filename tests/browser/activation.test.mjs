@@ -7,6 +7,12 @@ import { startDevServer, launchBrowser, activationLinkFrom, porterctl, ageInvita
 let dev;
 let browser;
 
+async function choosePassword(page, password, confirm) {
+  await page.getByLabel("New password").fill(password);
+  await page.getByLabel("Re-enter the password").fill(confirm);
+  await page.getByRole("button", { name: "Activate my account" }).click();
+}
+
 before(async () => {
   dev = await startDevServer();
   browser = await launchBrowser();
@@ -26,9 +32,7 @@ test("the admin activates the account from the invitation email", async () => {
 
   const page = await browser.newPage();
   await page.goto(link);
-  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
-  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
-  await page.getByRole("button", { name: "Activate my account" }).click();
+  await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");
   await page.getByRole("heading", { name: "Your account is active" }).waitFor();
   assert.equal(new URL(page.url()).search, "", "the token left the address bar");
   await page.screenshot({ path: process.env.SCREENSHOT_DIR ? `${process.env.SCREENSHOT_DIR}/activated.png` : "/tmp/porter-activated.png" });
@@ -39,19 +43,15 @@ test("the admin activates the account from the invitation email", async () => {
   // The same link again: it was used, and the page says where to go instead.
   const again = await browser.newPage();
   await again.goto(link);
-  await again.getByLabel("New password").fill("another fine passphrase 7");
-  await again.getByLabel("Re-enter the password").fill("another fine passphrase 7");
-  await again.getByRole("button", { name: "Activate my account" }).click();
+  await choosePassword(again, "another fine passphrase 7", "another fine passphrase 7");
   await again.getByRole("heading", { name: "This link was already used" }).waitFor();
 });
 
-test("a weak or mismatched password is explained on the page", async () => {
+test("a mismatched password and an unknown link are explained on the page", async () => {
   // An unknown token: the mismatch is caught in the page, the token by the API.
   const page = await browser.newPage();
   await page.goto(`${dev.baseUrl}/activate?token=${"ab".repeat(32)}`);
-  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
-  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 95");
-  await page.getByRole("button", { name: "Activate my account" }).click();
+  await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 95");
   await page.getByText("The two passwords do not match.").waitFor();
 
   await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
@@ -75,9 +75,7 @@ test("an expired link offers a new one, which works", async () => {
 
   const page = await browser.newPage();
   await page.goto(old);
-  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
-  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
-  await page.getByRole("button", { name: "Activate my account" }).click();
+  await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");
   await page.getByRole("heading", { name: "This link has expired" }).waitFor();
   await page.getByRole("button", { name: "Send me a new link" }).click();
   await page.getByText("A new link is on its way").waitFor();
@@ -85,8 +83,6 @@ test("an expired link offers a new one, which works", async () => {
   const { link: fresh } = activationLinkFrom(await dev.outbox(), email);
   assert.notEqual(fresh, old);
   await page.goto(fresh);
-  await page.getByLabel("New password").fill("tangerine orbit kettle 94");
-  await page.getByLabel("Re-enter the password").fill("tangerine orbit kettle 94");
-  await page.getByRole("button", { name: "Activate my account" }).click();
+  await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");
   await page.getByRole("heading", { name: "Your account is active" }).waitFor();
 });

@@ -67,16 +67,9 @@ pub(crate) fn put_token(
 
 impl Store {
     pub async fn get_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::token_pk(hash), keys::TOKEN_SK)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item()
-            .map(|it| TokenRecord::from_item(hash.clone(), it))
+        self.get_raw(keys::token_pk(hash), keys::TOKEN_SK)
+            .await?
+            .map(|it| TokenRecord::from_item(hash.clone(), &it))
             .transpose()
     }
 

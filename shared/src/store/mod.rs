@@ -23,6 +23,7 @@ pub use tenants::{NewTenant, TenantRecord};
 pub use users::UserRecord;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
@@ -82,6 +83,23 @@ impl Store {
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.db
+    }
+
+    /// Every item a query matches, following pages.
+    pub(crate) async fn query_all(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<attr::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = query.clone().set_exclusive_start_key(start).send().await?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
     }
 
     /// Runs a transaction; a cancellation becomes [`StoreError::Conflict`] with its reasons.

@@ -135,67 +135,45 @@ impl Store {
     }
 
     pub async fn get_tenant(&self, tid: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::tenant_pk(tid), keys::META)))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item().map(TenantRecord::from_item).transpose()
+        self.get_raw(keys::tenant_pk(tid), keys::META)
+            .await?
+            .as_ref()
+            .map(TenantRecord::from_item)
+            .transpose()
     }
 
     /// Every user of a tenant (at most `max_users`, so one page suffices in practice; pages
     /// are followed anyway).
     pub async fn list_users(&self, tid: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
-        let mut users = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :user)")
-                .expression_attribute_values(":pk", s(keys::tenant_pk(tid)))
-                .expression_attribute_values(":user", s("USER#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for it in out.items() {
-                users.push(UserRecord::from_item(it)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(users);
-            }
-        }
+        let query = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :user)")
+            .expression_attribute_values(":pk", s(keys::tenant_pk(tid)))
+            .expression_attribute_values(":user", s("USER#"))
+            .consistent_read(true);
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(UserRecord::from_item)
+            .collect()
     }
 
     /// Tenants sorted by name, through the GSI.
     pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
-        let mut tenants = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :p")
-                .expression_attribute_values(":p", s(keys::TENANTS_GSI_PK))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for it in out.items() {
-                tenants.push(TenantRecord::from_item(it)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(tenants);
-            }
-        }
+        let query = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", s(keys::TENANTS_GSI_PK));
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(TenantRecord::from_item)
+            .collect()
     }
 
     /// Changes the seat limit; refused (Conflict) below the seats already taken, or for an
