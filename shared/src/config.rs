@@ -24,6 +24,8 @@ pub struct Config {
     pub mail_from: String,
     /// Product name shown in emails and pages (`PORTER_PRODUCT_NAME`, default `Porter`).
     pub product_name: String,
+    /// WebAuthn relying-party id (`PORTER_WEBAUTHN_RP_ID`, default: the public host).
+    pub webauthn_rp_id: String,
 }
 
 impl Config {
@@ -59,7 +61,9 @@ impl Config {
                 reason: "expected an email address".into(),
             });
         }
+        let host = public_base_url.host_str().unwrap_or("localhost").to_owned();
         Ok(Self {
+            webauthn_rp_id: optional("PORTER_WEBAUTHN_RP_ID", &host),
             table_name: required("PORTER_TABLE")?,
             stage: optional("PORTER_STAGE", "dev"),
             public_base_url,

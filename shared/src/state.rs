@@ -1,17 +1,38 @@
 //! What every handler gets: configuration and AWS clients, built once per cold start and
 //! passed by reference.
 
+use crate::auth::crypto::DataKey;
+use crate::auth::webauthn::Webauthn;
 use crate::config::{Config, ConfigError};
+use crate::secrets::SecretsError;
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 use crate::mail::Mailer;
 use crate::secrets::SecretStore;
 use crate::store::Store;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
     pub secrets: SecretStore,
+    pub webauthn: Arc<Webauthn>,
+    /// The data key, fetched from Secrets Manager on first use and kept for the instance.
+    data_key: Arc<OnceCell<DataKey>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The JSON of `porter/<stage>/service`.
+#[derive(serde::Deserialize)]
+struct ServiceSecret {
+    data_key: String,
 }
 
 impl AppState {
@@ -23,15 +44,30 @@ impl AppState {
         if sdk.region().is_none() {
             return Err(ConfigError::Missing("AWS_REGION"));
         }
-        Ok(Self::from_sdk_config(config, &sdk))
+        Self::from_sdk_config(config, &sdk)
     }
 
-    pub fn from_sdk_config(config: Config, sdk: &aws_config::SdkConfig) -> Self {
-        Self {
+    pub fn from_sdk_config(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
             secrets: SecretStore::new(aws_sdk_secretsmanager::Client::new(sdk), &config.stage),
+            webauthn: Arc::new(crate::auth::webauthn::build(&config)?),
+            data_key: Arc::new(OnceCell::new()),
             config,
-        }
+        })
+    }
+
+    /// The key that seals TOTP seeds. Fetched once per instance, on the first request that
+    /// needs it, so that functions which never touch seeds never call Secrets Manager.
+    pub async fn data_key(&self) -> Result<&DataKey, SecretsError> {
+        self.data_key
+            .get_or_try_init(|| async {
+                let raw = self.secrets.get(&self.secrets.service_secret_name()).await?;
+                let parsed: ServiceSecret = serde_json::from_str(raw.expose_secret())
+                    .map_err(|_| SecretsError::Sdk("the service secret is not {\"data_key\": ...} JSON".into()))?;
+                Ok(DataKey::from_material(&parsed.data_key))
+            })
+            .await
     }
 }

@@ -68,7 +68,7 @@ impl TestApp {
     pub fn with_config(&self, edit: impl FnOnce(&mut porter_shared::Config)) -> AppState {
         let mut config = self.state.config.clone();
         edit(&mut config);
-        AppState::from_sdk_config(config, &stack::sdk_config(&self.moto))
+        AppState::from_sdk_config(config, &stack::sdk_config(&self.moto)).unwrap()
     }
 
     pub async fn register(&self, name: &str, admin: &str) -> Registration {

@@ -28,11 +28,26 @@ fn web_handler(_: &AppState, req: Request) -> BoxResponse<'_> {
     Box::pin(web::handle(req))
 }
 
+fn login_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(login::handle(state, req))
+}
+
+fn mfa_enroll_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(mfa_enroll::handle(state, req))
+}
+
+fn me_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(me::handle(state, req))
+}
+
 /// Binary name → handler. Each function that template.yaml declares must be here.
 pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
         "activate" => Some(activate_handler),
         "web" => Some(web_handler),
+        "login" => Some(login_handler),
+        "mfa-enroll" => Some(mfa_enroll_handler),
+        "me" => Some(me_handler),
         _ => None,
     }
 }

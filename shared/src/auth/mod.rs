@@ -1,4 +1,10 @@
-//! Credentials. Password hashing now; sessions, TOTP, WebAuthn, OIDC and client assertions
-//! join here as their flows arrive.
+//! Credentials and sessions: password hashing, TOTP, recovery codes, security keys, the
+//! envelope for stored seeds, sessions and throttling.
 
+pub mod crypto;
 pub mod password;
+pub mod recovery;
+pub mod session;
+pub mod throttle;
+pub mod totp;
+pub mod webauthn;

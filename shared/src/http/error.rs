@@ -49,6 +49,17 @@ impl ApiError {
         )
     }
 
+    /// 429 with `Retry-After`.
+    pub fn throttled(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            format!("Too many attempts. Try again in {}.", human_wait(retry_after_secs)),
+        );
+        e.retry_after_secs = Some(retry_after_secs);
+        e
+    }
+
     /// Logs an internal failure with its detail and answers 503 without it.
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %err, "{context}");
@@ -72,5 +83,14 @@ impl ApiError {
 impl From<ApiError> for Response<Body> {
     fn from(e: ApiError) -> Self {
         e.into_response()
+    }
+}
+
+fn human_wait(secs: u64) -> String {
+    match secs {
+        0..=1 => "a second".to_owned(),
+        2..=59 => format!("{secs} seconds"),
+        60..=119 => "a minute".to_owned(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
     }
 }

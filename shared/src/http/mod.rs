@@ -7,6 +7,6 @@ mod response;
 
 pub use error::ApiError;
 pub use request::{check_origin, client_ip, parse_json, query_param, MAX_BODY_BYTES};
-pub use response::{empty, html, json, redirect, with_security_headers};
+pub use response::{empty, html, json, json_with_cookie, redirect, with_security_headers};
 
 pub use lambda_http::{Body, Request, Response};

@@ -62,6 +62,27 @@ pub fn invitation(product: &str, organisation: &str, link: &str, expires_at: Tim
     }
 }
 
+/// The password-reset link.
+pub fn password_reset(product: &str, link: &str, expires_at: Timestamp) -> Mail {
+    let expiry = expires_at.to_human();
+    let body = format!(
+        "<p>Someone asked to reset the password of your {product} account.</p>{button}\
+         <p>This link works once, until {expiry}. After the reset you still sign in with your second factor, \
+         and every other session of your account ends.</p>\
+         <p>If you did not ask for this, ignore this email: your password stays as it is.</p>",
+        product = escape(product),
+        button = button(link, "Choose a new password"),
+    );
+    let text = format!(
+        "Someone asked to reset the password of your {product} account.\n\n\
+         Choose a new password:\n{link}\n\n\
+         This link works once, until {expiry}. After the reset you still sign in with your second factor, \
+         and every other session of your account ends.\n\n\
+         If you did not ask for this, ignore this email: your password stays as it is.\n"
+    );
+    Mail { subject: format!("Reset your {product} password"), html: layout(product, &body), text }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

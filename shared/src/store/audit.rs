@@ -21,6 +21,19 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// An event about `user`, done by themselves, from `source_ip`, now.
+    pub fn by_user(user: &crate::store::UserRecord, action: &'static str, outcome: &'static str, source_ip: &str) -> Self {
+        Self {
+            tenant: user.tenant.clone(),
+            at: Timestamp::now(),
+            actor: user.id.to_string(),
+            action,
+            target: Some(user.id.to_string()),
+            source_ip: source_ip.to_owned(),
+            outcome,
+        }
+    }
+
     /// The audit item as one element of a transaction, so that an event is recorded exactly
     /// when the change it describes is.
     pub fn transact_put(
@@ -58,5 +71,20 @@ impl AuditEvent {
                     .build()?,
             )
             .build())
+    }
+}
+
+impl super::Store {
+    /// Records an event on its own (when no other write goes with it). Failures are logged,
+    /// not returned: an unwritable audit line must not turn a sign-in into an error.
+    pub async fn audit(&self, event: &AuditEvent) {
+        let put = event.transact_put(&self.table, &mut rand::rngs::OsRng);
+        let result = match put {
+            Ok(item) => self.transact(vec![item]).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, action = event.action, "audit event not written");
+        }
     }
 }

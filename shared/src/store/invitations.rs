@@ -192,4 +192,83 @@ impl Store {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Stores a password-reset token for an active user, unless one was sent in the last
+    /// `min_interval_secs` (so that the form cannot be used to flood an inbox).
+    /// `Ok(false)`: not active, or too soon.
+    pub async fn issue_reset(
+        &self,
+        user: &UserRecord,
+        token: &OneTimeToken,
+        now: Timestamp,
+        min_interval_secs: i64,
+    ) -> Result<bool, StoreError> {
+        let point_user = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id))))
+            .update_expression("SET pending_reset = :h, reset_sent_at = :now")
+            .condition_expression(
+                "#status = :active AND (attribute_not_exists(reset_sent_at) OR reset_sent_at < :recent)",
+            )
+            .set_expression_attribute_names(Some([("#status".to_owned(), "status".to_owned())].into()))
+            .set_expression_attribute_values(Some(item([
+                (":h", s(token.hash.as_str())),
+                (":now", n(now.0)),
+                (":active", s("active")),
+                (":recent", n(now.0 - min_interval_secs)),
+            ])))
+            .build()?;
+        match self
+            .transact(vec![
+                TransactWriteItem::builder().update(point_user).build(),
+                put_token(&self.table, token, &user.tenant, &user.id, now)?,
+            ])
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a new password with a reset token: the token is spent, and every session of the
+    /// user ends (the epoch moves). The second factor stays as it was.
+    pub async fn reset_password(
+        &self,
+        token: &TokenRecord,
+        password_hash: &str,
+        now: Timestamp,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<(), StoreError> {
+        let spend = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::token_pk(&token.hash), keys::TOKEN_SK)))
+            .update_expression("SET used = :true, used_at = :now")
+            .condition_expression("used = :false AND expires_at > :now")
+            .set_expression_attribute_values(Some(item([(":true", b(true)), (":false", b(false)), (":now", n(now.0))])))
+            .build()?;
+        let reset = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::tenant_pk(&token.tenant), &keys::user_sk(&token.user))))
+            .update_expression(
+                "SET password_hash = :hash, password_changed_at = :now ADD session_epoch :one REMOVE pending_reset",
+            )
+            .condition_expression("#status = :active AND pending_reset = :token")
+            .set_expression_attribute_names(Some([("#status".to_owned(), "status".to_owned())].into()))
+            .set_expression_attribute_values(Some(item([
+                (":active", s("active")),
+                (":hash", s(password_hash)),
+                (":now", n(now.0)),
+                (":one", n(1)),
+                (":token", s(token.hash.as_str())),
+            ])))
+            .build()?;
+        self.transact(vec![
+            TransactWriteItem::builder().update(spend).build(),
+            TransactWriteItem::builder().update(reset).build(),
+            audit.transact_put(&self.table, rng)?,
+        ])
+        .await
+    }
 }

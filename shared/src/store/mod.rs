@@ -11,6 +11,8 @@
 
 mod attr;
 pub mod audit;
+pub mod sessions;
+pub mod throttle;
 pub mod invitations;
 pub mod keys;
 pub mod table;

@@ -1,0 +1,56 @@
+//! `POST /api/password/forgot {email}`: always 202. When the address belongs to an active
+//! user, a reset link (1 hour, single use) is emailed. Every answer takes at least
+//! `MIN_ANSWER`, so that sending an email cannot be told apart from not sending one.
+
+use lambda_http::http::StatusCode;
+use porter_shared::domain::{Email, OneTimeToken, Timestamp, TokenKind, UserStatus};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
+use porter_shared::mail::templates;
+use porter_shared::store::AuditEvent;
+use porter_shared::AppState;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json as j;
+use std::time::Duration;
+
+const MIN_ANSWER: Duration = Duration::from_millis(700);
+/// One reset email per minute per account.
+const MIN_INTERVAL_SECS: i64 = 60;
+
+#[derive(Deserialize)]
+struct ForgotRequest {
+    email: String,
+}
+
+pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let started = tokio::time::Instant::now();
+    let body: ForgotRequest = parse_json(req)?;
+    if let Err(e) = send_reset(state, &body.email, &client_ip(req)).await {
+        // Logged, never shown: the answer must not depend on the account.
+        tracing::error!(error = %e, "password reset email not sent");
+    }
+    tokio::time::sleep_until(started + MIN_ANSWER).await;
+    Ok(json(
+        StatusCode::ACCEPTED,
+        &j!({ "status": "accepted", "message": "If this address belongs to an account, a reset link is on its way. It works for one hour." }),
+    ))
+}
+
+async fn send_reset(state: &AppState, raw_email: &str, ip: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Ok(email) = Email::parse(raw_email) else { return Ok(()) };
+    let Some((tid, uid)) = state.store.find_by_email(&email).await? else { return Ok(()) };
+    let Some(user) = state.store.get_user(&tid, &uid).await? else { return Ok(()) };
+    if user.status != UserStatus::Active {
+        return Ok(());
+    }
+    let now = Timestamp::now();
+    let token = OneTimeToken::generate(TokenKind::Reset, now, &mut rand::rngs::OsRng);
+    if !state.store.issue_reset(&user, &token, now, MIN_INTERVAL_SECS).await? {
+        return Ok(()); // one was sent a moment ago
+    }
+    let link = SecretString::from(state.config.link(&format!("/reset?token={}", token.secret())));
+    let mail = templates::password_reset(&state.config.product_name, link.expose_secret(), token.expires_at);
+    state.mailer.send(email.as_str(), &mail).await?;
+    state.store.audit(&AuditEvent::by_user(&user, "password.reset_requested", "success", ip)).await;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `me`: `GET /api/me`, who is signed in and what their menu holds. Needs a full session.
+
+use lambda_http::http::{Method, StatusCode};
+use porter_shared::auth::session::authenticate;
+use porter_shared::domain::Role;
+use porter_shared::http::{json, with_security_headers, ApiError, Body, Request, Response};
+use porter_shared::store::sessions::Level;
+use porter_shared::AppState;
+use serde_json::{json as j, Value};
+
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/api/me") => me(state, &req).await,
+        (_, "/api/me") => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found()),
+    };
+    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+}
+
+/// The menu a role sees. Configuration (API management, SSO, users) is for admins only;
+/// entitled solutions join the menu when license checks arrive.
+pub fn menu(role: Role) -> Vec<Value> {
+    let mut items = vec![j!({ "id": "dashboard", "label": "Dashboard", "href": "/app" })];
+    if role == Role::Admin {
+        items.push(j!({
+            "id": "configuration", "label": "Configuration", "href": "/app/configuration",
+            "children": [
+                { "id": "users", "label": "Users", "href": "/app/configuration/users" },
+                { "id": "api", "label": "API management", "href": "/app/configuration/api" },
+                { "id": "sso", "label": "Single sign-on", "href": "/app/configuration/sso" },
+            ],
+        }));
+    }
+    items
+}
+
+async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(state, req, Level::Full).await?;
+    let Some(role) = caller.user.role else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_role",
+            "You have no role yet; ask your administrator.",
+        ));
+    };
+    let tenant = state
+        .store
+        .get_tenant(&caller.user.tenant)
+        .await
+        .map_err(|e| ApiError::internal("me: tenant", &e))?
+        .ok_or_else(porter_shared::auth::session::unauthenticated)?;
+    Ok(json(
+        StatusCode::OK,
+        &j!({
+            "user": { "id": caller.user.id, "email": caller.user.email, "role": role, "role_label": role.label() },
+            "tenant": { "id": tenant.id, "name": tenant.name, "setup_done": tenant.setup_done },
+            "menu": menu(role),
+        }),
+    ))
+}

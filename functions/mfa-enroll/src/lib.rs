@@ -1,0 +1,72 @@
+//! `mfa-enroll`: setting up a second factor. Mandatory at the first sign-in: a session at
+//! level `password` whose user has no factor can reach these routes and nothing else. Once a
+//! factor exists, adding another needs a full session.
+//!
+//! - `POST /api/mfa/totp` → `{secret, otpauth_uri, qr_svg}` (the seed is kept sealed, pending)
+//! - `POST /api/mfa/totp/confirm {code}` → `{recovery_codes, next}`
+//! - `POST /api/mfa/webauthn/options` → creation options
+//! - `POST /api/mfa/webauthn {credential}` → `{recovery_codes, next}`
+
+mod totp;
+mod webauthn;
+
+use lambda_http::http::{Method, StatusCode};
+use porter_shared::auth::recovery;
+use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
+use porter_shared::http::{check_origin, json_with_cookie, with_security_headers, ApiError, Body, Request, Response};
+use porter_shared::store::sessions::Level;
+use porter_shared::store::AuditEvent;
+use porter_shared::AppState;
+use serde_json::json as j;
+
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match check_origin(&req, &state.config) {
+        Err(e) => Err(e),
+        Ok(()) => match (req.method(), req.uri().path()) {
+            (&Method::POST, "/api/mfa/totp") => totp::start(state, &req).await,
+            (&Method::POST, "/api/mfa/totp/confirm") => totp::confirm(state, &req).await,
+            (&Method::POST, "/api/mfa/webauthn/options") => webauthn::options(state, &req).await,
+            (&Method::POST, "/api/mfa/webauthn") => webauthn::finish(state, &req).await,
+            (_, "/api/mfa/totp" | "/api/mfa/totp/confirm" | "/api/mfa/webauthn/options" | "/api/mfa/webauthn") => {
+                Err(ApiError::method_not_allowed())
+            }
+            _ => Err(ApiError::not_found()),
+        },
+    };
+    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+}
+
+/// The caller, if they may enrol: first factor only and no second factor yet, or fully
+/// signed in. A password-level session of a user who has a factor must prove it first.
+pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, req, Level::Password).await?;
+    if caller.session.level == Level::Password && caller.user.has_mfa() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_required",
+            "Sign in with your existing second factor before adding another.",
+        ));
+    }
+    Ok(caller)
+}
+
+/// Ten fresh recovery codes: the plain codes for the answer, their hashes for the store.
+pub(crate) fn recovery_codes() -> (Vec<String>, Vec<String>) {
+    let codes = recovery::generate(&mut rand::rngs::OsRng);
+    let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
+    (codes, hashes)
+}
+
+/// The end of every enrolment: the session becomes full (new id), the event is recorded, and
+/// the codes are shown once.
+pub(crate) async fn enrolled(
+    state: &AppState,
+    caller: &Caller,
+    method: &'static str,
+    codes: Vec<String>,
+    ip: &str,
+) -> Result<Response<Body>, ApiError> {
+    let (cookie, next) = upgrade_to_full(state, caller).await?;
+    state.store.audit(&AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip)).await;
+    Ok(json_with_cookie(StatusCode::OK, &j!({ "recovery_codes": codes, "next": next }), cookie))
+}

@@ -1,0 +1,88 @@
+//! TOTP enrolment: a 160-bit seed, shown once as QR code and text, confirmed by a code.
+
+use crate::{enrolled, enroller, recovery_codes};
+use lambda_http::http::StatusCode;
+use porter_shared::auth::throttle::{self, retry_after};
+use porter_shared::auth::totp;
+use porter_shared::domain::Timestamp;
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
+use porter_shared::store::throttle::ThrottleKey;
+use porter_shared::store::StoreError;
+use porter_shared::AppState;
+use serde::Deserialize;
+use serde_json::json as j;
+
+fn store_err(e: StoreError) -> ApiError {
+    ApiError::internal("totp enrolment failed", &e)
+}
+
+pub async fn start(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = enroller(state, req).await?;
+    let seed = totp::generate_secret(&mut rand::rngs::OsRng);
+    let key = state.data_key().await.map_err(|e| ApiError::internal("data key", &e))?;
+    let sealed = key.seal(&seed, caller.user.id.as_str(), &mut rand::rngs::OsRng);
+    state.store.set_pending_totp(&caller.user, &sealed).await.map_err(store_err)?;
+    let issuer = &state.config.product_name;
+    let uri = totp::otpauth_uri(&seed, issuer, caller.user.email.as_str())
+        .ok_or_else(|| ApiError::internal("totp uri", &"could not build the otpauth URI"))?;
+    let qr = totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("totp qr", &"could not draw the QR code"))?;
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "secret": totp::base32(&seed), "otpauth_uri": uri, "qr_svg": qr, "issuer": issuer, "account": caller.user.email }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConfirmRequest {
+    code: String,
+}
+
+pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = enroller(state, req).await?;
+    let body: ConfirmRequest = parse_json(req)?;
+    let now = Timestamp::now();
+    let guesses = ThrottleKey::new("mfa", caller.user.id.as_str());
+    if let Some(wait) = state
+        .store
+        .get_counters(&[&guesses])
+        .await
+        .map_err(store_err)?
+        .first()
+        .and_then(|c| retry_after(c, now))
+    {
+        return Err(ApiError::throttled(wait));
+    }
+    let (_, creds) = state
+        .store
+        .get_user_with_credentials(&caller.user.tenant, &caller.user.id)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(porter_shared::auth::session::unauthenticated)?;
+    let Some(sealed) = creds.totp_pending_sealed else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "totp_not_started",
+            "Start the authenticator set-up again: no pending code is waiting.",
+        ));
+    };
+    let key = state.data_key().await.map_err(|e| ApiError::internal("data key", &e))?;
+    let seed = key.open(&sealed, caller.user.id.as_str()).map_err(|e| ApiError::internal("seed", &e))?;
+    let Some(step) = totp::matching_step(&seed, &body.code, now) else {
+        state.store.record_failure(&guesses, &throttle::MFA, now).await.map_err(store_err)?;
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_code",
+            "That code does not match. Check the time on your phone and enter the current code.",
+        ));
+    };
+    let (codes, hashes) = recovery_codes();
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    if !state.store.enable_totp(&caller.user, &sealed, step, &hashes).await.map_err(store_err)? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "totp_not_started",
+            "This set-up was replaced by a newer one. Scan the newest QR code.",
+        ));
+    }
+    enrolled(state, &caller, "totp", codes, &client_ip(req)).await
+}

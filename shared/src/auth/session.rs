@@ -1,0 +1,178 @@
+//! Sessions: an opaque 256-bit id in a cookie, its SHA-256 in DynamoDB, looked up on every
+//! request. Levels: `password` (first factor only: enrolment and the MFA check) and `full`.
+
+use crate::domain::{OneTimeToken, Timestamp, TokenHash, TokenKind};
+use crate::http::ApiError;
+use crate::store::sessions::{Level, SessionRecord};
+use crate::store::{StoreError, UserRecord};
+use crate::{AppState, Config};
+use http::{header, HeaderValue, StatusCode};
+use lambda_http::Request;
+use rand::RngCore;
+
+/// Idle timeout (ASVS 5 §7.3.1 allows up to 30 minutes for this risk level).
+pub const IDLE_SECS: i64 = 30 * 60;
+/// Absolute lifetime of a full session.
+pub const ABSOLUTE_SECS: i64 = 12 * 3600;
+/// A password-level session only lives long enough to enter a code or enrol.
+pub const PASSWORD_LEVEL_SECS: i64 = 15 * 60;
+/// Activity is written at most this often (each write costs a request).
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// `__Host-` binds the cookie to this exact origin (Secure, Path=/, no Domain). Browsers refuse
+/// that prefix without Secure, so plain http://localhost in dev uses an unprefixed name.
+pub fn cookie_name(config: &Config) -> &'static str {
+    if config.is_local_http() {
+        "porter_session"
+    } else {
+        "__Host-porter_session"
+    }
+}
+
+pub fn set_cookie(config: &Config, id: &str, max_age: i64) -> HeaderValue {
+    let secure = if config.is_local_http() { "" } else { "; Secure" };
+    let value = format!("{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(config));
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(config: &Config) -> HeaderValue {
+    set_cookie(config, "", 0)
+}
+
+/// The session id the browser sent, if any.
+pub fn read_cookie(req: &Request, config: &Config) -> Option<String> {
+    let name = cookie_name(config);
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A new session for `user` at `level`. Returns the id for the cookie and the record to store.
+pub fn new_session(user: &UserRecord, level: Level, now: Timestamp, rng: &mut impl RngCore) -> (String, SessionRecord) {
+    // Same shape as a one-time token: 256 random bits, stored as SHA-256.
+    let t = OneTimeToken::generate(TokenKind::Activation, now, rng);
+    let lifetime = match level {
+        Level::Password => PASSWORD_LEVEL_SECS,
+        Level::Full => ABSOLUTE_SECS,
+    };
+    let record = SessionRecord {
+        hash: t.hash.clone(),
+        tenant: user.tenant.clone(),
+        user: user.id.clone(),
+        level,
+        created_at: now,
+        last_seen: now,
+        expires_at: now.plus_secs(lifetime),
+        epoch: user.session_epoch,
+        ceremony: None,
+    };
+    (t.secret().to_owned(), record)
+}
+
+/// Whether a stored session still counts at `now` for `user` (pure).
+pub fn is_live(s: &SessionRecord, user: &UserRecord, now: Timestamp) -> bool {
+    now < s.expires_at && now.0 - s.last_seen.0 < IDLE_SECS && s.epoch == user.session_epoch
+}
+
+/// The caller, as their session proves.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: SessionRecord,
+    pub user: UserRecord,
+}
+
+pub fn unauthenticated() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Sign in to continue.")
+}
+
+fn store_err(e: StoreError) -> ApiError {
+    ApiError::internal("session lookup failed", &e)
+}
+
+/// Resolves the request's session. `need` is the least level the route requires: a session
+/// at `password` level gets 403 `mfa_required` from everything but enrolment and the MFA check.
+pub async fn authenticate(state: &AppState, req: &Request, need: Level) -> Result<Caller, ApiError> {
+    let now = Timestamp::now();
+    let id = read_cookie(req, &state.config).ok_or_else(unauthenticated)?;
+    let hash = TokenHash::of_presented(&id).ok_or_else(unauthenticated)?;
+    let session = state.store.get_session(&hash).await.map_err(store_err)?.ok_or_else(unauthenticated)?;
+    let user = state
+        .store
+        .get_user(&session.tenant, &session.user)
+        .await
+        .map_err(store_err)?;
+    let Some(user) = user.filter(|u| is_live(&session, u, now)) else {
+        // Removed user, reset password, expired: the session is over; tidy it away.
+        let _ = state.store.delete_session(&hash).await;
+        return Err(unauthenticated());
+    };
+    if need == Level::Full && session.level != Level::Full {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_required",
+            "Complete the second sign-in step first.",
+        ));
+    }
+    if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
+        state.store.touch_session(&hash, now, None).await.map_err(store_err)?;
+    }
+    Ok(Caller { session, user })
+}
+
+/// After a second factor was proved: a new session id at level `full` (the old id dies), the
+/// sign-in recorded, and where the person goes next (`setup` for an admin whose tenant is not
+/// set up yet, else `done`).
+pub async fn upgrade_to_full(state: &AppState, caller: &Caller) -> Result<(HeaderValue, &'static str), ApiError> {
+    let now = Timestamp::now();
+    let (id, record) = new_session(&caller.user, Level::Full, now, &mut rand::rngs::OsRng);
+    state
+        .store
+        .rotate_session(&caller.session.hash, &record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => unauthenticated(),
+            e => store_err(e),
+        })?;
+    if let Err(e) = state.store.record_login(&caller.user, now).await {
+        tracing::warn!(error = %e, "could not record the sign-in time");
+    }
+    let tenant = state.store.get_tenant(&caller.user.tenant).await.map_err(store_err)?;
+    let setup_pending = tenant.is_some_and(|t| !t.setup_done);
+    let next = if setup_pending && caller.user.role == Some(crate::domain::Role::Admin) { "setup" } else { "done" };
+    Ok((set_cookie(&state.config, &id, ABSOLUTE_SECS), next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> Config {
+        Config::from_lookup(|k| match k {
+            "PORTER_TABLE" => Some("t".into()),
+            "PORTER_PUBLIC_BASE_URL" => Some(url.into()),
+            "PORTER_MAIL_FROM" => Some("a@b.test".into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_cookie_is_host_prefixed_secure_httponly_and_lax() {
+        let v = set_cookie(&config("https://id.example.com"), "abc", 60);
+        assert_eq!(
+            v.to_str().unwrap(),
+            "__Host-porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+        );
+    }
+
+    #[test]
+    fn only_localhost_over_http_drops_secure_and_the_prefix() {
+        let v = set_cookie(&config("http://localhost:3000"), "abc", 60);
+        assert_eq!(v.to_str().unwrap(), "porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+    }
+}

@@ -1,0 +1,98 @@
+//! Throttle counters: `THROTTLE#<scope>#<key>`, expiring with their window.
+
+use super::attr::{get_n, item, key, n, s};
+use super::table::TTL_ATTRIBUTE;
+use super::{Store, StoreError};
+use crate::auth::throttle::{Counter, Policy};
+use crate::domain::Timestamp;
+use aws_sdk_dynamodb::types::{KeysAndAttributes};
+use sha2::{Digest, Sha256};
+
+const SK: &str = "THROTTLE";
+
+/// A counter's address. Keys are hashed: an email typed at sign-in is not stored in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ThrottleKey(String);
+
+impl ThrottleKey {
+    pub fn new(scope: &str, raw: &str) -> Self {
+        let digest = hex::encode(Sha256::digest(raw.as_bytes()));
+        Self(format!("THROTTLE#{scope}#{digest}"))
+    }
+}
+
+impl Store {
+    /// The counters for `keys`, in one request (missing ones are fresh).
+    pub async fn get_counters(&self, keys: &[&ThrottleKey]) -> Result<Vec<Counter>, StoreError> {
+        let mut ka = KeysAndAttributes::builder().consistent_read(true);
+        for k in keys {
+            ka = ka.keys(key(k.0.clone(), SK));
+        }
+        let out = self
+            .db
+            .batch_get_item()
+            .request_items(&self.table, ka.build()?)
+            .send()
+            .await?;
+        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        Ok(keys
+            .iter()
+            .map(|k| {
+                items
+                    .iter()
+                    .find(|it| it.get("pk").and_then(|v| v.as_s().ok()) == Some(&k.0))
+                    .map(|it| Counter {
+                        failures: get_n(it, "failures").and_then(|f| u32::try_from(f).ok()).unwrap_or(0),
+                        window_start: get_n(it, "window_start").unwrap_or(0),
+                        blocked_until: get_n(it, "blocked_until").unwrap_or(0),
+                    })
+                    .unwrap_or_default()
+            })
+            .collect())
+    }
+
+    /// Counts one failure and returns the new counter. Read-modify-write with a condition on
+    /// the count read, retried, so that concurrent failures are all counted.
+    pub async fn record_failure(&self, k: &ThrottleKey, policy: &Policy, now: Timestamp) -> Result<Counter, StoreError> {
+        for _ in 0..5 {
+            let current = self.get_counters(&[k]).await?.pop().unwrap_or_default();
+            let next = policy.fail(current, now);
+            let keep_until = next.blocked_until.max(next.window_start + policy.window_secs);
+            let it = item([
+                ("pk", s(k.0.clone())),
+                ("sk", s(SK)),
+                ("entity", s("throttle")),
+                ("failures", n(i64::from(next.failures))),
+                ("window_start", n(next.window_start)),
+                ("blocked_until", n(next.blocked_until)),
+                (TTL_ATTRIBUTE, n(keep_until)),
+            ]);
+            let res = self
+                .db
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(it))
+                .condition_expression("attribute_not_exists(pk) OR failures = :seen")
+                .expression_attribute_values(":seen", n(i64::from(current.failures)))
+                .send()
+                .await;
+            match res {
+                Ok(_) => return Ok(next),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict { reasons: vec!["throttle counter contended".into()] })
+    }
+
+    /// After a success: the account starts afresh (the source address does not).
+    pub async fn clear_counter(&self, k: &ThrottleKey) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(k.0.clone(), SK)))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
