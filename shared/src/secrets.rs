@@ -66,6 +66,31 @@ impl SecretStore {
         }
     }
 
+    /// Creates the secret unless it exists; `Ok(false)` when it did (whoever created it).
+    pub async fn create_if_absent(
+        &self,
+        name: &str,
+        value: &SecretString,
+    ) -> Result<bool, SecretsError> {
+        match self
+            .client
+            .create_secret()
+            .name(name)
+            .secret_string(value.expose_secret())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_exists_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(SecretsError::Sdk(DisplayErrorContext(e).to_string())),
+        }
+    }
+
     pub async fn get(&self, name: &str) -> Result<SecretString, SecretsError> {
         match self.client.get_secret_value().secret_id(name).send().await {
             Ok(out) => out

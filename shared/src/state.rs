@@ -4,13 +4,13 @@
 use crate::auth::crypto::DataKey;
 use crate::auth::webauthn::Webauthn;
 use crate::config::{Config, ConfigError};
+use crate::mail::Mailer;
+use crate::secrets::SecretStore;
 use crate::secrets::SecretsError;
+use crate::store::Store;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
-use crate::mail::Mailer;
-use crate::secrets::SecretStore;
-use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,7 +25,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,7 +49,10 @@ impl AppState {
         Self::from_sdk_config(config, &sdk)
     }
 
-    pub fn from_sdk_config(config: Config, sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_sdk_config(
+        config: Config,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
         Ok(Self {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
@@ -63,9 +68,16 @@ impl AppState {
     pub async fn data_key(&self) -> Result<&DataKey, SecretsError> {
         self.data_key
             .get_or_try_init(|| async {
-                let raw = self.secrets.get(&self.secrets.service_secret_name()).await?;
-                let parsed: ServiceSecret = serde_json::from_str(raw.expose_secret())
-                    .map_err(|_| SecretsError::Sdk("the service secret is not {\"data_key\": ...} JSON".into()))?;
+                let raw = self
+                    .secrets
+                    .get(&self.secrets.service_secret_name())
+                    .await?;
+                let parsed: ServiceSecret =
+                    serde_json::from_str(raw.expose_secret()).map_err(|_| {
+                        SecretsError::Sdk(
+                            "the service secret is not {\"data_key\": ...} JSON".into(),
+                        )
+                    })?;
                 Ok(DataKey::from_material(&parsed.data_key))
             })
             .await

@@ -190,3 +190,111 @@ pub fn get_n(item: &Item, name: &str) -> Option<i64> {
 pub fn get_bool(item: &Item, name: &str) -> Option<bool> {
     item.get(name).and_then(|v| v.as_bool().ok()).copied()
 }
+
+/// A browser's view of Porter: requests go through the routes of template.yaml to the
+/// function that serves them, and the session cookie is kept like a browser keeps it.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    pub last_set_cookie: Option<String>,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            cookie: None,
+            last_set_cookie: None,
+        }
+    }
+
+    /// Sends a request to the function template.yaml routes it to.
+    pub async fn send(&self, req: Request) -> Response<Body> {
+        use porter_dev::routes::{Resolution, RouteTable};
+        static ROUTES: OnceLock<RouteTable> = OnceLock::new();
+        let routes = ROUTES.get_or_init(|| {
+            let yaml = std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml"))
+                .unwrap();
+            RouteTable::from_template(&yaml).unwrap()
+        });
+        match routes.resolve(req.method().as_str(), req.uri().path()) {
+            Resolution::Found { binary, .. } => {
+                let handler = porter_dev::server::handler_for(binary).unwrap();
+                handler(&self.state, req).await
+            }
+            other => panic!(
+                "no route for {} {}: {other:?}",
+                req.method(),
+                req.uri().path()
+            ),
+        }
+    }
+
+    /// Registers a tenant and activates its admin with `password`.
+    pub async fn active_admin(&self, email: &str, password: &str) -> Registration {
+        let reg = self.register("Acme", email).await;
+        let token = self.last_activation_token(email).await;
+        let body = serde_json::json!({ "token": token, "password": password, "password_confirm": password });
+        let a = answer(self.send(json_request("/api/activation", &body)).await);
+        assert_eq!(a.status, 200, "{:?}", a.json);
+        reg
+    }
+}
+
+impl Browser<'_> {
+    pub async fn send(&mut self, mut req: Request) -> Answer {
+        if let Some(c) = &self.cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        let a = answer(self.app.send(req).await);
+        if let Some(set) = a.headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
+            self.last_set_cookie = Some(set.to_owned());
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        a
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> Answer {
+        self.send(json_request(path, &body)).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        self.send(request("GET", path, None, "")).await
+    }
+
+    /// Email and password; returns the answer of the password step.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+        let id = self
+            .post("/api/login/identify", serde_json::json!({ "email": email }))
+            .await;
+        assert_eq!(id.json["next"], "password", "{:?}", id.json);
+        self.post(
+            "/api/login/password",
+            serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+}
+
+/// A TOTP code computed by an independent implementation (Debian's `oathtool`).
+pub fn oathtool(secret_base32: &str, at: i64) -> String {
+    let out = std::process::Command::new("oathtool")
+        .args(["--totp", "-b", "-N", &format!("@{at}"), secret_base32])
+        .output()
+        .expect("oathtool is installed (make deps)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+pub fn now() -> i64 {
+    Timestamp::now().0
+}

@@ -4,7 +4,9 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::password::{self, HashError};
 use porter_shared::domain::token::token_state;
-use porter_shared::domain::{Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus};
+use porter_shared::domain::{
+    Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus,
+};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::store::{AuditEvent, StoreError, TokenRecord, UserRecord};
 use porter_shared::AppState;
@@ -41,8 +43,12 @@ impl From<ResetError> for ApiError {
             ResetError::Invalid => ApiError::new(StatusCode::NOT_FOUND, "token_invalid", msg),
             ResetError::Used => ApiError::new(StatusCode::CONFLICT, "token_used", msg),
             ResetError::Expired => ApiError::new(StatusCode::GONE, "token_expired", msg),
-            ResetError::Password(p) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p.code(), msg),
-            ResetError::Store(_) | ResetError::Hash(_) => ApiError::internal("password reset failed", &e),
+            ResetError::Password(p) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, p.code(), msg)
+            }
+            ResetError::Store(_) | ResetError::Hash(_) => {
+                ApiError::internal("password reset failed", &e)
+            }
         }
     }
 }
@@ -50,10 +56,17 @@ impl From<ResetError> for ApiError {
 pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: ResetRequest = parse_json(req)?;
     reset(state, &body, &client_ip(req), Timestamp::now()).await?;
-    Ok(json(StatusCode::OK, &j!({ "status": "password_changed", "next": "/login" })))
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "status": "password_changed", "next": "/login" }),
+    ))
 }
 
-async fn check_link(state: &AppState, raw: &str, now: Timestamp) -> Result<(TokenRecord, UserRecord), ResetError> {
+async fn check_link(
+    state: &AppState,
+    raw: &str,
+    now: Timestamp,
+) -> Result<(TokenRecord, UserRecord), ResetError> {
     let hash = TokenHash::of_presented(raw).ok_or(ResetError::Invalid)?;
     let token = state
         .store
@@ -76,13 +89,26 @@ async fn check_link(state: &AppState, raw: &str, now: Timestamp) -> Result<(Toke
     }
 }
 
-async fn reset(state: &AppState, body: &ResetRequest, ip: &str, now: Timestamp) -> Result<(), ResetError> {
+async fn reset(
+    state: &AppState,
+    body: &ResetRequest,
+    ip: &str,
+    now: Timestamp,
+) -> Result<(), ResetError> {
     let (token, user) = check_link(state, &body.token, now).await?;
-    let context = [user.email.as_str(), user.email.local_part(), &state.config.product_name];
+    let context = [
+        user.email.as_str(),
+        user.email.local_part(),
+        &state.config.product_name,
+    ];
     let password = Password::new(&body.password, &body.password_confirm, &context)?;
     let hash = password::hash(&password).await?;
     let audit = AuditEvent::by_user(&user, "password.reset", "success", ip);
-    match state.store.reset_password(&token, &hash, now, &audit, &mut rand::rngs::OsRng).await {
+    match state
+        .store
+        .reset_password(&token, &hash, now, &audit, &mut rand::rngs::OsRng)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::Conflict { .. }) => match check_link(state, &body.token, now).await {
             Err(e) => Err(e),

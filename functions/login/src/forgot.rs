@@ -36,21 +36,51 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     ))
 }
 
-async fn send_reset(state: &AppState, raw_email: &str, ip: &str) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let Ok(email) = Email::parse(raw_email) else { return Ok(()) };
-    let Some((tid, uid)) = state.store.find_by_email(&email).await? else { return Ok(()) };
-    let Some(user) = state.store.get_user(&tid, &uid).await? else { return Ok(()) };
+async fn send_reset(
+    state: &AppState,
+    raw_email: &str,
+    ip: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Ok(email) = Email::parse(raw_email) else {
+        return Ok(());
+    };
+    let Some((tid, uid)) = state.store.find_by_email(&email).await? else {
+        return Ok(());
+    };
+    let Some(user) = state.store.get_user(&tid, &uid).await? else {
+        return Ok(());
+    };
     if user.status != UserStatus::Active {
         return Ok(());
     }
     let now = Timestamp::now();
     let token = OneTimeToken::generate(TokenKind::Reset, now, &mut rand::rngs::OsRng);
-    if !state.store.issue_reset(&user, &token, now, MIN_INTERVAL_SECS).await? {
+    if !state
+        .store
+        .issue_reset(&user, &token, now, MIN_INTERVAL_SECS)
+        .await?
+    {
         return Ok(()); // one was sent a moment ago
     }
-    let link = SecretString::from(state.config.link(&format!("/reset?token={}", token.secret())));
-    let mail = templates::password_reset(&state.config.product_name, link.expose_secret(), token.expires_at);
+    let link = SecretString::from(
+        state
+            .config
+            .link(&format!("/reset?token={}", token.secret())),
+    );
+    let mail = templates::password_reset(
+        &state.config.product_name,
+        link.expose_secret(),
+        token.expires_at,
+    );
     state.mailer.send(email.as_str(), &mail).await?;
-    state.store.audit(&AuditEvent::by_user(&user, "password.reset_requested", "success", ip)).await;
+    state
+        .store
+        .audit(&AuditEvent::by_user(
+            &user,
+            "password.reset_requested",
+            "success",
+            ip,
+        ))
+        .await;
     Ok(())
 }

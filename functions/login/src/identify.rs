@@ -16,12 +16,16 @@ struct IdentifyRequest {
 
 pub async fn handle(_state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let body: IdentifyRequest = parse_json(req)?;
-    Email::parse(&body.email).map_err(|e| ApiError::bad_request("invalid_email", format!("{}.", capitalise(&e.to_string()))))?;
+    Email::parse(&body.email).map_err(|e| {
+        ApiError::bad_request("invalid_email", format!("{}.", capitalise(&e.to_string())))
+    })?;
     // The seam for home-realm discovery: a tenant with SSO will answer {next:"sso", redirect}.
     Ok(json(StatusCode::OK, &j!({ "next": "password" })))
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

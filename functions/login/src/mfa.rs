@@ -8,7 +8,9 @@ use porter_shared::auth::throttle::{self, retry_after};
 use porter_shared::auth::webauthn::{keys_from_json, keys_to_json, Ceremony};
 use porter_shared::auth::{recovery, totp};
 use porter_shared::domain::Timestamp;
-use porter_shared::http::{client_ip, json, json_with_cookie, parse_json, ApiError, Body, Request, Response};
+use porter_shared::http::{
+    client_ip, json, json_with_cookie, parse_json, ApiError, Body, Request, Response,
+};
 use porter_shared::store::sessions::Level;
 use porter_shared::store::throttle::ThrottleKey;
 use porter_shared::store::users::Credentials;
@@ -31,7 +33,11 @@ fn store_err(e: StoreError) -> ApiError {
 }
 
 fn invalid_code() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_code", "That code is not valid. Try the current one.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_code",
+        "That code is not valid. Try the current one.",
+    )
 }
 
 async fn credentials(state: &AppState, caller: &Caller) -> Result<Credentials, ApiError> {
@@ -56,7 +62,11 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
     }
     let now = Timestamp::now();
     let guesses = ThrottleKey::new("mfa", caller.user.id.as_str());
-    let counter = state.store.get_counters(&[&guesses]).await.map_err(store_err)?;
+    let counter = state
+        .store
+        .get_counters(&[&guesses])
+        .await
+        .map_err(store_err)?;
     if let Some(wait) = counter.first().and_then(|c| retry_after(c, now)) {
         return Err(ApiError::throttled(wait));
     }
@@ -66,24 +76,59 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
         MfaRequest::Totp { code } => (check_totp(state, &caller, &creds, code, now).await?, "totp"),
         MfaRequest::Recovery { code } => (
             match recovery::hash(code) {
-                Some(h) => state.store.spend_recovery_code(&caller.user, &h).await.map_err(store_err)?,
+                Some(h) => state
+                    .store
+                    .spend_recovery_code(&caller.user, &h)
+                    .await
+                    .map_err(store_err)?,
                 None => false,
             },
             "recovery",
         ),
-        MfaRequest::Webauthn { credential } => (check_key(state, &caller, &creds, credential).await?, "webauthn"),
+        MfaRequest::Webauthn { credential } => (
+            check_key(state, &caller, &creds, credential).await?,
+            "webauthn",
+        ),
     };
     if !ok {
-        state.store.record_failure(&guesses, &throttle::MFA, now).await.map_err(store_err)?;
-        state.store.audit(&AuditEvent::by_user(&caller.user, "login.mfa", "failure", &ip)).await;
+        state
+            .store
+            .record_failure(&guesses, &throttle::MFA, now)
+            .await
+            .map_err(store_err)?;
+        state
+            .store
+            .audit(&AuditEvent::by_user(
+                &caller.user,
+                "login.mfa",
+                "failure",
+                &ip,
+            ))
+            .await;
         return Err(invalid_code());
     }
     if counter.first().is_some_and(|c| c.failures > 0) {
-        state.store.clear_counter(&guesses).await.map_err(store_err)?;
+        state
+            .store
+            .clear_counter(&guesses)
+            .await
+            .map_err(store_err)?;
     }
     let (cookie, next) = upgrade_to_full(state, &caller).await?;
-    state.store.audit(&AuditEvent::by_user(&caller.user, "login.success", method, &ip)).await;
-    Ok(json_with_cookie(StatusCode::OK, &j!({ "next": next }), cookie))
+    state
+        .store
+        .audit(&AuditEvent::by_user(
+            &caller.user,
+            "login.success",
+            method,
+            &ip,
+        ))
+        .await;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &j!({ "next": next }),
+        cookie,
+    ))
 }
 
 /// A current code, not used before: the step it belongs to is spent atomically.
@@ -97,7 +142,10 @@ async fn check_totp(
     let Some(sealed) = &creds.totp_sealed else {
         return Ok(false);
     };
-    let key = state.data_key().await.map_err(|e| ApiError::internal("data key", &e))?;
+    let key = state
+        .data_key()
+        .await
+        .map_err(|e| ApiError::internal("data key", &e))?;
     let seed = key
         .open(sealed, caller.user.id.as_str())
         .map_err(|e| ApiError::internal("totp seed", &e))?;
@@ -108,7 +156,11 @@ async fn check_totp(
     if step <= creds.totp_last_step {
         return Ok(false); // replayed
     }
-    state.store.spend_totp_step(&caller.user, step).await.map_err(store_err)
+    state
+        .store
+        .spend_totp_step(&caller.user, step)
+        .await
+        .map_err(store_err)
 }
 
 async fn check_key(
@@ -117,10 +169,18 @@ async fn check_key(
     creds: &Credentials,
     credential: &PublicKeyCredential,
 ) -> Result<bool, ApiError> {
-    let Some(Ceremony::Login(ceremony)) = caller.session.ceremony.as_deref().and_then(Ceremony::from_json) else {
+    let Some(Ceremony::Login(ceremony)) = caller
+        .session
+        .ceremony
+        .as_deref()
+        .and_then(Ceremony::from_json)
+    else {
         return Ok(false);
     };
-    let Ok(result) = state.webauthn.finish_passkey_authentication(credential, &ceremony) else {
+    let Ok(result) = state
+        .webauthn
+        .finish_passkey_authentication(credential, &ceremony)
+    else {
         return Ok(false);
     };
     let mut keys = keys_from_json(creds.webauthn_keys.as_deref());
@@ -154,7 +214,11 @@ pub async fn webauthn_options(state: &AppState, req: &Request) -> Result<Respons
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
     state
         .store
-        .touch_session(&caller.session.hash, Timestamp::now(), Some(&Ceremony::Login(ceremony).to_json()))
+        .touch_session(
+            &caller.session.hash,
+            Timestamp::now(),
+            Some(&Ceremony::Login(ceremony).to_json()),
+        )
         .await
         .map_err(store_err)?;
     Ok(json(StatusCode::OK, &options))

@@ -10,7 +10,9 @@ use porter_shared::auth::password::verify_blocking;
 use porter_shared::auth::session::{new_session, set_cookie, PASSWORD_LEVEL_SECS};
 use porter_shared::auth::throttle::{self, retry_after};
 use porter_shared::domain::{Email, TenantId, Timestamp, UserId, UserStatus};
-use porter_shared::http::{client_ip, json_with_cookie, parse_json, ApiError, Body, Request, Response};
+use porter_shared::http::{
+    client_ip, json_with_cookie, parse_json, ApiError, Body, Request, Response,
+};
 use porter_shared::store::sessions::Level;
 use porter_shared::store::throttle::ThrottleKey;
 use porter_shared::store::users::Credentials;
@@ -28,7 +30,11 @@ struct PasswordRequest {
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "The email or password is not correct.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The email or password is not correct.",
+    )
 }
 
 fn store_err(e: StoreError) -> ApiError {
@@ -40,7 +46,8 @@ fn store_err(e: StoreError) -> ApiError {
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        porter_shared::auth::password::hash_blocking("dummy password for timing only").unwrap_or_default()
+        porter_shared::auth::password::hash_blocking("dummy password for timing only")
+            .unwrap_or_default()
     })
 }
 
@@ -56,9 +63,21 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let account = account_key(&body.email);
     let source = ThrottleKey::new("source", &ip);
 
-    let counters = state.store.get_counters(&[&account, &source]).await.map_err(store_err)?;
+    let counters = state
+        .store
+        .get_counters(&[&account, &source])
+        .await
+        .map_err(store_err)?;
     if let Some(wait) = counters.iter().filter_map(|c| retry_after(c, now)).max() {
-        return Err(ApiError::throttled(wait));
+        // Guessing on through the delay counts too, so that hammering ends in the lock.
+        let counter = state
+            .store
+            .record_failure(&account, &throttle::ACCOUNT, now)
+            .await
+            .map_err(store_err)?;
+        return Err(ApiError::throttled(
+            retry_after(&counter, now).unwrap_or(wait).max(wait),
+        ));
     }
 
     let found = lookup(state, &body.email).await?;
@@ -80,22 +99,54 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let user = match found {
         Some((user, _)) if matches && has_real_hash => user,
         other => {
-            state.store.record_failure(&account, &throttle::ACCOUNT, now).await.map_err(store_err)?;
-            state.store.record_failure(&source, &throttle::SOURCE, now).await.map_err(store_err)?;
+            state
+                .store
+                .record_failure(&account, &throttle::ACCOUNT, now)
+                .await
+                .map_err(store_err)?;
+            state
+                .store
+                .record_failure(&source, &throttle::SOURCE, now)
+                .await
+                .map_err(store_err)?;
             if let Some((user, _)) = other {
-                state.store.audit(&AuditEvent::by_user(&user, "login.password", "failure", &ip)).await;
+                state
+                    .store
+                    .audit(&AuditEvent::by_user(
+                        &user,
+                        "login.password",
+                        "failure",
+                        &ip,
+                    ))
+                    .await;
             }
             return Err(invalid_credentials());
         }
     };
 
     if counters[0].failures > 0 {
-        state.store.clear_counter(&account).await.map_err(store_err)?;
+        state
+            .store
+            .clear_counter(&account)
+            .await
+            .map_err(store_err)?;
     }
     let (id, session) = new_session(&user, Level::Password, now, &mut rand::rngs::OsRng);
     state.store.put_session(&session).await.map_err(store_err)?;
-    state.store.audit(&AuditEvent::by_user(&user, "login.password", "success", &ip)).await;
-    let next = if user.has_mfa() { "mfa_verify" } else { "mfa_enroll" };
+    state
+        .store
+        .audit(&AuditEvent::by_user(
+            &user,
+            "login.password",
+            "success",
+            &ip,
+        ))
+        .await;
+    let next = if user.has_mfa() {
+        "mfa_verify"
+    } else {
+        "mfa_enroll"
+    };
     Ok(json_with_cookie(
         StatusCode::OK,
         &j!({ "next": next }),
@@ -105,16 +156,27 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
 
 /// The user and credentials behind a typed email. For an unknown address it still reads a
 /// (missing) user item, so that both paths make the same requests.
-async fn lookup(state: &AppState, raw_email: &str) -> Result<Option<(UserRecord, Credentials)>, ApiError> {
+async fn lookup(
+    state: &AppState,
+    raw_email: &str,
+) -> Result<Option<(UserRecord, Credentials)>, ApiError> {
     let ids = match Email::parse(raw_email) {
         Ok(email) => state.store.find_by_email(&email).await.map_err(store_err)?,
         Err(_) => None,
     };
     match ids {
-        Some((tid, uid)) => state.store.get_user_with_credentials(&tid, &uid).await.map_err(store_err),
+        Some((tid, uid)) => state
+            .store
+            .get_user_with_credentials(&tid, &uid)
+            .await
+            .map_err(store_err),
         None => {
             let (tid, uid) = nobody();
-            state.store.get_user_with_credentials(&tid, &uid).await.map_err(store_err)?;
+            state
+                .store
+                .get_user_with_credentials(&tid, &uid)
+                .await
+                .map_err(store_err)?;
             Ok(None)
         }
     }
@@ -122,7 +184,9 @@ async fn lookup(state: &AppState, raw_email: &str) -> Result<Option<(UserRecord,
 
 fn nobody() -> (TenantId, UserId) {
     (
-        TenantId::parse("t_0000000000000000").unwrap_or_else(|| TenantId::generate(&mut rand::rngs::OsRng)),
-        UserId::parse("u_0000000000000000").unwrap_or_else(|| UserId::generate(&mut rand::rngs::OsRng)),
+        TenantId::parse("t_0000000000000000")
+            .unwrap_or_else(|| TenantId::generate(&mut rand::rngs::OsRng)),
+        UserId::parse("u_0000000000000000")
+            .unwrap_or_else(|| UserId::generate(&mut rand::rngs::OsRng)),
     )
 }

@@ -6,5 +6,8 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let state = AppState::from_env().await?;
     let state = &state;
-    run(service_fn(move |req| async move { Ok::<_, Error>(me::handle(state, req).await) })).await
+    run(service_fn(move |req| async move {
+        Ok::<_, Error>(me::handle(state, req).await)
+    }))
+    .await
 }

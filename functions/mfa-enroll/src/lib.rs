@@ -13,7 +13,9 @@ mod webauthn;
 use lambda_http::http::{Method, StatusCode};
 use porter_shared::auth::recovery;
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
-use porter_shared::http::{check_origin, json_with_cookie, with_security_headers, ApiError, Body, Request, Response};
+use porter_shared::http::{
+    check_origin, json_with_cookie, with_security_headers, ApiError, Body, Request, Response,
+};
 use porter_shared::store::sessions::Level;
 use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
@@ -27,9 +29,13 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             (&Method::POST, "/api/mfa/totp/confirm") => totp::confirm(state, &req).await,
             (&Method::POST, "/api/mfa/webauthn/options") => webauthn::options(state, &req).await,
             (&Method::POST, "/api/mfa/webauthn") => webauthn::finish(state, &req).await,
-            (_, "/api/mfa/totp" | "/api/mfa/totp/confirm" | "/api/mfa/webauthn/options" | "/api/mfa/webauthn") => {
-                Err(ApiError::method_not_allowed())
-            }
+            (
+                _,
+                "/api/mfa/totp"
+                | "/api/mfa/totp/confirm"
+                | "/api/mfa/webauthn/options"
+                | "/api/mfa/webauthn",
+            ) => Err(ApiError::method_not_allowed()),
             _ => Err(ApiError::not_found()),
         },
     };
@@ -67,6 +73,13 @@ pub(crate) async fn enrolled(
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
     let (cookie, next) = upgrade_to_full(state, caller).await?;
-    state.store.audit(&AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip)).await;
-    Ok(json_with_cookie(StatusCode::OK, &j!({ "recovery_codes": codes, "next": next }), cookie))
+    state
+        .store
+        .audit(&AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip))
+        .await;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &j!({ "recovery_codes": codes, "next": next }),
+        cookie,
+    ))
 }

@@ -19,13 +19,21 @@ fn store_err(e: StoreError) -> ApiError {
 pub async fn start(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = enroller(state, req).await?;
     let seed = totp::generate_secret(&mut rand::rngs::OsRng);
-    let key = state.data_key().await.map_err(|e| ApiError::internal("data key", &e))?;
+    let key = state
+        .data_key()
+        .await
+        .map_err(|e| ApiError::internal("data key", &e))?;
     let sealed = key.seal(&seed, caller.user.id.as_str(), &mut rand::rngs::OsRng);
-    state.store.set_pending_totp(&caller.user, &sealed).await.map_err(store_err)?;
+    state
+        .store
+        .set_pending_totp(&caller.user, &sealed)
+        .await
+        .map_err(store_err)?;
     let issuer = &state.config.product_name;
     let uri = totp::otpauth_uri(&seed, issuer, caller.user.email.as_str())
         .ok_or_else(|| ApiError::internal("totp uri", &"could not build the otpauth URI"))?;
-    let qr = totp::qr_svg(&uri).ok_or_else(|| ApiError::internal("totp qr", &"could not draw the QR code"))?;
+    let qr = totp::qr_svg(&uri)
+        .ok_or_else(|| ApiError::internal("totp qr", &"could not draw the QR code"))?;
     Ok(json(
         StatusCode::OK,
         &j!({ "secret": totp::base32(&seed), "otpauth_uri": uri, "qr_svg": qr, "issuer": issuer, "account": caller.user.email }),
@@ -65,10 +73,19 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
             "Start the authenticator set-up again: no pending code is waiting.",
         ));
     };
-    let key = state.data_key().await.map_err(|e| ApiError::internal("data key", &e))?;
-    let seed = key.open(&sealed, caller.user.id.as_str()).map_err(|e| ApiError::internal("seed", &e))?;
+    let key = state
+        .data_key()
+        .await
+        .map_err(|e| ApiError::internal("data key", &e))?;
+    let seed = key
+        .open(&sealed, caller.user.id.as_str())
+        .map_err(|e| ApiError::internal("seed", &e))?;
     let Some(step) = totp::matching_step(&seed, &body.code, now) else {
-        state.store.record_failure(&guesses, &throttle::MFA, now).await.map_err(store_err)?;
+        state
+            .store
+            .record_failure(&guesses, &throttle::MFA, now)
+            .await
+            .map_err(store_err)?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_code",
@@ -77,7 +94,12 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     };
     let (codes, hashes) = recovery_codes();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    if !state.store.enable_totp(&caller.user, &sealed, step, &hashes).await.map_err(store_err)? {
+    if !state
+        .store
+        .enable_totp(&caller.user, &sealed, step, &hashes)
+        .await
+        .map_err(store_err)?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "totp_not_started",

@@ -33,7 +33,11 @@ pub async fn options(state: &AppState, req: &Request) -> Result<Response<Body>, 
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
     state
         .store
-        .touch_session(&caller.session.hash, Timestamp::now(), Some(&Ceremony::Register(ceremony).to_json()))
+        .touch_session(
+            &caller.session.hash,
+            Timestamp::now(),
+            Some(&Ceremony::Register(ceremony).to_json()),
+        )
         .await
         .map_err(store_err)?;
     Ok(json(StatusCode::OK, &options))
@@ -47,7 +51,12 @@ struct FinishRequest {
 pub async fn finish(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = enroller(state, req).await?;
     let body: FinishRequest = parse_json(req)?;
-    let Some(Ceremony::Register(ceremony)) = caller.session.ceremony.as_deref().and_then(Ceremony::from_json) else {
+    let Some(Ceremony::Register(ceremony)) = caller
+        .session
+        .ceremony
+        .as_deref()
+        .and_then(Ceremony::from_json)
+    else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "webauthn_not_started",

@@ -4,7 +4,6 @@
 use anyhow::Context;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
-use porter_shared::secrets::SecretsError;
 use porter_shared::{AppState, Config};
 use rand::RngCore;
 use secrecy::SecretString;
@@ -61,7 +60,11 @@ pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config
 /// Builds the state and creates what Porter expects to exist: the table and a verified sender.
 pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState> {
     let state = AppState::from_sdk_config(config, &sdk_config(endpoint))?;
-    state.store.ensure_table().await.context("creating the table")?;
+    state
+        .store
+        .ensure_table()
+        .await
+        .context("creating the table")?;
     verify_sender(&state).await?;
     ensure_service_secret(&state).await?;
     Ok(state)
@@ -69,18 +72,17 @@ pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState>
 
 /// `porter/<stage>/service` with a random data key, as template.yaml generates it in AWS.
 pub async fn ensure_service_secret(state: &AppState) -> anyhow::Result<()> {
-    let name = state.secrets.service_secret_name();
-    match state.secrets.get(&name).await {
-        Ok(_) => Ok(()),
-        Err(SecretsError::NotFound(_)) => {
-            let mut material = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut material);
-            let value = serde_json::json!({ "data_key": hex::encode(material) }).to_string();
-            state.secrets.put(&name, &SecretString::from(value)).await?;
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let mut material = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut material);
+    let value = serde_json::json!({ "data_key": hex::encode(material) }).to_string();
+    state
+        .secrets
+        .create_if_absent(
+            &state.secrets.service_secret_name(),
+            &SecretString::from(value),
+        )
+        .await?;
+    Ok(())
 }
 
 /// moto, like SES in its sandbox, refuses to send from an unverified address.

@@ -35,7 +35,13 @@ impl DataKey {
         rng.fill_bytes(&mut nonce);
         let sealed = self
             .0
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: owner.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: owner.as_bytes(),
+                },
+            )
             .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend(sealed);
@@ -50,7 +56,13 @@ impl DataKey {
             .ok_or(DecryptError)?;
         let (nonce, body) = raw.split_at(12);
         self.0
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: owner.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: owner.as_bytes(),
+                },
+            )
             .map_err(|_| DecryptError)
     }
 }
@@ -67,7 +79,14 @@ mod tests {
         assert!(!sealed.contains("seed"));
         assert_eq!(key.open(&sealed, "u_1").unwrap(), b"seed");
         assert_eq!(key.open(&sealed, "u_2"), Err(DecryptError));
-        assert_eq!(DataKey::from_material("other").open(&sealed, "u_1"), Err(DecryptError));
-        assert_ne!(sealed, key.seal(b"seed", "u_1", &mut OsRng), "fresh nonce each time");
+        assert_eq!(
+            DataKey::from_material("other").open(&sealed, "u_1"),
+            Err(DecryptError)
+        );
+        assert_ne!(
+            sealed,
+            key.seal(b"seed", "u_1", &mut OsRng),
+            "fresh nonce each time"
+        );
     }
 }

@@ -12,8 +12,16 @@ const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32
 pub fn generate(rng: &mut impl RngCore) -> Vec<String> {
     (0..COUNT)
         .map(|_| {
-            let raw: String = (0..16).map(|_| char::from(ALPHABET[rng.gen_range(0..32)])).collect();
-            format!("{}-{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12], &raw[12..16])
+            let raw: String = (0..16)
+                .map(|_| char::from(ALPHABET[rng.gen_range(0..32)]))
+                .collect();
+            format!(
+                "{}-{}-{}-{}",
+                &raw[0..4],
+                &raw[4..8],
+                &raw[8..12],
+                &raw[12..16]
+            )
         })
         .collect()
 }
@@ -28,7 +36,9 @@ pub fn hash(code: &str) -> Option<String> {
     if normal.len() != 16 || !normal.bytes().all(|b| ALPHABET.contains(&b)) {
         return None;
     }
-    Some(hex::encode(Sha256::digest(format!("porter-recovery:{normal}").as_bytes())))
+    Some(hex::encode(Sha256::digest(
+        format!("porter-recovery:{normal}").as_bytes(),
+    )))
 }
 
 #[cfg(test)]

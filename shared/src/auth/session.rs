@@ -30,8 +30,15 @@ pub fn cookie_name(config: &Config) -> &'static str {
 }
 
 pub fn set_cookie(config: &Config, id: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.is_local_http() { "" } else { "; Secure" };
-    let value = format!("{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", cookie_name(config));
+    let secure = if config.is_local_http() {
+        ""
+    } else {
+        "; Secure"
+    };
+    let value = format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        cookie_name(config)
+    );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -53,7 +60,12 @@ pub fn read_cookie(req: &Request, config: &Config) -> Option<String> {
 }
 
 /// A new session for `user` at `level`. Returns the id for the cookie and the record to store.
-pub fn new_session(user: &UserRecord, level: Level, now: Timestamp, rng: &mut impl RngCore) -> (String, SessionRecord) {
+pub fn new_session(
+    user: &UserRecord,
+    level: Level,
+    now: Timestamp,
+    rng: &mut impl RngCore,
+) -> (String, SessionRecord) {
     // Same shape as a one-time token: 256 random bits, stored as SHA-256.
     let t = OneTimeToken::generate(TokenKind::Activation, now, rng);
     let lifetime = match level {
@@ -87,7 +99,11 @@ pub struct Caller {
 }
 
 pub fn unauthenticated() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Your session has ended. Sign in to continue.")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "Your session has ended. Sign in to continue.",
+    )
 }
 
 fn store_err(e: StoreError) -> ApiError {
@@ -96,11 +112,20 @@ fn store_err(e: StoreError) -> ApiError {
 
 /// Resolves the request's session. `need` is the least level the route requires: a session
 /// at `password` level gets 403 `mfa_required` from everything but enrolment and the MFA check.
-pub async fn authenticate(state: &AppState, req: &Request, need: Level) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    req: &Request,
+    need: Level,
+) -> Result<Caller, ApiError> {
     let now = Timestamp::now();
     let id = read_cookie(req, &state.config).ok_or_else(unauthenticated)?;
     let hash = TokenHash::of_presented(&id).ok_or_else(unauthenticated)?;
-    let session = state.store.get_session(&hash).await.map_err(store_err)?.ok_or_else(unauthenticated)?;
+    let session = state
+        .store
+        .get_session(&hash)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(unauthenticated)?;
     let user = state
         .store
         .get_user(&session.tenant, &session.user)
@@ -119,7 +144,11 @@ pub async fn authenticate(state: &AppState, req: &Request, need: Level) -> Resul
         ));
     }
     if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
-        state.store.touch_session(&hash, now, None).await.map_err(store_err)?;
+        state
+            .store
+            .touch_session(&hash, now, None)
+            .await
+            .map_err(store_err)?;
     }
     Ok(Caller { session, user })
 }
@@ -127,7 +156,10 @@ pub async fn authenticate(state: &AppState, req: &Request, need: Level) -> Resul
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the
 /// sign-in recorded, and where the person goes next (`setup` for an admin whose tenant is not
 /// set up yet, else `done`).
-pub async fn upgrade_to_full(state: &AppState, caller: &Caller) -> Result<(HeaderValue, &'static str), ApiError> {
+pub async fn upgrade_to_full(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(HeaderValue, &'static str), ApiError> {
     let now = Timestamp::now();
     let (id, record) = new_session(&caller.user, Level::Full, now, &mut rand::rngs::OsRng);
     state
@@ -141,9 +173,17 @@ pub async fn upgrade_to_full(state: &AppState, caller: &Caller) -> Result<(Heade
     if let Err(e) = state.store.record_login(&caller.user, now).await {
         tracing::warn!(error = %e, "could not record the sign-in time");
     }
-    let tenant = state.store.get_tenant(&caller.user.tenant).await.map_err(store_err)?;
+    let tenant = state
+        .store
+        .get_tenant(&caller.user.tenant)
+        .await
+        .map_err(store_err)?;
     let setup_pending = tenant.is_some_and(|t| !t.setup_done);
-    let next = if setup_pending && caller.user.role == Some(crate::domain::Role::Admin) { "setup" } else { "done" };
+    let next = if setup_pending && caller.user.role == Some(crate::domain::Role::Admin) {
+        "setup"
+    } else {
+        "done"
+    };
     Ok((set_cookie(&state.config, &id, ABSOLUTE_SECS), next))
 }
 
@@ -173,6 +213,9 @@ mod tests {
     #[test]
     fn only_localhost_over_http_drops_secure_and_the_prefix() {
         let v = set_cookie(&config("http://localhost:3000"), "abc", 60);
-        assert_eq!(v.to_str().unwrap(), "porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+        assert_eq!(
+            v.to_str().unwrap(),
+            "porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
+        );
     }
 }

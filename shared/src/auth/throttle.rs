@@ -16,11 +16,26 @@ pub struct Policy {
 }
 
 /// Per account (keyed by the email typed, registered or not, so both behave the same).
-pub const ACCOUNT: Policy = Policy { window_secs: 15 * 60, free: 5, lock_at: 10, lock_secs: 15 * 60 };
+pub const ACCOUNT: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 5,
+    lock_at: 10,
+    lock_secs: 15 * 60,
+};
 /// Per source address: a credential-stuffing run from one place.
-pub const SOURCE: Policy = Policy { window_secs: 15 * 60, free: 50, lock_at: 100, lock_secs: 15 * 60 };
+pub const SOURCE: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 50,
+    lock_at: 100,
+    lock_secs: 15 * 60,
+};
 /// Second-factor guesses per user.
-pub const MFA: Policy = Policy { window_secs: 15 * 60, free: 3, lock_at: 5, lock_secs: 15 * 60 };
+pub const MFA: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 3,
+    lock_at: 5,
+    lock_secs: 15 * 60,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counter {
@@ -45,7 +60,11 @@ impl Policy {
     /// The counter after one more failure at `now`.
     pub fn fail(&self, c: Counter, now: Timestamp) -> Counter {
         let fresh = now.0 - c.window_start >= self.window_secs && c.blocked_until <= now.0;
-        let failures = if fresh { 1 } else { c.failures.saturating_add(1) };
+        let failures = if fresh {
+            1
+        } else {
+            c.failures.saturating_add(1)
+        };
         Counter {
             failures,
             window_start: if fresh { now.0 } else { c.window_start },

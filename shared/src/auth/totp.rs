@@ -96,23 +96,38 @@ mod tests {
         let step = 1_800_000_015 / 30;
         for (offset, expected) in [(-30i64, step - 1), (0, step), (30, step + 1)] {
             let code = code_at(RFC_SECRET, 6, (now.0 + offset) as u64).unwrap();
-            assert_eq!(matching_step(RFC_SECRET, &code, now), Some(expected), "offset {offset}");
+            assert_eq!(
+                matching_step(RFC_SECRET, &code, now),
+                Some(expected),
+                "offset {offset}"
+            );
         }
         let far = code_at(RFC_SECRET, 6, (now.0 + 90) as u64).unwrap();
-        assert_eq!(matching_step(RFC_SECRET, &far, now), None, "two steps away is refused");
+        assert_eq!(
+            matching_step(RFC_SECRET, &far, now),
+            None,
+            "two steps away is refused"
+        );
     }
 
     #[test]
     fn malformed_codes_never_match() {
         for code in ["", "12345", "1234567", "abcdef", "12 456"] {
-            assert_eq!(matching_step(RFC_SECRET, code, Timestamp(59)), None, "{code:?}");
+            assert_eq!(
+                matching_step(RFC_SECRET, code, Timestamp(59)),
+                None,
+                "{code:?}"
+            );
         }
     }
 
     #[test]
     fn the_uri_names_issuer_and_account_and_the_qr_is_svg() {
         let uri = otpauth_uri(RFC_SECRET, "Porter", "ann@acme.test").unwrap();
-        assert!(uri.starts_with("otpauth://totp/Porter:ann%40acme.test?"), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Porter:ann%40acme.test?"),
+            "{uri}"
+        );
         assert!(uri.contains(&format!("secret={}", base32(RFC_SECRET))));
         assert!(uri.contains("issuer=Porter"));
         assert_eq!(base32(RFC_SECRET), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");

@@ -9,7 +9,10 @@ use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, 
 pub use webauthn_rs::Webauthn;
 
 pub fn build(config: &Config) -> Result<Webauthn, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid { name: "PORTER_WEBAUTHN_RP_ID", reason };
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "PORTER_WEBAUTHN_RP_ID",
+        reason,
+    };
     let origin = Url::parse(&config.public_origin()).map_err(|e| invalid(e.to_string()))?;
     webauthn_rs::WebauthnBuilder::new(&config.webauthn_rp_id, &origin)
         .map_err(|e| invalid(e.to_string()))?
@@ -45,7 +48,8 @@ impl Ceremony {
 }
 
 pub fn keys_from_json(s: Option<&str>) -> Vec<Passkey> {
-    s.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    s.and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
 }
 
 pub fn keys_to_json(keys: &[Passkey]) -> String {

@@ -54,7 +54,10 @@ impl ApiError {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "throttled",
-            format!("Too many attempts. Try again in {}.", human_wait(retry_after_secs)),
+            format!(
+                "Too many attempts. Try again in {}.",
+                human_wait(retry_after_secs)
+            ),
         );
         e.retry_after_secs = Some(retry_after_secs);
         e

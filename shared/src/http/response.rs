@@ -57,7 +57,11 @@ pub fn redirect(location: &str) -> Response<Body> {
 }
 
 /// A JSON answer that also sets (or clears) the session cookie.
-pub fn json_with_cookie<T: Serialize + ?Sized>(status: StatusCode, value: &T, cookie: HeaderValue) -> Response<Body> {
+pub fn json_with_cookie<T: Serialize + ?Sized>(
+    status: StatusCode,
+    value: &T,
+    cookie: HeaderValue,
+) -> Response<Body> {
     let mut resp = json(status, value);
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp

@@ -80,7 +80,11 @@ pub fn password_reset(product: &str, link: &str, expires_at: Timestamp) -> Mail 
          and every other session of your account ends.\n\n\
          If you did not ask for this, ignore this email: your password stays as it is.\n"
     );
-    Mail { subject: format!("Reset your {product} password"), html: layout(product, &body), text }
+    Mail {
+        subject: format!("Reset your {product} password"),
+        html: layout(product, &body),
+        text,
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,12 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     /// An event about `user`, done by themselves, from `source_ip`, now.
-    pub fn by_user(user: &crate::store::UserRecord, action: &'static str, outcome: &'static str, source_ip: &str) -> Self {
+    pub fn by_user(
+        user: &crate::store::UserRecord,
+        action: &'static str,
+        outcome: &'static str,
+        source_ip: &str,
+    ) -> Self {
         Self {
             tenant: user.tenant.clone(),
             at: Timestamp::now(),

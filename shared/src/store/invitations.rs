@@ -246,7 +246,11 @@ impl Store {
             .set_key(Some(key(keys::token_pk(&token.hash), keys::TOKEN_SK)))
             .update_expression("SET used = :true, used_at = :now")
             .condition_expression("used = :false AND expires_at > :now")
-            .set_expression_attribute_values(Some(item([(":true", b(true)), (":false", b(false)), (":now", n(now.0))])))
+            .set_expression_attribute_values(Some(item([
+                (":true", b(true)),
+                (":false", b(false)),
+                (":now", n(now.0)),
+            ])))
             .build()?;
         let reset = Update::builder()
             .table_name(&self.table)

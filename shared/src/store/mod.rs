@@ -11,12 +11,12 @@
 
 mod attr;
 pub mod audit;
-pub mod sessions;
-pub mod throttle;
 pub mod invitations;
 pub mod keys;
+pub mod sessions;
 pub mod table;
 pub mod tenants;
+pub mod throttle;
 pub mod users;
 
 pub use audit::AuditEvent;

@@ -122,7 +122,11 @@ impl Store {
 
     /// Replaces a session by a new one (new id): after a privilege change the old id, which
     /// may have been seen by someone else, is worth nothing. Fails if the old one is gone.
-    pub async fn rotate_session(&self, old: &TokenHash, new: &SessionRecord) -> Result<(), StoreError> {
+    pub async fn rotate_session(
+        &self,
+        old: &TokenHash,
+        new: &SessionRecord,
+    ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key(pk(old), SESSION_SK)))

@@ -5,7 +5,7 @@ use super::table::TTL_ATTRIBUTE;
 use super::{Store, StoreError};
 use crate::auth::throttle::{Counter, Policy};
 use crate::domain::Timestamp;
-use aws_sdk_dynamodb::types::{KeysAndAttributes};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use sha2::{Digest, Sha256};
 
 const SK: &str = "THROTTLE";
@@ -34,7 +34,10 @@ impl Store {
             .request_items(&self.table, ka.build()?)
             .send()
             .await?;
-        let items = out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+        let items = out
+            .responses
+            .and_then(|mut r| r.remove(&self.table))
+            .unwrap_or_default();
         Ok(keys
             .iter()
             .map(|k| {
@@ -42,7 +45,9 @@ impl Store {
                     .iter()
                     .find(|it| it.get("pk").and_then(|v| v.as_s().ok()) == Some(&k.0))
                     .map(|it| Counter {
-                        failures: get_n(it, "failures").and_then(|f| u32::try_from(f).ok()).unwrap_or(0),
+                        failures: get_n(it, "failures")
+                            .and_then(|f| u32::try_from(f).ok())
+                            .unwrap_or(0),
                         window_start: get_n(it, "window_start").unwrap_or(0),
                         blocked_until: get_n(it, "blocked_until").unwrap_or(0),
                     })
@@ -53,11 +58,18 @@ impl Store {
 
     /// Counts one failure and returns the new counter. Read-modify-write with a condition on
     /// the count read, retried, so that concurrent failures are all counted.
-    pub async fn record_failure(&self, k: &ThrottleKey, policy: &Policy, now: Timestamp) -> Result<Counter, StoreError> {
+    pub async fn record_failure(
+        &self,
+        k: &ThrottleKey,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Result<Counter, StoreError> {
         for _ in 0..5 {
             let current = self.get_counters(&[k]).await?.pop().unwrap_or_default();
             let next = policy.fail(current, now);
-            let keep_until = next.blocked_until.max(next.window_start + policy.window_secs);
+            let keep_until = next
+                .blocked_until
+                .max(next.window_start + policy.window_secs);
             let it = item([
                 ("pk", s(k.0.clone())),
                 ("sk", s(SK)),
@@ -78,11 +90,18 @@ impl Store {
                 .await;
             match res {
                 Ok(_) => return Ok(next),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => continue,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    continue
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Conflict { reasons: vec!["throttle counter contended".into()] })
+        Err(StoreError::Conflict {
+            reasons: vec!["throttle counter contended".into()],
+        })
     }
 
     /// After a success: the account starts afresh (the source address does not).

@@ -1,10 +1,10 @@
 //! User items.
 
 use super::attr::{get_n, get_s, item, key, n, req_s, s, Item};
-use aws_sdk_dynamodb::types::AttributeValue;
-use secrecy::SecretString;
 use super::{keys, Store, StoreError};
 use crate::domain::{Email, Role, TenantId, Timestamp, TokenHash, UserId, UserStatus};
+use aws_sdk_dynamodb::types::AttributeValue;
+use secrecy::SecretString;
 
 /// A user as stored. The password hash is deliberately not read into this type: only the
 /// sign-in flow needs it, and it asks for it explicitly.
@@ -111,12 +111,17 @@ impl Store {
     }
 
     /// The user an email belongs to, through the email index.
-    pub async fn find_by_email(&self, email: &Email) -> Result<Option<(TenantId, UserId)>, StoreError> {
+    pub async fn find_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(TenantId, UserId)>, StoreError> {
         let Some(it) = self.get_raw(keys::email_pk(email), keys::EMAIL_SK).await? else {
             return Ok(None);
         };
-        let tid = TenantId::parse(req_s(&it, "tid")?).ok_or_else(|| StoreError::Corrupt("email tid".into()))?;
-        let uid = UserId::parse(req_s(&it, "uid")?).ok_or_else(|| StoreError::Corrupt("email uid".into()))?;
+        let tid = TenantId::parse(req_s(&it, "tid")?)
+            .ok_or_else(|| StoreError::Corrupt("email tid".into()))?;
+        let uid = UserId::parse(req_s(&it, "uid")?)
+            .ok_or_else(|| StoreError::Corrupt("email uid".into()))?;
         Ok(Some((tid, uid)))
     }
 
@@ -125,8 +130,14 @@ impl Store {
         tid: &TenantId,
         uid: &UserId,
     ) -> Result<Option<(UserRecord, Credentials)>, StoreError> {
-        match self.get_raw(keys::tenant_pk(tid), &keys::user_sk(uid)).await? {
-            Some(it) => Ok(Some((UserRecord::from_item(&it)?, Credentials::from_item(&it)))),
+        match self
+            .get_raw(keys::tenant_pk(tid), &keys::user_sk(uid))
+            .await?
+        {
+            Some(it) => Ok(Some((
+                UserRecord::from_item(&it)?,
+                Credentials::from_item(&it),
+            ))),
             None => Ok(None),
         }
     }
@@ -143,7 +154,10 @@ impl Store {
             .db
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id))))
+            .set_key(Some(key(
+                keys::tenant_pk(&user.tenant),
+                &keys::user_sk(&user.id),
+            )))
             .update_expression(update)
             .condition_expression(format!("attribute_exists(pk) AND ({condition})"));
         if !values.is_empty() {
@@ -151,15 +165,29 @@ impl Store {
         }
         match req.send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(e.into()),
         }
     }
 
     /// Stores a TOTP seed awaiting its first code.
-    pub async fn set_pending_totp(&self, user: &UserRecord, sealed: &str) -> Result<bool, StoreError> {
-        self.update_user(user, "SET totp_pending_sealed = :p", "attribute_exists(uid)", item([(":p", s(sealed))]))
-            .await
+    pub async fn set_pending_totp(
+        &self,
+        user: &UserRecord,
+        sealed: &str,
+    ) -> Result<bool, StoreError> {
+        self.update_user(
+            user,
+            "SET totp_pending_sealed = :p",
+            "attribute_exists(uid)",
+            item([(":p", s(sealed))]),
+        )
+        .await
     }
 
     /// Turns the pending seed on (the code proved it), with the step of that code spent and a
@@ -196,12 +224,19 @@ impl Store {
     }
 
     /// Spends a recovery code: succeeds once per code.
-    pub async fn spend_recovery_code(&self, user: &UserRecord, hash: &str) -> Result<bool, StoreError> {
+    pub async fn spend_recovery_code(
+        &self,
+        user: &UserRecord,
+        hash: &str,
+    ) -> Result<bool, StoreError> {
         self.update_user(
             user,
             "DELETE recovery_hashes :set",
             "contains(recovery_hashes, :h)",
-            item([(":set", AttributeValue::Ss(vec![hash.to_owned()])), (":h", s(hash))]),
+            item([
+                (":set", AttributeValue::Ss(vec![hash.to_owned()])),
+                (":h", s(hash)),
+            ]),
         )
         .await
     }
@@ -221,11 +256,21 @@ impl Store {
             }
             None => "SET webauthn_keys = :k",
         };
-        self.update_user(user, update, "attribute_exists(uid)", values).await
+        self.update_user(user, update, "attribute_exists(uid)", values)
+            .await
     }
 
-    pub async fn record_login(&self, user: &UserRecord, now: Timestamp) -> Result<bool, StoreError> {
-        self.update_user(user, "SET last_login_at = :now", "attribute_exists(uid)", item([(":now", n(now.0))]))
-            .await
+    pub async fn record_login(
+        &self,
+        user: &UserRecord,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.update_user(
+            user,
+            "SET last_login_at = :now",
+            "attribute_exists(uid)",
+            item([(":now", n(now.0))]),
+        )
+        .await
     }
 }

@@ -1,0 +1,535 @@
+//! Sign-in with mandatory MFA, against moto, through the routes of template.yaml.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use porter_shared::store::keys;
+use porter_tests::*;
+use serde_json::json;
+
+const PASSWORD: &str = "tangerine orbit kettle 94";
+
+/// Signs in and enrols TOTP; returns the base32 secret and the recovery codes.
+async fn enrol_totp(b: &mut Browser<'_>, email: &str) -> (String, Vec<String>) {
+    let a = b.sign_in(email, PASSWORD).await;
+    assert_eq!(
+        (a.status, a.json["next"].as_str()),
+        (200, Some("mfa_enroll")),
+        "{:?}",
+        a.json
+    );
+    let start = b.post("/api/mfa/totp", json!({})).await;
+    assert_eq!(start.status, 200, "{:?}", start.json);
+    let secret = start.json["secret"].as_str().unwrap().to_owned();
+    let code = oathtool(&secret, now());
+    let done = b
+        .post("/api/mfa/totp/confirm", json!({ "code": code }))
+        .await;
+    assert_eq!(done.status, 200, "{:?}", done.json);
+    let codes: Vec<String> = done.json["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (secret, codes)
+}
+
+#[tokio::test]
+async fn the_whole_journey_activate_sign_in_enrol_sign_out_sign_in_with_a_code() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+
+    let a = b.sign_in(&ann, PASSWORD).await;
+    assert_eq!(a.json["next"], "mfa_enroll");
+    let start = b.post("/api/mfa/totp", json!({})).await;
+    let secret = start.json["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 32, "160 bits in base32");
+    let uri = start.json["otpauth_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/Porter:") && uri.contains("issuer=Porter"),
+        "{uri}"
+    );
+    assert!(start.json["qr_svg"].as_str().unwrap().contains("<svg"));
+
+    let done = b
+        .post(
+            "/api/mfa/totp/confirm",
+            json!({ "code": oathtool(&secret, now()) }),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{:?}", done.json);
+    assert_eq!(done.json["recovery_codes"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        done.json["next"], "setup",
+        "a first admin lands on the setup step"
+    );
+
+    let me = b.get("/api/me").await;
+    assert_eq!(me.status, 200, "{:?}", me.json);
+    assert_eq!(me.json["user"]["email"], ann.as_str());
+    assert_eq!(me.json["user"]["role"], "admin");
+    assert_eq!(me.json["tenant"]["name"], "Acme");
+    assert!(me.json["menu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "configuration"));
+
+    assert_eq!(b.post("/api/logout", json!({})).await.status, 204);
+    assert_eq!(b.get("/api/me").await.status, 401);
+
+    let a = b.sign_in(&ann, PASSWORD).await;
+    assert_eq!(a.json["next"], "mfa_verify");
+    // The enrolment spent the current step; the next one (one step of drift) is fresh.
+    let code = oathtool(&secret, now() + 30);
+    let v = b
+        .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
+        .await;
+    assert_eq!(v.status, 200, "{:?}", v.json);
+    assert_eq!(b.get("/api/me").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_a_recovery_code_works_once() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    let (secret, codes) = enrol_totp(&mut b, &ann).await;
+    let code = oathtool(&secret, now() + 30);
+
+    let mut first = app.browser();
+    first.sign_in(&ann, PASSWORD).await;
+    assert_eq!(
+        first
+            .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
+            .await
+            .status,
+        200
+    );
+
+    let mut second = app.browser();
+    second.sign_in(&ann, PASSWORD).await;
+    let replay = second
+        .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
+        .await;
+    assert_eq!((replay.status, replay.code()), (401, "invalid_code"));
+    let enrol_code = oathtool(&secret, now());
+    let old = second
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "totp", "code": enrol_code }),
+        )
+        .await;
+    assert_eq!(old.status, 401, "the step spent at enrolment stays spent");
+
+    let r = second
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": codes[0].to_uppercase() }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let mut third = app.browser();
+    third.sign_in(&ann, PASSWORD).await;
+    let again = third
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": codes[0] }),
+        )
+        .await;
+    assert_eq!(again.status, 401, "a recovery code works once");
+    assert_eq!(
+        third
+            .post(
+                "/api/login/mfa",
+                json!({ "method": "recovery", "code": codes[1] })
+            )
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_password_level_session_reaches_only_enrolment_and_the_mfa_check() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    b.sign_in(&ann, PASSWORD).await;
+    let me = b.get("/api/me").await;
+    assert_eq!((me.status, me.code()), (403, "mfa_required"));
+    let no_factor = b
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "totp", "code": "123456" }),
+        )
+        .await;
+    assert_eq!(
+        (no_factor.status, no_factor.code()),
+        (409, "mfa_not_enrolled")
+    );
+    assert_eq!(
+        b.post("/api/mfa/totp", json!({})).await.status,
+        200,
+        "enrolment is reachable"
+    );
+
+    // With a factor enrolled, a new password-level session may not add another one.
+    let (_secret, _) = {
+        let mut e = app.browser();
+        enrol_totp(&mut e, &ann).await
+    };
+    let mut c = app.browser();
+    assert_eq!(c.sign_in(&ann, PASSWORD).await.json["next"], "mfa_verify");
+    let add = c.post("/api/mfa/totp", json!({})).await;
+    assert_eq!((add.status, add.code()), (403, "mfa_required"));
+    assert_eq!(c.get("/api/me").await.code(), "mfa_required");
+    assert_eq!(
+        b.get("/api/me").await.status,
+        403,
+        "the first session is still at password level"
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_lax_and_host_prefixed_outside_localhost() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    b.sign_in(&ann, PASSWORD).await;
+    let set = b.last_set_cookie.clone().unwrap();
+    assert!(set.starts_with("porter_session="), "{set}");
+    assert!(
+        set.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=900"),
+        "{set}"
+    );
+    let id = set.split(';').next().unwrap().split('=').nth(1).unwrap();
+    assert_eq!(id.len(), 64, "256-bit id");
+    let dump = format!("{:?}", app.scan().await);
+    assert!(
+        !dump.contains(id),
+        "only the hash of the session id is stored"
+    );
+
+    let https = app.with_config(|c| {
+        c.public_base_url = "https://id.example.test".parse().unwrap();
+        c.webauthn_rp_id = "id.example.test".into();
+    });
+    let req = json_request(
+        "/api/login/password",
+        &json!({ "email": ann, "password": PASSWORD }),
+    );
+    let a = answer(login::handle(&https, req).await);
+    let set = a.headers["set-cookie"].to_str().unwrap();
+    assert!(set.starts_with("__Host-porter_session="), "{set}");
+    assert!(
+        set.contains("; Path=/; HttpOnly; SameSite=Lax;") && set.ends_with("; Secure"),
+        "{set}"
+    );
+    assert!(!set.contains("Domain="));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    enrol_totp(&mut b, &ann).await;
+    let stolen = b.cookie.clone().unwrap();
+    let sessions = |items: Vec<Item>| {
+        items
+            .iter()
+            .filter(|i| get_s(i, "entity") == Some("session"))
+            .count()
+    };
+    assert_eq!(
+        sessions(app.scan().await),
+        1,
+        "enrolment replaced the password-level session"
+    );
+
+    let out = b.post("/api/logout", json!({})).await;
+    assert_eq!(out.status, 204);
+    assert!(b.last_set_cookie.as_ref().unwrap().contains("Max-Age=0"));
+    assert_eq!(sessions(app.scan().await), 0);
+
+    let mut thief = app.browser();
+    thief.cookie = Some(stolen);
+    let me = thief.get("/api/me").await;
+    assert_eq!((me.status, me.code()), (401, "unauthenticated"));
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_existing_sessions_and_does_not_skip_mfa() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut old = app.browser();
+    let (secret, _) = enrol_totp(&mut old, &ann).await;
+    assert_eq!(old.get("/api/me").await.status, 200);
+
+    let mut b = app.browser();
+    let f = b
+        .post("/api/password/forgot", json!({ "email": ann }))
+        .await;
+    assert_eq!(f.status, 202);
+    let mails = app.outbox(&ann).await;
+    let mail = mails.last().unwrap();
+    assert_eq!(mail.subject, "Reset your Porter password");
+    let link = mail.link_to("/reset?token=").unwrap();
+    let token = link.rsplit('=').next().unwrap();
+
+    let weak = b
+        .post(
+            "/api/password/reset",
+            json!({ "token": token, "password": "short", "password_confirm": "short" }),
+        )
+        .await;
+    assert_eq!((weak.status, weak.code()), (422, "password_weak"));
+    let new_password = "lantern meadow copper 31";
+    let r = b
+        .post(
+            "/api/password/reset",
+            json!({ "token": token, "password": new_password, "password_confirm": new_password }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let again = b
+        .post(
+            "/api/password/reset",
+            json!({ "token": token, "password": new_password, "password_confirm": new_password }),
+        )
+        .await;
+    assert_eq!((again.status, again.code()), (409, "token_used"));
+
+    assert_eq!(
+        old.get("/api/me").await.status,
+        401,
+        "the old session ended"
+    );
+    assert_eq!(
+        b.sign_in(&ann, PASSWORD).await.status,
+        401,
+        "the old password no longer works"
+    );
+    let a = b.sign_in(&ann, new_password).await;
+    assert_eq!(
+        a.json["next"], "mfa_verify",
+        "the second factor is still asked"
+    );
+    assert_eq!(b.get("/api/me").await.code(), "mfa_required");
+    let v = b
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "totp", "code": oathtool(&secret, now() + 30) }),
+        )
+        .await;
+    assert_eq!(v.status, 200);
+}
+
+#[tokio::test]
+async fn forgot_password_always_answers_202_and_mails_only_active_accounts() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let bob = app.address("bob");
+    app.active_admin(&ann, PASSWORD).await;
+    app.register("Other", &bob).await; // invited, not active
+    let mut b = app.browser();
+    for email in [
+        ann.as_str(),
+        bob.as_str(),
+        "nobody@nowhere.test",
+        "not an email",
+    ] {
+        let a = b
+            .post("/api/password/forgot", json!({ "email": email }))
+            .await;
+        assert_eq!(a.status, 202, "{email}");
+        assert_eq!(
+            a.json,
+            b.post("/api/password/forgot", json!({ "email": "x@y.test" }))
+                .await
+                .json
+        );
+    }
+    assert_eq!(
+        app.outbox(&ann)
+            .await
+            .iter()
+            .filter(|m| m.subject.starts_with("Reset"))
+            .count(),
+        1,
+        "one per minute"
+    );
+    assert!(app
+        .outbox(&bob)
+        .await
+        .iter()
+        .all(|m| !m.subject.starts_with("Reset")));
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_answer_alike() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    let wrong = b.sign_in(&ann, "not the password at all").await;
+    let unknown = b.sign_in(&app.address("nobody"), PASSWORD).await;
+    assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
+    assert_eq!(wrong.json, unknown.json);
+    assert!(b.cookie.is_none());
+
+    let identify_known = b.post("/api/login/identify", json!({ "email": ann })).await;
+    let identify_unknown = b
+        .post(
+            "/api/login/identify",
+            json!({ "email": "nobody@nowhere.test" }),
+        )
+        .await;
+    assert_eq!(identify_known.json, identify_unknown.json);
+    let bad = b
+        .post("/api/login/identify", json!({ "email": "nope" }))
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_email"));
+}
+
+#[tokio::test]
+async fn twenty_wrong_passwords_lock_the_account_whether_it_exists_or_not() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let ghost = app.address("ghost");
+    let mut b = app.browser();
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..20 {
+        known.push(b.sign_in(&ann, &format!("wrong password {i}")).await.status);
+        unknown.push(
+            b.sign_in(&ghost, &format!("wrong password {i}"))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        known, unknown,
+        "a locked account behaves the same whether it exists or not"
+    );
+    assert_eq!(&known[..5], &[401; 5]);
+    assert_eq!(*known.last().unwrap(), 429);
+
+    let right = b.sign_in(&ann, PASSWORD).await;
+    assert_eq!((right.status, right.code()), (429, "throttled"));
+    let wait: i64 = right.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 600, "locked for a while: {wait}");
+
+    // Let the lock pass (as fifteen minutes would).
+    let counter = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|i| get_s(i, "entity") == Some("throttle"))
+        .find(|i| {
+            get_n(i, "failures").unwrap_or(0) >= 20 && {
+                let pk = get_s(i, "pk").unwrap();
+                pk.starts_with("THROTTLE#account#")
+            }
+        });
+    let pks: Vec<String> = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|i| get_s(i, "pk").is_some_and(|p| p.starts_with("THROTTLE#account#")))
+        .map(|i| get_s(&i, "pk").unwrap().to_owned())
+        .collect();
+    assert!(counter.is_some());
+    for pk in pks {
+        app.set_numbers(
+            pk,
+            "THROTTLE",
+            &[("blocked_until", now() - 1), ("window_start", now() - 3600)],
+        )
+        .await;
+    }
+    assert_eq!(b.sign_in(&ann, PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn totp_guessing_is_limited() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut e = app.browser();
+    enrol_totp(&mut e, &ann).await;
+    let mut b = app.browser();
+    b.sign_in(&ann, PASSWORD).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            b.post(
+                "/api/login/mfa",
+                json!({ "method": "totp", "code": "000000" }),
+            )
+            .await
+            .status,
+        );
+    }
+    assert_eq!(&statuses[..3], &[401, 401, 401]);
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_user_without_a_role_signs_in_but_is_told_to_ask_the_administrator() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let reg = app.active_admin(&ann, PASSWORD).await;
+    app.state
+        .store
+        .client()
+        .update_item()
+        .table_name(app.state.store.table_name())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(keys::tenant_pk(&reg.tenant)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(keys::user_sk(&reg.admin)),
+        )
+        .update_expression("REMOVE #r")
+        .expression_attribute_names("#r", "role")
+        .send()
+        .await
+        .unwrap();
+    let mut b = app.browser();
+    enrol_totp(&mut b, &ann).await;
+    let me = b.get("/api/me").await;
+    assert_eq!((me.status, me.code()), (403, "no_role"));
+    assert_eq!(
+        me.json["error"]["message"],
+        "You have no role yet; ask your administrator."
+    );
+}
+
+#[tokio::test]
+async fn a_cross_site_sign_in_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut req = json_request(
+        "/api/login/password",
+        &json!({ "email": "a@b.test", "password": PASSWORD }),
+    );
+    req.headers_mut()
+        .insert("origin", "https://evil.test".parse().unwrap());
+    let a = answer(app.send(req).await);
+    assert_eq!((a.status, a.code()), (403, "forbidden_origin"));
+}
