@@ -14,6 +14,12 @@ const LOGIN: &str = include_str!("../pages/login.html");
 const NOT_FOUND: &str = include_str!("../pages/not_found.html");
 const CSS: &str = include_str!("../pages/porter.css");
 const ACTIVATE_JS: &str = include_str!("../pages/activate.js");
+const COMMON_JS: &str = include_str!("../pages/common.js");
+const LOGIN_JS: &str = include_str!("../pages/login.js");
+const RESET: &str = include_str!("../pages/reset.html");
+const RESET_JS: &str = include_str!("../pages/reset.js");
+const APP: &str = include_str!("../pages/app.html");
+const APP_JS: &str = include_str!("../pages/app.js");
 
 fn page(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut resp = html(status, body);
@@ -45,11 +51,16 @@ pub async fn handle(req: Request) -> Response<Body> {
         "/api/health" => json(StatusCode::OK, &j!({ "status": "ok" })),
         "/" => redirect("/login"),
         "/activate" => page(StatusCode::OK, ACTIVATE),
-        // Sign-in, password reset and the app shell arrive with the sign-in issue.
-        "/login" | "/reset" => page(StatusCode::OK, LOGIN),
+        "/login" => page(StatusCode::OK, LOGIN),
+        "/reset" => page(StatusCode::OK, RESET),
         "/assets/porter.css" => asset("text/css; charset=utf-8", CSS),
         "/assets/activate.js" => asset("text/javascript; charset=utf-8", ACTIVATE_JS),
-        p if p == "/app" || p.starts_with("/app/") => redirect("/login"),
+        "/assets/common.js" => asset("text/javascript; charset=utf-8", COMMON_JS),
+        "/assets/login.js" => asset("text/javascript; charset=utf-8", LOGIN_JS),
+        "/assets/reset.js" => asset("text/javascript; charset=utf-8", RESET_JS),
+        "/assets/app.js" => asset("text/javascript; charset=utf-8", APP_JS),
+        // The app shell: it asks /api/me who is there and sends strangers to sign-in.
+        p if p == "/app" || p.starts_with("/app/") => page(StatusCode::OK, APP),
         p if p.starts_with("/api/") => ApiError::not_found().into_response(),
         _ => page(StatusCode::NOT_FOUND, NOT_FOUND),
     }

@@ -1,0 +1,91 @@
+// Helpers shared by Porter's pages. No framework: a few fetch calls and DOM toggles.
+"use strict";
+
+const porter = {
+  $(id) {
+    return document.getElementById(id);
+  },
+
+  /** Shows the section `id` of `ids` and hides the rest. */
+  show(ids, id) {
+    for (const s of ids) porter.$(s).hidden = s !== id;
+  },
+
+  async call(method, path, body) {
+    const init = { method, credentials: "same-origin", headers: {} };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const resp = await fetch(path, init);
+    let data = {};
+    try {
+      data = await resp.json();
+    } catch (_) {
+      /* empty body */
+    }
+    return { status: resp.status, data, code: data.error && data.error.code, message: data.error && data.error.message };
+  },
+
+  post(path, body) {
+    return porter.call("POST", path, body === undefined ? {} : body);
+  },
+
+  /** Writes `text` into element `id` and shows it (or hides it when text is empty). */
+  say(id, text, kind) {
+    const el = porter.$(id);
+    el.textContent = text || "";
+    el.className = kind || "error";
+    el.hidden = !text;
+  },
+
+  // WebAuthn: the server speaks base64url, the browser ArrayBuffers.
+  b64urlToBuf(s) {
+    const pad = "=".repeat((4 - (s.length % 4)) % 4);
+    const bin = atob((s + pad).replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0)).buffer;
+  },
+
+  bufToB64url(buf) {
+    const bin = String.fromCharCode(...new Uint8Array(buf));
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  },
+
+  async createCredential(options) {
+    const pk = options.publicKey;
+    pk.challenge = porter.b64urlToBuf(pk.challenge);
+    pk.user.id = porter.b64urlToBuf(pk.user.id);
+    for (const c of pk.excludeCredentials || []) c.id = porter.b64urlToBuf(c.id);
+    const cred = await navigator.credentials.create({ publicKey: pk });
+    return {
+      id: cred.id,
+      rawId: porter.bufToB64url(cred.rawId),
+      type: cred.type,
+      extensions: cred.getClientExtensionResults(),
+      response: {
+        attestationObject: porter.bufToB64url(cred.response.attestationObject),
+        clientDataJSON: porter.bufToB64url(cred.response.clientDataJSON),
+      },
+    };
+  },
+
+  async getAssertion(options) {
+    const pk = options.publicKey;
+    pk.challenge = porter.b64urlToBuf(pk.challenge);
+    for (const c of pk.allowCredentials || []) c.id = porter.b64urlToBuf(c.id);
+    const cred = await navigator.credentials.get({ publicKey: pk });
+    const r = cred.response;
+    return {
+      id: cred.id,
+      rawId: porter.bufToB64url(cred.rawId),
+      type: cred.type,
+      extensions: cred.getClientExtensionResults(),
+      response: {
+        authenticatorData: porter.bufToB64url(r.authenticatorData),
+        clientDataJSON: porter.bufToB64url(r.clientDataJSON),
+        signature: porter.bufToB64url(r.signature),
+        userHandle: r.userHandle ? porter.bufToB64url(r.userHandle) : null,
+      },
+    };
+  },
+};

@@ -1,0 +1,136 @@
+// Sign-in: email, password, then the second factor (or its mandatory enrolment).
+"use strict";
+
+(function () {
+  const { $, show, post, say } = porter;
+  const steps = ["email-step", "password-step", "verify-step", "enrol-step", "codes-step", "forgot-step"];
+  let email = "";
+  let afterCodes = "/app";
+
+  function goNext(next) {
+    if (next === "password") {
+      $("password-for").textContent = email;
+      show(steps, "password-step");
+      $("password").focus();
+    } else if (next === "mfa_verify") {
+      show(steps, "verify-step");
+      $("totp-code").focus();
+    } else if (next === "mfa_enroll") {
+      show(steps, "enrol-step");
+    } else if (next === "setup") {
+      window.location.assign("/app/setup");
+    } else {
+      window.location.assign("/app");
+    }
+  }
+
+  function problem(id, r) {
+    say(id, r.message || "Something went wrong. Please try again.");
+  }
+
+  $("email-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    email = $("email").value.trim();
+    const r = await post("/api/login/identify", { email });
+    if (r.status !== 200) return problem("email-error", r);
+    say("email-error", "");
+    if (r.data.next === "sso" && r.data.redirect) return window.location.assign(r.data.redirect);
+    goNext(r.data.next);
+  });
+
+  $("password-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/login/password", { email, password: $("password").value });
+    $("password").value = "";
+    if (r.status !== 200) return problem("password-error", r);
+    say("password-error", "");
+    goNext(r.data.next);
+  });
+
+  async function verify(body) {
+    const r = await post("/api/login/mfa", body);
+    if (r.status !== 200) return problem("verify-error", r);
+    goNext(r.data.next);
+  }
+
+  $("totp-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    verify({ method: "totp", code: $("totp-code").value.trim() });
+    $("totp-code").value = "";
+  });
+
+  $("recovery-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    verify({ method: "recovery", code: $("recovery-code").value.trim() });
+  });
+
+  $("use-key").addEventListener("click", async () => {
+    const o = await post("/api/login/webauthn/options");
+    if (o.status !== 200) return problem("verify-error", o);
+    try {
+      verify({ method: "webauthn", credential: await porter.getAssertion(o.data) });
+    } catch (_) {
+      say("verify-error", "The security key did not answer. Try again.");
+    }
+  });
+
+  function showCodes(r) {
+    const list = $("codes");
+    list.replaceChildren(...r.data.recovery_codes.map((c) => Object.assign(document.createElement("li"), { textContent: c })));
+    afterCodes = r.data.next === "setup" ? "/app/setup" : "/app";
+    show(steps, "codes-step");
+  }
+
+  $("choose-totp").addEventListener("click", async () => {
+    const r = await post("/api/mfa/totp");
+    if (r.status !== 200) return problem("enrol-error", r);
+    $("qr").src = "data:image/svg+xml;base64," + btoa(r.data.qr_svg);
+    $("totp-secret").textContent = r.data.secret;
+    $("totp-setup").hidden = false;
+    $("confirm-code").focus();
+  });
+
+  $("confirm-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/mfa/totp/confirm", { code: $("confirm-code").value.trim() });
+    if (r.status !== 200) return problem("enrol-error", r);
+    showCodes(r);
+  });
+
+  $("choose-key").addEventListener("click", async () => {
+    const o = await post("/api/mfa/webauthn/options");
+    if (o.status !== 200) return problem("enrol-error", o);
+    try {
+      const credential = await porter.createCredential(o.data);
+      const r = await post("/api/mfa/webauthn", { credential });
+      if (r.status !== 200) return problem("enrol-error", r);
+      showCodes(r);
+    } catch (_) {
+      say("enrol-error", "The security key could not be registered. Try again.");
+    }
+  });
+
+  $("saved").addEventListener("change", () => {
+    $("codes-done").disabled = !$("saved").checked;
+  });
+  $("codes-done").addEventListener("click", () => window.location.assign(afterCodes));
+
+  for (const id of ["forgot-link", "forgot-link-2"]) {
+    $(id).addEventListener("click", (e) => {
+      e.preventDefault();
+      $("forgot-email").value = email || $("email").value;
+      show(steps, "forgot-step");
+    });
+  }
+
+  $("forgot-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/password/forgot", { email: $("forgot-email").value.trim() });
+    if (r.status === 202) say("forgot-result", r.data.message, "success");
+    else problem("forgot-result", r);
+  });
+
+  const reason = new URLSearchParams(window.location.search).get("reason");
+  if (reason === "signed_out") say("notice", "You are signed out.", "success");
+  if (reason === "expired") say("notice", "Your session has ended. Sign in to continue.", "error");
+})();
