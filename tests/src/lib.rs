@@ -298,3 +298,82 @@ pub fn oathtool(secret_base32: &str, at: i64) -> String {
 pub fn now() -> i64 {
     Timestamp::now().0
 }
+
+pub const PASSWORD: &str = "tangerine orbit kettle 94";
+
+impl Browser<'_> {
+    /// Signs in with `PASSWORD` and enrols TOTP; returns the base32 secret and recovery codes.
+    pub async fn enrol_totp(&mut self, email: &str) -> (String, Vec<String>) {
+        let a = self.sign_in(email, PASSWORD).await;
+        assert_eq!(
+            (a.status, a.json["next"].as_str()),
+            (200, Some("mfa_enroll")),
+            "{:?}",
+            a.json
+        );
+        let start = self.post("/api/mfa/totp", serde_json::json!({})).await;
+        assert_eq!(start.status, 200, "{:?}", start.json);
+        let secret = start.json["secret"].as_str().unwrap().to_owned();
+        let done = self
+            .post(
+                "/api/mfa/totp/confirm",
+                serde_json::json!({ "code": oathtool(&secret, now()) }),
+            )
+            .await;
+        assert_eq!(done.status, 200, "{:?}", done.json);
+        let codes = done.json["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        (secret, codes)
+    }
+
+    pub async fn patch(&mut self, path: &str, body: Value) -> Answer {
+        self.send(request(
+            "PATCH",
+            path,
+            Some("application/json"),
+            body.to_string(),
+        ))
+        .await
+    }
+
+    pub async fn delete(&mut self, path: &str) -> Answer {
+        self.send(request("DELETE", path, None, "")).await
+    }
+}
+
+impl TestApp {
+    /// Activates `email` from the newest invitation in the outbox.
+    pub async fn activate(&self, email: &str) {
+        let token = self.last_activation_token(email).await;
+        let body = serde_json::json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD });
+        let a = answer(self.send(json_request("/api/activation", &body)).await);
+        assert_eq!(a.status, 200, "{:?}", a.json);
+    }
+
+    /// A tenant whose admin is active, enrolled, signed in and past the setup step.
+    pub async fn ready_admin(&self, email: &str) -> (Registration, Browser<'_>) {
+        let reg = self.active_admin(email, PASSWORD).await;
+        let mut b = self.browser();
+        b.enrol_totp(email).await;
+        let s = b
+            .post(
+                "/api/setup",
+                serde_json::json!({ "organisation_name": "Acme Ltd" }),
+            )
+            .await;
+        assert_eq!(s.status, 200, "{:?}", s.json);
+        (reg, b)
+    }
+
+    /// An added user who activated and enrolled: signed in, full session.
+    pub async fn ready_member(&self, email: &str) -> Browser<'_> {
+        self.activate(email).await;
+        let mut b = self.browser();
+        b.enrol_totp(email).await;
+        b
+    }
+}

@@ -28,6 +28,7 @@ pub fn menu(role: Role) -> Vec<Value> {
                 { "id": "users", "label": "Users", "href": "/app/configuration/users" },
                 { "id": "api", "label": "API management", "href": "/app/configuration/api" },
                 { "id": "sso", "label": "Single sign-on", "href": "/app/configuration/sso" },
+                { "id": "audit", "label": "Audit log", "href": "/app/configuration/audit" },
             ],
         }));
     }
@@ -37,11 +38,7 @@ pub fn menu(role: Role) -> Vec<Value> {
 async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, req, Level::Full).await?;
     let Some(role) = caller.user.role else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_role",
-            "You have no role yet; ask your administrator.",
-        ));
+        return Err(porter_shared::auth::access::no_role());
     };
     let tenant = state
         .store
@@ -53,7 +50,7 @@ async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError>
         StatusCode::OK,
         &j!({
             "user": { "id": caller.user.id, "email": caller.user.email, "role": role, "role_label": role.label() },
-            "tenant": { "id": tenant.id, "name": tenant.name, "setup_done": tenant.setup_done },
+            "tenant": { "id": tenant.id, "name": tenant.display_name(), "setup_done": tenant.setup_done },
             "menu": menu(role),
         }),
     ))

@@ -40,6 +40,18 @@ fn me_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
     Box::pin(me::handle(state, req))
 }
 
+fn setup_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(setup::handle(state, req))
+}
+
+fn invite_user_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(invite_user::handle(state, req))
+}
+
+fn users_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(users::handle(state, req))
+}
+
 /// Binary name → handler. Each function that template.yaml declares must be here.
 pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
@@ -48,6 +60,9 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "login" => Some(login_handler),
         "mfa-enroll" => Some(mfa_enroll_handler),
         "me" => Some(me_handler),
+        "setup" => Some(setup_handler),
+        "invite-user" => Some(invite_user_handler),
+        "users" => Some(users_handler),
         _ => None,
     }
 }

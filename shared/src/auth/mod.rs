@@ -1,6 +1,7 @@
 //! Credentials and sessions: password hashing, TOTP, recovery codes, security keys, the
 //! envelope for stored seeds, sessions and throttling.
 
+pub mod access;
 pub mod crypto;
 pub mod password;
 pub mod recovery;

@@ -13,6 +13,7 @@ mod attr;
 pub mod audit;
 pub mod invitations;
 pub mod keys;
+pub mod members;
 pub mod sessions;
 pub mod table;
 pub mod tenants;

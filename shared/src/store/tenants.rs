@@ -4,7 +4,7 @@ use super::attr::{b, get_bool, get_n, get_s, item, key, n, req_n, req_s, s, Item
 use super::audit::AuditEvent;
 use super::invitations::put_token;
 use super::table::GSI1;
-use super::users::UserRecord;
+use super::users::{email_index_put, new_user_put, UserRecord};
 use super::{keys, Store, StoreError};
 use crate::domain::{Email, OneTimeToken, Role, TenantId, Timestamp, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -21,7 +21,15 @@ pub struct TenantRecord {
     pub max_users: u32,
     pub user_count: u32,
     pub setup_done: bool,
+    /// The name the admin gave at setup; shown instead of `name` once set.
+    pub organisation_name: Option<String>,
     pub created_at: String,
+}
+
+impl TenantRecord {
+    pub fn display_name(&self) -> &str {
+        self.organisation_name.as_deref().unwrap_or(&self.name)
+    }
 }
 
 impl TenantRecord {
@@ -38,6 +46,7 @@ impl TenantRecord {
             max_users: count("max_users")?,
             user_count: count("user_count")?,
             setup_done: get_bool(it, "setup_done"),
+            organisation_name: get_s(it, "organisation_name").map(str::to_owned),
             created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
         })
     }
@@ -62,7 +71,7 @@ pub enum RegisterError {
     Store(#[from] StoreError),
 }
 
-fn put(table: &str, it: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+pub(crate) fn put(table: &str, it: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
     Ok(TransactWriteItem::builder()
         .put(
             Put::builder()
@@ -92,36 +101,27 @@ impl Store {
             ("status", s("active")),
             ("max_users", n(i64::from(t.max_users))),
             ("user_count", n(1)),
+            ("admin_count", n(1)),
             ("setup_done", b(false)),
             ("created_at", n(t.now.0)),
             ("gsi1pk", s(keys::TENANTS_GSI_PK)),
             ("gsi1sk", s(format!("{}#{}", t.name.to_lowercase(), t.id))),
         ]);
-        let user = item([
-            ("pk", s(keys::tenant_pk(&t.id))),
-            ("sk", s(keys::user_sk(&t.admin_id))),
-            ("entity", s("user")),
-            ("tid", s(t.id.as_str())),
-            ("uid", s(t.admin_id.as_str())),
-            ("email", s(t.admin_email.as_str())),
-            ("role", s(Role::Admin.as_str())),
-            ("status", s("invited")),
-            ("created_at", n(t.now.0)),
-            ("invited_at", n(t.now.0)),
-            ("pending_token", s(t.invitation.hash.as_str())),
-        ]);
-        let email = item([
-            ("pk", s(keys::email_pk(&t.admin_email))),
-            ("sk", s(keys::EMAIL_SK)),
-            ("entity", s("email")),
-            ("tid", s(t.id.as_str())),
-            ("uid", s(t.admin_id.as_str())),
-        ]);
+        let user = new_user_put(
+            &self.table,
+            &t.id,
+            &t.admin_id,
+            &t.admin_email,
+            Some(Role::Admin),
+            t.invitation,
+            t.now,
+        )?;
+        let email = email_index_put(&self.table, &t.admin_email, &t.id, &t.admin_id)?;
         let result = self
             .transact(vec![
                 put(&self.table, tenant, "attribute_not_exists(pk)")?,
-                put(&self.table, user, "attribute_not_exists(pk)")?,
-                put(&self.table, email, "attribute_not_exists(pk)")?,
+                user,
+                email,
                 put_token(&self.table, t.invitation, &t.id, &t.admin_id, t.now)?,
                 audit.transact_put(&self.table, rng)?,
             ])

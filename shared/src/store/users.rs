@@ -1,9 +1,12 @@
 //! User items.
 
 use super::attr::{get_n, get_s, item, key, n, req_s, s, Item};
+use super::tenants::put;
 use super::{keys, Store, StoreError};
-use crate::domain::{Email, Role, TenantId, Timestamp, TokenHash, UserId, UserStatus};
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::domain::{
+    Email, OneTimeToken, Role, TenantId, Timestamp, TokenHash, UserId, UserStatus,
+};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use secrecy::SecretString;
 
 /// A user as stored. The password hash is deliberately not read into this type: only the
@@ -78,6 +81,52 @@ impl UserRecord {
             last_login_at: get_n(it, "last_login_at"),
         })
     }
+}
+
+/// The put of a new, invited user: conditional on the id being new.
+pub(crate) fn new_user_put(
+    table: &str,
+    tid: &TenantId,
+    uid: &UserId,
+    email: &Email,
+    role: Option<Role>,
+    invitation: &OneTimeToken,
+    now: Timestamp,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut it = item([
+        ("pk", s(keys::tenant_pk(tid))),
+        ("sk", s(keys::user_sk(uid))),
+        ("entity", s("user")),
+        ("tid", s(tid.as_str())),
+        ("uid", s(uid.as_str())),
+        ("email", s(email.as_str())),
+        ("status", s("invited")),
+        ("created_at", n(now.0)),
+        ("invited_at", n(now.0)),
+        ("pending_token", s(invitation.hash.as_str())),
+        ("session_epoch", n(0)),
+    ]);
+    if let Some(r) = role {
+        it.insert("role".into(), s(r.as_str()));
+    }
+    put(table, it, "attribute_not_exists(pk)")
+}
+
+/// The email index entry: its condition is what makes an address unique across tenants.
+pub(crate) fn email_index_put(
+    table: &str,
+    email: &Email,
+    tid: &TenantId,
+    uid: &UserId,
+) -> Result<TransactWriteItem, StoreError> {
+    let it = item([
+        ("pk", s(keys::email_pk(email))),
+        ("sk", s(keys::EMAIL_SK)),
+        ("entity", s("email")),
+        ("tid", s(tid.as_str())),
+        ("uid", s(uid.as_str())),
+    ]);
+    put(table, it, "attribute_not_exists(pk)")
 }
 
 impl Store {

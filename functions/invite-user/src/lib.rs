@@ -1,0 +1,115 @@
+//! `invite-user`: `POST /api/users {email, role}`. An admin adds a person, who is created
+//! invited and gets the same invitation email and 2-day activation link as the first admin.
+//! The seat limit is enforced by the transaction that writes the user (see
+//! `Store::add_member`), so concurrent adds can never pass it.
+
+use lambda_http::http::{Method, StatusCode};
+use porter_shared::auth::access;
+use porter_shared::domain::{Email, OneTimeToken, Role, Timestamp, TokenKind, UserId};
+use porter_shared::http::{
+    check_origin, client_ip, json, parse_json, with_security_headers, ApiError, Body, Request,
+    Response,
+};
+use porter_shared::invitations::send_invitation;
+use porter_shared::store::members::{MemberError, NewMember};
+use porter_shared::store::AuditEvent;
+use porter_shared::AppState;
+use serde::Deserialize;
+use serde_json::json as j;
+
+#[derive(Deserialize)]
+struct AddRequest {
+    email: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match check_origin(&req, &state.config) {
+        Err(e) => Err(e),
+        Ok(()) => match (req.method(), req.uri().path()) {
+            (&Method::POST, "/api/users") => add(state, &req).await,
+            _ => Err(ApiError::not_found()),
+        },
+    };
+    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+}
+
+/// `"admin"`, `"core"`, or absent/null for "no role yet".
+pub fn parse_role(raw: Option<&str>) -> Result<Option<Role>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(r) => Role::parse(r).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_role",
+                "The role must be \"admin\", \"core\" or null.",
+            )
+        }),
+    }
+}
+
+async fn add(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let body: AddRequest = parse_json(req)?;
+    let email = Email::parse(&body.email)
+        .map_err(|_| ApiError::bad_request("invalid_email", "Enter a valid email address."))?;
+    let role = parse_role(body.role.as_deref())?;
+    let now = Timestamp::now();
+    let mut rng = rand::rngs::OsRng;
+    let invitation = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
+    let member = NewMember {
+        tenant: admin.tenant.id.clone(),
+        id: UserId::generate(&mut rng),
+        email: email.clone(),
+        role,
+        invitation: &invitation,
+        now,
+    };
+    let mut audit = AuditEvent::by_user(
+        &admin.caller.user,
+        "user.invite",
+        "success",
+        &client_ip(req),
+    );
+    audit.target = Some(member.id.to_string());
+    match state.store.add_member(&member, &audit, &mut rng).await {
+        Ok(()) => {}
+        Err(MemberError::LimitReached) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "user_limit_reached",
+                "Your organisation has reached its user limit; contact your representative to add more.",
+            ))
+        }
+        Err(MemberError::EmailTaken) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "This email address is already registered.",
+            ))
+        }
+        Err(e) => return Err(ApiError::internal("add user failed", &e)),
+    }
+    // The user exists from here on. If the email fails, they are listed as invited and the
+    // admin can resend: nothing is lost.
+    let sent = match send_invitation(state, admin.tenant.display_name(), &email, &invitation).await
+    {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %e, user = %member.id, "invitation email failed; resend is possible");
+            let _ = state
+                .store
+                .forget_invitation_time(&member.tenant, &member.id, &invitation.hash)
+                .await;
+            false
+        }
+    };
+    Ok(json(
+        StatusCode::CREATED,
+        &j!({
+            "id": member.id, "email": email, "role": role, "status": "invited",
+            "invitation_sent": sent,
+            "message": if sent { "Invitation sent." } else { "The user was added, but the invitation email could not be sent. Use Resend to try again." },
+        }),
+    ))
+}

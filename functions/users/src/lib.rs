@@ -1,0 +1,244 @@
+//! `users`: an admin manages the tenant's people and reads the audit trail.
+//!
+//! - `GET /api/users` → `{users:[...], user_count, max_users}`
+//! - `PATCH /api/users/{id} {role}` → the user, role changed, their sessions ended
+//! - `DELETE /api/users/{id}` → 204, seat freed, sessions ended
+//! - `POST /api/users/{id}/resend` → 202, a fresh invitation (older links die)
+//! - `GET /api/audit?next=` → `{events:[...], next}`, newest first
+//!
+//! Every lookup is scoped to the caller's tenant: another tenant's user id is a 404.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::RequestExt;
+use porter_shared::auth::access::{self, Admin};
+use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
+use porter_shared::http::{
+    check_origin, client_ip, empty, json, parse_json, query_param, with_security_headers, ApiError,
+    Body, Request, Response,
+};
+use porter_shared::invitations::{self, ReissueError};
+use porter_shared::store::members::MemberError;
+use porter_shared::store::{AuditEvent, UserRecord};
+use porter_shared::AppState;
+use serde::Deserialize;
+use serde_json::{json as j, Value};
+
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let result = match check_origin(&req, &state.config) {
+        Err(e) => Err(e),
+        Ok(()) => route(state, &req).await,
+    };
+    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+}
+
+async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    match (req.method(), parts.as_slice()) {
+        (&Method::GET, ["api", "users"]) => list(state, req).await,
+        (&Method::GET, ["api", "audit"]) => audit(state, req).await,
+        (&Method::PATCH, ["api", "users", _]) => change_role(state, req).await,
+        (&Method::DELETE, ["api", "users", _]) => remove(state, req).await,
+        (&Method::POST, ["api", "users", _, "resend"]) => resend(state, req).await,
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+fn store_err(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal("user management failed", &e)
+}
+
+fn user_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "user_not_found",
+        "There is no such user in your organisation.",
+    )
+}
+
+fn last_admin() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "last_admin",
+        "Your organisation needs at least one admin. Make someone else an admin first.",
+    )
+}
+
+/// The user named in the path, in the caller's own tenant only.
+async fn target(state: &AppState, req: &Request, admin: &Admin) -> Result<UserRecord, ApiError> {
+    let raw = req
+        .path_parameters_ref()
+        .and_then(|p| p.first("id").map(str::to_owned))
+        .or_else(|| req.uri().path().split('/').nth(3).map(str::to_owned))
+        .unwrap_or_default();
+    let uid = UserId::parse(&raw).ok_or_else(user_not_found)?;
+    state
+        .store
+        .get_user(&admin.tenant.id, &uid)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(user_not_found)
+}
+
+fn view(u: &UserRecord) -> Value {
+    j!({
+        "id": u.id,
+        "email": u.email,
+        "role": u.role,
+        "role_label": u.role.map(Role::label),
+        "status": u.status,
+        "mfa_enrolled": u.has_mfa(),
+        "last_sign_in": u.last_login_at.map(|t| Timestamp(t).to_rfc3339()),
+    })
+}
+
+async fn list(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let mut users = state
+        .store
+        .list_users(&admin.tenant.id)
+        .await
+        .map_err(store_err)?;
+    users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+    Ok(json(
+        StatusCode::OK,
+        &j!({
+            "users": users.iter().map(view).collect::<Vec<_>>(),
+            "user_count": admin.tenant.user_count,
+            "max_users": admin.tenant.max_users,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RoleRequest {
+    role: Option<String>,
+}
+
+async fn change_role(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let body: RoleRequest = parse_json(req)?;
+    let role = match body.role.as_deref() {
+        None => None,
+        Some(r) => Some(Role::parse(r).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_role",
+                "The role must be \"admin\", \"core\" or null.",
+            )
+        })?),
+    };
+    let user = target(state, req, &admin).await?;
+    let mut audit = AuditEvent::by_user(
+        &admin.caller.user,
+        "user.role_change",
+        "success",
+        &client_ip(req),
+    );
+    audit.target = Some(user.id.to_string());
+    match state
+        .store
+        .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
+        .await
+    {
+        Ok(()) => {}
+        Err(MemberError::LastAdmin) => return Err(last_admin()),
+        Err(MemberError::Stale) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "This user changed meanwhile. Reload and try again.",
+            ))
+        }
+        Err(e) => return Err(store_err(e)),
+    }
+    let updated = state
+        .store
+        .get_user(&user.tenant, &user.id)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(user_not_found)?;
+    Ok(json(StatusCode::OK, &view(&updated)))
+}
+
+async fn remove(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let user = target(state, req, &admin).await?;
+    let mut audit = AuditEvent::by_user(
+        &admin.caller.user,
+        "user.remove",
+        "success",
+        &client_ip(req),
+    );
+    audit.target = Some(format!("{} ({})", user.id, user.email));
+    match state
+        .store
+        .remove_member(&user, &audit, &mut rand::rngs::OsRng)
+        .await
+    {
+        Ok(()) => Ok(empty(StatusCode::NO_CONTENT)),
+        Err(MemberError::LastAdmin) => Err(last_admin()),
+        Err(MemberError::Stale) => Err(user_not_found()),
+        Err(e) => Err(store_err(e)),
+    }
+}
+
+async fn resend(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let user = target(state, req, &admin).await?;
+    if user.status == UserStatus::Active {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_active",
+            "This user has already activated their account.",
+        ));
+    }
+    match invitations::reissue(
+        state,
+        &user,
+        admin.caller.user.id.as_str(),
+        &client_ip(req),
+        Timestamp::now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(json(
+            StatusCode::ACCEPTED,
+            &j!({ "status": "sent", "message": "A new invitation is on its way." }),
+        )),
+        Err(ReissueError::TooSoon { retry_after_secs }) => {
+            Err(ApiError::throttled(retry_after_secs))
+        }
+        Err(ReissueError::NotPending) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_active",
+            "This user has already activated their account.",
+        )),
+        Err(ReissueError::Mail(e)) => {
+            tracing::error!(error = %e, "resend: email failed");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "mail_unavailable",
+                "We could not send the email just now. Please try again in a few minutes.",
+            ))
+        }
+        Err(e) => Err(store_err(e)),
+    }
+}
+
+async fn audit(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let admin = access::admin(state, req, true).await?;
+    let limit = query_param(req, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50)
+        .clamp(1, 100);
+    let after = query_param(req, "next");
+    let (events, next) = state
+        .store
+        .audit_page(&admin.tenant.id, limit, after.as_deref())
+        .await
+        .map_err(store_err)?;
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "events": events, "next": next }),
+    ))
+}

@@ -1,0 +1,543 @@
+//! User management: setup, invitations with roles, the seat limit, role rules, isolation, audit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use futures::future::join_all;
+use porter_shared::store::keys;
+use porter_tests::*;
+use serde_json::json;
+
+fn entity(items: &[Item], kind: &str) -> usize {
+    items
+        .iter()
+        .filter(|i| get_s(i, "entity") == Some(kind))
+        .count()
+}
+
+#[tokio::test]
+async fn setup_comes_first_and_happens_once() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    b.enrol_totp(&ann).await;
+    for a in [
+        b.get("/api/users").await,
+        b.post(
+            "/api/users",
+            json!({ "email": app.address("x"), "role": "core" }),
+        )
+        .await,
+        b.get("/api/audit").await,
+    ] {
+        assert_eq!(
+            (a.status, a.code()),
+            (409, "setup_required"),
+            "{:?}",
+            a.json
+        );
+    }
+    let bad = b
+        .post("/api/setup", json!({ "organisation_name": "  " }))
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_organisation_name"));
+    assert_eq!(
+        b.post("/api/setup", json!({ "organisation_name": "Acme Ltd" }))
+            .await
+            .status,
+        200
+    );
+    let again = b
+        .post("/api/setup", json!({ "organisation_name": "Other" }))
+        .await;
+    assert_eq!((again.status, again.code()), (409, "setup_done"));
+    let me = b.get("/api/me").await;
+    assert_eq!(
+        (
+            me.json["tenant"]["name"].as_str(),
+            me.json["tenant"]["setup_done"].as_bool()
+        ),
+        (Some("Acme Ltd"), Some(true))
+    );
+    assert_eq!(b.get("/api/users").await.status, 200);
+}
+
+#[tokio::test]
+async fn an_added_user_is_invited_by_email_and_listed_with_their_role() {
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("Cora");
+    let added = admin
+        .post("/api/users", json!({ "email": cora, "role": "core" }))
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json);
+    assert_eq!(
+        (
+            added.json["status"].as_str(),
+            added.json["invitation_sent"].as_bool()
+        ),
+        (Some("invited"), Some(true))
+    );
+    let cora = cora.to_lowercase();
+    let mails = app.outbox(&cora).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "Welcome to Porter");
+    assert!(
+        mails[0].body.contains("Acme Ltd"),
+        "the organisation name is in the email"
+    );
+
+    let list = admin.get("/api/users").await;
+    assert_eq!(
+        (
+            list.json["user_count"].as_u64(),
+            list.json["max_users"].as_u64()
+        ),
+        (Some(2), Some(5))
+    );
+    let row = list.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == cora.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            row["role"].as_str(),
+            row["role_label"].as_str(),
+            row["status"].as_str()
+        ),
+        (Some("core"), Some("Solutions Core"), Some("invited"))
+    );
+    assert_eq!(row["mfa_enrolled"], false);
+    let me_row = list.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["role"] == "admin")
+        .unwrap()
+        .clone();
+    assert_eq!(me_row["mfa_enrolled"], true);
+    assert!(me_row["last_sign_in"].as_str().is_some());
+
+    let mut core = app.ready_member(&cora).await;
+    let me = core.get("/api/me").await;
+    assert_eq!(me.json["user"]["role"], "core");
+    assert!(
+        me.json["menu"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != "configuration"),
+        "{:?}",
+        me.json["menu"]
+    );
+    let tenant = app
+        .state
+        .store
+        .get_tenant(&reg.tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tenant.user_count, 2);
+}
+
+#[tokio::test]
+async fn bad_input_to_add_user_is_refused_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let before = app.scan().await.len();
+    let cases = [
+        (
+            json!({ "email": "not-an-email", "role": "core" }),
+            400,
+            "invalid_email",
+        ),
+        (
+            json!({ "email": app.address("x"), "role": "owner" }),
+            400,
+            "invalid_role",
+        ),
+        (json!({ "role": "core" }), 400, "invalid_request"),
+        (
+            json!({ "email": app.address("ann"), "role": "core" }),
+            409,
+            "email_taken",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let a = admin.post("/api/users", body).await;
+        assert_eq!((a.status, a.code()), (status, code), "{:?}", a.json);
+    }
+    // Sign-in bookkeeping (session activity) aside, nothing new was written.
+    let after = app.scan().await;
+    assert_eq!(entity(&after, "user"), 1);
+    assert_eq!(entity(&after, "email"), 1);
+    assert!(after.len() <= before, "{} > {before}", after.len());
+}
+
+#[tokio::test]
+async fn twenty_concurrent_adds_never_pass_the_seat_limit() {
+    let app = TestApp::spawn().await;
+    let (reg, admin) = app.ready_admin(&app.address("ann")).await;
+    let cookie = admin.cookie.clone().unwrap();
+    let adds = (0..20).map(|i| {
+        let mut req = json_request(
+            "/api/users",
+            &json!({ "email": app.address(&format!("u{i}")), "role": "core" }),
+        );
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        app.send(req)
+    });
+    let answers: Vec<Answer> = join_all(adds).await.into_iter().map(answer).collect();
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    let refused: Vec<_> = answers.iter().filter(|a| a.status == 409).collect();
+    assert_eq!(created, 4, "five seats, one taken by the admin");
+    assert_eq!(refused.len(), 16);
+    assert!(refused.iter().all(|a| a.code() == "user_limit_reached"));
+    assert_eq!(
+        refused[0].json["error"]["message"],
+        "Your organisation has reached its user limit; contact your representative to add more."
+    );
+
+    let tenant = app
+        .state
+        .store
+        .get_tenant(&reg.tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    let items = app.scan().await;
+    assert_eq!(tenant.user_count, 5);
+    assert_eq!(entity(&items, "user"), 5);
+    assert_eq!(entity(&items, "email"), 5);
+    assert_eq!(
+        app.state.store.list_users(&reg.tenant).await.unwrap().len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn removing_a_user_frees_the_seat_and_ends_their_session_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    let id = admin
+        .post("/api/users", json!({ "email": cora, "role": "core" }))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..3 {
+        assert_eq!(
+            admin
+                .post(
+                    "/api/users",
+                    json!({ "email": app.address(&format!("f{i}")), "role": "core" })
+                )
+                .await
+                .status,
+            201
+        );
+    }
+    let full = admin
+        .post(
+            "/api/users",
+            json!({ "email": app.address("extra"), "role": null }),
+        )
+        .await;
+    assert_eq!((full.status, full.code()), (409, "user_limit_reached"));
+
+    let mut core = app.ready_member(&cora).await;
+    assert_eq!(core.get("/api/me").await.status, 200);
+    assert_eq!(admin.delete(&format!("/api/users/{id}")).await.status, 204);
+    assert_eq!(
+        core.get("/api/me").await.code(),
+        "unauthenticated",
+        "the removed user's session stopped"
+    );
+    assert_eq!(core.sign_in(&cora, PASSWORD).await.status, 401);
+    assert_eq!(
+        admin
+            .post(
+                "/api/users",
+                json!({ "email": app.address("extra"), "role": null })
+            )
+            .await
+            .status,
+        201,
+        "the seat is free again"
+    );
+    assert_eq!(
+        admin.delete(&format!("/api/users/{id}")).await.code(),
+        "user_not_found"
+    );
+}
+
+#[tokio::test]
+async fn a_core_user_gets_403_from_configuration_and_user_management() {
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    admin
+        .post("/api/users", json!({ "email": cora, "role": "core" }))
+        .await;
+    let mut core = app.ready_member(&cora).await;
+    let someone = format!("/api/users/{}", reg.admin);
+    let answers = [
+        core.get("/api/users").await,
+        core.post(
+            "/api/users",
+            json!({ "email": app.address("z"), "role": "admin" }),
+        )
+        .await,
+        core.patch(&someone, json!({ "role": "core" })).await,
+        core.delete(&someone).await,
+        core.post(&format!("{someone}/resend"), json!({})).await,
+        core.get("/api/audit").await,
+        core.post("/api/setup", json!({ "organisation_name": "Mine" }))
+            .await,
+    ];
+    for a in answers {
+        assert_eq!((a.status, a.code()), (403, "forbidden"), "{:?}", a.json);
+    }
+    assert_eq!(
+        app.state.store.list_users(&reg.tenant).await.unwrap().len(),
+        2,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_cannot_see_or_change_another_tenants_users() {
+    let app = TestApp::spawn().await;
+    let (_, mut ann) = app.ready_admin(&app.address("ann")).await;
+    let bob_email = app.address("bob");
+    let (bob_reg, _) = app.ready_admin(&bob_email).await;
+    let theirs = format!("/api/users/{}", bob_reg.admin);
+    for a in [
+        ann.patch(&theirs, json!({ "role": "core" })).await,
+        ann.delete(&theirs).await,
+        ann.post(&format!("{theirs}/resend"), json!({})).await,
+    ] {
+        assert_eq!(
+            (a.status, a.code()),
+            (404, "user_not_found"),
+            "{:?}",
+            a.json
+        );
+    }
+    let list = ann.get("/api/users").await;
+    assert!(list.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["email"] != bob_email.as_str()));
+    let bob = app
+        .state
+        .store
+        .get_user(&bob_reg.tenant, &bob_reg.admin)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bob.role.map(|r| r.as_str()), Some("admin"));
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_demote_or_remove_themselves() {
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let me = format!("/api/users/{}", reg.admin);
+    let demote = admin.patch(&me, json!({ "role": "core" })).await;
+    assert_eq!((demote.status, demote.code()), (409, "last_admin"));
+    let remove = admin.delete(&me).await;
+    assert_eq!((remove.status, remove.code()), (409, "last_admin"));
+    let none = admin.patch(&me, json!({ "role": null })).await;
+    assert_eq!(none.code(), "last_admin");
+    assert_eq!(admin.get("/api/me").await.json["user"]["role"], "admin");
+
+    let dana = app.address("dana");
+    admin
+        .post("/api/users", json!({ "email": dana, "role": "admin" }))
+        .await;
+    let demoted = admin.patch(&me, json!({ "role": "core" })).await;
+    assert_eq!(
+        demoted.status, 200,
+        "with a second admin, the first may step down"
+    );
+    assert_eq!(
+        admin.get("/api/me").await.status,
+        401,
+        "a role change ends the user's sessions"
+    );
+}
+
+#[tokio::test]
+async fn a_role_change_ends_that_users_sessions_and_takes_effect() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    let id = admin
+        .post("/api/users", json!({ "email": cora, "role": "core" }))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut core = app.ready_member(&cora).await;
+    let changed = admin
+        .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
+        .await;
+    assert_eq!(
+        (changed.status, changed.json["role"].as_str()),
+        (200, Some("admin"))
+    );
+    assert_eq!(core.get("/api/me").await.status, 401);
+    let bad = admin
+        .patch(&format!("/api/users/{id}"), json!({ "role": "root" }))
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_role"));
+}
+
+#[tokio::test]
+async fn a_user_added_without_a_role_is_told_to_ask_the_administrator() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let nora = app.address("nora");
+    assert_eq!(
+        admin
+            .post("/api/users", json!({ "email": nora, "role": null }))
+            .await
+            .status,
+        201
+    );
+    let mut b = app.ready_member(&nora).await;
+    let me = b.get("/api/me").await;
+    assert_eq!((me.status, me.code()), (403, "no_role"));
+    assert_eq!(b.get("/api/users").await.code(), "no_role");
+}
+
+#[tokio::test]
+async fn an_invitation_whose_email_fails_is_not_lost() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let broken = app.with_config(|c| c.mail_from = "nobody@unverified.test".into());
+    let cora = app.address("cora");
+    let mut req = json_request("/api/users", &json!({ "email": cora, "role": "core" }));
+    req.headers_mut()
+        .insert("cookie", admin.cookie.clone().unwrap().parse().unwrap());
+    let a = answer(invite_user::handle(&broken, req).await);
+    assert_eq!(a.status, 201, "{:?}", a.json);
+    assert_eq!(a.json["invitation_sent"], false);
+    assert!(app.outbox(&cora).await.is_empty());
+    let id = a.json["id"].as_str().unwrap();
+
+    let listed = admin.get("/api/users").await;
+    assert!(listed.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["email"] == cora.as_str() && u["status"] == "invited"));
+    let resent = admin
+        .post(&format!("/api/users/{id}/resend"), json!({}))
+        .await;
+    assert_eq!(resent.status, 202, "{:?}", resent.json);
+    assert_eq!(app.outbox(&cora).await.len(), 1);
+    app.activate(&cora).await;
+    let again = admin
+        .post(&format!("/api/users/{id}/resend"), json!({}))
+        .await;
+    assert_eq!((again.status, again.code()), (409, "already_active"));
+}
+
+#[tokio::test]
+async fn the_audit_log_tells_what_happened_newest_first_in_pages() {
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    let id = admin
+        .post("/api/users", json!({ "email": cora, "role": "core" }))
+        .await
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin
+        .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
+        .await;
+    admin.delete(&format!("/api/users/{id}")).await;
+    admin
+        .sign_in(&app.address("ann"), "wrong password here")
+        .await;
+    let mut admin = {
+        let mut b = app.browser();
+        b.cookie = admin.cookie.clone();
+        b
+    };
+
+    let mut events = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..20 {
+        let path = match &next {
+            Some(n) => format!("/api/audit?limit=3&next={}", url_encode(n)),
+            None => "/api/audit?limit=3".to_owned(),
+        };
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, 200, "{:?}", page.json);
+        let got = page.json["events"].as_array().unwrap().clone();
+        assert!(got.len() <= 3);
+        events.extend(got);
+        next = page.json["next"].as_str().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "tenant.create",
+        "user.activate",
+        "login.password",
+        "mfa.enroll",
+        "tenant.setup",
+        "user.invite",
+        "user.role_change",
+        "user.remove",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    let times: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest first");
+    assert_eq!(
+        actions.first(),
+        Some(&"login.password"),
+        "the failed sign-in came last"
+    );
+    assert_eq!(events[0]["outcome"], "failure");
+    let removal = events
+        .iter()
+        .find(|e| e["action"] == "user.remove")
+        .unwrap();
+    assert_eq!(removal["actor"], reg.admin.as_str());
+    assert!(removal["target"].as_str().unwrap().contains(&id));
+    assert!(removal["source_ip"].as_str().is_some());
+    let _ = keys::META;
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
