@@ -20,6 +20,13 @@ pub struct AuditEvent {
     pub outcome: &'static str,
 }
 
+fn now_millis() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
 impl AuditEvent {
     /// An event about `user`, done by themselves, from `source_ip`, now.
     pub fn by_user(
@@ -50,13 +57,10 @@ impl AuditEvent {
         rng.fill_bytes(&mut id);
         let mut it = item([
             ("pk", s(keys::tenant_pk(&self.tenant))),
+            // Milliseconds, so that events of the same second still read in order.
             (
                 "sk",
-                s(format!(
-                    "AUDIT#{}#{}",
-                    self.at.to_rfc3339(),
-                    hex::encode(id)
-                )),
+                s(format!("AUDIT#{:013}#{}", now_millis(), hex::encode(id))),
             ),
             ("entity", s("audit")),
             ("at", n(self.at.0)),
