@@ -1,6 +1,6 @@
 // Shared by the browser tests: the real dev server (moto, table, demo tenant, every function)
 // on a free localhost port, and headless Debian Chromium driven by Playwright.
-import { spawn, execFile } from "node:child_process";
+import { spawn, execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -144,4 +144,51 @@ export async function ageInvitation(dev, link, secs) {
     UpdateExpression: "SET invited_at = :t",
     ExpressionAttributeValues: { ":t": { N: past } },
   });
+}
+
+export const PASSWORD = "tangerine orbit kettle 94";
+
+/** Sets the password from an activation link. */
+export async function activate(page, link) {
+  await page.goto(link);
+  await page.getByLabel("New password").fill(PASSWORD);
+  await page.getByLabel("Re-enter the password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Activate my account" }).click();
+  await page.getByRole("heading", { name: "Your account is active" }).waitFor();
+}
+
+/** Email and password on the sign-in page. */
+export async function signInWithPassword(dev, page, email) {
+  await page.goto(`${dev.baseUrl}/login`);
+  await page.locator("#email").fill(email);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** The recovery-codes step: ten codes, "I saved them", continue. */
+export async function saveCodes(page) {
+  await page.getByRole("heading", { name: "Save your recovery codes" }).waitFor();
+  if ((await page.locator("#codes li").count()) !== 10) throw new Error("expected ten recovery codes");
+  await page.getByLabel("I saved them somewhere safe").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+/** The first admin's setup step. */
+export async function finishSetup(page, name) {
+  await page.getByRole("heading", { name: "Set up your organisation" }).waitFor();
+  await page.getByLabel("Organisation name").fill(name);
+  await page.getByRole("button", { name: "Finish setup" }).click();
+}
+
+/** Enrols an authenticator app on the enrolment step; returns its secret. */
+export async function enrolTotp(page) {
+  await page.getByRole("button", { name: /Authenticator app/ }).click();
+  await page.getByAltText("QR code for your authenticator app").waitFor();
+  const secret = (await page.locator("#totp-secret").textContent()).trim();
+  const code = execFileSync("oathtool", ["--totp", "-b", secret]).toString().trim();
+  await page.getByLabel("Enter the 6-digit code the app shows").fill(code);
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await saveCodes(page);
+  return secret;
 }

@@ -4,9 +4,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { startDevServer, launchBrowser, activationLinkFrom, porterctl } from "./harness.mjs";
+import { startDevServer, launchBrowser, activationLinkFrom, porterctl, PASSWORD, activate, signInWithPassword, saveCodes, finishSetup } from "./harness.mjs";
 
-const PASSWORD = "tangerine orbit kettle 94";
 let dev;
 let browser;
 
@@ -20,28 +19,9 @@ after(async () => {
   await dev?.stop();
 });
 
-async function activate(page, link) {
-  await page.goto(link);
-  await page.getByLabel("New password").fill(PASSWORD);
-  await page.getByLabel("Re-enter the password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Activate my account" }).click();
-  await page.getByRole("heading", { name: "Your account is active" }).waitFor();
-}
 
-async function signInWithPassword(page, email) {
-  await page.goto(`${dev.baseUrl}/login`);
-  await page.locator("#email").fill(email);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
-async function saveCodes(page) {
-  await page.getByRole("heading", { name: "Save your recovery codes" }).waitFor();
-  assert.equal(await page.locator("#codes li").count(), 10);
-  await page.getByLabel("I saved them somewhere safe").check();
-  await page.getByRole("button", { name: "Continue" }).click();
-}
+
 
 test("an admin enrols a security key, signs out and signs in with it", async () => {
   const page = await browser.newPage();
@@ -53,10 +33,11 @@ test("an admin enrols a security key, signs out and signs in with it", async () 
 
   const { link } = activationLinkFrom(await dev.outbox(), "admin@demo.test");
   await activate(page, link);
-  await signInWithPassword(page, "admin@demo.test");
+  await signInWithPassword(dev, page, "admin@demo.test");
   await page.getByRole("heading", { name: "Protect your account" }).waitFor();
   await page.getByRole("button", { name: "Security key" }).click();
   await saveCodes(page);
+  await finishSetup(page, "Demo Company");
 
   await page.getByText("Signed in as admin@demo.test (Solutions Admin)").waitFor();
   assert.ok(await page.locator('[data-menu="configuration"]').isVisible());
@@ -67,7 +48,7 @@ test("an admin enrols a security key, signs out and signs in with it", async () 
   const me = await page.evaluate(async () => (await fetch("/api/me")).status);
   assert.equal(me, 401, "the session ended on the server");
 
-  await signInWithPassword(page, "admin@demo.test");
+  await signInWithPassword(dev, page, "admin@demo.test");
   await page.getByRole("heading", { name: "Second step" }).waitFor();
   await page.getByRole("button", { name: "Use my security key" }).click();
   await page.getByText("Signed in as admin@demo.test").waitFor();
@@ -79,7 +60,7 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
   const { link } = activationLinkFrom(await dev.outbox(), email);
   const page = await browser.newPage();
   await activate(page, link);
-  await signInWithPassword(page, email);
+  await signInWithPassword(dev, page, email);
   await page.getByRole("button", { name: /Authenticator app/ }).click();
   await page.getByAltText("QR code for your authenticator app").waitFor();
   const secret = (await page.locator("#totp-secret").textContent()).trim();
@@ -88,11 +69,12 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
   await page.getByLabel("Enter the 6-digit code the app shows").fill(code);
   await page.getByRole("button", { name: "Turn on" }).click();
   await saveCodes(page);
+  await finishSetup(page, "Totp Company");
   await page.getByText(`Signed in as ${email}`).waitFor();
   await page.screenshot({ path: "/tmp/porter-totp-done.png" });
 
   await page.getByRole("button", { name: "Sign out" }).click();
-  await signInWithPassword(page, email);
+  await signInWithPassword(dev, page, email);
   await page.getByRole("heading", { name: "Second step" }).waitFor();
   const wrong = await page.evaluate(async () => (await fetch("/api/me")).status);
   assert.equal(wrong, 403, "password alone reaches nothing");

@@ -77,6 +77,18 @@ pub(crate) async fn enrolled(
         .store
         .audit(&AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip))
         .await;
+    if caller.session.level == Level::Password {
+        // This enrolment was the second step of a sign-in: record the sign-in too.
+        state
+            .store
+            .audit(&AuditEvent::by_user(
+                &caller.user,
+                "login.success",
+                method,
+                ip,
+            ))
+            .await;
+    }
     Ok(json_with_cookie(
         StatusCode::OK,
         &j!({ "recovery_codes": codes, "next": next }),

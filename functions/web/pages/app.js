@@ -1,19 +1,26 @@
-// The signed-in shell: who you are, your menu, sign-out.
+// The signed-in app: setup, dashboard, user management and the audit log.
 "use strict";
 
 (async function () {
-  const { $, call, post } = porter;
-  const me = await call("GET", "/api/me");
-  $("loading").hidden = true;
-  $("sign-out").hidden = false;
+  const { $, call, post, say } = porter;
+  const path = window.location.pathname.replace(/\/+$/, "");
+  const views = ["view-dashboard", "view-users", "view-audit", "view-denied", "view-soon"];
+
+  function el(tag, props, ...children) {
+    const e = Object.assign(document.createElement(tag), props || {});
+    e.append(...children);
+    return e;
+  }
+
   $("sign-out").addEventListener("click", async () => {
     await post("/api/logout");
     window.location.assign("/login?reason=signed_out");
   });
-  if (me.status === 401 || me.code === "mfa_required") {
-    window.location.assign("/login?reason=expired");
-    return;
-  }
+
+  const me = await call("GET", "/api/me");
+  $("loading").hidden = true;
+  $("sign-out").hidden = false;
+  if (me.status === 401 || me.code === "mfa_required") return window.location.assign("/login?reason=expired");
   if (me.code === "no_role") {
     $("no-role-message").textContent = me.message;
     $("no-role").hidden = false;
@@ -25,27 +32,130 @@
     return;
   }
   const { user, tenant, menu } = me.data;
+  const isAdmin = user.role === "admin";
+
+  if (isAdmin && !tenant.setup_done) {
+    if (path !== "/app/setup") return window.location.assign("/app/setup");
+    $("setup").hidden = false;
+    $("setup-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const r = await post("/api/setup", { organisation_name: $("organisation_name").value });
+      if (r.status === 200) return window.location.assign("/app/configuration/users");
+      say("setup-error", r.message);
+    });
+    return;
+  }
+
   $("welcome").textContent = tenant.name;
   $("who").textContent = `Signed in as ${user.email} (${user.role_label})`;
-  const items = [];
-  for (const m of menu) {
-    const li = document.createElement("li");
-    const a = Object.assign(document.createElement("a"), { href: m.href, textContent: m.label });
+  const menuItem = (m) => {
+    const a = el("a", { href: m.href, textContent: m.label });
     a.dataset.menu = m.id;
-    li.append(a);
-    if (m.children) {
-      const ul = document.createElement("ul");
-      for (const c of m.children) {
-        const cli = document.createElement("li");
-        const ca = Object.assign(document.createElement("a"), { href: c.href, textContent: c.label });
-        ca.dataset.menu = c.id;
-        cli.append(ca);
-        ul.append(cli);
-      }
-      li.append(ul);
-    }
-    items.push(li);
+    const li = el("li", {}, a);
+    if (m.children) li.append(el("ul", {}, ...m.children.map(menuItem)));
+    return li;
+  };
+  $("menu").replaceChildren(...menu.map(menuItem));
+  $("shell").hidden = false;
+
+  function view(id) {
+    porter.show(views, id);
   }
-  $("menu").replaceChildren(...items);
-  $("dashboard").hidden = false;
+
+  function denied(r) {
+    $("denied-message").textContent = r.message;
+    view("view-denied");
+  }
+
+  async function loadUsers() {
+    const r = await call("GET", "/api/users");
+    if (r.status !== 200) return denied(r);
+    view("view-users");
+    $("seats").textContent = `${r.data.user_count} of ${r.data.max_users} users`;
+    const rows = r.data.users.map((u) => {
+      const role = el("select", { ariaLabel: `Role of ${u.email}` });
+      for (const [value, label] of [["admin", "Solutions Admin"], ["core", "Solutions Core"], ["", "No role yet"]]) {
+        role.append(el("option", { value, textContent: label, selected: (u.role || "") === value }));
+      }
+      role.addEventListener("change", async () => {
+        const res = await call("PATCH", `/api/users/${u.id}`, { role: role.value || null });
+        say("users-message", res.status === 200 ? `${u.email} is now ${role.selectedOptions[0].textContent}.` : res.message, res.status === 200 ? "success" : "error");
+        if (res.status === 401) return window.location.assign("/login?reason=expired");
+        loadUsers();
+      });
+      const actions = el("td");
+      if (u.status === "invited") {
+        const resend = el("button", { type: "button", textContent: "Resend" });
+        resend.addEventListener("click", async () => {
+          const res = await post(`/api/users/${u.id}/resend`);
+          say("users-message", res.status === 202 ? `A new invitation is on its way to ${u.email}.` : res.message, res.status === 202 ? "success" : "error");
+        });
+        actions.append(resend);
+      }
+      const remove = el("button", { type: "button", textContent: "Remove", className: "danger" });
+      remove.addEventListener("click", async () => {
+        if (!window.confirm(`Remove ${u.email}? Their access ends at once.`)) return;
+        const res = await call("DELETE", `/api/users/${u.id}`);
+        say("users-message", res.status === 204 ? `${u.email} was removed.` : res.message, res.status === 204 ? "success" : "error");
+        loadUsers();
+      });
+      actions.append(remove);
+      const tr = el(
+        "tr",
+        {},
+        el("td", { textContent: u.email }),
+        el("td", {}, role),
+        el("td", { textContent: u.status }),
+        el("td", { textContent: u.mfa_enrolled ? "yes" : "no" }),
+        el("td", { textContent: u.last_sign_in ? new Date(u.last_sign_in).toLocaleString() : "never" }),
+        actions,
+      );
+      tr.dataset.email = u.email;
+      return tr;
+    });
+    $("user-rows").replaceChildren(...rows);
+  }
+
+  $("add-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const email = $("add-email").value.trim();
+    const r = await post("/api/users", { email, role: $("add-role").value || null });
+    if (r.status === 201) {
+      say("users-message", r.data.invitation_sent ? `${email} was invited.` : r.data.message, r.data.invitation_sent ? "success" : "error");
+      $("add-email").value = "";
+      loadUsers();
+    } else say("users-message", r.message);
+  });
+
+  let auditNext = null;
+  async function loadAudit(more) {
+    const r = await call("GET", `/api/audit?limit=50${more && auditNext ? `&next=${encodeURIComponent(auditNext)}` : ""}`);
+    if (r.status !== 200) return denied(r);
+    view("view-audit");
+    const rows = r.data.events.map((ev) =>
+      el(
+        "tr",
+        {},
+        el("td", { textContent: new Date(ev.at).toLocaleString() }),
+        el("td", { textContent: ev.action }),
+        el("td", { textContent: ev.outcome }),
+        el("td", { textContent: ev.actor }),
+        el("td", { textContent: ev.target || "" }),
+        el("td", { textContent: ev.source_ip }),
+      ),
+    );
+    if (more) $("audit-rows").append(...rows);
+    else $("audit-rows").replaceChildren(...rows);
+    auditNext = r.data.next;
+    $("audit-more").hidden = !auditNext;
+  }
+  $("audit-more").addEventListener("click", () => loadAudit(true));
+
+  if (path === "/app/configuration" || path === "/app/configuration/users") loadUsers();
+  else if (path === "/app/configuration/audit") loadAudit(false);
+  else if (path.startsWith("/app/configuration/")) {
+    if (!isAdmin) return denied({ message: "Only administrators can do this." });
+    $("soon-title").textContent = path.endsWith("/api") ? "API management" : "Single sign-on";
+    view("view-soon");
+  } else view("view-dashboard");
 })();

@@ -1,0 +1,67 @@
+// User management in a real browser: the admin adds a core user; the core user activates
+// from the emailed link, enrols TOTP, signs in and sees no Configuration in the menu; the
+// admin reads what happened in the audit view.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startDevServer, launchBrowser, activationLinkFrom, porterctl, activate, signInWithPassword, enrolTotp, finishSetup,
+} from "./harness.mjs";
+
+let dev;
+let browser;
+
+before(async () => {
+  dev = await startDevServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await dev?.stop();
+});
+
+test("an admin adds a core user, who activates, enrols and sees no Configuration", async () => {
+  const adminEmail = "ada@users.test";
+  await porterctl(dev, ["tenant", "create", "--name", "Users Co", "--admin-email", adminEmail, "--max-users", "2"]);
+  const admin = await browser.newPage();
+  await activate(admin, activationLinkFrom(await dev.outbox(), adminEmail).link);
+  await signInWithPassword(dev, admin, adminEmail);
+  await enrolTotp(admin);
+  await finishSetup(admin, "Users Company");
+
+  await admin.getByRole("heading", { name: "Users", exact: true }).waitFor();
+  await admin.getByText("1 of 2 users").waitFor();
+  await admin.getByLabel("Email", { exact: true }).fill("cory@users.test");
+  await admin.getByLabel("Role", { exact: true }).selectOption("core");
+  await admin.getByRole("button", { name: "Add user" }).click();
+  await admin.getByText("cory@users.test was invited.").waitFor();
+  await admin.locator('tr[data-email="cory@users.test"]').getByText("invited").waitFor();
+  await admin.getByText("2 of 2 users").waitFor();
+
+  // The cap, as the admin sees it.
+  await admin.getByLabel("Email", { exact: true }).fill("third@users.test");
+  await admin.getByRole("button", { name: "Add user" }).click();
+  await admin.getByText("Your organisation has reached its user limit; contact your representative to add more").waitFor();
+  await admin.screenshot({ path: "/tmp/porter-users.png" });
+
+  const core = await (await browser.newContext()).newPage();
+  await activate(core, activationLinkFrom(await dev.outbox(), "cory@users.test").link);
+  await signInWithPassword(dev, core, "cory@users.test");
+  await enrolTotp(core);
+  await core.getByText("Signed in as cory@users.test (Solutions Core)").waitFor();
+  assert.equal(await core.locator('[data-menu="configuration"]').count(), 0, "no Configuration for core users");
+  assert.equal(await core.locator('[data-menu="dashboard"]').count(), 1);
+  const users = await core.evaluate(async () => (await fetch("/api/users")).status);
+  assert.equal(users, 403);
+
+  await admin.reload();
+  await admin.locator('tr[data-email="cory@users.test"]').getByText("active").waitFor();
+
+  // The audit view: newest first, the invitation and the activation among them.
+  await admin.locator('[data-menu="audit"]').click();
+  await admin.getByRole("heading", { name: "Audit log" }).waitFor();
+  await admin.getByRole("cell", { name: "user.invite", exact: true }).first().waitFor();
+  await admin.getByRole("cell", { name: "user.activate", exact: true }).first().waitFor();
+  const first = await admin.locator("#audit-rows tr").first().locator("td").nth(1).textContent();
+  assert.equal(first, "login.success", "the core user's sign-in is the newest event");
+});
