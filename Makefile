@@ -25,7 +25,7 @@ help:
 	@echo "make dev    run Porter at http://localhost:$(PORT) (moto, table, demo tenant, outbox)"
 	@echo "make test   unit, integration, browser, cargo-lambda and template checks"
 	@echo "make lint   rustfmt and clippy (-D warnings)"
-	@echo "make deps   Debian packages the tests need (chromium, oathtool); needs root"
+	@echo "make deps   Debian packages the build and tests need (chromium, oathtool, libssl-dev); needs root"
 	@echo "make sizes  release build and the size of each function binary"
 
 venv: $(VENV)/.installed
@@ -43,6 +43,8 @@ deps:
 	@missing=(); \
 	command -v chromium >/dev/null || missing+=(chromium); \
 	command -v oathtool >/dev/null || missing+=(oathtool); \
+	dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev); \
+	command -v pkg-config >/dev/null || missing+=(pkg-config); \
 	if [ $${#missing[@]} -gt 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}" >/dev/null; \
 	fi
@@ -72,5 +74,5 @@ fmt:
 # this measures the native release build with the same profile.
 sizes:
 	cargo build --release --workspace --bins
-	@for b in activate web porterctl porter-dev; do \
+	@for b in activate login mfa-enroll me setup invite-user users web porterctl porter-dev; do \
 	  printf '%-12s %s\n' $$b "$$(du -h $(CARGO_TARGET_DIR)/release/$$b | cut -f1)"; done

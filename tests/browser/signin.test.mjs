@@ -74,6 +74,7 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
   await page.screenshot({ path: "/tmp/porter-totp-done.png" });
 
   await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByText("You are signed out.").waitFor();
   await signInWithPassword(dev, page, email);
   await page.getByRole("heading", { name: "Second step" }).waitFor();
   const wrong = await page.evaluate(async () => (await fetch("/api/me")).status);
