@@ -21,3 +21,21 @@ pub mod telemetry;
 
 pub use config::Config;
 pub use state::AppState;
+
+/// The `main` of every function binary: tracing, configuration and clients once per cold
+/// start, then the Lambda runtime calling `handler(&state, request)` for each event.
+#[macro_export]
+macro_rules! lambda_main {
+    ($handler:path) => {
+        #[tokio::main]
+        async fn main() -> Result<(), lambda_http::Error> {
+            $crate::telemetry::init();
+            let state = $crate::AppState::from_env().await?;
+            let state = &state;
+            lambda_http::run(lambda_http::service_fn(move |req| async move {
+                Ok::<_, lambda_http::Error>($handler(state, req).await)
+            }))
+            .await
+        }
+    };
+}

@@ -40,16 +40,6 @@ fn invalid_code() -> ApiError {
     )
 }
 
-async fn credentials(state: &AppState, caller: &Caller) -> Result<Credentials, ApiError> {
-    state
-        .store
-        .get_user_with_credentials(&caller.user.tenant, &caller.user.id)
-        .await
-        .map_err(store_err)?
-        .map(|(_, c)| c)
-        .ok_or_else(porter_shared::auth::session::unauthenticated)
-}
-
 pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, req, Level::Password).await?;
     let body: MfaRequest = parse_json(req)?;
@@ -70,10 +60,10 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
     if let Some(wait) = counter.first().and_then(|c| retry_after(c, now)) {
         return Err(ApiError::throttled(wait));
     }
-    let creds = credentials(state, &caller).await?;
+    let creds = &caller.credentials;
     let ip = client_ip(req);
     let (ok, method) = match &body {
-        MfaRequest::Totp { code } => (check_totp(state, &caller, &creds, code, now).await?, "totp"),
+        MfaRequest::Totp { code } => (check_totp(state, &caller, creds, code, now).await?, "totp"),
         MfaRequest::Recovery { code } => (
             match recovery::hash(code) {
                 Some(h) => state
@@ -86,7 +76,7 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
             "recovery",
         ),
         MfaRequest::Webauthn { credential } => (
-            check_key(state, &caller, &creds, credential).await?,
+            check_key(state, &caller, creds, credential).await?,
             "webauthn",
         ),
     };
@@ -199,7 +189,7 @@ async fn check_key(
 
 pub async fn webauthn_options(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(state, req, Level::Password).await?;
-    let creds = credentials(state, &caller).await?;
+    let creds = &caller.credentials;
     let keys = keys_from_json(creds.webauthn_keys.as_deref());
     if keys.is_empty() {
         return Err(ApiError::new(

@@ -60,13 +60,8 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     {
         return Err(ApiError::throttled(wait));
     }
-    let (_, creds) = state
-        .store
-        .get_user_with_credentials(&caller.user.tenant, &caller.user.id)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(porter_shared::auth::session::unauthenticated)?;
-    let Some(sealed) = creds.totp_pending_sealed else {
+    let creds = &caller.credentials;
+    let Some(sealed) = creds.totp_pending_sealed.clone() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "totp_not_started",

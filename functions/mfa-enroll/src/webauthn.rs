@@ -16,12 +16,7 @@ fn store_err(e: StoreError) -> ApiError {
 
 pub async fn options(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = enroller(state, req).await?;
-    let (_, creds) = state
-        .store
-        .get_user_with_credentials(&caller.user.tenant, &caller.user.id)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(porter_shared::auth::session::unauthenticated)?;
+    let creds = &caller.credentials;
     let existing: Vec<_> = keys_from_json(creds.webauthn_keys.as_deref())
         .iter()
         .map(|k| k.cred_id().clone())
@@ -73,12 +68,7 @@ pub async fn finish(state: &AppState, req: &Request) -> Result<Response<Body>, A
                 "The security key could not be registered. Try again.",
             )
         })?;
-    let (_, creds) = state
-        .store
-        .get_user_with_credentials(&caller.user.tenant, &caller.user.id)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(porter_shared::auth::session::unauthenticated)?;
+    let creds = &caller.credentials;
     let mut keys = keys_from_json(creds.webauthn_keys.as_deref());
     keys.push(passkey);
     let (codes, hashes) = recovery_codes();

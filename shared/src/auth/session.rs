@@ -4,6 +4,7 @@
 use crate::domain::{OneTimeToken, Timestamp, TokenHash, TokenKind};
 use crate::http::ApiError;
 use crate::store::sessions::{Level, SessionRecord};
+use crate::store::users::Credentials;
 use crate::store::{StoreError, UserRecord};
 use crate::{AppState, Config};
 use http::{header, HeaderValue, StatusCode};
@@ -91,11 +92,12 @@ pub fn is_live(s: &SessionRecord, user: &UserRecord, now: Timestamp) -> bool {
     now < s.expires_at && now.0 - s.last_seen.0 < IDLE_SECS && s.epoch == user.session_epoch
 }
 
-/// The caller, as their session proves.
-#[derive(Debug, Clone)]
+/// The caller, as their session proves. The credentials come with the same read of the user
+/// item, so the MFA flows need no second one.
 pub struct Caller {
     pub session: SessionRecord,
     pub user: UserRecord,
+    pub credentials: Credentials,
 }
 
 pub fn unauthenticated() -> ApiError {
@@ -126,12 +128,12 @@ pub async fn authenticate(
         .await
         .map_err(store_err)?
         .ok_or_else(unauthenticated)?;
-    let user = state
+    let found = state
         .store
-        .get_user(&session.tenant, &session.user)
+        .get_user_with_credentials(&session.tenant, &session.user)
         .await
         .map_err(store_err)?;
-    let Some(user) = user.filter(|u| is_live(&session, u, now)) else {
+    let Some((user, credentials)) = found.filter(|(u, _)| is_live(&session, u, now)) else {
         // Removed user, reset password, expired: the session is over; tidy it away.
         let _ = state.store.delete_session(&hash).await;
         return Err(unauthenticated());
@@ -150,7 +152,11 @@ pub async fn authenticate(
             .await
             .map_err(store_err)?;
     }
-    Ok(Caller { session, user })
+    Ok(Caller {
+        session,
+        user,
+        credentials,
+    })
 }
 
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the

@@ -73,10 +73,13 @@ impl Store {
             .transpose()
     }
 
-    /// Sets the password of an invited user and spends the token, in one transaction whose
-    /// conditions make the token single-use and bound to the user's current invitation.
+    /// Sets a password with a one-time link and spends the token, in one transaction whose
+    /// conditions make the token single-use and bound to the user's current link of its kind:
+    /// - activation: the invited user becomes active;
+    /// - reset: the active user's sessions all end (the epoch moves); the second factor stays.
+    ///
     /// A [`StoreError::Conflict`] means the token was used, expired or replaced meanwhile.
-    pub async fn activate_user(
+    pub async fn set_password_with_token(
         &self,
         token: &TokenRecord,
         password_hash: &str,
@@ -95,26 +98,46 @@ impl Store {
                 (":now", n(now.0)),
             ])))
             .build()?;
-        let activate = Update::builder()
+        let mut values = item([
+            (":hash", s(password_hash)),
+            (":now", n(now.0)),
+            (":token", s(token.hash.as_str())),
+        ]);
+        let (update, condition) = match token.kind {
+            TokenKind::Activation => {
+                values.insert(":required".into(), s("invited"));
+                values.insert(":active".into(), s("active"));
+                (
+                    "SET #status = :active, password_hash = :hash, activated_at = :now, password_changed_at = :now \
+                     REMOVE pending_token",
+                    "#status = :required AND pending_token = :token",
+                )
+            }
+            TokenKind::Reset => {
+                values.insert(":required".into(), s("active"));
+                values.insert(":one".into(), n(1));
+                (
+                    "SET password_hash = :hash, password_changed_at = :now ADD session_epoch :one REMOVE pending_reset",
+                    "#status = :required AND pending_reset = :token",
+                )
+            }
+        };
+        let set_password = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(keys::tenant_pk(&token.tenant), &keys::user_sk(&token.user))))
-            .update_expression(
-                "SET #status = :active, password_hash = :hash, activated_at = :now, password_changed_at = :now \
-                 REMOVE pending_token",
-            )
-            .condition_expression("#status = :invited AND pending_token = :token")
-            .set_expression_attribute_names(Some([("#status".to_owned(), "status".to_owned())].into()))
-            .set_expression_attribute_values(Some(item([
-                (":active", s("active")),
-                (":invited", s("invited")),
-                (":hash", s(password_hash)),
-                (":now", n(now.0)),
-                (":token", s(token.hash.as_str())),
-            ])))
+            .set_key(Some(key(
+                keys::tenant_pk(&token.tenant),
+                &keys::user_sk(&token.user),
+            )))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(
+                [("#status".to_owned(), "status".to_owned())].into(),
+            ))
+            .set_expression_attribute_values(Some(values))
             .build()?;
         self.transact(vec![
             TransactWriteItem::builder().update(spend).build(),
-            TransactWriteItem::builder().update(activate).build(),
+            TransactWriteItem::builder().update(set_password).build(),
             audit.transact_put(&self.table, rng)?,
         ])
         .await
@@ -229,50 +252,5 @@ impl Store {
             Err(e) if e.failed_condition(0) => Ok(false),
             Err(e) => Err(e),
         }
-    }
-
-    /// Sets a new password with a reset token: the token is spent, and every session of the
-    /// user ends (the epoch moves). The second factor stays as it was.
-    pub async fn reset_password(
-        &self,
-        token: &TokenRecord,
-        password_hash: &str,
-        now: Timestamp,
-        audit: &AuditEvent,
-        rng: &mut impl RngCore,
-    ) -> Result<(), StoreError> {
-        let spend = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::token_pk(&token.hash), keys::TOKEN_SK)))
-            .update_expression("SET used = :true, used_at = :now")
-            .condition_expression("used = :false AND expires_at > :now")
-            .set_expression_attribute_values(Some(item([
-                (":true", b(true)),
-                (":false", b(false)),
-                (":now", n(now.0)),
-            ])))
-            .build()?;
-        let reset = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::tenant_pk(&token.tenant), &keys::user_sk(&token.user))))
-            .update_expression(
-                "SET password_hash = :hash, password_changed_at = :now ADD session_epoch :one REMOVE pending_reset",
-            )
-            .condition_expression("#status = :active AND pending_reset = :token")
-            .set_expression_attribute_names(Some([("#status".to_owned(), "status".to_owned())].into()))
-            .set_expression_attribute_values(Some(item([
-                (":active", s("active")),
-                (":hash", s(password_hash)),
-                (":now", n(now.0)),
-                (":one", n(1)),
-                (":token", s(token.hash.as_str())),
-            ])))
-            .build()?;
-        self.transact(vec![
-            TransactWriteItem::builder().update(spend).build(),
-            TransactWriteItem::builder().update(reset).build(),
-            audit.transact_put(&self.table, rng)?,
-        ])
-        .await
     }
 }
