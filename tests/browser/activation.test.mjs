@@ -1,11 +1,10 @@
 // Journey 2–3 in a real browser: the admin opens the invitation link from the outbox on
 // http://localhost, chooses a password and sees the success page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startDevServer, launchBrowser, activationLinkFrom, porterctl, ageInvitation } from "./harness.mjs";
+import { useStack, activationLinkFrom, porterctl, ageInvitation } from "./harness.mjs";
 
-let dev;
-let browser;
+const stack = useStack();
 
 async function choosePassword(page, password, confirm) {
   await page.getByLabel("New password").fill(password);
@@ -13,24 +12,14 @@ async function choosePassword(page, password, confirm) {
   await page.getByRole("button", { name: "Activate my account" }).click();
 }
 
-before(async () => {
-  dev = await startDevServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await dev?.stop();
-});
-
 test("the admin activates the account from the invitation email", async () => {
-  const mails = await dev.outbox();
+  const mails = await stack.dev.outbox();
   const { mail, link } = activationLinkFrom(mails, "admin@demo.test");
   assert.equal(mail.subject, "Welcome to Porter");
-  assert.ok(link.startsWith(`${dev.baseUrl}/activate?token=`), link);
-  assert.equal(link, dev.demoLink, "the link printed by make dev is the emailed one");
+  assert.ok(link.startsWith(`${stack.dev.baseUrl}/activate?token=`), link);
+  assert.equal(link, stack.dev.demoLink, "the link printed by make dev is the emailed one");
 
-  const page = await browser.newPage();
+  const page = await stack.browser.newPage();
   await page.goto(link);
   await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");
   await page.getByRole("heading", { name: "Your account is active" }).waitFor();
@@ -41,7 +30,7 @@ test("the admin activates the account from the invitation email", async () => {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
 
   // The same link again: it was used, and the page says where to go instead.
-  const again = await browser.newPage();
+  const again = await stack.browser.newPage();
   await again.goto(link);
   await choosePassword(again, "another fine passphrase 7", "another fine passphrase 7");
   await again.getByRole("heading", { name: "This link was already used" }).waitFor();
@@ -49,8 +38,8 @@ test("the admin activates the account from the invitation email", async () => {
 
 test("a mismatched password and an unknown link are explained on the page", async () => {
   // An unknown token: the mismatch is caught in the page, the token by the API.
-  const page = await browser.newPage();
-  await page.goto(`${dev.baseUrl}/activate?token=${"ab".repeat(32)}`);
+  const page = await stack.browser.newPage();
+  await page.goto(`${stack.dev.baseUrl}/activate?token=${"ab".repeat(32)}`);
   await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 95");
   await page.getByText("The two passwords do not match.").waitFor();
 
@@ -60,27 +49,27 @@ test("a mismatched password and an unknown link are explained on the page", asyn
 });
 
 test("the outbox page lists the invitation", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${dev.baseUrl}/_dev/outbox`);
+  const page = await stack.browser.newPage();
+  await page.goto(`${stack.dev.baseUrl}/_dev/outbox`);
   await page.getByText("admin@demo.test").first().waitFor();
-  assert.equal(await page.locator("article").count(), (await dev.outbox()).length);
+  assert.equal(await page.locator("article").count(), (await stack.dev.outbox()).length);
 });
 
 test("an expired link offers a new one, which works", async () => {
   const email = "bea@beta.test";
-  const out = await porterctl(dev, ["tenant", "create", "--name", "Beta", "--admin-email", email]);
+  const out = await porterctl(stack.dev, ["tenant", "create", "--name", "Beta", "--admin-email", email]);
   assert.match(out, /invitation emailed/);
-  const { link: old } = activationLinkFrom(await dev.outbox(), email);
-  await ageInvitation(dev, old, 3 * 24 * 3600);
+  const { link: old } = activationLinkFrom(await stack.dev.outbox(), email);
+  await ageInvitation(stack.dev, old, 3 * 24 * 3600);
 
-  const page = await browser.newPage();
+  const page = await stack.browser.newPage();
   await page.goto(old);
   await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");
   await page.getByRole("heading", { name: "This link has expired" }).waitFor();
   await page.getByRole("button", { name: "Send me a new link" }).click();
   await page.getByText("A new link is on its way").waitFor();
 
-  const { link: fresh } = activationLinkFrom(await dev.outbox(), email);
+  const { link: fresh } = activationLinkFrom(await stack.dev.outbox(), email);
   assert.notEqual(fresh, old);
   await page.goto(fresh);
   await choosePassword(page, "tangerine orbit kettle 94", "tangerine orbit kettle 94");

@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -191,4 +192,18 @@ export async function enrolTotp(page) {
   await page.getByRole("button", { name: "Turn on" }).click();
   await saveCodes(page);
   return secret;
+}
+
+/** Starts a dev server and a browser before the file's tests and stops both after them. */
+export function useStack() {
+  const stack = {};
+  before(async () => {
+    stack.dev = await startDevServer();
+    stack.browser = await launchBrowser();
+  });
+  after(async () => {
+    await stack.browser?.close();
+    await stack.dev?.stop();
+  });
+  return stack;
 }

@@ -1,39 +1,24 @@
 // Sign-in with mandatory MFA in a real browser: a security key through Chromium's virtual
 // authenticator (page on http://localhost, as WebAuthn requires), and an authenticator app
 // whose codes come from oathtool.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { startDevServer, launchBrowser, activationLinkFrom, porterctl, PASSWORD, activate, signInWithPassword, saveCodes, finishSetup } from "./harness.mjs";
+import { useStack, activationLinkFrom, porterctl, PASSWORD, activate, signInWithPassword, saveCodes, finishSetup } from "./harness.mjs";
 
-let dev;
-let browser;
-
-before(async () => {
-  dev = await startDevServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await dev?.stop();
-});
-
-
-
-
+const stack = useStack();
 
 test("an admin enrols a security key, signs out and signs in with it", async () => {
-  const page = await browser.newPage();
+  const page = await stack.browser.newPage();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable");
   await cdp.send("WebAuthn.addVirtualAuthenticator", {
     options: { protocol: "ctap2", transport: "usb", hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
   });
 
-  const { link } = activationLinkFrom(await dev.outbox(), "admin@demo.test");
+  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
   await activate(page, link);
-  await signInWithPassword(dev, page, "admin@demo.test");
+  await signInWithPassword(stack.dev, page, "admin@demo.test");
   await page.getByRole("heading", { name: "Protect your account" }).waitFor();
   await page.getByRole("button", { name: "Security key" }).click();
   await saveCodes(page);
@@ -48,7 +33,7 @@ test("an admin enrols a security key, signs out and signs in with it", async () 
   const me = await page.evaluate(async () => (await fetch("/api/me")).status);
   assert.equal(me, 401, "the session ended on the server");
 
-  await signInWithPassword(dev, page, "admin@demo.test");
+  await signInWithPassword(stack.dev, page, "admin@demo.test");
   await page.getByRole("heading", { name: "Second step" }).waitFor();
   await page.getByRole("button", { name: "Use my security key" }).click();
   await page.getByText("Signed in as admin@demo.test").waitFor();
@@ -56,11 +41,11 @@ test("an admin enrols a security key, signs out and signs in with it", async () 
 
 test("a user enrols an authenticator app from the QR page and signs in with a code", async () => {
   const email = "tom@totp.test";
-  await porterctl(dev, ["tenant", "create", "--name", "Totp Co", "--admin-email", email]);
-  const { link } = activationLinkFrom(await dev.outbox(), email);
-  const page = await browser.newPage();
+  await porterctl(stack.dev, ["tenant", "create", "--name", "Totp Co", "--admin-email", email]);
+  const { link } = activationLinkFrom(await stack.dev.outbox(), email);
+  const page = await stack.browser.newPage();
   await activate(page, link);
-  await signInWithPassword(dev, page, email);
+  await signInWithPassword(stack.dev, page, email);
   await page.getByRole("button", { name: /Authenticator app/ }).click();
   await page.getByAltText("QR code for your authenticator app").waitFor();
   const secret = (await page.locator("#totp-secret").textContent()).trim();
@@ -75,7 +60,7 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByText("You are signed out.").waitFor();
-  await signInWithPassword(dev, page, email);
+  await signInWithPassword(stack.dev, page, email);
   await page.getByRole("heading", { name: "Second step" }).waitFor();
   const wrong = await page.evaluate(async () => (await fetch("/api/me")).status);
   assert.equal(wrong, 403, "password alone reaches nothing");
@@ -86,8 +71,8 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
 });
 
 test("a wrong password is explained and forgot-password answers the same for anyone", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${dev.baseUrl}/login`);
+  const page = await stack.browser.newPage();
+  await page.goto(`${stack.dev.baseUrl}/login`);
   await page.locator("#email").fill("nobody@nowhere.test");
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByLabel("Password", { exact: true }).fill("not the password");

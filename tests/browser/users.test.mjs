@@ -1,31 +1,20 @@
 // User management in a real browser: the admin adds a core user; the core user activates
 // from the emailed link, enrols TOTP, signs in and sees no Configuration in the menu; the
 // admin reads what happened in the audit view.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startDevServer, launchBrowser, activationLinkFrom, porterctl, activate, signInWithPassword, enrolTotp, finishSetup,
+  useStack, activationLinkFrom, porterctl, activate, signInWithPassword, enrolTotp, finishSetup,
 } from "./harness.mjs";
 
-let dev;
-let browser;
-
-before(async () => {
-  dev = await startDevServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await dev?.stop();
-});
+const stack = useStack();
 
 test("an admin adds a core user, who activates, enrols and sees no Configuration", async () => {
   const adminEmail = "ada@users.test";
-  await porterctl(dev, ["tenant", "create", "--name", "Users Co", "--admin-email", adminEmail, "--max-users", "2"]);
-  const admin = await browser.newPage();
-  await activate(admin, activationLinkFrom(await dev.outbox(), adminEmail).link);
-  await signInWithPassword(dev, admin, adminEmail);
+  await porterctl(stack.dev, ["tenant", "create", "--name", "Users Co", "--admin-email", adminEmail, "--max-users", "2"]);
+  const admin = await stack.browser.newPage();
+  await activate(admin, activationLinkFrom(await stack.dev.outbox(), adminEmail).link);
+  await signInWithPassword(stack.dev, admin, adminEmail);
   await enrolTotp(admin);
   await finishSetup(admin, "Users Company");
 
@@ -44,9 +33,9 @@ test("an admin adds a core user, who activates, enrols and sees no Configuration
   await admin.getByText("Your organisation has reached its user limit; contact your representative to add more").waitFor();
   await admin.screenshot({ path: "/tmp/porter-users.png" });
 
-  const core = await (await browser.newContext()).newPage();
-  await activate(core, activationLinkFrom(await dev.outbox(), "cory@users.test").link);
-  await signInWithPassword(dev, core, "cory@users.test");
+  const core = await (await stack.browser.newContext()).newPage();
+  await activate(core, activationLinkFrom(await stack.dev.outbox(), "cory@users.test").link);
+  await signInWithPassword(stack.dev, core, "cory@users.test");
   await enrolTotp(core);
   await core.getByText("Signed in as cory@users.test (Solutions Core)").waitFor();
   assert.equal(await core.locator('[data-menu="configuration"]').count(), 0, "no Configuration for core users");

@@ -6,34 +6,6 @@ use porter_shared::store::keys;
 use porter_tests::*;
 use serde_json::json;
 
-const PASSWORD: &str = "tangerine orbit kettle 94";
-
-/// Signs in and enrols TOTP; returns the base32 secret and the recovery codes.
-async fn enrol_totp(b: &mut Browser<'_>, email: &str) -> (String, Vec<String>) {
-    let a = b.sign_in(email, PASSWORD).await;
-    assert_eq!(
-        (a.status, a.json["next"].as_str()),
-        (200, Some("mfa_enroll")),
-        "{:?}",
-        a.json
-    );
-    let start = b.post("/api/mfa/totp", json!({})).await;
-    assert_eq!(start.status, 200, "{:?}", start.json);
-    let secret = start.json["secret"].as_str().unwrap().to_owned();
-    let code = oathtool(&secret, now());
-    let done = b
-        .post("/api/mfa/totp/confirm", json!({ "code": code }))
-        .await;
-    assert_eq!(done.status, 200, "{:?}", done.json);
-    let codes: Vec<String> = done.json["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
-    (secret, codes)
-}
-
 #[tokio::test]
 async fn the_whole_journey_activate_sign_in_enrol_sign_out_sign_in_with_a_code() {
     let app = TestApp::spawn().await;
@@ -97,7 +69,7 @@ async fn a_replayed_code_is_refused_and_a_recovery_code_works_once() {
     let ann = app.address("ann");
     app.active_admin(&ann, PASSWORD).await;
     let mut b = app.browser();
-    let (secret, codes) = enrol_totp(&mut b, &ann).await;
+    let (secret, codes) = b.enrol_totp(&ann).await;
     let code = oathtool(&secret, now() + 30);
 
     let mut first = app.browser();
@@ -181,7 +153,7 @@ async fn a_password_level_session_reaches_only_enrolment_and_the_mfa_check() {
     // With a factor enrolled, a new password-level session may not add another one.
     let (_secret, _) = {
         let mut e = app.browser();
-        enrol_totp(&mut e, &ann).await
+        e.enrol_totp(&ann).await
     };
     let mut c = app.browser();
     assert_eq!(c.sign_in(&ann, PASSWORD).await.json["next"], "mfa_verify");
@@ -240,7 +212,7 @@ async fn logout_ends_the_session_on_the_server() {
     let ann = app.address("ann");
     app.active_admin(&ann, PASSWORD).await;
     let mut b = app.browser();
-    enrol_totp(&mut b, &ann).await;
+    b.enrol_totp(&ann).await;
     let stolen = b.cookie.clone().unwrap();
     let sessions = |items: Vec<Item>| {
         items
@@ -271,7 +243,7 @@ async fn a_password_reset_ends_existing_sessions_and_does_not_skip_mfa() {
     let ann = app.address("ann");
     app.active_admin(&ann, PASSWORD).await;
     let mut old = app.browser();
-    let (secret, _) = enrol_totp(&mut old, &ann).await;
+    let (secret, _) = old.enrol_totp(&ann).await;
     assert_eq!(old.get("/api/me").await.status, 200);
 
     let mut b = app.browser();
@@ -470,7 +442,7 @@ async fn totp_guessing_is_limited() {
     let ann = app.address("ann");
     app.active_admin(&ann, PASSWORD).await;
     let mut e = app.browser();
-    enrol_totp(&mut e, &ann).await;
+    e.enrol_totp(&ann).await;
     let mut b = app.browser();
     b.sign_in(&ann, PASSWORD).await;
     let mut statuses = Vec::new();
@@ -512,7 +484,7 @@ async fn a_user_without_a_role_signs_in_but_is_told_to_ask_the_administrator() {
         .await
         .unwrap();
     let mut b = app.browser();
-    enrol_totp(&mut b, &ann).await;
+    b.enrol_totp(&ann).await;
     let me = b.get("/api/me").await;
     assert_eq!((me.status, me.code()), (403, "no_role"));
     assert_eq!(
