@@ -78,6 +78,7 @@ test("a wrong password is explained and forgot-password answers the same for any
   await page.getByLabel("Password", { exact: true }).fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText("The email or password is not correct.").waitFor();
+  await page.getByText("If your account is not registered, ask your administrator to add you.").waitFor();
   await page.locator("#forgot-link-2").click();
   await page.getByRole("button", { name: "Email me a reset link" }).click();
   await page.getByText("If this address belongs to an account").waitFor();

@@ -42,6 +42,8 @@
     e.preventDefault();
     const r = await post("/api/login/password", { email, password: $("password").value });
     $("password").value = "";
+    // Said to everyone who fails, registered or not: it reveals nothing.
+    $("not-registered").hidden = r.code !== "invalid_credentials";
     if (r.status !== 200) return problem("password-error", r);
     say("password-error", "");
     goNext(r.data.next);
