@@ -6,7 +6,10 @@ use porter_shared::auth::password::{hash_blocking, verify_blocking};
 use std::time::Instant;
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
     let Ok(hash) = hash_blocking("tangerine orbit kettle 94") else {
         eprintln!("hashing failed");
         std::process::exit(1);
