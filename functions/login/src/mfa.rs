@@ -83,7 +83,7 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
     if !ok {
         state
             .store
-            .record_failure(&guesses, &throttle::MFA, now)
+            .record_failure(&guesses, &throttle::MFA, now, counter.first().copied())
             .await
             .map_err(store_err)?;
         state
@@ -104,16 +104,8 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
             .await
             .map_err(store_err)?;
     }
-    let (cookie, next) = upgrade_to_full(state, &caller).await?;
-    state
-        .store
-        .audit(&AuditEvent::by_user(
-            &caller.user,
-            "login.success",
-            method,
-            &ip,
-        ))
-        .await;
+    let success = AuditEvent::by_user(&caller.user, "login.success", method, &ip);
+    let (cookie, next) = upgrade_to_full(state, &caller, &[success]).await?;
     Ok(json_with_cookie(
         StatusCode::OK,
         &j!({ "next": next }),

@@ -72,7 +72,7 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
         // Guessing on through the delay counts too, so that hammering ends in the lock.
         let counter = state
             .store
-            .record_failure(&account, &throttle::ACCOUNT, now)
+            .record_failure(&account, &throttle::ACCOUNT, now, Some(counters[0]))
             .await
             .map_err(store_err)?;
         return Err(ApiError::throttled(
@@ -101,12 +101,12 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
         other => {
             state
                 .store
-                .record_failure(&account, &throttle::ACCOUNT, now)
+                .record_failure(&account, &throttle::ACCOUNT, now, Some(counters[0]))
                 .await
                 .map_err(store_err)?;
             state
                 .store
-                .record_failure(&source, &throttle::SOURCE, now)
+                .record_failure(&source, &throttle::SOURCE, now, Some(counters[1]))
                 .await
                 .map_err(store_err)?;
             if let Some((user, _)) = other {

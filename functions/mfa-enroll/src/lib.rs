@@ -72,23 +72,17 @@ pub(crate) async fn enrolled(
     codes: Vec<String>,
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let (cookie, next) = upgrade_to_full(state, caller).await?;
-    state
-        .store
-        .audit(&AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip))
-        .await;
+    let mut events = vec![AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip)];
     if caller.session.level == Level::Password {
         // This enrolment was the second step of a sign-in: record the sign-in too.
-        state
-            .store
-            .audit(&AuditEvent::by_user(
-                &caller.user,
-                "login.success",
-                method,
-                ip,
-            ))
-            .await;
+        events.push(AuditEvent::by_user(
+            &caller.user,
+            "login.success",
+            method,
+            ip,
+        ));
     }
+    let (cookie, next) = upgrade_to_full(state, caller, &events).await?;
     Ok(json_with_cookie(
         StatusCode::OK,
         &j!({ "recovery_codes": codes, "next": next }),

@@ -50,14 +50,14 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     let body: ConfirmRequest = parse_json(req)?;
     let now = Timestamp::now();
     let guesses = ThrottleKey::new("mfa", caller.user.id.as_str());
-    if let Some(wait) = state
+    let counter = state
         .store
         .get_counters(&[&guesses])
         .await
         .map_err(store_err)?
-        .first()
-        .and_then(|c| retry_after(c, now))
-    {
+        .pop()
+        .unwrap_or_default();
+    if let Some(wait) = retry_after(&counter, now) {
         return Err(ApiError::throttled(wait));
     }
     let creds = &caller.credentials;
@@ -78,7 +78,7 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     let Some(step) = totp::matching_step(&seed, &body.code, now) else {
         state
             .store
-            .record_failure(&guesses, &throttle::MFA, now)
+            .record_failure(&guesses, &throttle::MFA, now, Some(counter))
             .await
             .map_err(store_err)?;
         return Err(ApiError::new(

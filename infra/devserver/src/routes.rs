@@ -259,6 +259,36 @@ Resources:
     }
 
     #[test]
+    fn every_api_route_of_the_template_is_described_in_openapi() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../");
+        let table = RouteTable::from_template(
+            &std::fs::read_to_string(format!("{root}template.yaml")).unwrap(),
+        )
+        .unwrap();
+        let spec: Value =
+            serde_yaml::from_str(&std::fs::read_to_string(format!("{root}openapi.yaml")).unwrap())
+                .unwrap();
+        for route in table
+            .routes()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+        {
+            let method = route
+                .method
+                .as_deref()
+                .unwrap_or("get")
+                .to_ascii_lowercase();
+            assert!(
+                spec["paths"][route.path.as_str()]
+                    .get(method.as_str())
+                    .is_some(),
+                "{method} {} is missing from openapi.yaml",
+                route.path
+            );
+        }
+    }
+
+    #[test]
     fn the_repository_template_parses() {
         let yaml =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))

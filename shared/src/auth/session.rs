@@ -5,7 +5,7 @@ use crate::domain::{OneTimeToken, Timestamp, TokenHash, TokenKind};
 use crate::http::ApiError;
 use crate::store::sessions::{Level, SessionRecord};
 use crate::store::users::Credentials;
-use crate::store::{StoreError, UserRecord};
+use crate::store::{AuditEvent, StoreError, UserRecord};
 use crate::{AppState, Config};
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::Request;
@@ -160,33 +160,46 @@ pub async fn authenticate(
 }
 
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the
-/// sign-in recorded, and where the person goes next (`setup` for an admin whose tenant is not
+/// sign-in and `events` recorded with it, and where the person goes next (`setup` for an admin whose tenant is not
 /// set up yet, else `done`).
 pub async fn upgrade_to_full(
     state: &AppState,
     caller: &Caller,
+    events: &[AuditEvent],
 ) -> Result<(HeaderValue, &'static str), ApiError> {
     let now = Timestamp::now();
-    let (id, record) = new_session(&caller.user, Level::Full, now, &mut rand::rngs::OsRng);
+    let mut rng = rand::rngs::OsRng;
+    let (id, record) = new_session(&caller.user, Level::Full, now, &mut rng);
+    // One transaction: old id out, new id in, the sign-in time and the audit events.
+    let mut extra = vec![state
+        .store
+        .record_login_item(&caller.user, now)
+        .map_err(store_err)?];
+    for e in events {
+        extra.push(
+            e.transact_put(state.store.table_name(), &mut rng)
+                .map_err(store_err)?,
+        );
+    }
     state
         .store
-        .rotate_session(&caller.session.hash, &record)
+        .rotate_session(&caller.session.hash, &record, extra)
         .await
         .map_err(|e| match e {
             StoreError::Conflict { .. } => unauthenticated(),
             e => store_err(e),
         })?;
-    if let Err(e) = state.store.record_login(&caller.user, now).await {
-        tracing::warn!(error = %e, "could not record the sign-in time");
-    }
-    let tenant = state
-        .store
-        .get_tenant(&caller.user.tenant)
-        .await
-        .map_err(store_err)?;
-    let setup_pending = tenant.is_some_and(|t| !t.setup_done);
-    let next = if setup_pending && caller.user.role == Some(crate::domain::Role::Admin) {
-        "setup"
+    let next = if caller.user.role == Some(crate::domain::Role::Admin) {
+        let tenant = state
+            .store
+            .get_tenant(&caller.user.tenant)
+            .await
+            .map_err(store_err)?;
+        if tenant.is_some_and(|t| !t.setup_done) {
+            "setup"
+        } else {
+            "done"
+        }
     } else {
         "done"
     };

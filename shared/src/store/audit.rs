@@ -20,11 +20,23 @@ pub struct AuditEvent {
     pub outcome: &'static str,
 }
 
-fn now_millis() -> u128 {
-    std::time::SystemTime::now()
+/// Milliseconds since the epoch, strictly increasing within this process, so that events
+/// written together (or within one millisecond) keep the order they were made in.
+fn now_millis() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = wall.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
 }
 
 impl AuditEvent {

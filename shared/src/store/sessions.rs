@@ -122,10 +122,12 @@ impl Store {
 
     /// Replaces a session by a new one (new id): after a privilege change the old id, which
     /// may have been seen by someone else, is worth nothing. Fails if the old one is gone.
+    /// `extra` items are written in the same transaction.
     pub async fn rotate_session(
         &self,
         old: &TokenHash,
         new: &SessionRecord,
+        extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
@@ -137,11 +139,12 @@ impl Store {
             .set_item(Some(new.to_item()))
             .condition_expression("attribute_not_exists(pk)")
             .build()?;
-        self.transact(vec![
+        let mut items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().put(put).build(),
-        ])
-        .await
+        ];
+        items.extend(extra);
+        self.transact(items).await
     }
 
     /// Records activity (sliding idle expiry) and, optionally, a ceremony state.

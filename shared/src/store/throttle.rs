@@ -57,15 +57,22 @@ impl Store {
     }
 
     /// Counts one failure and returns the new counter. Read-modify-write with a condition on
-    /// the count read, retried, so that concurrent failures are all counted.
+    /// the count read, retried, so that concurrent failures are all counted. `seen` is the
+    /// counter as the caller last read it, if it did.
     pub async fn record_failure(
         &self,
         k: &ThrottleKey,
         policy: &Policy,
         now: Timestamp,
+        seen: Option<Counter>,
     ) -> Result<Counter, StoreError> {
+        let mut seen = seen;
         for _ in 0..5 {
-            let current = self.get_counters(&[k]).await?.pop().unwrap_or_default();
+            // The counter the caller already read saves a request; after a lost race, re-read.
+            let current = match seen.take() {
+                Some(c) => c,
+                None => self.get_counters(&[k]).await?.pop().unwrap_or_default(),
+            };
             let next = policy.fail(current, now);
             let keep_until = next
                 .blocked_until

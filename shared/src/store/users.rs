@@ -309,17 +309,22 @@ impl Store {
             .await
     }
 
-    pub async fn record_login(
+    /// The update that records a sign-in, for the transaction that completes it.
+    pub fn record_login_item(
         &self,
         user: &UserRecord,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.update_user(
-            user,
-            "SET last_login_at = :now",
-            "attribute_exists(uid)",
-            item([(":now", n(now.0))]),
-        )
-        .await
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                keys::tenant_pk(&user.tenant),
+                &keys::user_sk(&user.id),
+            )))
+            .update_expression("SET last_login_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(item([(":now", n(now.0))])))
+            .build()?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
