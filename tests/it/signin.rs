@@ -357,6 +357,21 @@ async fn unknown_email_and_wrong_password_answer_alike() {
     assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
     assert_eq!(wrong.json, unknown.json);
     assert!(b.cookie.is_none());
+    let traces: Vec<Item> = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|i| get_s(i, "pk") == Some("AUDIT#unregistered"))
+        .collect();
+    assert_eq!(
+        traces.len(),
+        1,
+        "the try on an unknown address leaves a trace"
+    );
+    assert!(
+        !format!("{traces:?}").contains("nobody"),
+        "without the address in clear"
+    );
 
     let identify_known = b.post("/api/login/identify", json!({ "email": ann })).await;
     let identify_unknown = b

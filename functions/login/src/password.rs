@@ -109,16 +109,13 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
                 .record_failure(&source, &throttle::SOURCE, now, Some(counters[1]))
                 .await
                 .map_err(store_err)?;
-            if let Some((user, _)) = other {
-                state
-                    .store
-                    .audit(&AuditEvent::by_user(
-                        &user,
-                        "login.password",
-                        "failure",
-                        &ip,
-                    ))
-                    .await;
+            match other {
+                Some((user, _)) => {
+                    let event = AuditEvent::by_user(&user, "login.password", "failure", &ip);
+                    state.store.audit(&event).await;
+                }
+                // Same write for an address nobody has: the same work, and a trace of the try.
+                None => state.store.audit_unregistered_failure(&account, &ip).await,
             }
             return Err(invalid_credentials());
         }

@@ -108,4 +108,47 @@ impl super::Store {
             tracing::error!(error = %e, action = event.action, "audit event not written");
         }
     }
+
+    /// A failed sign-in for an address that belongs to nobody: kept apart from every tenant
+    /// (30 days), keyed by the hashed address, so that credential stuffing leaves a trace and
+    /// the request costs what a registered address's failure costs.
+    pub async fn audit_unregistered_failure(
+        &self,
+        account: &super::throttle::ThrottleKey,
+        source_ip: &str,
+    ) {
+        let mut id = [0u8; 6];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        let it = item([
+            ("pk", s("AUDIT#unregistered")),
+            (
+                "sk",
+                s(format!("AUDIT#{:013}#{}", now_millis(), hex::encode(id))),
+            ),
+            ("entity", s("audit")),
+            ("at", n(Timestamp::now().0)),
+            ("actor", s(account.as_str())),
+            ("action", s("login.password")),
+            ("source_ip", s(source_ip)),
+            ("outcome", s("unregistered")),
+            (
+                super::table::TTL_ATTRIBUTE,
+                n(Timestamp::now().0 + 30 * 24 * 3600),
+            ),
+        ]);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(it))
+            .build();
+        let result = match put {
+            Ok(p) => {
+                self.transact(vec![TransactWriteItem::builder().put(p).build()])
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "audit event not written");
+        }
+    }
 }

@@ -15,6 +15,11 @@ const SK: &str = "THROTTLE";
 pub struct ThrottleKey(String);
 
 impl ThrottleKey {
+    /// The stored key (`THROTTLE#<scope>#<sha256>`): names the account without its address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn new(scope: &str, raw: &str) -> Self {
         let digest = hex::encode(Sha256::digest(raw.as_bytes()));
         Self(format!("THROTTLE#{scope}#{digest}"))
