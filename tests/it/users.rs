@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures::future::join_all;
-use porter_shared::store::keys;
 use porter_tests::*;
 use serde_json::json;
 
@@ -530,7 +529,6 @@ async fn the_audit_log_tells_what_happened_newest_first_in_pages() {
     assert_eq!(removal["actor"], reg.admin.as_str());
     assert!(removal["target"].as_str().unwrap().contains(&id));
     assert!(removal["source_ip"].as_str().is_some());
-    let _ = keys::META;
 }
 
 fn url_encode(s: &str) -> String {

@@ -2,62 +2,34 @@
 "use strict";
 
 (function () {
-  const params = new URLSearchParams(window.location.search);
-  const token = params.get("token") || "";
+  const { $, show, post, say } = porter;
+  const token = new URLSearchParams(window.location.search).get("token") || "";
   // Keep the token out of the address bar (screenshots, shoulder-surfing, history sync).
   if (token) window.history.replaceState(null, "", "/activate");
-
-  const $ = (id) => document.getElementById(id);
   const states = ["form-state", "success-state", "expired-state", "used-state", "invalid-state", "failure-state"];
-  function show(id) {
-    for (const s of states) $(s).hidden = s !== id;
-  }
-
-  async function post(path, body) {
-    const resp = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "same-origin",
-    });
-    let data = {};
-    try { data = await resp.json(); } catch (_) { /* empty body */ }
-    return { status: resp.status, data };
-  }
 
   function fail(message) {
     if (message) $("failure-message").textContent = message;
-    show("failure-state");
+    show(states, "failure-state");
   }
 
-  if (!token) {
-    show("invalid-state");
-    return;
-  }
+  if (!token) return show(states, "invalid-state");
 
   $("activate-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const error = $("form-error");
-    error.hidden = true;
+    say("form-error", "");
     const password = $("password").value;
     const confirm = $("password_confirm").value;
-    if (password !== confirm) {
-      error.textContent = "The two passwords do not match.";
-      error.hidden = false;
-      return;
-    }
+    if (password !== confirm) return say("form-error", "The two passwords do not match.");
     $("submit").disabled = true;
     try {
-      const { status, data } = await post("/api/activation", { token, password, password_confirm: confirm });
-      const code = data.error && data.error.code;
-      if (status === 200) show("success-state");
-      else if (code === "token_expired") show("expired-state");
-      else if (code === "token_used") show("used-state");
-      else if (code === "token_invalid") show("invalid-state");
-      else if (status === 422 || status === 400) {
-        error.textContent = (data.error && data.error.message) || "Please check the password.";
-        error.hidden = false;
-      } else fail(data.error && data.error.message);
+      const r = await post("/api/activation", { token, password, password_confirm: confirm });
+      if (r.status === 200) show(states, "success-state");
+      else if (r.code === "token_expired") show(states, "expired-state");
+      else if (r.code === "token_used") show(states, "used-state");
+      else if (r.code === "token_invalid") show(states, "invalid-state");
+      else if (r.status === 422 || r.status === 400) say("form-error", r.message || "Please check the password.");
+      else fail(r.message);
     } catch (_) {
       fail("We could not reach the service. Check your connection and try again.");
     } finally {
@@ -66,23 +38,17 @@
   });
 
   $("resend").addEventListener("click", async () => {
-    const result = $("resend-result");
     $("resend").disabled = true;
     try {
-      const { status, data } = await post("/api/activation/resend", { token });
-      if (status === 202) {
-        result.className = "success";
-        result.textContent = "A new link is on its way. Check your inbox; this old link no longer works.";
-      } else {
-        result.className = "error";
-        result.textContent = (data.error && data.error.message) || "We could not send a new link. Try again shortly.";
-        $("resend").disabled = false;
+      const r = await post("/api/activation/resend", { token });
+      if (r.status === 202) {
+        say("resend-result", "A new link is on its way. Check your inbox; this old link no longer works.", "success");
+        return;
       }
+      say("resend-result", r.message || "We could not send a new link. Try again shortly.");
     } catch (_) {
-      result.className = "error";
-      result.textContent = "We could not reach the service. Check your connection and try again.";
-      $("resend").disabled = false;
+      say("resend-result", "We could not reach the service. Check your connection and try again.");
     }
-    result.hidden = false;
+    $("resend").disabled = false;
   });
 })();
