@@ -3,8 +3,8 @@
 //! Success replaces the session by a new one at level `full`.
 
 use lambda_http::http::StatusCode;
+use porter_shared::auth::guard::{open_seed, MfaGuesses};
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
-use porter_shared::auth::throttle::{self, retry_after};
 use porter_shared::auth::webauthn::{keys_from_json, keys_to_json, Ceremony};
 use porter_shared::auth::{recovery, totp};
 use porter_shared::domain::Timestamp;
@@ -12,7 +12,6 @@ use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, Body, Request, Response,
 };
 use porter_shared::store::sessions::Level;
-use porter_shared::store::throttle::ThrottleKey;
 use porter_shared::store::users::Credentials;
 use porter_shared::store::{AuditEvent, StoreError};
 use porter_shared::AppState;
@@ -51,15 +50,7 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
         ));
     }
     let now = Timestamp::now();
-    let guesses = ThrottleKey::new("mfa", caller.user.id.as_str());
-    let counter = state
-        .store
-        .get_counters(&[&guesses])
-        .await
-        .map_err(store_err)?;
-    if let Some(wait) = counter.first().and_then(|c| retry_after(c, now)) {
-        return Err(ApiError::throttled(wait));
-    }
+    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
     let creds = &caller.credentials;
     let ip = client_ip(req);
     let (ok, method) = match &body {
@@ -81,11 +72,7 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
         ),
     };
     if !ok {
-        state
-            .store
-            .record_failure(&guesses, &throttle::MFA, now, counter.first().copied())
-            .await
-            .map_err(store_err)?;
+        guesses.failed(state, now).await?;
         state
             .store
             .audit(&AuditEvent::by_user(
@@ -97,13 +84,7 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
             .await;
         return Err(invalid_code());
     }
-    if counter.first().is_some_and(|c| c.failures > 0) {
-        state
-            .store
-            .clear_counter(&guesses)
-            .await
-            .map_err(store_err)?;
-    }
+    guesses.succeeded(state).await?;
     let success = AuditEvent::by_user(&caller.user, "login.success", method, &ip);
     let (cookie, next) = upgrade_to_full(state, &caller, &[success]).await?;
     Ok(json_with_cookie(
@@ -124,13 +105,7 @@ async fn check_totp(
     let Some(sealed) = &creds.totp_sealed else {
         return Ok(false);
     };
-    let key = state
-        .data_key()
-        .await
-        .map_err(|e| ApiError::internal("data key", &e))?;
-    let seed = key
-        .open(sealed, caller.user.id.as_str())
-        .map_err(|e| ApiError::internal("totp seed", &e))?;
+    let seed = open_seed(state, sealed, &caller.user).await?;
     let Some(step) = totp::matching_step(&seed, code, now) else {
         return Ok(false);
     };

@@ -2,11 +2,10 @@
 
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::throttle::{self, retry_after};
+use porter_shared::auth::guard::{open_seed, MfaGuesses};
 use porter_shared::auth::totp;
 use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
-use porter_shared::store::throttle::ThrottleKey;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
 use serde::Deserialize;
@@ -49,17 +48,7 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     let caller = enroller(state, req).await?;
     let body: ConfirmRequest = parse_json(req)?;
     let now = Timestamp::now();
-    let guesses = ThrottleKey::new("mfa", caller.user.id.as_str());
-    let counter = state
-        .store
-        .get_counters(&[&guesses])
-        .await
-        .map_err(store_err)?
-        .pop()
-        .unwrap_or_default();
-    if let Some(wait) = retry_after(&counter, now) {
-        return Err(ApiError::throttled(wait));
-    }
+    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
     let creds = &caller.credentials;
     let Some(sealed) = creds.totp_pending_sealed.clone() else {
         return Err(ApiError::new(
@@ -68,19 +57,9 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
             "Start the authenticator set-up again: no pending code is waiting.",
         ));
     };
-    let key = state
-        .data_key()
-        .await
-        .map_err(|e| ApiError::internal("data key", &e))?;
-    let seed = key
-        .open(&sealed, caller.user.id.as_str())
-        .map_err(|e| ApiError::internal("seed", &e))?;
+    let seed = open_seed(state, &sealed, &caller.user).await?;
     let Some(step) = totp::matching_step(&seed, &body.code, now) else {
-        state
-            .store
-            .record_failure(&guesses, &throttle::MFA, now, Some(counter))
-            .await
-            .map_err(store_err)?;
+        guesses.failed(state, now).await?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_code",

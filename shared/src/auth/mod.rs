@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod crypto;
+pub mod guard;
 pub mod password;
 pub mod recovery;
 pub mod session;
