@@ -520,3 +520,46 @@ async fn a_cross_site_sign_in_is_refused() {
     let a = answer(app.send(req).await);
     assert_eq!((a.status, a.code()), (403, "forbidden_origin"));
 }
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes_and_after_its_absolute_lifetime() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let sessions = |items: Vec<Item>| -> Vec<String> {
+        items
+            .iter()
+            .filter(|i| get_s(i, "entity") == Some("session"))
+            .map(|i| get_s(i, "pk").unwrap().to_owned())
+            .collect()
+    };
+
+    let mut idle = app.browser();
+    idle.enrol_totp(&ann).await;
+    assert_eq!(idle.get("/api/me").await.status, 200);
+    let pk = sessions(app.scan().await).pop().unwrap();
+    app.set_numbers(pk.clone(), "SESSION", &[("last_seen", now() - 31 * 60)])
+        .await;
+    assert_eq!(idle.get("/api/me").await.code(), "unauthenticated");
+    assert!(
+        !sessions(app.scan().await).contains(&pk),
+        "the dead session is tidied away"
+    );
+
+    let mut old = app.browser();
+    old.sign_in(&ann, PASSWORD).await;
+    let pk = sessions(app.scan().await).pop().unwrap();
+    app.set_numbers(pk, "SESSION", &[("expires_at", now() - 1)])
+        .await;
+    let a = old
+        .post(
+            "/api/login/mfa",
+            json!({ "method": "recovery", "code": "0000-0000-0000-0000" }),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (401, "unauthenticated"),
+        "a password-level session past its end is over too"
+    );
+}
