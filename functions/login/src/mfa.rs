@@ -5,11 +5,11 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{open_seed, MfaGuesses};
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
-use porter_shared::auth::webauthn::{keys_from_json, keys_to_json, Ceremony};
+use porter_shared::auth::webauthn::{self, keys_from_json, keys_to_json, Ceremony};
 use porter_shared::auth::{recovery, totp};
 use porter_shared::domain::Timestamp;
 use porter_shared::http::{
-    client_ip, json, json_with_cookie, parse_json, ApiError, Body, Request, Response,
+    client_ip, json_with_cookie, parse_json, ApiError, Body, Request, Response,
 };
 use porter_shared::store::sessions::Level;
 use porter_shared::store::users::Credentials;
@@ -126,12 +126,7 @@ async fn check_key(
     creds: &Credentials,
     credential: &PublicKeyCredential,
 ) -> Result<bool, ApiError> {
-    let Some(Ceremony::Login(ceremony)) = caller
-        .session
-        .ceremony
-        .as_deref()
-        .and_then(Ceremony::from_json)
-    else {
+    let Some(Ceremony::Login(ceremony)) = webauthn::current(caller) else {
         return Ok(false);
     };
     let Ok(result) = state
@@ -169,14 +164,5 @@ pub async fn webauthn_options(state: &AppState, req: &Request) -> Result<Respons
         .webauthn
         .start_passkey_authentication(&keys)
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
-    state
-        .store
-        .touch_session(
-            &caller.session.hash,
-            Timestamp::now(),
-            Some(&Ceremony::Login(ceremony).to_json()),
-        )
-        .await
-        .map_err(store_err)?;
-    Ok(json(StatusCode::OK, &options))
+    webauthn::begin(state, &caller, Ceremony::Login(ceremony), &options).await
 }

@@ -2,9 +2,8 @@
 
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::webauthn::{keys_from_json, keys_to_json, user_handle, Ceremony};
-use porter_shared::domain::Timestamp;
-use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
+use porter_shared::auth::webauthn::{self, keys_from_json, keys_to_json, user_handle, Ceremony};
+use porter_shared::http::{client_ip, parse_json, ApiError, Body, Request, Response};
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
 use serde::Deserialize;
@@ -26,16 +25,7 @@ pub async fn options(state: &AppState, req: &Request) -> Result<Response<Body>, 
         .webauthn
         .start_passkey_registration(user_handle(&caller.user.id), email, email, Some(existing))
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
-    state
-        .store
-        .touch_session(
-            &caller.session.hash,
-            Timestamp::now(),
-            Some(&Ceremony::Register(ceremony).to_json()),
-        )
-        .await
-        .map_err(store_err)?;
-    Ok(json(StatusCode::OK, &options))
+    webauthn::begin(state, &caller, Ceremony::Register(ceremony), &options).await
 }
 
 #[derive(Deserialize)]
@@ -46,12 +36,7 @@ struct FinishRequest {
 pub async fn finish(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let caller = enroller(state, req).await?;
     let body: FinishRequest = parse_json(req)?;
-    let Some(Ceremony::Register(ceremony)) = caller
-        .session
-        .ceremony
-        .as_deref()
-        .and_then(Ceremony::from_json)
-    else {
+    let Some(Ceremony::Register(ceremony)) = webauthn::current(&caller) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "webauthn_not_started",

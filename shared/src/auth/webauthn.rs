@@ -55,3 +55,32 @@ pub fn keys_from_json(s: Option<&str>) -> Vec<Passkey> {
 pub fn keys_to_json(keys: &[Passkey]) -> String {
     serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
 }
+
+/// Keeps `ceremony` in the caller's session (server-side) and answers the browser with the
+/// options it needs to run it.
+pub async fn begin(
+    state: &crate::AppState,
+    caller: &super::session::Caller,
+    ceremony: Ceremony,
+    options: &impl Serialize,
+) -> Result<crate::http::Response<crate::http::Body>, crate::http::ApiError> {
+    state
+        .store
+        .touch_session(
+            &caller.session.hash,
+            crate::domain::Timestamp::now(),
+            Some(&ceremony.to_json()),
+        )
+        .await
+        .map_err(|e| crate::http::ApiError::internal("webauthn ceremony not stored", &e))?;
+    Ok(crate::http::json(http::StatusCode::OK, options))
+}
+
+/// The ceremony the caller's session holds, if any.
+pub fn current(caller: &super::session::Caller) -> Option<Ceremony> {
+    caller
+        .session
+        .ceremony
+        .as_deref()
+        .and_then(Ceremony::from_json)
+}
