@@ -179,7 +179,7 @@ pub async fn reissue(
         Err(e) if e.failed_condition(0) => return Err(ReissueError::NotPending),
         other => other?,
     }
-    if let Err(e) = send_invitation(state, &tenant.name, &user.email, &fresh).await {
+    if let Err(e) = send_invitation(state, tenant.display_name(), &user.email, &fresh).await {
         mail_failed(state, &user.tenant, &user.id, &fresh).await;
         return Err(e.into());
     }
