@@ -59,12 +59,7 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
             e.retry_after_secs = Some(retry_after_secs);
             Err(e)
         }
-        Err(e @ ReissueError::Mail(_)) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "mail_unavailable",
-            "We could not send the email just now. Please try again in a few minutes.",
-        ))
-        .inspect_err(|_| tracing::error!(error = %e, "resend: email failed")),
+        Err(ReissueError::Mail(e)) => Err(ApiError::mail_unavailable(&e)),
         Err(e) => Err(ApiError::internal("resend failed", &e)),
     }
 }

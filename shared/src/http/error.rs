@@ -63,6 +63,16 @@ impl ApiError {
         e
     }
 
+    /// An email could not be sent; what it was for is kept, so asking again works.
+    pub fn mail_unavailable(err: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "email not sent");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mail_unavailable",
+            "We could not send the email just now. Please try again in a few minutes.",
+        )
+    }
+
     /// Logs an internal failure with its detail and answers 503 without it.
     pub fn internal(context: &str, err: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %err, "{context}");
