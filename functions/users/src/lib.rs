@@ -151,13 +151,8 @@ async fn change_role(state: &AppState, req: &Request) -> Result<Response<Body>, 
         }
         Err(e) => return Err(store_err(e)),
     }
-    let updated = state
-        .store
-        .get_user(&user.tenant, &user.id)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(user_not_found)?;
-    Ok(json(StatusCode::OK, &view(&updated)))
+    // The transaction's condition held the role we read, so the user is now exactly this.
+    Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
 }
 
 async fn remove(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -213,14 +208,7 @@ async fn resend(state: &AppState, req: &Request) -> Result<Response<Body>, ApiEr
             "already_active",
             "This user has already activated their account.",
         )),
-        Err(ReissueError::Mail(e)) => {
-            tracing::error!(error = %e, "resend: email failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "mail_unavailable",
-                "We could not send the email just now. Please try again in a few minutes.",
-            ))
-        }
+        Err(ReissueError::Mail(e)) => Err(ApiError::mail_unavailable(&e)),
         Err(e) => Err(store_err(e)),
     }
 }
