@@ -222,13 +222,7 @@ async fn removing_a_user_frees_the_seat_and_ends_their_session_at_once() {
     let app = TestApp::spawn().await;
     let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
     let cora = app.address("cora");
-    let id = admin
-        .post("/api/users", json!({ "email": cora, "role": "core" }))
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = admin.add_user(&cora, "core").await;
     for i in 0..3 {
         assert_eq!(
             admin
@@ -378,13 +372,7 @@ async fn a_role_change_ends_that_users_sessions_and_takes_effect() {
     let app = TestApp::spawn().await;
     let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
     let cora = app.address("cora");
-    let id = admin
-        .post("/api/users", json!({ "email": cora, "role": "core" }))
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = admin.add_user(&cora, "core").await;
     let mut core = app.ready_member(&cora).await;
     let changed = admin
         .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
@@ -456,13 +444,7 @@ async fn the_audit_log_tells_what_happened_newest_first_in_pages() {
     let app = TestApp::spawn().await;
     let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
     let cora = app.address("cora");
-    let id = admin
-        .post("/api/users", json!({ "email": cora, "role": "core" }))
-        .await
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = admin.add_user(&cora, "core").await;
     admin
         .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
         .await;

@@ -330,6 +330,18 @@ impl Browser<'_> {
         (secret, codes)
     }
 
+    /// Adds a user through `POST /api/users`; returns the new id.
+    pub async fn add_user(&mut self, email: &str, role: &str) -> String {
+        let a = self
+            .post(
+                "/api/users",
+                serde_json::json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{:?}", a.json);
+        a.json["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn patch(&mut self, path: &str, body: Value) -> Answer {
         self.send(request(
             "PATCH",
