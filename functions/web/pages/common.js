@@ -51,6 +51,16 @@ const porter = {
     return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   },
 
+  /** The parts every PublicKeyCredential sends back, whatever the ceremony. */
+  credentialFields(cred) {
+    return {
+      id: cred.id,
+      rawId: porter.bufToB64url(cred.rawId),
+      type: cred.type,
+      extensions: cred.getClientExtensionResults(),
+    };
+  },
+
   async createCredential(options) {
     const pk = options.publicKey;
     pk.challenge = porter.b64urlToBuf(pk.challenge);
@@ -58,10 +68,7 @@ const porter = {
     for (const c of pk.excludeCredentials || []) c.id = porter.b64urlToBuf(c.id);
     const cred = await navigator.credentials.create({ publicKey: pk });
     return {
-      id: cred.id,
-      rawId: porter.bufToB64url(cred.rawId),
-      type: cred.type,
-      extensions: cred.getClientExtensionResults(),
+      ...porter.credentialFields(cred),
       response: {
         attestationObject: porter.bufToB64url(cred.response.attestationObject),
         clientDataJSON: porter.bufToB64url(cred.response.clientDataJSON),
@@ -76,10 +83,7 @@ const porter = {
     const cred = await navigator.credentials.get({ publicKey: pk });
     const r = cred.response;
     return {
-      id: cred.id,
-      rawId: porter.bufToB64url(cred.rawId),
-      type: cred.type,
-      extensions: cred.getClientExtensionResults(),
+      ...porter.credentialFields(cred),
       response: {
         authenticatorData: porter.bufToB64url(r.authenticatorData),
         clientDataJSON: porter.bufToB64url(r.clientDataJSON),
