@@ -8,7 +8,7 @@ use porter_shared::domain::token::token_state;
 use porter_shared::domain::{
     Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus,
 };
-use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::{AuditEvent, StoreError, TokenRecord, UserRecord};
 use porter_shared::AppState;
 use serde::Deserialize;
@@ -71,11 +71,17 @@ fn api_error(kind: TokenKind, e: LinkError) -> ApiError {
     }
 }
 
-pub async fn handle(
-    state: &AppState,
-    req: &Request,
-    kind: TokenKind,
-) -> Result<Response<Body>, ApiError> {
+/// `POST /api/activation`: an invited person sets their first password.
+pub async fn activation(state: &AppState, req: &Request) -> HandlerResult {
+    handle(state, req, TokenKind::Activation).await
+}
+
+/// `POST /api/password/reset`: a person who forgot their password sets a new one.
+pub async fn reset(state: &AppState, req: &Request) -> HandlerResult {
+    handle(state, req, TokenKind::Reset).await
+}
+
+async fn handle(state: &AppState, req: &Request, kind: TokenKind) -> HandlerResult {
     let body: SetPasswordRequest = parse_json(req)?;
     set_password(state, &body, kind, &client_ip(req), Timestamp::now())
         .await

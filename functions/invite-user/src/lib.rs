@@ -3,19 +3,17 @@
 //! The seat limit is enforced by the transaction that writes the user (see
 //! `Store::add_member`), so concurrent adds can never pass it.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::domain::{Email, OneTimeToken, Role, Timestamp, TokenKind, UserId};
-use porter_shared::http::{
-    check_origin, client_ip, json, parse_json, with_security_headers, ApiError, Body, Request,
-    Response,
-};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
 use porter_shared::invitations::send_invitation;
 use porter_shared::store::members::{MemberError, NewMember};
 use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
+use std::sync::LazyLock;
 
 #[derive(Deserialize)]
 struct AddRequest {
@@ -25,14 +23,8 @@ struct AddRequest {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match check_origin(&req, &state.config) {
-        Err(e) => Err(e),
-        Ok(()) => match (req.method(), req.uri().path()) {
-            (&Method::POST, "/api/users") => add(state, &req).await,
-            _ => Err(ApiError::not_found()),
-        },
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| Routes::new().post("/api/users", add));
+    ROUTES.serve(state, req).await
 }
 
 /// `"admin"`, `"core"`, or absent/null for "no role yet".

@@ -5,39 +5,24 @@ mod identify;
 mod mfa;
 mod password;
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::auth::session;
 use porter_shared::domain::TokenHash;
-use porter_shared::http::{
-    check_origin, empty, with_security_headers, ApiError, Body, Request, Response,
-};
+use porter_shared::http::{empty, ApiError, Body, Request, Response, Routes};
 use porter_shared::AppState;
+use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match check_origin(&req, &state.config) {
-        Err(e) => Err(e),
-        Ok(()) => match (req.method(), req.uri().path()) {
-            (&Method::POST, "/api/login/identify") => identify::handle(state, &req).await,
-            (&Method::POST, "/api/login/password") => password::handle(state, &req).await,
-            (&Method::POST, "/api/login/mfa") => mfa::verify(state, &req).await,
-            (&Method::POST, "/api/login/webauthn/options") => {
-                mfa::webauthn_options(state, &req).await
-            }
-            (&Method::POST, "/api/logout") => logout(state, &req).await,
-            (&Method::POST, "/api/password/forgot") => forgot::handle(state, &req).await,
-            (
-                _,
-                "/api/login/identify"
-                | "/api/login/password"
-                | "/api/login/mfa"
-                | "/api/login/webauthn/options"
-                | "/api/logout"
-                | "/api/password/forgot",
-            ) => Err(ApiError::method_not_allowed()),
-            _ => Err(ApiError::not_found()),
-        },
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
+        Routes::new()
+            .post("/api/login/identify", identify::handle)
+            .post("/api/login/password", password::handle)
+            .post("/api/login/mfa", mfa::verify)
+            .post("/api/login/webauthn/options", mfa::webauthn_options)
+            .post("/api/logout", logout)
+            .post("/api/password/forgot", forgot::handle)
+    });
+    ROUTES.serve(state, req).await
 }
 
 /// `POST /api/logout`: the session item is deleted (not just the cookie), so the id is dead

@@ -1,20 +1,17 @@
 //! `me`: `GET /api/me`, who is signed in and what their menu holds. Needs a full session.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate;
 use porter_shared::domain::Role;
-use porter_shared::http::{json, with_security_headers, ApiError, Body, Request, Response};
+use porter_shared::http::{json, ApiError, Body, Request, Response, Routes};
 use porter_shared::store::sessions::Level;
 use porter_shared::AppState;
 use serde_json::{json as j, Value};
+use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/api/me") => me(state, &req).await,
-        (_, "/api/me") => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| Routes::new().get("/api/me", me));
+    ROUTES.serve(state, req).await
 }
 
 /// The menu a role sees. Configuration (API management, SSO, users) is for admins only;

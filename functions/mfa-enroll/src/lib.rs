@@ -10,36 +10,25 @@
 mod totp;
 mod webauthn;
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::auth::recovery;
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
-use porter_shared::http::{
-    check_origin, json_with_cookie, with_security_headers, ApiError, Body, Request, Response,
-};
+use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
 use porter_shared::store::sessions::Level;
 use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use serde_json::json as j;
+use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match check_origin(&req, &state.config) {
-        Err(e) => Err(e),
-        Ok(()) => match (req.method(), req.uri().path()) {
-            (&Method::POST, "/api/mfa/totp") => totp::start(state, &req).await,
-            (&Method::POST, "/api/mfa/totp/confirm") => totp::confirm(state, &req).await,
-            (&Method::POST, "/api/mfa/webauthn/options") => webauthn::options(state, &req).await,
-            (&Method::POST, "/api/mfa/webauthn") => webauthn::finish(state, &req).await,
-            (
-                _,
-                "/api/mfa/totp"
-                | "/api/mfa/totp/confirm"
-                | "/api/mfa/webauthn/options"
-                | "/api/mfa/webauthn",
-            ) => Err(ApiError::method_not_allowed()),
-            _ => Err(ApiError::not_found()),
-        },
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
+        Routes::new()
+            .post("/api/mfa/totp", totp::start)
+            .post("/api/mfa/totp/confirm", totp::confirm)
+            .post("/api/mfa/webauthn/options", webauthn::options)
+            .post("/api/mfa/webauthn", webauthn::finish)
+    });
+    ROUTES.serve(state, req).await
 }
 
 /// The caller, if they may enrol: first factor only and no second factor yet, or fully

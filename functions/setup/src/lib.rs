@@ -1,17 +1,15 @@
 //! `setup`: `POST /api/setup {organisation_name}`, the first admin's initial step. Until it
 //! is done, configuration and user management answer 409 `setup_required`.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::http::{
-    check_origin, client_ip, json, parse_json, with_security_headers, ApiError, Body, Request,
-    Response,
-};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
 use porter_shared::invitations::parse_tenant_name;
 use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
+use std::sync::LazyLock;
 
 #[derive(Deserialize)]
 struct SetupRequest {
@@ -19,15 +17,8 @@ struct SetupRequest {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match check_origin(&req, &state.config) {
-        Err(e) => Err(e),
-        Ok(()) => match (req.method(), req.uri().path()) {
-            (&Method::POST, "/api/setup") => setup(state, &req).await,
-            (_, "/api/setup") => Err(ApiError::method_not_allowed()),
-            _ => Err(ApiError::not_found()),
-        },
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| Routes::new().post("/api/setup", setup));
+    ROUTES.serve(state, req).await
 }
 
 async fn setup(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {

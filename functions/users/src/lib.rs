@@ -8,13 +8,12 @@
 //!
 //! Every lookup is scoped to the caller's tenant: another tenant's user id is a 404.
 
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::RequestExt;
+use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
-    check_origin, client_ip, empty, json, parse_json, query_param, with_security_headers, ApiError,
-    Body, Request, Response,
+    client_ip, empty, json, parse_json, query_param, ApiError, Body, HandlerResult, Request,
+    Response, Routes,
 };
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::members::MemberError;
@@ -22,26 +21,18 @@ use porter_shared::store::{AuditEvent, UserRecord};
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
+use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let result = match check_origin(&req, &state.config) {
-        Err(e) => Err(e),
-        Ok(()) => route(state, &req).await,
-    };
-    with_security_headers(result.unwrap_or_else(ApiError::into_response))
-}
-
-async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let path = req.uri().path().trim_end_matches('/').to_owned();
-    let parts: Vec<&str> = path.split('/').skip(1).collect();
-    match (req.method(), parts.as_slice()) {
-        (&Method::GET, ["api", "users"]) => list(state, req).await,
-        (&Method::GET, ["api", "audit"]) => audit(state, req).await,
-        (&Method::PATCH, ["api", "users", _]) => change_role(state, req).await,
-        (&Method::DELETE, ["api", "users", _]) => remove(state, req).await,
-        (&Method::POST, ["api", "users", _, "resend"]) => resend(state, req).await,
-        _ => Err(ApiError::not_found()),
-    }
+    static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
+        Routes::new()
+            .get("/api/users", list)
+            .patch("/api/users/{id}", change_role)
+            .delete("/api/users/{id}", remove)
+            .post("/api/users/{id}/resend", resend)
+            .get("/api/audit", audit)
+    });
+    ROUTES.serve(state, req).await
 }
 
 fn store_err(e: impl std::fmt::Display) -> ApiError {
@@ -65,16 +56,10 @@ fn last_admin() -> ApiError {
 }
 
 /// The user named in the path, in the caller's own tenant only.
-async fn target(state: &AppState, req: &Request, admin: &Admin) -> Result<UserRecord, ApiError> {
-    let raw = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("id").map(str::to_owned))
-        .or_else(|| req.uri().path().split('/').nth(3).map(str::to_owned))
-        .unwrap_or_default();
-    let uid = UserId::parse(&raw).ok_or_else(user_not_found)?;
+async fn target(state: &AppState, uid: &UserId, admin: &Admin) -> Result<UserRecord, ApiError> {
     state
         .store
-        .get_user(&admin.tenant.id, &uid)
+        .get_user(&admin.tenant.id, uid)
         .await
         .map_err(store_err)?
         .ok_or_else(user_not_found)
@@ -115,7 +100,7 @@ struct RoleRequest {
     role: Option<String>,
 }
 
-async fn change_role(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let body: RoleRequest = parse_json(req)?;
     let role = match body.role.as_deref() {
@@ -127,7 +112,7 @@ async fn change_role(state: &AppState, req: &Request) -> Result<Response<Body>, 
             )
         })?),
     };
-    let user = target(state, req, &admin).await?;
+    let user = target(state, &id, &admin).await?;
     let mut audit = AuditEvent::by_user(
         &admin.caller.user,
         "user.role_change",
@@ -155,9 +140,9 @@ async fn change_role(state: &AppState, req: &Request) -> Result<Response<Body>, 
     Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
 }
 
-async fn remove(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
-    let user = target(state, req, &admin).await?;
+    let user = target(state, &id, &admin).await?;
     let mut audit = AuditEvent::by_user(
         &admin.caller.user,
         "user.remove",
@@ -177,9 +162,9 @@ async fn remove(state: &AppState, req: &Request) -> Result<Response<Body>, ApiEr
     }
 }
 
-async fn resend(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
-    let user = target(state, req, &admin).await?;
+    let user = target(state, &id, &admin).await?;
     if user.status == UserStatus::Active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

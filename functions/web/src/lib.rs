@@ -1,9 +1,12 @@
 //! `web`: the static pages and their assets, and the health check. Pages are compiled into
 //! the binary: no S3 bucket to keep in step with the code.
 
-use lambda_http::http::{header, HeaderValue, Method, StatusCode};
-use porter_shared::http::{html, json, redirect, ApiError, Body, Request, Response};
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use porter_shared::http::{
+    html, json, redirect, ApiError, Body, HandlerResult, Request, Response, Routes,
+};
 use serde_json::json as j;
+use std::sync::LazyLock;
 
 /// Scripts and styles only from our own origin, nothing inline, no framing, no plugins.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -21,6 +24,40 @@ const RESET_JS: &str = include_str!("../pages/reset.js");
 const APP: &str = include_str!("../pages/app.html");
 const APP_JS: &str = include_str!("../pages/app.js");
 
+/// The pages that have a path of their own; every `/app/...` path is the app shell, which
+/// asks /api/me who is there and sends strangers to sign-in.
+const PAGES: &[(&str, &str)] = &[
+    ("/activate", ACTIVATE),
+    ("/login", LOGIN),
+    ("/reset", RESET),
+    ("/app", APP),
+];
+
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("porter.css", "text/css; charset=utf-8", CSS),
+    ("activate.js", "text/javascript; charset=utf-8", ACTIVATE_JS),
+    ("common.js", "text/javascript; charset=utf-8", COMMON_JS),
+    ("login.js", "text/javascript; charset=utf-8", LOGIN_JS),
+    ("reset.js", "text/javascript; charset=utf-8", RESET_JS),
+    ("app.js", "text/javascript; charset=utf-8", APP_JS),
+];
+
+pub async fn handle(req: Request) -> Response<Body> {
+    static ROUTES: LazyLock<Routes<()>> = LazyLock::new(|| {
+        Routes::new()
+            .get("/api/health", health)
+            .get("/", root)
+            .get("/activate", named_page)
+            .get("/login", named_page)
+            .get("/reset", named_page)
+            .get("/app", named_page)
+            .get("/app/{*rest}", app_page)
+            .get("/assets/{name}", asset)
+            .fallback(not_found)
+    });
+    ROUTES.serve(&(), req).await
+}
+
 fn page(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut resp = html(status, body);
     resp.headers_mut().insert(
@@ -30,8 +67,32 @@ fn page(status: StatusCode, body: &'static str) -> Response<Body> {
     resp
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response<Body> {
-    let mut resp = Response::new(Body::Text(body.to_owned()));
+async fn health(_: &(), _: &Request) -> HandlerResult {
+    Ok(json(StatusCode::OK, &j!({ "status": "ok" })))
+}
+
+async fn root(_: &(), _: &Request) -> HandlerResult {
+    Ok(redirect("/login"))
+}
+
+async fn named_page(_: &(), req: &Request) -> HandlerResult {
+    let path = req.uri().path().trim_end_matches('/');
+    Ok(PAGES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, body)| page(StatusCode::OK, body))
+        .unwrap_or_else(|| page(StatusCode::NOT_FOUND, NOT_FOUND)))
+}
+
+async fn app_page(_: &(), _: &Request, _rest: String) -> HandlerResult {
+    Ok(page(StatusCode::OK, APP))
+}
+
+async fn asset(_: &(), _: &Request, name: String) -> HandlerResult {
+    let Some((_, content_type, body)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+        return Err(ApiError::not_found());
+    };
+    let mut resp = Response::new(Body::Text((*body).to_owned()));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Short: assets are not fingerprinted, and a deploy should reach browsers within minutes.
@@ -39,29 +100,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response<Body> {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    porter_shared::http::with_security_headers(resp)
+    Ok(resp)
 }
 
-pub async fn handle(req: Request) -> Response<Body> {
-    if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return ApiError::method_not_allowed().into_response();
+/// An unknown API path is a JSON 404; anything else is a page that says so.
+async fn not_found(_: &(), req: &Request) -> HandlerResult {
+    if req.uri().path().starts_with("/api/") {
+        return Err(ApiError::not_found());
     }
-    let path = req.uri().path();
-    match path {
-        "/api/health" => json(StatusCode::OK, &j!({ "status": "ok" })),
-        "/" => redirect("/login"),
-        "/activate" => page(StatusCode::OK, ACTIVATE),
-        "/login" => page(StatusCode::OK, LOGIN),
-        "/reset" => page(StatusCode::OK, RESET),
-        "/assets/porter.css" => asset("text/css; charset=utf-8", CSS),
-        "/assets/activate.js" => asset("text/javascript; charset=utf-8", ACTIVATE_JS),
-        "/assets/common.js" => asset("text/javascript; charset=utf-8", COMMON_JS),
-        "/assets/login.js" => asset("text/javascript; charset=utf-8", LOGIN_JS),
-        "/assets/reset.js" => asset("text/javascript; charset=utf-8", RESET_JS),
-        "/assets/app.js" => asset("text/javascript; charset=utf-8", APP_JS),
-        // The app shell: it asks /api/me who is there and sends strangers to sign-in.
-        p if p == "/app" || p.starts_with("/app/") => page(StatusCode::OK, APP),
-        p if p.starts_with("/api/") => ApiError::not_found().into_response(),
-        _ => page(StatusCode::NOT_FOUND, NOT_FOUND),
-    }
+    Ok(page(StatusCode::NOT_FOUND, NOT_FOUND))
 }

@@ -6,11 +6,25 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The repository root: `PORTER_ROOT`, or where this crate was built from.
+/// The repository root: `PORTER_ROOT`, or the nearest folder at or above the working
+/// directory that holds `template.yaml` and `infra/moto/serve.py`. Never the folder the binary
+/// was compiled in: cargo reuses a binary built from another checkout of the same commit, and
+/// that checkout's moto and template may be gone or different.
 pub fn repo_root() -> PathBuf {
-    std::env::var_os("PORTER_ROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+    if let Some(root) = std::env::var_os("PORTER_ROOT") {
+        return PathBuf::from(root);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    find_root(&cwd).unwrap_or(cwd)
+}
+
+fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| {
+            dir.join("template.yaml").is_file() && dir.join("infra/moto/serve.py").is_file()
+        })
+        .map(Path::to_path_buf)
 }
 
 /// The Python that has moto installed: `PORTER_PYTHON`, or the repository's `.venv`.
@@ -80,5 +94,24 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_is_found_from_any_folder_inside_the_checkout() {
+        // cargo runs unit tests in the crate's folder, infra/devserver.
+        let here = std::env::current_dir().unwrap_or_default();
+        let root = find_root(&here).unwrap_or_default();
+        assert!(
+            root.join("infra/moto/serve.py").is_file(),
+            "{}",
+            root.display()
+        );
+        assert!(here.starts_with(&root));
+        assert_eq!(find_root(Path::new("/")), None);
     }
 }

@@ -260,13 +260,13 @@ Resources:
 
     #[test]
     fn every_api_route_of_the_template_is_described_in_openapi() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../");
+        let root = crate::moto::repo_root();
         let table = RouteTable::from_template(
-            &std::fs::read_to_string(format!("{root}template.yaml")).unwrap(),
+            &std::fs::read_to_string(root.join("template.yaml")).unwrap(),
         )
         .unwrap();
         let spec: Value =
-            serde_yaml::from_str(&std::fs::read_to_string(format!("{root}openapi.yaml")).unwrap())
+            serde_yaml::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
                 .unwrap();
         for route in table
             .routes()
@@ -290,9 +290,7 @@ Resources:
 
     #[test]
     fn the_repository_template_parses() {
-        let yaml =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
-                .unwrap();
+        let yaml = std::fs::read_to_string(crate::moto::repo_root().join("template.yaml")).unwrap();
         let table = RouteTable::from_template(&yaml).unwrap();
         assert!(table
             .routes()

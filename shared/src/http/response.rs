@@ -2,7 +2,7 @@ use http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-/// Headers every answer carries. API answers are never cached (they hold personal data), and
+/// Headers every answer carries; `Routes::serve` adds them to every answer, once. API answers are never cached (they hold personal data), and
 /// pages send no Referer: activation and reset links carry their token in the query string.
 pub fn with_security_headers(mut resp: Response<Body>) -> Response<Body> {
     let h = resp.headers_mut();
@@ -25,7 +25,7 @@ fn build(status: StatusCode, content_type: &'static str, body: Body) -> Response
     *resp.status_mut() = status;
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    with_security_headers(resp)
+    resp
 }
 
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
@@ -37,7 +37,7 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Bo
 pub fn empty(status: StatusCode) -> Response<Body> {
     let mut resp = Response::new(Body::Empty);
     *resp.status_mut() = status;
-    with_security_headers(resp)
+    resp
 }
 
 pub fn html(status: StatusCode, body: &'static str) -> Response<Body> {
