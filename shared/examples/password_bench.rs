@@ -2,7 +2,7 @@
 //! Run with `bash tests/bench/password.sh` (argon2 and blake2 are optimised even in the dev
 //! profile, see Cargo.toml, so this is the cost a Lambda pays per sign-in, modulo CPU).
 
-use porter_shared::auth::password::{hash_blocking, verify_blocking};
+use porter_shared::credentials::password::{hash_blocking, verify_blocking};
 use std::time::Instant;
 
 fn main() {

@@ -1,10 +1,13 @@
 //! Invitations: registering a tenant with its first admin, and (re)issuing activation links.
 //! Shared because the operator CLI, the dev server, `activate` and user management all invite.
 
-use crate::domain::{Email, OneTimeToken, TenantId, Timestamp, TokenKind, UserId, UserStatus};
+use crate::domain::{
+    AuditEvent, Email, NewTenant, OneTimeToken, TenantId, Timestamp, TokenKind, UserId, UserRecord,
+    UserStatus, DEFAULT_MAX_USERS,
+};
 use crate::mail::{templates, MailError};
-use crate::store::tenants::{NewTenant, RegisterError, DEFAULT_MAX_USERS};
-use crate::store::{AuditEvent, StoreError, UserRecord};
+use crate::store::tenants::RegisterError;
+use crate::store::StoreError;
 use crate::AppState;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -94,15 +97,11 @@ pub async fn register_tenant(
         invitation: &token,
         now,
     };
-    let audit = AuditEvent {
-        tenant: tenant.id.clone(),
-        at: now,
-        actor: "operator".into(),
-        action: "tenant.create",
-        target: Some(tenant.admin_id.to_string()),
-        source_ip: "operator".into(),
-        outcome: "success",
-    };
+    let audit = AuditEvent::by_operator(
+        &tenant.id,
+        "tenant.create",
+        Some(tenant.admin_id.to_string()),
+    );
     state
         .store
         .register_tenant(&tenant, &audit, &mut rng)
@@ -163,7 +162,6 @@ pub async fn reissue(
     let fresh = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
     let audit = AuditEvent {
         tenant: user.tenant.clone(),
-        at: now,
         actor: actor.to_owned(),
         action: "invitation.resend",
         target: Some(user.id.to_string()),

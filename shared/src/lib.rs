@@ -1,15 +1,21 @@
 //! Porter's shared crate: everything two functions would otherwise write twice.
 //!
-//! - [`domain`]: pure types and rules; the clock and the RNG are passed in.
-//! - [`store`]: the single DynamoDB table.
-//! - [`mail`]: SES v2 and the email templates.
-//! - [`secrets`]: Secrets Manager.
-//! - [`auth`]: credentials (password hashing for now).
-//! - [`http`]: request parsing, JSON errors, security headers.
+//! Layers point one way: functions → [`auth`] → [`store`] → [`domain`].
+//!
+//! - [`domain`]: entities and pure rules (users, sessions, tokens, throttling, audit events);
+//!   the time and the RNG are passed in.
+//! - [`store`]: the single DynamoDB table, the only module that speaks DynamoDB.
+//! - [`credentials`]: pure credential code: argon2id, TOTP, recovery codes, the seed
+//!   envelope, WebAuthn.
+//! - [`auth`]: request guards that take the `AppState`: sessions, access, guess limits.
+//! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
+//! - [`invitations`]: registering tenants and (re)issuing invitation links.
+//! - [`http`]: the route table, request parsing, JSON errors, security headers.
 //! - [`config`] and [`state`]: typed configuration read once, clients built once per cold start.
 
 pub mod auth;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod http;
 pub mod invitations;

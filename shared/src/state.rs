@@ -1,9 +1,9 @@
 //! What every handler gets: configuration and AWS clients, built once per cold start and
 //! passed by reference.
 
-use crate::auth::crypto::DataKey;
-use crate::auth::webauthn::Webauthn;
 use crate::config::{Config, ConfigError};
+use crate::credentials::crypto::DataKey;
+use crate::credentials::webauthn::Webauthn;
 use crate::mail::Mailer;
 use crate::secrets::SecretStore;
 use crate::secrets::SecretsError;
@@ -57,7 +57,7 @@ impl AppState {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
             secrets: SecretStore::new(aws_sdk_secretsmanager::Client::new(sdk), &config.stage),
-            webauthn: Arc::new(crate::auth::webauthn::build(&config)?),
+            webauthn: Arc::new(crate::credentials::webauthn::build(&config)?),
             data_key: Arc::new(OnceCell::new()),
             config,
         })

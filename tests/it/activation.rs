@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use porter_shared::auth::password::verify_blocking;
+use porter_shared::credentials::password::verify_blocking;
 use porter_shared::domain::TokenHash;
 use porter_shared::store::keys;
 use porter_tests::*;

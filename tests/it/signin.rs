@@ -482,20 +482,11 @@ async fn a_user_without_a_role_signs_in_but_is_told_to_ask_the_administrator() {
     let reg = app.active_admin(&ann, PASSWORD).await;
     app.state
         .store
-        .client()
-        .update_item()
-        .table_name(app.state.store.table_name())
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(keys::tenant_pk(&reg.tenant)),
+        .remove_attribute(
+            keys::tenant_pk(&reg.tenant),
+            &keys::user_sk(&reg.admin),
+            "role",
         )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S(keys::user_sk(&reg.admin)),
-        )
-        .update_expression("REMOVE #r")
-        .expression_attribute_names("#r", "role")
-        .send()
         .await
         .unwrap();
     let mut b = app.browser();

@@ -107,41 +107,12 @@ impl TestApp {
 
     /// Every item of the table (tests' tables are tiny).
     pub async fn scan(&self) -> Vec<Item> {
-        let out = self
-            .state
-            .store
-            .client()
-            .scan()
-            .table_name(self.state.store.table_name())
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap();
-        out.items.unwrap_or_default()
+        self.state.store.scan_all().await.unwrap()
     }
 
     /// Sets attributes of an item directly, to put it in a state only time would produce.
     pub async fn set_numbers(&self, pk: String, sk: &str, values: &[(&str, i64)]) {
-        let expr: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| format!("{k} = :v{i}"))
-            .collect();
-        let mut req = self
-            .state
-            .store
-            .client()
-            .update_item()
-            .table_name(self.state.store.table_name())
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk.to_owned()))
-            .update_expression(format!("SET {}", expr.join(", ")))
-            .condition_expression("attribute_exists(pk)");
-        for (i, (_, v)) in values.iter().enumerate() {
-            req =
-                req.expression_attribute_values(format!(":v{i}"), AttributeValue::N(v.to_string()));
-        }
-        req.send().await.unwrap();
+        self.state.store.set_numbers(pk, sk, values).await.unwrap();
     }
 }
 

@@ -3,13 +3,14 @@
 //! the user state it expects and the wording differ.
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::password::{self, HashError};
+use porter_shared::credentials::password::{self, HashError};
 use porter_shared::domain::token::token_state;
 use porter_shared::domain::{
-    Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenState, UserStatus,
+    AuditEvent, Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenRecord, TokenState,
+    UserRecord, UserStatus,
 };
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
-use porter_shared::store::{AuditEvent, StoreError, TokenRecord, UserRecord};
+use porter_shared::store::StoreError;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -150,7 +151,7 @@ async fn set_password(
         TokenKind::Activation => "user.activate",
         TokenKind::Reset => "password.reset",
     };
-    let audit = AuditEvent::by_user(&user, action, "success", source_ip);
+    let audit = AuditEvent::by(&user, action, Some(&user), source_ip);
     match state
         .store
         .set_password_with_token(&token, &hash, now, &audit, &mut rand::rngs::OsRng)

@@ -28,19 +28,11 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let Some(hash) = TokenHash::of_presented(&body.token) else {
         return Ok(accepted());
     };
-    let token = state
-        .store
-        .get_token(&hash)
-        .await
-        .map_err(|e| ApiError::internal("resend: token lookup failed", &e))?;
+    let token = state.store.get_token(&hash).await?;
     let Some(token) = token.filter(|t| t.kind == TokenKind::Activation) else {
         return Ok(accepted());
     };
-    let user = state
-        .store
-        .get_user(&token.tenant, &token.user)
-        .await
-        .map_err(|e| ApiError::internal("resend: user lookup failed", &e))?;
+    let user = state.store.get_user(&token.tenant, &token.user).await?;
     let Some(user) = user else {
         return Ok(accepted());
     };

@@ -5,11 +5,10 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::{Email, OneTimeToken, Role, Timestamp, TokenKind, UserId};
+use porter_shared::domain::{AuditEvent, Email, OneTimeToken, Role, Timestamp, TokenKind, UserId};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
 use porter_shared::invitations::send_invitation;
-use porter_shared::store::members::{MemberError, NewMember};
-use porter_shared::store::AuditEvent;
+use porter_shared::store::members::NewMember;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -57,31 +56,9 @@ async fn add(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError
         invitation: &invitation,
         now,
     };
-    let mut audit = AuditEvent::by_user(
-        &admin.caller.user,
-        "user.invite",
-        "success",
-        &client_ip(req),
-    );
-    audit.target = Some(member.id.to_string());
-    match state.store.add_member(&member, &audit, &mut rng).await {
-        Ok(()) => {}
-        Err(MemberError::LimitReached) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "user_limit_reached",
-                "Your organisation has reached its user limit; contact your representative to add more.",
-            ))
-        }
-        Err(MemberError::EmailTaken) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "email_taken",
-                "This email address is already registered.",
-            ))
-        }
-        Err(e) => return Err(ApiError::internal("add user failed", &e)),
-    }
+    let audit = AuditEvent::by(&admin.caller.user, "user.invite", None, &client_ip(req))
+        .target_text(member.id.to_string());
+    state.store.add_member(&member, &audit, &mut rng).await?;
     // The user exists from here on. If the email fails, they are listed as invited and the
     // admin can resend: nothing is lost.
     let sent = match send_invitation(state, admin.tenant.display_name(), &email, &invitation).await

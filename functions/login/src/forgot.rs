@@ -3,10 +3,9 @@
 //! `MIN_ANSWER`, so that sending an email cannot be told apart from not sending one.
 
 use lambda_http::http::StatusCode;
-use porter_shared::domain::{Email, OneTimeToken, Timestamp, TokenKind, UserStatus};
+use porter_shared::domain::{AuditEvent, Email, OneTimeToken, Timestamp, TokenKind, UserStatus};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::mail::templates;
-use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -75,10 +74,10 @@ async fn send_reset(
     state.mailer.send(email.as_str(), &mail).await?;
     state
         .store
-        .audit(&AuditEvent::by_user(
+        .audit(&AuditEvent::by(
             &user,
             "password.reset_requested",
-            "success",
+            Some(&user),
             ip,
         ))
         .await;

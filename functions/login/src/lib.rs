@@ -8,7 +8,7 @@ mod password;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session;
 use porter_shared::domain::TokenHash;
-use porter_shared::http::{empty, ApiError, Body, Request, Response, Routes};
+use porter_shared::http::{empty, Body, HandlerResult, Request, Response, Routes};
 use porter_shared::AppState;
 use std::sync::LazyLock;
 
@@ -27,15 +27,11 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
 
 /// `POST /api/logout`: the session item is deleted (not just the cookie), so the id is dead
 /// everywhere at once. 204 whether or not there was a session.
-async fn logout(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn logout(state: &AppState, req: &Request) -> HandlerResult {
     if let Some(hash) =
         session::read_cookie(req, &state.config).and_then(|id| TokenHash::of_presented(&id))
     {
-        state
-            .store
-            .delete_session(&hash)
-            .await
-            .map_err(|e| ApiError::internal("logout failed", &e))?;
+        state.store.delete_session(&hash).await?;
     }
     let mut resp = empty(StatusCode::NO_CONTENT);
     resp.headers_mut().append(

@@ -3,17 +3,15 @@
 //! Success replaces the session by a new one at level `full`.
 
 use lambda_http::http::StatusCode;
+use porter_shared::auth::ceremony;
 use porter_shared::auth::guard::{open_seed, MfaGuesses};
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
-use porter_shared::auth::webauthn::{self, keys_from_json, keys_to_json, Ceremony};
-use porter_shared::auth::{recovery, totp};
-use porter_shared::domain::Timestamp;
+use porter_shared::credentials::webauthn::{passkeys, security_keys, Ceremony};
+use porter_shared::credentials::{recovery, totp};
+use porter_shared::domain::{AuditEvent, Level, Timestamp};
 use porter_shared::http::{
-    client_ip, json_with_cookie, parse_json, ApiError, Body, Request, Response,
+    client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
-use porter_shared::store::sessions::Level;
-use porter_shared::store::users::Credentials;
-use porter_shared::store::{AuditEvent, StoreError};
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -27,10 +25,6 @@ enum MfaRequest {
     Webauthn { credential: PublicKeyCredential },
 }
 
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::internal("second factor check failed", &e)
-}
-
 fn invalid_code() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -39,7 +33,7 @@ fn invalid_code() -> ApiError {
     )
 }
 
-pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
     let caller = authenticate(state, req, Level::Password).await?;
     let body: MfaRequest = parse_json(req)?;
     if !caller.user.has_mfa() {
@@ -51,41 +45,29 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
     }
     let now = Timestamp::now();
     let guesses = MfaGuesses::check(state, &caller.user, now).await?;
-    let creds = &caller.credentials;
     let ip = client_ip(req);
     let (ok, method) = match &body {
-        MfaRequest::Totp { code } => (check_totp(state, &caller, creds, code, now).await?, "totp"),
+        MfaRequest::Totp { code } => (check_totp(state, &caller, code, now).await?, "totp"),
         MfaRequest::Recovery { code } => (
             match recovery::hash(code) {
-                Some(h) => state
-                    .store
-                    .spend_recovery_code(&caller.user, &h)
-                    .await
-                    .map_err(store_err)?,
+                Some(h) => state.store.spend_recovery_code(&caller.user, &h).await?,
                 None => false,
             },
             "recovery",
         ),
-        MfaRequest::Webauthn { credential } => (
-            check_key(state, &caller, creds, credential).await?,
-            "webauthn",
-        ),
+        MfaRequest::Webauthn { credential } => {
+            (check_key(state, &caller, credential).await?, "webauthn")
+        }
     };
+    let user = &caller.user;
     if !ok {
         guesses.failed(state, now).await?;
-        state
-            .store
-            .audit(&AuditEvent::by_user(
-                &caller.user,
-                "login.mfa",
-                "failure",
-                &ip,
-            ))
-            .await;
+        let event = AuditEvent::by(user, "login.mfa", Some(user), &ip).outcome("failure");
+        state.store.audit(&event).await;
         return Err(invalid_code());
     }
     guesses.succeeded(state).await?;
-    let success = AuditEvent::by_user(&caller.user, "login.success", method, &ip);
+    let success = AuditEvent::by(user, "login.success", Some(user), &ip).outcome(method);
     let (cookie, next) = upgrade_to_full(state, &caller, &[success]).await?;
     Ok(json_with_cookie(
         StatusCode::OK,
@@ -98,35 +80,29 @@ pub async fn verify(state: &AppState, req: &Request) -> Result<Response<Body>, A
 async fn check_totp(
     state: &AppState,
     caller: &Caller,
-    creds: &Credentials,
     code: &str,
     now: Timestamp,
 ) -> Result<bool, ApiError> {
-    let Some(sealed) = &creds.totp_sealed else {
+    let Some(factor) = &caller.credentials.factors.totp else {
         return Ok(false);
     };
-    let seed = open_seed(state, sealed, &caller.user).await?;
+    let seed = open_seed(state, &factor.seed, &caller.user).await?;
     let Some(step) = totp::matching_step(&seed, code, now) else {
         return Ok(false);
     };
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    if step <= creds.totp_last_step {
+    if step <= factor.last_step {
         return Ok(false); // replayed
     }
-    state
-        .store
-        .spend_totp_step(&caller.user, step)
-        .await
-        .map_err(store_err)
+    Ok(state.store.spend_totp_step(&caller.user, step).await?)
 }
 
 async fn check_key(
     state: &AppState,
     caller: &Caller,
-    creds: &Credentials,
     credential: &PublicKeyCredential,
 ) -> Result<bool, ApiError> {
-    let Some(Ceremony::Login(ceremony)) = webauthn::current(caller) else {
+    let Some(Ceremony::Login(ceremony)) = ceremony::current(caller) else {
         return Ok(false);
     };
     let Ok(result) = state
@@ -135,24 +111,22 @@ async fn check_key(
     else {
         return Ok(false);
     };
-    let mut keys = keys_from_json(creds.webauthn_keys.as_deref());
     if result.needs_update() {
+        let mut keys = passkeys(&caller.credentials.factors.security_keys);
         for k in &mut keys {
             k.update_credential(&result);
         }
         state
             .store
-            .set_webauthn_keys(&caller.user, &keys_to_json(&keys), None)
-            .await
-            .map_err(store_err)?;
+            .set_security_keys(&caller.user, &security_keys(&keys), None)
+            .await?;
     }
     Ok(true)
 }
 
-pub async fn webauthn_options(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn webauthn_options(state: &AppState, req: &Request) -> HandlerResult {
     let caller = authenticate(state, req, Level::Password).await?;
-    let creds = &caller.credentials;
-    let keys = keys_from_json(creds.webauthn_keys.as_deref());
+    let keys = passkeys(&caller.credentials.factors.security_keys);
     if keys.is_empty() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -164,5 +138,5 @@ pub async fn webauthn_options(state: &AppState, req: &Request) -> Result<Respons
         .webauthn
         .start_passkey_authentication(&keys)
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
-    webauthn::begin(state, &caller, Ceremony::Login(ceremony), &options).await
+    ceremony::begin(state, &caller, Ceremony::Login(ceremony), &options).await
 }

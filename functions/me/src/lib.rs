@@ -2,9 +2,8 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate;
-use porter_shared::domain::Role;
+use porter_shared::domain::{Level, Role};
 use porter_shared::http::{json, ApiError, Body, Request, Response, Routes};
-use porter_shared::store::sessions::Level;
 use porter_shared::AppState;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
@@ -40,8 +39,7 @@ async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError>
     let tenant = state
         .store
         .get_tenant(&caller.user.tenant)
-        .await
-        .map_err(|e| ApiError::internal("me: tenant", &e))?
+        .await?
         .ok_or_else(porter_shared::auth::session::unauthenticated)?;
     Ok(json(
         StatusCode::OK,

@@ -11,11 +11,10 @@ mod totp;
 mod webauthn;
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::recovery;
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
+use porter_shared::credentials::recovery;
+use porter_shared::domain::{AuditEvent, Level};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
-use porter_shared::store::sessions::Level;
-use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use serde_json::json as j;
 use std::sync::LazyLock;
@@ -61,15 +60,11 @@ pub(crate) async fn enrolled(
     codes: Vec<String>,
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let mut events = vec![AuditEvent::by_user(&caller.user, "mfa.enroll", method, ip)];
+    let user = &caller.user;
+    let mut events = vec![AuditEvent::by(user, "mfa.enroll", Some(user), ip).outcome(method)];
     if caller.session.level == Level::Password {
         // This enrolment was the second step of a sign-in: record the sign-in too.
-        events.push(AuditEvent::by_user(
-            &caller.user,
-            "login.success",
-            method,
-            ip,
-        ));
+        events.push(AuditEvent::by(user, "login.success", Some(user), ip).outcome(method));
     }
     let (cookie, next) = upgrade_to_full(state, caller, &events).await?;
     Ok(json_with_cookie(

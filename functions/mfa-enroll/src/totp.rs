@@ -3,31 +3,22 @@
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{open_seed, MfaGuesses};
-use porter_shared::auth::totp;
-use porter_shared::domain::Timestamp;
-use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
-use porter_shared::store::StoreError;
+use porter_shared::credentials::totp;
+use porter_shared::domain::{SealedSeed, Timestamp};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
 
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::internal("totp enrolment failed", &e)
-}
-
-pub async fn start(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let seed = totp::generate_secret(&mut rand::rngs::OsRng);
     let key = state
         .data_key()
         .await
         .map_err(|e| ApiError::internal("data key", &e))?;
-    let sealed = key.seal(&seed, caller.user.id.as_str(), &mut rand::rngs::OsRng);
-    state
-        .store
-        .set_pending_totp(&caller.user, &sealed)
-        .await
-        .map_err(store_err)?;
+    let sealed = SealedSeed::new(key.seal(&seed, caller.user.id.as_str(), &mut rand::rngs::OsRng));
+    state.store.set_pending_totp(&caller.user, &sealed).await?;
     let issuer = &state.config.product_name;
     let uri = totp::otpauth_uri(&seed, issuer, caller.user.email.as_str())
         .ok_or_else(|| ApiError::internal("totp uri", &"could not build the otpauth URI"))?;
@@ -44,13 +35,12 @@ struct ConfirmRequest {
     code: String,
 }
 
-pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let body: ConfirmRequest = parse_json(req)?;
     let now = Timestamp::now();
     let guesses = MfaGuesses::check(state, &caller.user, now).await?;
-    let creds = &caller.credentials;
-    let Some(sealed) = creds.totp_pending_sealed.clone() else {
+    let Some(sealed) = caller.credentials.factors.totp_pending.clone() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "totp_not_started",
@@ -71,8 +61,7 @@ pub async fn confirm(state: &AppState, req: &Request) -> Result<Response<Body>, 
     if !state
         .store
         .enable_totp(&caller.user, &sealed, step, &hashes)
-        .await
-        .map_err(store_err)?
+        .await?
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -2,21 +2,16 @@
 
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::webauthn::{self, keys_from_json, keys_to_json, user_handle, Ceremony};
-use porter_shared::http::{client_ip, parse_json, ApiError, Body, Request, Response};
-use porter_shared::store::StoreError;
+use porter_shared::auth::ceremony;
+use porter_shared::credentials::webauthn::{passkeys, security_keys, user_handle, Ceremony};
+use porter_shared::http::{client_ip, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::internal("security key enrolment failed", &e)
-}
-
-pub async fn options(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn options(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
-    let creds = &caller.credentials;
-    let existing: Vec<_> = keys_from_json(creds.webauthn_keys.as_deref())
+    let existing: Vec<_> = passkeys(&caller.credentials.factors.security_keys)
         .iter()
         .map(|k| k.cred_id().clone())
         .collect();
@@ -25,7 +20,7 @@ pub async fn options(state: &AppState, req: &Request) -> Result<Response<Body>, 
         .webauthn
         .start_passkey_registration(user_handle(&caller.user.id), email, email, Some(existing))
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
-    webauthn::begin(state, &caller, Ceremony::Register(ceremony), &options).await
+    ceremony::begin(state, &caller, Ceremony::Register(ceremony), &options).await
 }
 
 #[derive(Deserialize)]
@@ -33,10 +28,10 @@ struct FinishRequest {
     credential: RegisterPublicKeyCredential,
 }
 
-pub async fn finish(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let body: FinishRequest = parse_json(req)?;
-    let Some(Ceremony::Register(ceremony)) = webauthn::current(&caller) else {
+    let Some(Ceremony::Register(ceremony)) = ceremony::current(&caller) else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "webauthn_not_started",
@@ -53,14 +48,12 @@ pub async fn finish(state: &AppState, req: &Request) -> Result<Response<Body>, A
                 "The security key could not be registered. Try again.",
             )
         })?;
-    let creds = &caller.credentials;
-    let mut keys = keys_from_json(creds.webauthn_keys.as_deref());
+    let mut keys = passkeys(&caller.credentials.factors.security_keys);
     keys.push(passkey);
     let (codes, hashes) = recovery_codes();
     state
         .store
-        .set_webauthn_keys(&caller.user, &keys_to_json(&keys), Some(&hashes))
-        .await
-        .map_err(store_err)?;
+        .set_security_keys(&caller.user, &security_keys(&keys), Some(&hashes))
+        .await?;
     enrolled(state, &caller, "webauthn", codes, &client_ip(req)).await
 }

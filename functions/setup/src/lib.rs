@@ -3,9 +3,9 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
+use porter_shared::domain::AuditEvent;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
 use porter_shared::invitations::parse_tenant_name;
-use porter_shared::store::AuditEvent;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -30,18 +30,11 @@ async fn setup(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
             "Give your organisation a name of 1 to 100 characters.",
         )
     })?;
-    let mut audit = AuditEvent::by_user(
-        &admin.caller.user,
-        "tenant.setup",
-        "success",
-        &client_ip(req),
-    );
-    audit.target = None;
+    let audit = AuditEvent::by(&admin.caller.user, "tenant.setup", None, &client_ip(req));
     let done = state
         .store
         .finish_setup(&admin.tenant.id, &name, &audit, &mut rand::rngs::OsRng)
-        .await
-        .map_err(|e| ApiError::internal("setup failed", &e))?;
+        .await?;
     if !done {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

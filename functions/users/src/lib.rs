@@ -10,6 +10,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
+use porter_shared::domain::{AuditEvent, UserRecord};
 use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
     client_ip, empty, json, parse_json, query_param, ApiError, Body, HandlerResult, Request,
@@ -17,7 +18,6 @@ use porter_shared::http::{
 };
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::members::MemberError;
-use porter_shared::store::{AuditEvent, UserRecord};
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
@@ -35,10 +35,6 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     ROUTES.serve(state, req).await
 }
 
-fn store_err(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal("user management failed", &e)
-}
-
 fn user_not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -47,21 +43,12 @@ fn user_not_found() -> ApiError {
     )
 }
 
-fn last_admin() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "last_admin",
-        "Your organisation needs at least one admin. Make someone else an admin first.",
-    )
-}
-
 /// The user named in the path, in the caller's own tenant only.
 async fn target(state: &AppState, uid: &UserId, admin: &Admin) -> Result<UserRecord, ApiError> {
     state
         .store
         .get_user(&admin.tenant.id, uid)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(user_not_found)
 }
 
@@ -77,13 +64,9 @@ fn view(u: &UserRecord) -> Value {
     })
 }
 
-async fn list(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn list(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
-    let mut users = state
-        .store
-        .list_users(&admin.tenant.id)
-        .await
-        .map_err(store_err)?;
+    let mut users = state.store.list_users(&admin.tenant.id).await?;
     users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
     Ok(json(
         StatusCode::OK,
@@ -113,29 +96,16 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
         })?),
     };
     let user = target(state, &id, &admin).await?;
-    let mut audit = AuditEvent::by_user(
+    let audit = AuditEvent::by(
         &admin.caller.user,
         "user.role_change",
-        "success",
+        Some(&user),
         &client_ip(req),
     );
-    audit.target = Some(user.id.to_string());
-    match state
+    state
         .store
         .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
-        .await
-    {
-        Ok(()) => {}
-        Err(MemberError::LastAdmin) => return Err(last_admin()),
-        Err(MemberError::Stale) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "This user changed meanwhile. Reload and try again.",
-            ))
-        }
-        Err(e) => return Err(store_err(e)),
-    }
+        .await?;
     // The transaction's condition held the role we read, so the user is now exactly this.
     Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
 }
@@ -143,22 +113,18 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
 async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let user = target(state, &id, &admin).await?;
-    let mut audit = AuditEvent::by_user(
-        &admin.caller.user,
-        "user.remove",
-        "success",
-        &client_ip(req),
-    );
-    audit.target = Some(format!("{} ({})", user.id, user.email));
+    // The address is kept in the event: the user item it would be read from is gone.
+    let audit = AuditEvent::by(&admin.caller.user, "user.remove", None, &client_ip(req))
+        .target_text(format!("{} ({})", user.id, user.email));
     match state
         .store
         .remove_member(&user, &audit, &mut rand::rngs::OsRng)
         .await
     {
         Ok(()) => Ok(empty(StatusCode::NO_CONTENT)),
-        Err(MemberError::LastAdmin) => Err(last_admin()),
+        // Removed by someone else a moment ago.
         Err(MemberError::Stale) => Err(user_not_found()),
-        Err(e) => Err(store_err(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -194,11 +160,11 @@ async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
             "This user has already activated their account.",
         )),
         Err(ReissueError::Mail(e)) => Err(ApiError::mail_unavailable(&e)),
-        Err(e) => Err(store_err(e)),
+        Err(ReissueError::Store(e)) => Err(e.into()),
     }
 }
 
-async fn audit(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn audit(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let limit = query_param(req, "limit")
         .and_then(|l| l.parse().ok())
@@ -208,8 +174,7 @@ async fn audit(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
     let (events, next) = state
         .store
         .audit_page(&admin.tenant.id, limit, after.as_deref())
-        .await
-        .map_err(store_err)?;
+        .await?;
     Ok(json(
         StatusCode::OK,
         &j!({ "events": events, "next": next }),

@@ -2,10 +2,8 @@
 //! (API management, SSO, users, audit); users without a role nothing but the message.
 
 use super::session::{authenticate, unauthenticated, Caller};
-use crate::domain::Role;
+use crate::domain::{Level, Role, TenantRecord};
 use crate::http::ApiError;
-use crate::store::sessions::Level;
-use crate::store::TenantRecord;
 use crate::AppState;
 use http::StatusCode;
 use lambda_http::Request;
@@ -51,8 +49,7 @@ pub async fn admin(state: &AppState, req: &Request, setup_first: bool) -> Result
     let tenant = state
         .store
         .get_tenant(&caller.user.tenant)
-        .await
-        .map_err(|e| ApiError::internal("tenant lookup failed", &e))?
+        .await?
         .ok_or_else(unauthenticated)?;
     if setup_first && !tenant.setup_done {
         return Err(setup_required());

@@ -1,22 +1,103 @@
-//! Second-factor guessing, limited per user (ASVS 5 §6.3.1), for the MFA check at sign-in and
-//! the code that confirms an authenticator app; and opening a sealed TOTP seed.
+//! Guess limits (ASVS 5 §6.3.1) as guards a flow holds while it judges a guess: passwords per
+//! typed account and per source address, second-factor codes per user. And opening a sealed
+//! TOTP seed, which every code check needs.
 
-use super::throttle::{retry_after, Counter, MFA};
-use crate::domain::Timestamp;
+use crate::domain::throttle::{self, retry_after, Counter, Policy};
+use crate::domain::{SealedSeed, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::store::throttle::ThrottleKey;
-use crate::store::UserRecord;
 use crate::AppState;
 
-fn store_err(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal("second-factor throttle failed", &e)
-}
-
-/// The user's guess counter, read once per request.
-pub struct MfaGuesses {
+/// One counter as read at the start of a request.
+struct Tally {
     key: ThrottleKey,
+    policy: Policy,
     seen: Counter,
 }
+
+impl Tally {
+    async fn failed(&self, state: &AppState, now: Timestamp) -> Result<Counter, ApiError> {
+        Ok(state
+            .store
+            .record_failure(&self.key, &self.policy, now, Some(self.seen))
+            .await?)
+    }
+
+    /// A right guess starts the count afresh (no request when there was nothing to forget).
+    async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
+        if self.seen.failures > 0 {
+            state.store.clear_counter(&self.key).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Password guesses: per account (keyed by the address as typed, registered or not, so both
+/// behave the same) and per source address, read together in one request.
+pub struct SignInGuesses {
+    account: Tally,
+    source: Tally,
+}
+
+impl SignInGuesses {
+    /// The account key: the address as typed, normalised the way sign-in would.
+    pub fn account_key(raw_email: &str) -> ThrottleKey {
+        ThrottleKey::new("account", &raw_email.trim().to_lowercase())
+    }
+
+    /// Refuses with 429 while either counter is locked. Guessing on through a delay counts
+    /// against the account too, so that hammering ends in the lock.
+    pub async fn check(
+        state: &AppState,
+        raw_email: &str,
+        source_ip: &str,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        let account = Self::account_key(raw_email);
+        let source = ThrottleKey::new("source", source_ip);
+        let counters = state.store.get_counters(&[&account, &source]).await?;
+        let seen = |i: usize| counters.get(i).copied().unwrap_or_default();
+        let guesses = Self {
+            account: Tally {
+                key: account,
+                policy: throttle::ACCOUNT,
+                seen: seen(0),
+            },
+            source: Tally {
+                key: source,
+                policy: throttle::SOURCE,
+                seen: seen(1),
+            },
+        };
+        if let Some(wait) = counters.iter().filter_map(|c| retry_after(c, now)).max() {
+            let counter = guesses.account.failed(state, now).await?;
+            return Err(ApiError::throttled(
+                retry_after(&counter, now).unwrap_or(wait).max(wait),
+            ));
+        }
+        Ok(guesses)
+    }
+
+    /// The hashed account key, for the trace of a failure that names nobody.
+    pub fn account(&self) -> &ThrottleKey {
+        &self.account.key
+    }
+
+    pub async fn failed(&self, state: &AppState, now: Timestamp) -> Result<(), ApiError> {
+        self.account.failed(state, now).await?;
+        self.source.failed(state, now).await?;
+        Ok(())
+    }
+
+    /// The account starts afresh; the source address does not.
+    pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
+        self.account.succeeded(state).await
+    }
+}
+
+/// Second-factor guesses per user, for the check at sign-in and the code that confirms an
+/// authenticator app.
+pub struct MfaGuesses(Tally);
 
 impl MfaGuesses {
     /// Refuses with 429 while the user's guesses are locked.
@@ -29,48 +110,38 @@ impl MfaGuesses {
         let seen = state
             .store
             .get_counters(&[&key])
-            .await
-            .map_err(store_err)?
+            .await?
             .pop()
             .unwrap_or_default();
         if let Some(wait) = retry_after(&seen, now) {
             return Err(ApiError::throttled(wait));
         }
-        Ok(Self { key, seen })
+        Ok(Self(Tally {
+            key,
+            policy: throttle::MFA,
+            seen,
+        }))
     }
 
     pub async fn failed(self, state: &AppState, now: Timestamp) -> Result<(), ApiError> {
-        state
-            .store
-            .record_failure(&self.key, &MFA, now, Some(self.seen))
-            .await
-            .map(|_| ())
-            .map_err(store_err)
+        self.0.failed(state, now).await.map(|_| ())
     }
 
-    /// A right guess starts the count afresh (no request when there was nothing to forget).
     pub async fn succeeded(self, state: &AppState) -> Result<(), ApiError> {
-        if self.seen.failures == 0 {
-            return Ok(());
-        }
-        state
-            .store
-            .clear_counter(&self.key)
-            .await
-            .map_err(store_err)
+        self.0.succeeded(state).await
     }
 }
 
 /// The TOTP seed sealed for `user`, opened with the service's data key.
 pub async fn open_seed(
     state: &AppState,
-    sealed: &str,
+    seed: &SealedSeed,
     user: &UserRecord,
 ) -> Result<Vec<u8>, ApiError> {
     let key = state
         .data_key()
         .await
         .map_err(|e| ApiError::internal("data key", &e))?;
-    key.open(sealed, user.id.as_str())
+    key.open(seed.as_str(), user.id.as_str())
         .map_err(|e| ApiError::internal("totp seed", &e))
 }

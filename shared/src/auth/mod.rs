@@ -1,12 +1,8 @@
-//! Credentials and sessions: password hashing, TOTP, recovery codes, security keys, the
-//! envelope for stored seeds, sessions and throttling.
+//! Request guards: who is calling (their session), what they may do (their role), and how
+//! many guesses they have left. Each takes the `AppState` and a request; the credential
+//! checks they use are pure, in `credentials`.
 
 pub mod access;
-pub mod crypto;
+pub mod ceremony;
 pub mod guard;
-pub mod password;
-pub mod recovery;
 pub mod session;
-pub mod throttle;
-pub mod totp;
-pub mod webauthn;

@@ -1,22 +1,16 @@
 //! Sessions: an opaque 256-bit id in a cookie, its SHA-256 in DynamoDB, looked up on every
 //! request. Levels: `password` (first factor only: enrolment and the MFA check) and `full`.
 
-use crate::domain::{OneTimeToken, Timestamp, TokenHash, TokenKind};
+pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
+use crate::domain::{
+    AuditEvent, Credentials, Level, Role, SessionRecord, Timestamp, TokenHash, UserRecord,
+};
 use crate::http::ApiError;
-use crate::store::sessions::{Level, SessionRecord};
-use crate::store::users::Credentials;
-use crate::store::{AuditEvent, StoreError, UserRecord};
+use crate::store::StoreError;
 use crate::{AppState, Config};
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::Request;
-use rand::RngCore;
 
-/// Idle timeout (ASVS 5 §7.3.1 allows up to 30 minutes for this risk level).
-pub const IDLE_SECS: i64 = 30 * 60;
-/// Absolute lifetime of a full session.
-pub const ABSOLUTE_SECS: i64 = 12 * 3600;
-/// A password-level session only lives long enough to enter a code or enrol.
-pub const PASSWORD_LEVEL_SECS: i64 = 15 * 60;
 /// Activity is written at most this often (each write costs a request).
 const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -60,38 +54,6 @@ pub fn read_cookie(req: &Request, config: &Config) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// A new session for `user` at `level`. Returns the id for the cookie and the record to store.
-pub fn new_session(
-    user: &UserRecord,
-    level: Level,
-    now: Timestamp,
-    rng: &mut impl RngCore,
-) -> (String, SessionRecord) {
-    // Same shape as a one-time token: 256 random bits, stored as SHA-256.
-    let t = OneTimeToken::generate(TokenKind::Activation, now, rng);
-    let lifetime = match level {
-        Level::Password => PASSWORD_LEVEL_SECS,
-        Level::Full => ABSOLUTE_SECS,
-    };
-    let record = SessionRecord {
-        hash: t.hash.clone(),
-        tenant: user.tenant.clone(),
-        user: user.id.clone(),
-        level,
-        created_at: now,
-        last_seen: now,
-        expires_at: now.plus_secs(lifetime),
-        epoch: user.session_epoch,
-        ceremony: None,
-    };
-    (t.secret().to_owned(), record)
-}
-
-/// Whether a stored session still counts at `now` for `user` (pure).
-pub fn is_live(s: &SessionRecord, user: &UserRecord, now: Timestamp) -> bool {
-    now < s.expires_at && now.0 - s.last_seen.0 < IDLE_SECS && s.epoch == user.session_epoch
-}
-
 /// The caller, as their session proves. The credentials come with the same read of the user
 /// item, so the MFA flows need no second one.
 pub struct Caller {
@@ -108,10 +70,6 @@ pub fn unauthenticated() -> ApiError {
     )
 }
 
-fn store_err(e: StoreError) -> ApiError {
-    ApiError::internal("session lookup failed", &e)
-}
-
 /// Resolves the request's session. `need` is the least level the route requires: a session
 /// at `password` level gets 403 `mfa_required` from everything but enrolment and the MFA check.
 pub async fn authenticate(
@@ -125,15 +83,13 @@ pub async fn authenticate(
     let session = state
         .store
         .get_session(&hash)
-        .await
-        .map_err(store_err)?
+        .await?
         .ok_or_else(unauthenticated)?;
     let found = state
         .store
         .get_user_with_credentials(&session.tenant, &session.user)
-        .await
-        .map_err(store_err)?;
-    let Some((user, credentials)) = found.filter(|(u, _)| is_live(&session, u, now)) else {
+        .await?;
+    let Some((user, credentials)) = found.filter(|(u, _)| session.is_live(u, now)) else {
         // Removed user, reset password, expired: the session is over; tidy it away.
         let _ = state.store.delete_session(&hash).await;
         return Err(unauthenticated());
@@ -146,11 +102,7 @@ pub async fn authenticate(
         ));
     }
     if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
-        state
-            .store
-            .touch_session(&hash, now, None)
-            .await
-            .map_err(store_err)?;
+        state.store.touch_session(&hash, now, None).await?;
     }
     Ok(Caller {
         session,
@@ -160,41 +112,31 @@ pub async fn authenticate(
 }
 
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the
-/// sign-in and `events` recorded with it, and where the person goes next (`setup` for an admin whose tenant is not
-/// set up yet, else `done`).
+/// sign-in and `events` recorded with it, and where the person goes next (`setup` for an admin
+/// whose tenant is not set up yet, else `done`).
 pub async fn upgrade_to_full(
     state: &AppState,
     caller: &Caller,
     events: &[AuditEvent],
 ) -> Result<(HeaderValue, &'static str), ApiError> {
-    let now = Timestamp::now();
     let mut rng = rand::rngs::OsRng;
-    let (id, record) = new_session(&caller.user, Level::Full, now, &mut rng);
-    // One transaction: old id out, new id in, the sign-in time and the audit events.
-    let mut extra = vec![state
-        .store
-        .record_login_item(&caller.user, now)
-        .map_err(store_err)?];
-    for e in events {
-        extra.push(
-            e.transact_put(state.store.table_name(), &mut rng)
-                .map_err(store_err)?,
-        );
-    }
+    let (id, record) = SessionRecord::start(&caller.user, Level::Full, Timestamp::now(), &mut rng);
     state
         .store
-        .rotate_session(&caller.session.hash, &record, extra)
+        .complete_sign_in(
+            &caller.session.hash,
+            &record,
+            &caller.user,
+            events,
+            &mut rng,
+        )
         .await
         .map_err(|e| match e {
             StoreError::Conflict { .. } => unauthenticated(),
-            e => store_err(e),
+            e => e.into(),
         })?;
-    let next = if caller.user.role == Some(crate::domain::Role::Admin) {
-        let tenant = state
-            .store
-            .get_tenant(&caller.user.tenant)
-            .await
-            .map_err(store_err)?;
+    let next = if caller.user.role == Some(Role::Admin) {
+        let tenant = state.store.get_tenant(&caller.user.tenant).await?;
         if tenant.is_some_and(|t| !t.setup_done) {
             "setup"
         } else {
@@ -203,7 +145,7 @@ pub async fn upgrade_to_full(
     } else {
         "done"
     };
-    Ok((set_cookie(&state.config, &id, ABSOLUTE_SECS), next))
+    Ok((set_cookie(&state.config, id.secret(), ABSOLUTE_SECS), next))
 }
 
 #[cfg(test)]

@@ -1,16 +1,26 @@
-//! Pure types and rules. Nothing here performs I/O, reads the clock or draws randomness:
-//! the time and the RNG are passed in so that every rule can be tested with fixed values.
+//! Entities and rules, pure: nothing here performs I/O or draws randomness, and rules take the
+//! time as an argument (only `Timestamp::now` reads the clock, for the callers at the edge), so
+//! every rule can be tested with fixed values. `store` converts these types to and from items.
 
+pub mod audit;
 pub mod email;
+pub mod factors;
 pub mod ids;
 pub mod password;
+pub mod session;
+pub mod tenant;
+pub mod throttle;
 pub mod time;
 pub mod token;
 pub mod user;
 
+pub use audit::AuditEvent;
 pub use email::Email;
+pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKeys, TotpFactor};
 pub use ids::{TenantId, UserId};
 pub use password::{Password, PasswordError};
+pub use session::{Level, SessionId, SessionRecord};
+pub use tenant::{NewTenant, TenantRecord, DEFAULT_MAX_USERS};
 pub use time::Timestamp;
-pub use token::{OneTimeToken, TokenHash, TokenKind, TokenState};
-pub use user::{Role, UserStatus};
+pub use token::{OneTimeToken, TokenHash, TokenKind, TokenRecord, TokenState};
+pub use user::{Role, UserRecord, UserStatus};

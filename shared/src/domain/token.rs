@@ -2,6 +2,7 @@
 //! the user once, stored only as a SHA-256 digest, checked for expiry in code (DynamoDB TTL
 //! deletes lazily, so an item's presence proves nothing).
 
+use super::ids::{TenantId, UserId};
 use super::time::{Timestamp, DAY, HOUR};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -64,7 +65,7 @@ impl TokenHash {
         Some(Self::digest(&raw.to_ascii_lowercase()))
     }
 
-    fn digest(raw: &str) -> Self {
+    pub(crate) fn digest(raw: &str) -> Self {
         Self(hex::encode(Sha256::digest(raw.as_bytes())))
     }
 
@@ -85,11 +86,27 @@ pub struct OneTimeToken {
     pub expires_at: Timestamp,
 }
 
+/// 256 random bits as 64 hex characters: the shape of every token and session id.
+pub(crate) fn random_secret(rng: &mut impl RngCore) -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A one-time token as stored: which link it is, whose, until when, and whether it was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub hash: TokenHash,
+    pub kind: TokenKind,
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub expires_at: Timestamp,
+    pub used: bool,
+}
+
 impl OneTimeToken {
     pub fn generate(kind: TokenKind, now: Timestamp, rng: &mut impl RngCore) -> Self {
-        let mut bytes = [0u8; TOKEN_BYTES];
-        rng.fill_bytes(&mut bytes);
-        let raw = hex::encode(bytes);
+        let raw = random_secret(rng);
         let hash = TokenHash::digest(&raw);
         Self {
             secret: SecretString::from(raw),

@@ -1,5 +1,8 @@
-//! Roles and account states.
+//! Users: roles, account states, and the user record.
 
+use super::email::Email;
+use super::ids::{TenantId, UserId};
+use super::token::TokenHash;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,5 +61,35 @@ impl UserStatus {
             "active" => Some(Self::Active),
             _ => None,
         }
+    }
+}
+
+/// A user as stored. The password hash and second factors are deliberately not part of this
+/// type: only the flows that check them read them, as [`Credentials`](super::Credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub tenant: TenantId,
+    pub id: UserId,
+    pub email: Email,
+    pub role: Option<Role>,
+    pub status: UserStatus,
+    /// Hash of the activation token that currently works, while invited.
+    pub pending_token: Option<TokenHash>,
+    pub created_at: i64,
+    /// When the current invitation link was issued.
+    pub invited_at: Option<i64>,
+    /// Hash of the password-reset token that currently works, if any.
+    pub pending_reset: Option<TokenHash>,
+    /// Bumped to end every session of the user at once (password reset, role change).
+    pub session_epoch: i64,
+    pub has_totp: bool,
+    pub has_webauthn: bool,
+    pub last_login_at: Option<i64>,
+}
+
+impl UserRecord {
+    /// Whether a second factor is set up; until it is, a sign-in can only enrol one.
+    pub fn has_mfa(&self) -> bool {
+        self.has_totp || self.has_webauthn
     }
 }

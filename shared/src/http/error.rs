@@ -93,6 +93,44 @@ impl ApiError {
     }
 }
 
+/// A store failure the flow did not expect is a dependency failure: logged with its detail,
+/// answered 503 without it. (Expected conflicts are matched by the flows before this.)
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::internal("storage request failed", &e)
+    }
+}
+
+/// What a change to a tenant's people can run into, as every function that makes one answers it.
+impl From<crate::store::members::MemberError> for ApiError {
+    fn from(e: crate::store::members::MemberError) -> Self {
+        use crate::store::members::MemberError;
+        match e {
+            MemberError::LimitReached => Self::new(
+                StatusCode::CONFLICT,
+                "user_limit_reached",
+                "Your organisation has reached its user limit; contact your representative to add more.",
+            ),
+            MemberError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "This email address is already registered.",
+            ),
+            MemberError::LastAdmin => Self::new(
+                StatusCode::CONFLICT,
+                "last_admin",
+                "Your organisation needs at least one admin. Make someone else an admin first.",
+            ),
+            MemberError::Stale => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "This user changed meanwhile. Reload and try again.",
+            ),
+            MemberError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<ApiError> for Response<Body> {
     fn from(e: ApiError) -> Self {
         e.into_response()

@@ -1,19 +1,27 @@
-//! Key builders: the one place that knows how items are addressed.
+//! How every item is addressed: partition and sort keys, and the GSI partition that lists
+//! tenants. The item table in `store/mod.rs` lists the same formats.
 
 use crate::domain::{Email, TenantId, TokenHash, UserId};
 
 pub const META: &str = "META";
 pub const EMAIL_SK: &str = "EMAIL";
 pub const TOKEN_SK: &str = "TOKEN";
+pub const SESSION_SK: &str = "SESSION";
+pub const THROTTLE_SK: &str = "THROTTLE";
 /// GSI partition that lists every tenant, sorted by name.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
+/// Sort-key prefixes under a tenant.
+pub const USER_PREFIX: &str = "USER#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+/// The partition for failed sign-ins of addresses nobody has.
+pub const UNREGISTERED_AUDIT_PK: &str = "AUDIT#unregistered";
 
 pub fn tenant_pk(tid: &TenantId) -> String {
     format!("TENANT#{tid}")
 }
 
 pub fn user_sk(uid: &UserId) -> String {
-    format!("USER#{uid}")
+    format!("{USER_PREFIX}{uid}")
 }
 
 pub fn email_pk(email: &Email) -> String {
@@ -22,4 +30,18 @@ pub fn email_pk(email: &Email) -> String {
 
 pub fn token_pk(hash: &TokenHash) -> String {
     format!("TOKEN#{}", hash.as_str())
+}
+
+pub fn session_pk(hash: &TokenHash) -> String {
+    format!("SESSION#{}", hash.as_str())
+}
+
+/// `AUDIT#<13-digit ms>#<random>`: sorts by time, unique within the millisecond.
+pub fn audit_sk(millis: u64, id: &str) -> String {
+    format!("{AUDIT_PREFIX}{millis:013}#{id}")
+}
+
+/// `THROTTLE#<scope>#<sha256 of the key>`.
+pub fn throttle_pk(scope: &str, digest: &str) -> String {
+    format!("THROTTLE#{scope}#{digest}")
 }

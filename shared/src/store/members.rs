@@ -1,13 +1,12 @@
-//! The people of a tenant: adding within the seat limit, role changes, removal, setup, and
-//! reading the audit trail. Every change that touches two items is one transaction.
+//! The people of a tenant: adding within the seat limit, role changes, removal, and the
+//! initial setup. Every change that touches two items is one transaction.
 
-use super::attr::{get_n, get_s, item, key, n, s, Item};
-use super::audit::AuditEvent;
-use super::invitations::put_token;
-use super::users::{email_index_put, new_user_put, UserRecord};
-use super::{keys, Store, StoreError};
-use crate::domain::{Email, OneTimeToken, Role, TenantId, Timestamp, UserId};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use super::attr::{self, b, item, key, n, s, Item};
+use super::tokens::put_token;
+use super::{items, keys, Store, StoreError};
+use crate::domain::{
+    AuditEvent, Email, OneTimeToken, Role, TenantId, Timestamp, UserId, UserRecord,
+};
 use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,25 +25,6 @@ pub enum MemberError {
     Store(#[from] StoreError),
 }
 
-fn update(
-    table: &str,
-    k: Item,
-    expr: &str,
-    cond: &str,
-    values: Item,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut b = Update::builder()
-        .table_name(table)
-        .set_key(Some(k))
-        .update_expression(expr)
-        .condition_expression(cond)
-        .set_expression_attribute_values(Some(values));
-    if expr.contains("#role") || cond.contains("#role") {
-        b = b.expression_attribute_names("#role", "role");
-    }
-    Ok(TransactWriteItem::builder().update(b.build()?).build())
-}
-
 fn tenant_key(tid: &TenantId) -> Item {
     key(keys::tenant_pk(tid), keys::META)
 }
@@ -56,17 +36,6 @@ fn user_key(user: &UserRecord) -> Item {
 /// Keeps `admin_count` in step with a role change: +1, -1 or nothing.
 fn admin_delta(from: Option<Role>, to: Option<Role>) -> i64 {
     i64::from(to == Some(Role::Admin)) - i64::from(from == Some(Role::Admin))
-}
-
-/// One event in the trail, as the audit view shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AuditEntry {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: Option<String>,
-    pub source_ip: String,
-    pub outcome: String,
 }
 
 pub struct NewMember<'a> {
@@ -94,28 +63,25 @@ impl Store {
             expr.push_str(", admin_count = if_not_exists(admin_count, :zero) + :one");
             values.insert(":zero".into(), n(0));
         }
-        let seat = update(
-            &self.table,
-            tenant_key(&m.tenant),
-            &expr,
-            "attribute_exists(pk) AND user_count < max_users",
-            values,
-        )?;
+        let new = "attribute_not_exists(pk)";
+        let user = items::new_user(&m.tenant, &m.id, &m.email, m.role, m.invitation, m.now);
         let result = self
             .transact(vec![
-                seat,
-                new_user_put(
+                attr::update(
                     &self.table,
-                    &m.tenant,
-                    &m.id,
-                    &m.email,
-                    m.role,
-                    m.invitation,
-                    m.now,
+                    tenant_key(&m.tenant),
+                    &expr,
+                    "attribute_exists(pk) AND user_count < max_users",
+                    values,
                 )?,
-                email_index_put(&self.table, &m.email, &m.tenant, &m.id)?,
+                attr::put(&self.table, user, new)?,
+                attr::put(
+                    &self.table,
+                    items::email_index(&m.email, &m.tenant, &m.id),
+                    new,
+                )?,
                 put_token(&self.table, m.invitation, &m.tenant, &m.id, m.now)?,
-                audit.transact_put(&self.table, rng)?,
+                self.audit_put(audit, rng)?,
             ])
             .await;
         match result {
@@ -134,7 +100,7 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), MemberError> {
-        let mut items = Vec::new();
+        let mut writes = Vec::new();
         let delta = admin_delta(user.role, role);
         if delta != 0 {
             let cond = if delta < 0 {
@@ -142,7 +108,7 @@ impl Store {
             } else {
                 "attribute_exists(pk)"
             };
-            items.push(update(
+            writes.push(attr::update(
                 &self.table,
                 tenant_key(&user.tenant),
                 "SET admin_count = if_not_exists(admin_count, :zero) + :d",
@@ -170,9 +136,15 @@ impl Store {
             }
             (None, None) => return Ok(()),
         };
-        items.push(update(&self.table, user_key(user), set, cond, values)?);
-        items.push(audit.transact_put(&self.table, rng)?);
-        match self.transact(items).await {
+        writes.push(attr::update(
+            &self.table,
+            user_key(user),
+            set,
+            cond,
+            values,
+        )?);
+        writes.push(self.audit_put(audit, rng)?);
+        match self.transact(writes).await {
             Err(e) if delta < 0 && e.failed_condition(0) => Err(MemberError::LastAdmin),
             Err(StoreError::Conflict { .. }) => Err(MemberError::Stale),
             other => Ok(other?),
@@ -196,43 +168,28 @@ impl Store {
         } else {
             ("SET user_count = user_count - :one", "user_count > :zero")
         };
-        let seat = update(
-            &self.table,
-            tenant_key(&user.tenant),
-            expr,
-            cond,
-            item([(":one", n(1)), (":zero", n(0))]),
-        )?;
-        let delete = |k: Item, cond: &str| -> Result<TransactWriteItem, StoreError> {
-            Ok(TransactWriteItem::builder()
-                .delete(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(k))
-                        .condition_expression(cond)
-                        .build()?,
-                )
-                .build())
-        };
-        let mut uid_value = Item::new();
-        uid_value.insert(":uid".into(), s(user.id.as_str()));
-        let remove_index = TransactWriteItem::builder()
-            .delete(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(keys::email_pk(&user.email), keys::EMAIL_SK)))
-                    .condition_expression("uid = :uid")
-                    .set_expression_attribute_values(Some(uid_value))
-                    .build()
-                    .map_err(StoreError::from)?,
-            )
-            .build();
         let result = self
             .transact(vec![
-                seat,
-                delete(user_key(user), "attribute_exists(pk)")?,
-                remove_index,
-                audit.transact_put(&self.table, rng)?,
+                attr::update(
+                    &self.table,
+                    tenant_key(&user.tenant),
+                    expr,
+                    cond,
+                    item([(":one", n(1)), (":zero", n(0))]),
+                )?,
+                attr::delete(
+                    &self.table,
+                    user_key(user),
+                    "attribute_exists(pk)",
+                    Item::new(),
+                )?,
+                attr::delete(
+                    &self.table,
+                    key(keys::email_pk(&user.email), keys::EMAIL_SK),
+                    "uid = :uid",
+                    item([(":uid", s(user.id.as_str()))]),
+                )?,
+                self.audit_put(audit, rng)?,
             ])
             .await;
         match result {
@@ -242,7 +199,7 @@ impl Store {
         }
     }
 
-    /// Marks the initial setup done, once.
+    /// Marks the initial setup done, once. `Ok(false)`: it was done already.
     pub async fn finish_setup(
         &self,
         tid: &TenantId,
@@ -250,67 +207,22 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<bool, StoreError> {
-        let done = update(
+        let done = attr::update(
             &self.table,
             tenant_key(tid),
             "SET setup_done = :true, organisation_name = :org",
             "attribute_exists(pk) AND setup_done = :false",
             item([
-                (":true", AttributeValue::Bool(true)),
-                (":false", AttributeValue::Bool(false)),
+                (":true", b(true)),
+                (":false", b(false)),
                 (":org", s(organisation)),
             ]),
         )?;
-        match self
-            .transact(vec![done, audit.transact_put(&self.table, rng)?])
-            .await
-        {
+        match self.transact(vec![done, self.audit_put(audit, rng)?]).await {
             Ok(()) => Ok(true),
             Err(e) if e.failed_condition(0) => Ok(false),
             Err(e) => Err(e),
         }
-    }
-
-    /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous page.
-    pub async fn audit_page(
-        &self,
-        tid: &TenantId,
-        limit: i32,
-        after: Option<&str>,
-    ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError> {
-        let mut q = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :audit)")
-            .expression_attribute_values(":pk", s(keys::tenant_pk(tid)))
-            .expression_attribute_values(":audit", s("AUDIT#"))
-            .scan_index_forward(false)
-            .limit(limit);
-        if let Some(sk) = after.filter(|a| a.starts_with("AUDIT#")) {
-            q = q
-                .exclusive_start_key("pk", s(keys::tenant_pk(tid)))
-                .exclusive_start_key("sk", s(sk));
-        }
-        let out = q.send().await?;
-        let entries = out
-            .items()
-            .iter()
-            .map(|it| AuditEntry {
-                at: Timestamp(get_n(it, "at").unwrap_or_default()).to_rfc3339(),
-                actor: get_s(it, "actor").unwrap_or_default().to_owned(),
-                action: get_s(it, "action").unwrap_or_default().to_owned(),
-                target: get_s(it, "target").map(str::to_owned),
-                source_ip: get_s(it, "source_ip").unwrap_or_default().to_owned(),
-                outcome: get_s(it, "outcome").unwrap_or_default().to_owned(),
-            })
-            .collect();
-        let next = out
-            .last_evaluated_key()
-            .and_then(|k| k.get("sk"))
-            .and_then(|v| v.as_s().ok())
-            .cloned();
-        Ok((entries, next))
     }
 }
 

@@ -1,30 +1,36 @@
-//! The single DynamoDB table. Every item has string keys `pk`/`sk`; one GSI (`gsi1pk`/`gsi1sk`)
-//! serves listings; `ttl` lets DynamoDB delete expired items (lazily: code checks expiry itself).
+//! The single DynamoDB table, and the only module that speaks DynamoDB: everything outside
+//! `store/` calls intent methods (`add_member`, `complete_sign_in`...) with domain types.
+//!
+//! Every item has string keys `pk`/`sk`; one GSI (`gsi1pk`/`gsi1sk`) lists tenants; `ttl`
+//! lets DynamoDB delete expired items (lazily: code checks expiry itself). Key formats are in
+//! `keys.rs`, attribute names in `items.rs`, expression builders in `attr.rs`.
 //!
 //! | item | pk | sk |
 //! |---|---|---|
 //! | tenant | `TENANT#<tid>` | `META` |
 //! | user | `TENANT#<tid>` | `USER#<uid>` |
+//! | audit event | `TENANT#<tid>` | `AUDIT#<ms>#<id>` |
 //! | email index | `EMAIL#<email>` | `EMAIL` |
 //! | one-time token | `TOKEN#<sha256>` | `TOKEN` |
-//! | audit event | `TENANT#<tid>` | `AUDIT#<time>#<id>` |
+//! | session | `SESSION#<sha256 of id>` | `SESSION` |
+//! | throttle counter | `THROTTLE#<scope>#<sha256>` | `THROTTLE` |
+//! | failed sign-in of an unknown address | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
 pub mod audit;
-pub mod invitations;
+mod items;
 pub mod keys;
 pub mod members;
 pub mod sessions;
 pub mod table;
 pub mod tenants;
+#[cfg(feature = "test-util")]
+pub mod testing;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
-pub use audit::AuditEvent;
-pub use invitations::TokenRecord;
-pub use tenants::{NewTenant, TenantRecord};
-pub use users::UserRecord;
-
+use attr::{key, Item};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -84,15 +90,24 @@ impl Store {
         &self.table
     }
 
-    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
-        &self.db
+    /// One item by its keys, read consistently.
+    pub(crate) async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
     }
 
     /// Every item a query matches, following pages.
     pub(crate) async fn query_all(
         &self,
         query: QueryFluentBuilder,
-    ) -> Result<Vec<attr::Item>, StoreError> {
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {

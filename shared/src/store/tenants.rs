@@ -1,67 +1,12 @@
-//! Tenant items, and registering a tenant with its first admin.
+//! Tenant items: registering a tenant with its first admin, reading and listing tenants, and
+//! the operator's seat limit.
 
-use super::attr::{b, get_bool, get_n, get_s, item, key, n, req_n, req_s, s, Item};
-use super::audit::AuditEvent;
-use super::invitations::put_token;
+use super::attr::{self, condition_held, item, key, n, s};
 use super::table::GSI1;
-use super::users::{email_index_put, new_user_put, UserRecord};
-use super::{keys, Store, StoreError};
-use crate::domain::{Email, OneTimeToken, Role, TenantId, Timestamp, UserId};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use super::tokens::put_token;
+use super::{items, keys, Store, StoreError};
+use crate::domain::{AuditEvent, Email, NewTenant, Role, TenantId, TenantRecord, UserRecord};
 use rand::RngCore;
-use serde::Serialize;
-
-pub const DEFAULT_MAX_USERS: u32 = 5;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TenantRecord {
-    pub id: TenantId,
-    pub name: String,
-    pub status: String,
-    pub max_users: u32,
-    pub user_count: u32,
-    pub setup_done: bool,
-    /// The name the admin gave at setup; shown instead of `name` once set.
-    pub organisation_name: Option<String>,
-    pub created_at: String,
-}
-
-impl TenantRecord {
-    pub fn display_name(&self) -> &str {
-        self.organisation_name.as_deref().unwrap_or(&self.name)
-    }
-}
-
-impl TenantRecord {
-    fn from_item(it: &Item) -> Result<Self, StoreError> {
-        let count = |name: &str| -> Result<u32, StoreError> {
-            u32::try_from(req_n(it, name)?)
-                .map_err(|_| StoreError::Corrupt(format!("tenant {name}")))
-        };
-        Ok(Self {
-            id: TenantId::parse(req_s(it, "tid")?)
-                .ok_or_else(|| StoreError::Corrupt("tenant tid".into()))?,
-            name: req_s(it, "name")?.to_owned(),
-            status: get_s(it, "status").unwrap_or("active").to_owned(),
-            max_users: count("max_users")?,
-            user_count: count("user_count")?,
-            setup_done: get_bool(it, "setup_done"),
-            organisation_name: get_s(it, "organisation_name").map(str::to_owned),
-            created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
-        })
-    }
-}
-
-/// Everything `register_tenant` writes, decided by the caller (ids, token, time).
-pub struct NewTenant<'a> {
-    pub id: TenantId,
-    pub name: String,
-    pub max_users: u32,
-    pub admin_id: UserId,
-    pub admin_email: Email,
-    pub invitation: &'a OneTimeToken,
-    pub now: Timestamp,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -69,18 +14,6 @@ pub enum RegisterError {
     EmailTaken(Email),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-pub(crate) fn put(table: &str, it: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
-    Ok(TransactWriteItem::builder()
-        .put(
-            Put::builder()
-                .table_name(table)
-                .set_item(Some(it))
-                .condition_expression(condition)
-                .build()?,
-        )
-        .build())
 }
 
 impl Store {
@@ -92,38 +25,26 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), RegisterError> {
-        let tenant = item([
-            ("pk", s(keys::tenant_pk(&t.id))),
-            ("sk", s(keys::META)),
-            ("entity", s("tenant")),
-            ("tid", s(t.id.as_str())),
-            ("name", s(&t.name)),
-            ("status", s("active")),
-            ("max_users", n(i64::from(t.max_users))),
-            ("user_count", n(1)),
-            ("admin_count", n(1)),
-            ("setup_done", b(false)),
-            ("created_at", n(t.now.0)),
-            ("gsi1pk", s(keys::TENANTS_GSI_PK)),
-            ("gsi1sk", s(format!("{}#{}", t.name.to_lowercase(), t.id))),
-        ]);
-        let user = new_user_put(
-            &self.table,
+        let new = "attribute_not_exists(pk)";
+        let admin = items::new_user(
             &t.id,
             &t.admin_id,
             &t.admin_email,
             Some(Role::Admin),
             t.invitation,
             t.now,
-        )?;
-        let email = email_index_put(&self.table, &t.admin_email, &t.id, &t.admin_id)?;
+        );
         let result = self
             .transact(vec![
-                put(&self.table, tenant, "attribute_not_exists(pk)")?,
-                user,
-                email,
+                attr::put(&self.table, items::new_tenant(t), new)?,
+                attr::put(&self.table, admin, new)?,
+                attr::put(
+                    &self.table,
+                    items::email_index(&t.admin_email, &t.id, &t.admin_id),
+                    new,
+                )?,
                 put_token(&self.table, t.invitation, &t.id, &t.admin_id, t.now)?,
-                audit.transact_put(&self.table, rng)?,
+                self.audit_put(audit, rng)?,
             ])
             .await;
         match result {
@@ -135,10 +56,10 @@ impl Store {
     }
 
     pub async fn get_tenant(&self, tid: &TenantId) -> Result<Option<TenantRecord>, StoreError> {
-        self.get_raw(keys::tenant_pk(tid), keys::META)
+        self.get(keys::tenant_pk(tid), keys::META)
             .await?
             .as_ref()
-            .map(TenantRecord::from_item)
+            .map(items::tenant)
             .transpose()
     }
 
@@ -151,12 +72,12 @@ impl Store {
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :user)")
             .expression_attribute_values(":pk", s(keys::tenant_pk(tid)))
-            .expression_attribute_values(":user", s("USER#"))
+            .expression_attribute_values(":user", s(keys::USER_PREFIX))
             .consistent_read(true);
         self.query_all(query)
             .await?
             .iter()
-            .map(UserRecord::from_item)
+            .map(items::user)
             .collect()
     }
 
@@ -172,7 +93,7 @@ impl Store {
         self.query_all(query)
             .await?
             .iter()
-            .map(TenantRecord::from_item)
+            .map(items::tenant)
             .collect()
     }
 
@@ -186,20 +107,15 @@ impl Store {
             .set_key(Some(key(keys::tenant_pk(tid), keys::META)))
             .update_expression("SET max_users = :m")
             .condition_expression("attribute_exists(pk) AND user_count <= :m")
-            .expression_attribute_values(":m", AttributeValue::N(max_users.to_string()))
+            .set_expression_attribute_values(Some(item([(":m", n(i64::from(max_users)))])))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict {
-                    reasons: vec!["ConditionalCheckFailed".into()],
-                })
-            }
-            Err(e) => Err(e.into()),
+        if condition_held(res)? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                reasons: vec!["ConditionalCheckFailed".into()],
+            })
         }
     }
 }

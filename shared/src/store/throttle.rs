@@ -1,14 +1,13 @@
-//! Throttle counters: `THROTTLE#<scope>#<key>`, expiring with their window.
+//! Throttle counters: `THROTTLE#<scope>#<sha256 of key>`, expiring with their window. The rule
+//! (how failures turn into delays and locks) is pure, in `domain::throttle`.
 
-use super::attr::{get_n, item, key, n, s};
+use super::attr::{condition_held, get_n, item, key, n, s, Item};
 use super::table::TTL_ATTRIBUTE;
-use super::{Store, StoreError};
-use crate::auth::throttle::{Counter, Policy};
+use super::{keys, Store, StoreError};
+use crate::domain::throttle::{Counter, Policy};
 use crate::domain::Timestamp;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use sha2::{Digest, Sha256};
-
-const SK: &str = "THROTTLE";
 
 /// A counter's address. Keys are hashed: an email typed at sign-in is not stored in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -21,8 +20,20 @@ impl ThrottleKey {
     }
 
     pub fn new(scope: &str, raw: &str) -> Self {
-        let digest = hex::encode(Sha256::digest(raw.as_bytes()));
-        Self(format!("THROTTLE#{scope}#{digest}"))
+        Self(keys::throttle_pk(
+            scope,
+            &hex::encode(Sha256::digest(raw.as_bytes())),
+        ))
+    }
+}
+
+fn counter(it: &Item) -> Counter {
+    Counter {
+        failures: get_n(it, "failures")
+            .and_then(|f| u32::try_from(f).ok())
+            .unwrap_or(0),
+        window_start: get_n(it, "window_start").unwrap_or(0),
+        blocked_until: get_n(it, "blocked_until").unwrap_or(0),
     }
 }
 
@@ -31,7 +42,7 @@ impl Store {
     pub async fn get_counters(&self, keys: &[&ThrottleKey]) -> Result<Vec<Counter>, StoreError> {
         let mut ka = KeysAndAttributes::builder().consistent_read(true);
         for k in keys {
-            ka = ka.keys(key(k.0.clone(), SK));
+            ka = ka.keys(key(k.0.clone(), keys::THROTTLE_SK));
         }
         let out = self
             .db
@@ -49,13 +60,7 @@ impl Store {
                 items
                     .iter()
                     .find(|it| it.get("pk").and_then(|v| v.as_s().ok()) == Some(&k.0))
-                    .map(|it| Counter {
-                        failures: get_n(it, "failures")
-                            .and_then(|f| u32::try_from(f).ok())
-                            .unwrap_or(0),
-                        window_start: get_n(it, "window_start").unwrap_or(0),
-                        blocked_until: get_n(it, "blocked_until").unwrap_or(0),
-                    })
+                    .map(counter)
                     .unwrap_or_default()
             })
             .collect())
@@ -84,7 +89,7 @@ impl Store {
                 .max(next.window_start + policy.window_secs);
             let it = item([
                 ("pk", s(k.0.clone())),
-                ("sk", s(SK)),
+                ("sk", s(keys::THROTTLE_SK)),
                 ("entity", s("throttle")),
                 ("failures", n(i64::from(next.failures))),
                 ("window_start", n(next.window_start)),
@@ -100,15 +105,8 @@ impl Store {
                 .expression_attribute_values(":seen", n(i64::from(current.failures)))
                 .send()
                 .await;
-            match res {
-                Ok(_) => return Ok(next),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
-                    continue
-                }
-                Err(e) => return Err(e.into()),
+            if condition_held(res)? {
+                return Ok(next);
             }
         }
         Err(StoreError::Conflict {
@@ -121,7 +119,7 @@ impl Store {
         self.db
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(k.0.clone(), SK)))
+            .set_key(Some(key(k.0.clone(), keys::THROTTLE_SK)))
             .send()
             .await?;
         Ok(())

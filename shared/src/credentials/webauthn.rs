@@ -1,8 +1,8 @@
 //! Security keys (WebAuthn) through webauthn-rs. The relying party id and origin come from
-//! configuration; ceremony states stay server-side, in the session item.
+//! configuration; ceremony states stay server-side, in the session item (`auth::ceremony`).
 
 use crate::config::{Config, ConfigError};
-use crate::domain::UserId;
+use crate::domain::{SecurityKeys, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, Url, Uuid};
@@ -47,40 +47,20 @@ impl Ceremony {
     }
 }
 
-pub fn keys_from_json(s: Option<&str>) -> Vec<Passkey> {
-    s.and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default()
+/// The stored keys as webauthn-rs works with them (an unreadable entry is skipped: it could
+/// not sign anything anyway).
+pub fn passkeys(keys: &SecurityKeys) -> Vec<Passkey> {
+    keys.0
+        .iter()
+        .filter_map(|k| serde_json::from_value(k.clone()).ok())
+        .collect()
 }
 
-pub fn keys_to_json(keys: &[Passkey]) -> String {
-    serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())
-}
-
-/// Keeps `ceremony` in the caller's session (server-side) and answers the browser with the
-/// options it needs to run it.
-pub async fn begin(
-    state: &crate::AppState,
-    caller: &super::session::Caller,
-    ceremony: Ceremony,
-    options: &impl Serialize,
-) -> Result<crate::http::Response<crate::http::Body>, crate::http::ApiError> {
-    state
-        .store
-        .touch_session(
-            &caller.session.hash,
-            crate::domain::Timestamp::now(),
-            Some(&ceremony.to_json()),
-        )
-        .await
-        .map_err(|e| crate::http::ApiError::internal("webauthn ceremony not stored", &e))?;
-    Ok(crate::http::json(http::StatusCode::OK, options))
-}
-
-/// The ceremony the caller's session holds, if any.
-pub fn current(caller: &super::session::Caller) -> Option<Ceremony> {
-    caller
-        .session
-        .ceremony
-        .as_deref()
-        .and_then(Ceremony::from_json)
+/// The keys to store.
+pub fn security_keys(keys: &[Passkey]) -> SecurityKeys {
+    SecurityKeys(
+        keys.iter()
+            .filter_map(|k| serde_json::to_value(k).ok())
+            .collect(),
+    )
 }

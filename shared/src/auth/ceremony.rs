@@ -1,0 +1,38 @@
+//! A WebAuthn ceremony across two requests: the options request keeps the server-side state in
+//! the caller's session item, the finish request takes it from there.
+
+use super::session::Caller;
+use crate::credentials::webauthn::Ceremony;
+use crate::domain::Timestamp;
+use crate::http::{json, HandlerResult};
+use crate::AppState;
+use http::StatusCode;
+use serde::Serialize;
+
+/// Keeps `ceremony` in the caller's session (server-side) and answers the browser with the
+/// options it needs to run it.
+pub async fn begin(
+    state: &AppState,
+    caller: &Caller,
+    ceremony: Ceremony,
+    options: &impl Serialize,
+) -> HandlerResult {
+    state
+        .store
+        .touch_session(
+            &caller.session.hash,
+            Timestamp::now(),
+            Some(&ceremony.to_json()),
+        )
+        .await?;
+    Ok(json(StatusCode::OK, options))
+}
+
+/// The ceremony the caller's session holds, if any.
+pub fn current(caller: &Caller) -> Option<Ceremony> {
+    caller
+        .session
+        .ceremony
+        .as_deref()
+        .and_then(Ceremony::from_json)
+}

@@ -1,0 +1,9 @@
+//! Pure credential code: hashing and checking passwords (argon2id), TOTP codes, recovery
+//! codes, the AES-GCM envelope for stored seeds, and WebAuthn through webauthn-rs. Nothing
+//! here reads a request or the table.
+
+pub mod crypto;
+pub mod password;
+pub mod recovery;
+pub mod totp;
+pub mod webauthn;

@@ -1,0 +1,113 @@
+//! Sessions: what a signed-in browser holds (an opaque id) and what the table keeps (its hash,
+//! whose it is, how far the sign-in got). The rule for a live session is a pure function.
+
+use super::ids::{TenantId, UserId};
+use super::time::Timestamp;
+use super::token::{random_secret, TokenHash};
+use super::user::UserRecord;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Idle timeout (ASVS 5 §7.3.1 allows up to 30 minutes for this risk level).
+pub const IDLE_SECS: i64 = 30 * 60;
+/// Absolute lifetime of a full session.
+pub const ABSOLUTE_SECS: i64 = 12 * 3600;
+/// A password-level session only lives long enough to enter a code or enrol.
+pub const PASSWORD_LEVEL_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Password checked; only enrolment and the second-factor check are reachable.
+    Password,
+    /// Both factors checked.
+    Full,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password" => Some(Self::Password),
+            "full" => Some(Self::Full),
+            _ => None,
+        }
+    }
+
+    /// How long a session at this level may last at most.
+    pub fn lifetime_secs(self) -> i64 {
+        match self {
+            Self::Password => PASSWORD_LEVEL_SECS,
+            Self::Full => ABSOLUTE_SECS,
+        }
+    }
+}
+
+/// The id in the browser's cookie: 256 random bits, handed out once; only its hash is stored.
+pub struct SessionId(SecretString);
+
+impl SessionId {
+    pub fn generate(rng: &mut impl RngCore) -> (Self, TokenHash) {
+        let raw = random_secret(rng);
+        let hash = TokenHash::digest(&raw);
+        (Self(SecretString::from(raw)), hash)
+    }
+
+    /// The value for the cookie, and nowhere else.
+    pub fn secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub hash: TokenHash,
+    pub tenant: TenantId,
+    pub user: UserId,
+    pub level: Level,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    /// Absolute end, whatever the activity.
+    pub expires_at: Timestamp,
+    /// The user's `session_epoch` when the session began; a bump ends every older session.
+    pub epoch: i64,
+    /// A WebAuthn ceremony in progress (server-side state, never sent to the browser).
+    pub ceremony: Option<String>,
+}
+
+impl SessionRecord {
+    /// A new session for `user` at `level`: the id for the cookie and the record to store.
+    pub fn start(
+        user: &UserRecord,
+        level: Level,
+        now: Timestamp,
+        rng: &mut impl RngCore,
+    ) -> (SessionId, Self) {
+        let (id, hash) = SessionId::generate(rng);
+        let record = Self {
+            hash,
+            tenant: user.tenant.clone(),
+            user: user.id.clone(),
+            level,
+            created_at: now,
+            last_seen: now,
+            expires_at: now.plus_secs(level.lifetime_secs()),
+            epoch: user.session_epoch,
+            ceremony: None,
+        };
+        (id, record)
+    }
+
+    /// Whether the session still counts at `now` for `user`: not past its end, not idle too
+    /// long, and not ended by a bump of the user's epoch (reset, role change).
+    pub fn is_live(&self, user: &UserRecord, now: Timestamp) -> bool {
+        now < self.expires_at
+            && now.0 - self.last_seen.0 < IDLE_SECS
+            && self.epoch == user.session_epoch
+    }
+}

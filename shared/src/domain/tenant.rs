@@ -1,0 +1,39 @@
+//! Tenants: a customer organisation, its seat limit and its setup state.
+
+use super::email::Email;
+use super::ids::{TenantId, UserId};
+use super::time::Timestamp;
+use super::token::OneTimeToken;
+use serde::Serialize;
+
+pub const DEFAULT_MAX_USERS: u32 = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub name: String,
+    pub status: String,
+    pub max_users: u32,
+    pub user_count: u32,
+    pub setup_done: bool,
+    /// The name the admin gave at setup; shown instead of `name` once set.
+    pub organisation_name: Option<String>,
+    pub created_at: String,
+}
+
+impl TenantRecord {
+    pub fn display_name(&self) -> &str {
+        self.organisation_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// Everything registering a tenant writes, decided by the caller (ids, token, time).
+pub struct NewTenant<'a> {
+    pub id: TenantId,
+    pub name: String,
+    pub max_users: u32,
+    pub admin_id: UserId,
+    pub admin_email: Email,
+    pub invitation: &'a OneTimeToken,
+    pub now: Timestamp,
+}

@@ -1,0 +1,253 @@
+//! Domain records to DynamoDB items and back. Every attribute name of every entity is written
+//! here and nowhere else; the operation modules (`users.rs`, `members.rs`...) only combine them.
+
+use super::attr::{b, get_bool, get_n, get_s, item, n, req_n, req_s, s, Item};
+use super::keys;
+use super::table::TTL_ATTRIBUTE;
+use super::StoreError;
+use crate::domain::{
+    AuditEvent, Credentials, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
+    SecondFactors, SecurityKeys, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash,
+    TokenKind, TokenRecord, TotpFactor, UserId, UserRecord, UserStatus,
+};
+use rand::RngCore;
+use secrecy::SecretString;
+
+fn corrupt(entity: &str, what: &str) -> StoreError {
+    StoreError::Corrupt(format!("{entity} item: {what}"))
+}
+
+fn tenant_id(it: &Item, entity: &str) -> Result<TenantId, StoreError> {
+    TenantId::parse(req_s(it, "tid")?).ok_or_else(|| corrupt(entity, "tid"))
+}
+
+fn user_id(it: &Item, entity: &str) -> Result<UserId, StoreError> {
+    UserId::parse(req_s(it, "uid")?).ok_or_else(|| corrupt(entity, "uid"))
+}
+
+pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        tenant: tenant_id(it, "user")?,
+        id: user_id(it, "user")?,
+        email: Email::parse(req_s(it, "email")?).map_err(|_| corrupt("user", "email"))?,
+        role: get_s(it, "role").and_then(Role::parse),
+        status: UserStatus::parse(req_s(it, "status")?).ok_or_else(|| corrupt("user", "status"))?,
+        pending_token: get_s(it, "pending_token").map(|h| TokenHash::from_stored(h.to_owned())),
+        created_at: get_n(it, "created_at").unwrap_or_default(),
+        invited_at: get_n(it, "invited_at"),
+        pending_reset: get_s(it, "pending_reset").map(|h| TokenHash::from_stored(h.to_owned())),
+        session_epoch: get_n(it, "session_epoch").unwrap_or(0),
+        has_totp: it.contains_key("totp_sealed"),
+        has_webauthn: it.contains_key("webauthn_keys"),
+        last_login_at: get_n(it, "last_login_at"),
+    })
+}
+
+pub fn credentials(it: &Item) -> Credentials {
+    let sealed = |name: &str| get_s(it, name).map(|v| SealedSeed::new(v.to_owned()));
+    Credentials {
+        password_hash: get_s(it, "password_hash").map(|h| SecretString::from(h.to_owned())),
+        factors: SecondFactors {
+            totp: sealed("totp_sealed").map(|seed| TotpFactor {
+                seed,
+                last_step: get_n(it, "totp_last_step").unwrap_or(0),
+            }),
+            totp_pending: sealed("totp_pending_sealed"),
+            security_keys: security_keys_from(get_s(it, "webauthn_keys")),
+            recovery_codes_left: it
+                .get("recovery_hashes")
+                .and_then(|v| v.as_ss().ok())
+                .map_or(0, Vec::len),
+        },
+    }
+}
+
+/// Security keys are kept as one JSON array attribute, `webauthn_keys`.
+fn security_keys_from(raw: Option<&str>) -> SecurityKeys {
+    SecurityKeys(
+        raw.and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default(),
+    )
+}
+
+pub fn security_keys_attr(keys: &SecurityKeys) -> String {
+    serde_json::to_string(&keys.0).unwrap_or_else(|_| "[]".into())
+}
+
+/// A new, invited user.
+pub fn new_user(
+    tid: &TenantId,
+    uid: &UserId,
+    email: &Email,
+    role: Option<Role>,
+    invitation: &OneTimeToken,
+    now: Timestamp,
+) -> Item {
+    let mut it = item([
+        ("pk", s(keys::tenant_pk(tid))),
+        ("sk", s(keys::user_sk(uid))),
+        ("entity", s("user")),
+        ("tid", s(tid.as_str())),
+        ("uid", s(uid.as_str())),
+        ("email", s(email.as_str())),
+        ("status", s(UserStatus::Invited.as_str())),
+        ("created_at", n(now.0)),
+        ("invited_at", n(now.0)),
+        ("pending_token", s(invitation.hash.as_str())),
+        ("session_epoch", n(0)),
+    ]);
+    if let Some(r) = role {
+        it.insert("role".into(), s(r.as_str()));
+    }
+    it
+}
+
+/// The email index entry: its `attribute_not_exists` condition makes an address unique.
+pub fn email_index(email: &Email, tid: &TenantId, uid: &UserId) -> Item {
+    item([
+        ("pk", s(keys::email_pk(email))),
+        ("sk", s(keys::EMAIL_SK)),
+        ("entity", s("email")),
+        ("tid", s(tid.as_str())),
+        ("uid", s(uid.as_str())),
+    ])
+}
+
+pub fn email_index_ids(it: &Item) -> Result<(TenantId, UserId), StoreError> {
+    Ok((tenant_id(it, "email")?, user_id(it, "email")?))
+}
+
+pub fn token(t: &OneTimeToken, tid: &TenantId, uid: &UserId, now: Timestamp) -> Item {
+    item([
+        ("pk", s(keys::token_pk(&t.hash))),
+        ("sk", s(keys::TOKEN_SK)),
+        ("entity", s("token")),
+        ("kind", s(t.kind.as_str())),
+        ("tid", s(tid.as_str())),
+        ("uid", s(uid.as_str())),
+        ("created_at", n(now.0)),
+        ("expires_at", n(t.expires_at.0)),
+        (TTL_ATTRIBUTE, n(t.delete_after().0)),
+        ("used", b(false)),
+    ])
+}
+
+pub fn token_record(hash: TokenHash, it: &Item) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        hash,
+        kind: TokenKind::parse(req_s(it, "kind")?).ok_or_else(|| corrupt("token", "kind"))?,
+        tenant: tenant_id(it, "token")?,
+        user: user_id(it, "token")?,
+        expires_at: Timestamp(req_n(it, "expires_at")?),
+        used: get_bool(it, "used"),
+    })
+}
+
+pub fn session(r: &SessionRecord) -> Item {
+    let mut it = item([
+        ("pk", s(keys::session_pk(&r.hash))),
+        ("sk", s(keys::SESSION_SK)),
+        ("entity", s("session")),
+        ("tid", s(r.tenant.as_str())),
+        ("uid", s(r.user.as_str())),
+        ("level", s(r.level.as_str())),
+        ("created_at", n(r.created_at.0)),
+        ("last_seen", n(r.last_seen.0)),
+        ("expires_at", n(r.expires_at.0)),
+        (TTL_ATTRIBUTE, n(r.expires_at.0)),
+        ("epoch", n(r.epoch)),
+    ]);
+    if let Some(c) = &r.ceremony {
+        it.insert("ceremony".into(), s(c));
+    }
+    it
+}
+
+pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        hash,
+        tenant: tenant_id(it, "session")?,
+        user: user_id(it, "session")?,
+        level: Level::parse(req_s(it, "level")?).ok_or_else(|| corrupt("session", "level"))?,
+        created_at: Timestamp(req_n(it, "created_at")?),
+        last_seen: Timestamp(req_n(it, "last_seen")?),
+        expires_at: Timestamp(req_n(it, "expires_at")?),
+        epoch: get_n(it, "epoch").unwrap_or_default(),
+        ceremony: get_s(it, "ceremony").map(str::to_owned),
+    })
+}
+
+pub fn new_tenant(t: &NewTenant<'_>) -> Item {
+    item([
+        ("pk", s(keys::tenant_pk(&t.id))),
+        ("sk", s(keys::META)),
+        ("entity", s("tenant")),
+        ("tid", s(t.id.as_str())),
+        ("name", s(&t.name)),
+        ("status", s("active")),
+        ("max_users", n(i64::from(t.max_users))),
+        ("user_count", n(1)),
+        ("admin_count", n(1)),
+        ("setup_done", b(false)),
+        ("created_at", n(t.now.0)),
+        ("gsi1pk", s(keys::TENANTS_GSI_PK)),
+        ("gsi1sk", s(format!("{}#{}", t.name.to_lowercase(), t.id))),
+    ])
+}
+
+pub fn tenant(it: &Item) -> Result<TenantRecord, StoreError> {
+    let count = |name: &str| -> Result<u32, StoreError> {
+        u32::try_from(req_n(it, name)?).map_err(|_| corrupt("tenant", name))
+    };
+    Ok(TenantRecord {
+        id: tenant_id(it, "tenant")?,
+        name: req_s(it, "name")?.to_owned(),
+        status: get_s(it, "status").unwrap_or("active").to_owned(),
+        max_users: count("max_users")?,
+        user_count: count("user_count")?,
+        setup_done: get_bool(it, "setup_done"),
+        organisation_name: get_s(it, "organisation_name").map(str::to_owned),
+        created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
+    })
+}
+
+/// Milliseconds since the epoch, strictly increasing within this process, so that events
+/// written together (or within one millisecond) keep the order they were made in.
+fn now_millis() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = wall.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
+/// An audit event under partition `pk`, stamped now: the sort key in milliseconds (so that
+/// events of one second still read in order), `at` in seconds like every other time.
+pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
+    let mut id = [0u8; 6];
+    rng.fill_bytes(&mut id);
+    let millis = now_millis();
+    let mut it = item([
+        ("pk", s(pk)),
+        ("sk", s(keys::audit_sk(millis, &hex::encode(id)))),
+        ("entity", s("audit")),
+        ("at", n(i64::try_from(millis / 1000).unwrap_or(i64::MAX))),
+        ("actor", s(&e.actor)),
+        ("action", s(e.action)),
+        ("source_ip", s(&e.source_ip)),
+        ("outcome", s(e.outcome)),
+    ]);
+    if let Some(t) = &e.target {
+        it.insert("target".into(), s(t));
+    }
+    it
+}
