@@ -94,6 +94,15 @@ async fn an_added_user_is_invited_by_email_and_listed_with_their_role() {
         ),
         (Some(2), Some(5))
     );
+    assert_eq!(
+        list.json["roles"],
+        json!([
+            { "role": "admin", "label": "Solutions Admin" },
+            { "role": "core", "label": "Solutions Core" },
+            { "role": null, "label": "No role yet" },
+        ]),
+        "the pages take the role names from here"
+    );
     let row = list.json["users"]
         .as_array()
         .unwrap()

@@ -52,6 +52,18 @@ async fn target(state: &AppState, uid: &UserId, admin: &Admin) -> Result<UserRec
         .ok_or_else(user_not_found)
 }
 
+/// The roles a user can be given, with the labels people know them by: the pages show these
+/// instead of keeping their own copy.
+fn roles() -> Vec<Value> {
+    Role::ALL
+        .iter()
+        .map(|r| j!({ "role": r, "label": r.label() }))
+        .chain(std::iter::once(
+            j!({ "role": null, "label": Role::NONE_LABEL }),
+        ))
+        .collect()
+}
+
 fn view(u: &UserRecord) -> Value {
     j!({
         "id": u.id,
@@ -74,6 +86,7 @@ async fn list(state: &AppState, req: &Request) -> HandlerResult {
             "users": users.iter().map(view).collect::<Vec<_>>(),
             "user_count": admin.tenant.user_count,
             "max_users": admin.tenant.max_users,
+            "roles": roles(),
         }),
     ))
 }

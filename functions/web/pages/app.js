@@ -72,11 +72,14 @@
     if (r.status !== 200) return denied(r);
     view("view-users");
     $("seats").textContent = `${r.data.user_count} of ${r.data.max_users} users`;
+    // Role names come from the API, the one place that knows them.
+    const roleOptions = (selected) =>
+      r.data.roles.map(({ role, label }) => el("option", { value: role || "", textContent: label, selected: (role || "") === selected }));
+    const add = $("add-role");
+    add.replaceChildren(...roleOptions(add.value || "core"));
     const rows = r.data.users.map((u) => {
       const role = el("select", { ariaLabel: `Role of ${u.email}` });
-      for (const [value, label] of [["admin", "Solutions Admin"], ["core", "Solutions Core"], ["", "No role yet"]]) {
-        role.append(el("option", { value, textContent: label, selected: (u.role || "") === value }));
-      }
+      role.append(...roleOptions(u.role || ""));
       role.addEventListener("change", async () => {
         const res = await call("PATCH", `/api/users/${u.id}`, { role: role.value || null });
         say("users-message", res.status === 200 ? `${u.email} is now ${role.selectedOptions[0].textContent}.` : res.message, res.status === 200 ? "success" : "error");

@@ -15,6 +15,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in the order people are offered them.
+    pub const ALL: [Role; 2] = [Role::Admin, Role::Core];
+    /// What a user without a role is called.
+    pub const NONE_LABEL: &'static str = "No role yet";
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",

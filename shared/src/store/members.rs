@@ -7,6 +7,7 @@ use super::{items, keys, Store, StoreError};
 use crate::domain::{
     AuditEvent, Email, OneTimeToken, Role, TenantId, Timestamp, UserId, UserRecord,
 };
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,28 @@ fn admin_delta(from: Option<Role>, to: Option<Role>) -> i64 {
     i64::from(to == Some(Role::Admin)) - i64::from(from == Some(Role::Admin))
 }
 
+/// The writes that bring an invited user into being: the user, the email index entry (its
+/// condition makes an address unique across tenants: element [`EMAIL_WRITE`]) and the
+/// invitation token. Used for every new member and for a new tenant's first admin.
+pub(super) fn invited_user_writes(
+    table: &str,
+    m: &NewMember<'_>,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let new = "attribute_not_exists(pk)";
+    Ok(vec![
+        attr::put(
+            table,
+            items::new_user(&m.tenant, &m.id, &m.email, m.role, m.invitation, m.now),
+            new,
+        )?,
+        attr::put(table, items::email_index(&m.email, &m.tenant, &m.id), new)?,
+        put_token(table, m.invitation, &m.tenant, &m.id, m.now)?,
+    ])
+}
+
+/// Where the email index entry stands in [`invited_user_writes`].
+pub(super) const EMAIL_WRITE: usize = 1;
+
 pub struct NewMember<'a> {
     pub tenant: TenantId,
     pub id: UserId,
@@ -63,29 +86,17 @@ impl Store {
             expr.push_str(", admin_count = if_not_exists(admin_count, :zero) + :one");
             values.insert(":zero".into(), n(0));
         }
-        let new = "attribute_not_exists(pk)";
-        let user = items::new_user(&m.tenant, &m.id, &m.email, m.role, m.invitation, m.now);
-        let result = self
-            .transact(vec![
-                attr::update(
-                    &self.table,
-                    tenant_key(&m.tenant),
-                    &expr,
-                    "attribute_exists(pk) AND user_count < max_users",
-                    values,
-                )?,
-                attr::put(&self.table, user, new)?,
-                attr::put(
-                    &self.table,
-                    items::email_index(&m.email, &m.tenant, &m.id),
-                    new,
-                )?,
-                put_token(&self.table, m.invitation, &m.tenant, &m.id, m.now)?,
-                self.audit_put(audit, rng)?,
-            ])
-            .await;
-        match result {
-            Err(e) if e.failed_condition(2) => Err(MemberError::EmailTaken),
+        let mut writes = vec![attr::update(
+            &self.table,
+            tenant_key(&m.tenant),
+            &expr,
+            "attribute_exists(pk) AND user_count < max_users",
+            values,
+        )?];
+        writes.extend(invited_user_writes(&self.table, m)?);
+        writes.push(self.audit_put(audit, rng)?);
+        match self.transact(writes).await {
+            Err(e) if e.failed_condition(1 + EMAIL_WRITE) => Err(MemberError::EmailTaken),
             Err(e) if e.failed_condition(0) => Err(MemberError::LimitReached),
             other => Ok(other?),
         }

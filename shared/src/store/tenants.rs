@@ -2,8 +2,8 @@
 //! the operator's seat limit.
 
 use super::attr::{self, condition_held, item, key, n, s};
+use super::members::{invited_user_writes, NewMember, EMAIL_WRITE};
 use super::table::GSI1;
-use super::tokens::put_token;
 use super::{items, keys, Store, StoreError};
 use crate::domain::{AuditEvent, Email, NewTenant, Role, TenantId, TenantRecord, UserRecord};
 use rand::RngCore;
@@ -25,30 +25,23 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), RegisterError> {
-        let new = "attribute_not_exists(pk)";
-        let admin = items::new_user(
-            &t.id,
-            &t.admin_id,
-            &t.admin_email,
-            Some(Role::Admin),
-            t.invitation,
-            t.now,
-        );
-        let result = self
-            .transact(vec![
-                attr::put(&self.table, items::new_tenant(t), new)?,
-                attr::put(&self.table, admin, new)?,
-                attr::put(
-                    &self.table,
-                    items::email_index(&t.admin_email, &t.id, &t.admin_id),
-                    new,
-                )?,
-                put_token(&self.table, t.invitation, &t.id, &t.admin_id, t.now)?,
-                self.audit_put(audit, rng)?,
-            ])
-            .await;
-        match result {
-            Err(e) if e.failed_condition(2) => {
+        let admin = NewMember {
+            tenant: t.id.clone(),
+            id: t.admin_id.clone(),
+            email: t.admin_email.clone(),
+            role: Some(Role::Admin),
+            invitation: t.invitation,
+            now: t.now,
+        };
+        let mut writes = vec![attr::put(
+            &self.table,
+            items::new_tenant(t),
+            "attribute_not_exists(pk)",
+        )?];
+        writes.extend(invited_user_writes(&self.table, &admin)?);
+        writes.push(self.audit_put(audit, rng)?);
+        match self.transact(writes).await {
+            Err(e) if e.failed_condition(1 + EMAIL_WRITE) => {
                 Err(RegisterError::EmailTaken(t.admin_email.clone()))
             }
             other => Ok(other?),

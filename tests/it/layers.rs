@@ -1,0 +1,86 @@
+//! The shape of the code, checked by reading it: only `store/` (and `state.rs`, which builds the
+//! client) speaks DynamoDB, and every function's routes go through the one route table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root, found from the working directory (cargo runs tests in `tests/`).
+fn root() -> PathBuf {
+    let here = std::env::current_dir().unwrap();
+    here.ancestors()
+        .find(|d| d.join("template.yaml").is_file() && d.join("shared/src").is_dir())
+        .expect("the repository root above the working directory")
+        .to_path_buf()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+const DYNAMODB_NAMES: &[&str] = &[
+    "aws_sdk_dynamodb",
+    "AttributeValue",
+    "TransactWriteItem",
+    "KeysAndAttributes",
+    "QueryFluentBuilder",
+    "ConditionalCheckFailed",
+];
+
+#[test]
+fn nothing_outside_the_store_names_a_dynamodb_type() {
+    let root = root();
+    let mut files = Vec::new();
+    rust_files(&root.join("functions"), &mut files);
+    rust_files(&root.join("shared/src"), &mut files);
+    let store = root.join("shared/src/store");
+    let state = root.join("shared/src/state.rs");
+    let checked: Vec<_> = files
+        .into_iter()
+        .filter(|f| !f.starts_with(&store) && *f != state)
+        .collect();
+    assert!(checked.len() > 30, "found only {} files", checked.len());
+    let mut offences = Vec::new();
+    for file in &checked {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for name in DYNAMODB_NAMES {
+                if line.contains(name) {
+                    offences.push(format!("{}:{}: {name}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+}
+
+#[test]
+fn every_function_serves_its_routes_through_the_route_table() {
+    let functions = root().join("functions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&functions).unwrap() {
+        let lib = entry.unwrap().path().join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        seen += 1;
+        assert!(text.contains("Routes::new()"), "{}", lib.display());
+        for envelope in [
+            "check_origin(",
+            "with_security_headers(",
+            "method_not_allowed(",
+        ] {
+            assert!(
+                !text.contains(envelope),
+                "{} builds its own envelope ({envelope})",
+                lib.display()
+            );
+        }
+    }
+    assert!(seen >= 8, "found {seen} functions");
+}
