@@ -2,9 +2,9 @@
 
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{open_seed, MfaGuesses};
+use porter_shared::auth::guard::{open_seed, seal_seed, MfaGuesses};
 use porter_shared::credentials::totp;
-use porter_shared::domain::{SealedSeed, Timestamp};
+use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::Deserialize;
@@ -13,11 +13,7 @@ use serde_json::json as j;
 pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let seed = totp::generate_secret(&mut rand::rngs::OsRng);
-    let key = state
-        .data_key()
-        .await
-        .map_err(|e| ApiError::internal("data key", &e))?;
-    let sealed = SealedSeed::new(key.seal(&seed, caller.user.id.as_str(), &mut rand::rngs::OsRng));
+    let sealed = seal_seed(state, &seed, &caller.user).await?;
     state.store.set_pending_totp(&caller.user, &sealed).await?;
     let issuer = &state.config.product_name;
     let uri = totp::otpauth_uri(&seed, issuer, caller.user.email.as_str())

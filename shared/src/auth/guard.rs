@@ -1,6 +1,6 @@
 //! Guess limits (ASVS 5 §6.3.1) as guards a flow holds while it judges a guess: passwords per
 //! typed account and per source address, second-factor codes per user. And opening a sealed
-//! TOTP seed, which every code check needs.
+//! TOTP seed, which every code check needs, and sealing a new one.
 
 use crate::domain::throttle::{self, retry_after, Counter, Policy};
 use crate::domain::{SealedSeed, Timestamp, UserRecord};
@@ -132,16 +132,24 @@ impl MfaGuesses {
     }
 }
 
+/// A fresh TOTP seed sealed for `user` (bound to their id) with the service's data key.
+pub async fn seal_seed(
+    state: &AppState,
+    seed: &[u8],
+    user: &UserRecord,
+) -> Result<SealedSeed, ApiError> {
+    let key = state.data_key().await?;
+    let sealed = key.seal(seed, user.id.as_str(), &mut rand::rngs::OsRng);
+    Ok(SealedSeed::new(sealed))
+}
+
 /// The TOTP seed sealed for `user`, opened with the service's data key.
 pub async fn open_seed(
     state: &AppState,
     seed: &SealedSeed,
     user: &UserRecord,
 ) -> Result<Vec<u8>, ApiError> {
-    let key = state
-        .data_key()
-        .await
-        .map_err(|e| ApiError::internal("data key", &e))?;
+    let key = state.data_key().await?;
     key.open(seed.as_str(), user.id.as_str())
         .map_err(|e| ApiError::internal("totp seed", &e))
 }

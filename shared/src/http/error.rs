@@ -101,6 +101,13 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+/// Secrets Manager failed (or the service secret is missing): a dependency failure, 503.
+impl From<crate::secrets::SecretsError> for ApiError {
+    fn from(e: crate::secrets::SecretsError) -> Self {
+        Self::internal("secret unavailable", &e)
+    }
+}
+
 /// What a change to a tenant's people can run into, as every function that makes one answers it.
 impl From<crate::store::members::MemberError> for ApiError {
     fn from(e: crate::store::members::MemberError) -> Self {
