@@ -26,6 +26,12 @@ pub struct Config {
     pub product_name: String,
     /// WebAuthn relying-party id (`PORTER_WEBAUTHN_RP_ID`, default: the public host).
     pub webauthn_rp_id: String,
+    /// Where Entra ID directories are found (`PORTER_ENTRA_AUTHORITY`, default
+    /// `https://login.microsoftonline.com`; tests and `make dev` name a local stand-in).
+    pub entra_authority: Url,
+    /// Outbound calls (identity providers, the platform) may go to `http://127.0.0.1` and
+    /// `http://localhost` (`PORTER_ALLOW_LOOPBACK=true`: `make dev` and the tests only).
+    pub allow_loopback: bool,
 }
 
 impl Config {
@@ -62,7 +68,21 @@ impl Config {
             });
         }
         let host = public_base_url.host_str().unwrap_or("localhost").to_owned();
+        let allow_loopback = optional("PORTER_ALLOW_LOOPBACK", "false") == "true";
+        let raw_authority = optional(
+            "PORTER_ENTRA_AUTHORITY",
+            "https://login.microsoftonline.com",
+        );
+        let entra_authority = Url::parse(&raw_authority)
+            .ok()
+            .filter(|u| u.scheme() == "https" || (allow_loopback && u.scheme() == "http"))
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "PORTER_ENTRA_AUTHORITY",
+                reason: "expected an https URL".into(),
+            })?;
         Ok(Self {
+            entra_authority,
+            allow_loopback,
             webauthn_rp_id: optional("PORTER_WEBAUTHN_RP_ID", &host),
             table_name: required("PORTER_TABLE")?,
             stage: optional("PORTER_STAGE", "dev"),

@@ -9,7 +9,9 @@
 //!   envelope, WebAuthn.
 //! - [`auth`]: request guards that take the `AppState`: sessions, access, guess limits.
 //! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
+//! - [`outbound`]: calls to servers an admin named, checked against SSRF, capped and timed.
 //! - [`invitations`]: registering tenants and (re)issuing invitation links.
+//! - [`sso`]: discovery, client secrets, provider keys and starting a sign-in at a provider.
 //! - [`http`]: the route table, request parsing, JSON errors, security headers.
 //! - [`config`] and [`state`]: typed configuration read once, clients built once per cold start.
 
@@ -20,7 +22,9 @@ pub mod domain;
 pub mod http;
 pub mod invitations;
 pub mod mail;
+pub mod outbound;
 pub mod secrets;
+pub mod sso;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub secrets: SecretStore,
     pub webauthn: Arc<Webauthn>,
+    /// Identity providers' key sets, per instance.
+    pub jwks: crate::sso::JwksCache,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
     data_key: Arc<OnceCell<DataKey>>,
 }
@@ -58,6 +60,7 @@ impl AppState {
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
             secrets: SecretStore::new(aws_sdk_secretsmanager::Client::new(sdk), &config.stage),
             webauthn: Arc::new(crate::credentials::webauthn::build(&config)?),
+            jwks: crate::sso::JwksCache::default(),
             data_key: Arc::new(OnceCell::new()),
             config,
         })

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod idp;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, Response};
 use porter_dev::moto::Moto;
@@ -51,10 +53,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A TestApp whose configuration is edited first (e.g. the Entra ID authority).
+    pub async fn spawn_with(edit: impl FnOnce(&mut porter_shared::Config)) -> Self {
         let moto = moto_endpoint();
         let n = TABLES.fetch_add(1, Ordering::SeqCst);
         let table = format!("porter-test-{}-{n}", std::process::id());
-        let config = stack::local_config(&table, BASE_URL).unwrap();
+        let mut config = stack::local_config(&table, BASE_URL).unwrap();
+        edit(&mut config);
         let state = stack::prepare(&moto, config).await.unwrap();
         Self { state, moto, n }
     }
@@ -168,6 +176,8 @@ pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
     pub last_set_cookie: Option<String>,
+    /// The cookie that binds a single sign-on to this browser, while one is in flight.
+    pub sso_cookie: Option<String>,
 }
 
 impl TestApp {
@@ -176,6 +186,7 @@ impl TestApp {
             app: self,
             cookie: None,
             last_set_cookie: None,
+            sso_cookie: None,
         }
     }
 
@@ -214,18 +225,28 @@ impl TestApp {
 
 impl Browser<'_> {
     pub async fn send(&mut self, mut req: Request) -> Answer {
-        if let Some(c) = &self.cookie {
-            req.headers_mut().insert("cookie", c.parse().unwrap());
+        let jar: Vec<&str> = self
+            .cookie
+            .iter()
+            .chain(self.sso_cookie.iter())
+            .map(String::as_str)
+            .collect();
+        if !jar.is_empty() {
+            req.headers_mut()
+                .insert("cookie", jar.join("; ").parse().unwrap());
         }
         let a = answer(self.app.send(req).await);
-        if let Some(set) = a.headers.get("set-cookie").and_then(|v| v.to_str().ok()) {
-            self.last_set_cookie = Some(set.to_owned());
+        for set in a.headers.get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
             let pair = set.split(';').next().unwrap().to_owned();
-            self.cookie = if pair.ends_with('=') {
-                None
+            let kept = (!pair.ends_with('=')).then_some(pair.clone());
+            // The single sign-on binding cookie is kept beside the session cookie.
+            if pair.starts_with("porter_sso=") || pair.starts_with("__Host-porter_sso=") {
+                self.sso_cookie = kept;
             } else {
-                Some(pair)
-            };
+                self.last_set_cookie = Some(set);
+                self.cookie = kept;
+            }
         }
         a
     }
@@ -316,6 +337,16 @@ impl Browser<'_> {
     pub async fn patch(&mut self, path: &str, body: Value) -> Answer {
         self.send(request(
             "PATCH",
+            path,
+            Some("application/json"),
+            body.to_string(),
+        ))
+        .await
+    }
+
+    pub async fn put(&mut self, path: &str, body: Value) -> Answer {
+        self.send(request(
+            "PUT",
             path,
             Some("application/json"),
             body.to_string(),

@@ -1,11 +1,13 @@
-//! `POST /api/login/identify {email}`: which sign-in method comes next. Tenants without SSO
-//! (all of them until SSO is configurable) get the password step; the answer is the same for
-//! registered and unknown addresses.
+//! `POST /api/login/identify {email}`: which sign-in method comes next. An address whose
+//! domain is routed to a tenant's active single sign-on goes to that provider
+//! (`{next:"sso", redirect}` and a cookie binding the sign-in to this browser); every other
+//! address gets the password step. The answer depends on the domain only, never on whether
+//! the person exists.
 
-use lambda_http::http::StatusCode;
-use porter_shared::domain::Email;
-use porter_shared::http::{json, parse_json, ApiError, Body, Request, Response};
-use porter_shared::AppState;
+use lambda_http::http::{header, StatusCode};
+use porter_shared::domain::{Email, SsoPurpose};
+use porter_shared::http::{json, parse_json, ApiError, HandlerResult, Request};
+use porter_shared::{sso, AppState};
 use serde::Deserialize;
 use serde_json::json as j;
 
@@ -14,13 +16,25 @@ struct IdentifyRequest {
     email: String,
 }
 
-pub async fn handle(_state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let body: IdentifyRequest = parse_json(req)?;
-    Email::parse(&body.email).map_err(|e| {
+    let email = Email::parse(&body.email).map_err(|e| {
         ApiError::bad_request("invalid_email", format!("{}.", capitalise(&e.to_string())))
     })?;
-    // The seam for home-realm discovery: a tenant with SSO will answer {next:"sso", redirect}.
-    Ok(json(StatusCode::OK, &j!({ "next": "password" })))
+    let Some((tenant, config)) = sso::route_for(state, &email).await? else {
+        return Ok(json(StatusCode::OK, &j!({ "next": "password" })));
+    };
+    let (redirect, cookie) = sso::begin(
+        state,
+        &tenant,
+        &config,
+        SsoPurpose::SignIn,
+        Some(email.as_str()),
+    )
+    .await?;
+    let mut resp = json(StatusCode::OK, &j!({ "next": "sso", "redirect": redirect }));
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(resp)
 }
 
 fn capitalise(s: &str) -> String {

@@ -16,7 +16,7 @@ use porter_shared::domain::{
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
-use porter_shared::AppState;
+use porter_shared::{sso, AppState};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
@@ -47,9 +47,15 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         .filter(|(u, _)| u.status == UserStatus::Active)
         .and_then(|(_, c)| c.password_hash.as_ref());
     let matches = password_matches(SecretString::from(body.password), stored_hash).await;
+    // A leaked old password must not bypass the customer's identity provider: an address
+    // routed to single sign-on fails here exactly like a wrong password.
+    let routed = match &found {
+        Some((user, _)) if matches => sso::route_for(state, &user.email).await?.is_some(),
+        _ => false,
+    };
 
     let user = match found {
-        Some((user, _)) if matches => user,
+        Some((user, _)) if matches && !routed => user,
         other => {
             guesses.failed(state, now).await?;
             match other {
@@ -75,7 +81,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);
     state
         .store
-        .start_session(&session, &event, &mut rng)
+        .start_session(&session, &user, &[event], &mut rng)
         .await?;
     let next = if user.has_mfa() {
         "mfa_verify"

@@ -52,6 +52,14 @@ fn users_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
     Box::pin(users::handle(state, req))
 }
 
+fn configure_sso_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(configure_sso::handle(state, req))
+}
+
+fn login_callback_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(login_callback::handle(state, req))
+}
+
 /// Binary name → handler. Each function that template.yaml declares must be here.
 pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
@@ -63,6 +71,8 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "setup" => Some(setup_handler),
         "invite-user" => Some(invite_user_handler),
         "users" => Some(users_handler),
+        "configure-sso" => Some(configure_sso_handler),
+        "login-callback" => Some(login_callback_handler),
         _ => None,
     }
 }

@@ -40,6 +40,11 @@ pub fn env_vars(endpoint: &str, config: &Config) -> Vec<(&'static str, String)> 
         ),
         ("PORTER_MAIL_FROM", config.mail_from.clone()),
         ("PORTER_PRODUCT_NAME", config.product_name.clone()),
+        ("PORTER_ALLOW_LOOPBACK", config.allow_loopback.to_string()),
+        (
+            "PORTER_ENTRA_AUTHORITY",
+            config.entra_authority.as_str().trim_end_matches('/').into(),
+        ),
     ]
 }
 
@@ -51,9 +56,16 @@ pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config
         ("PORTER_PUBLIC_BASE_URL", public_base_url.to_owned()),
         ("PORTER_MAIL_FROM", "no-reply@porter.test".to_owned()),
         ("PORTER_PRODUCT_NAME", "Porter".to_owned()),
+        // Local identity providers and platform stand-ins listen on loopback over http.
+        ("PORTER_ALLOW_LOOPBACK", "true".to_owned()),
     ];
+    // Anything else PORTER_* (e.g. PORTER_ENTRA_AUTHORITY) comes from the environment.
     Ok(Config::from_lookup(|k| {
-        pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(k).ok())
     })?)
 }
 

@@ -43,7 +43,11 @@ pub fn clear_cookie(config: &Config) -> HeaderValue {
 
 /// The session id the browser sent, if any.
 pub fn read_cookie(req: &Request, config: &Config) -> Option<String> {
-    let name = cookie_name(config);
+    read_cookie_named(req, cookie_name(config))
+}
+
+/// The value of the cookie `name` the browser sent, if any.
+pub fn read_cookie_named(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()

@@ -3,6 +3,7 @@
 //! here reads a request or the table.
 
 pub mod crypto;
+pub mod oidc;
 pub mod password;
 pub mod recovery;
 pub mod totp;

@@ -8,6 +8,7 @@ pub mod factors;
 pub mod ids;
 pub mod password;
 pub mod session;
+pub mod sso;
 pub mod tenant;
 pub mod throttle;
 pub mod time;
@@ -20,6 +21,7 @@ pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKeys, TotpFact
 pub use ids::{TenantId, UserId};
 pub use password::{Password, PasswordError};
 pub use session::{Level, SessionId, SessionRecord};
+pub use sso::{IdpConfig, Provider, SsoMethod, SsoPurpose, SsoState, TenantSso};
 pub use tenant::{NewTenant, TenantRecord, DEFAULT_MAX_USERS};
 pub use time::Timestamp;
 pub use token::{OneTimeToken, TokenHash, TokenKind, TokenRecord, TokenState};

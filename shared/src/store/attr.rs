@@ -79,10 +79,21 @@ fn values_or_none(values: Item) -> Option<Item> {
 
 /// A conditional put, as one element of a transaction.
 pub fn put(table: &str, it: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+    put_if(table, it, condition, Item::new())
+}
+
+/// A put whose condition compares with `values`, as one element of a transaction.
+pub fn put_if(
+    table: &str,
+    it: Item,
+    condition: &str,
+    values: Item,
+) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(it))
         .condition_expression(condition)
+        .set_expression_attribute_values(values_or_none(values))
         .build()?;
     Ok(TransactWriteItem::builder().put(put).build())
 }

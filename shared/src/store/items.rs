@@ -7,8 +7,9 @@ use super::table::TTL_ATTRIBUTE;
 use super::StoreError;
 use crate::domain::{
     AuditEvent, Credentials, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
-    SecondFactors, SecurityKeys, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash,
-    TokenKind, TokenRecord, TotpFactor, UserId, UserRecord, UserStatus,
+    SecondFactors, SecurityKeys, SessionRecord, SsoPurpose, SsoState, TenantId, TenantRecord,
+    TenantSso, Timestamp, TokenHash, TokenKind, TokenRecord, TotpFactor, UserId, UserRecord,
+    UserStatus,
 };
 use rand::RngCore;
 use secrecy::SecretString;
@@ -250,4 +251,89 @@ pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
         it.insert("target".into(), s(t));
     }
     it
+}
+
+pub fn sso_state(st: &SsoState) -> Item {
+    let mut it = item([
+        ("pk", s(keys::oidc_pk(&st.state_hash))),
+        ("sk", s(keys::OIDC_SK)),
+        ("entity", s("oidc_state")),
+        ("tid", s(st.tenant.as_str())),
+        ("issuer", s(&st.issuer)),
+        ("nonce", s(&st.nonce)),
+        ("challenge", s(&st.challenge)),
+        ("created_at", n(st.created_at.0)),
+        (
+            "expires_at",
+            n(st.created_at.0 + crate::domain::sso::STATE_LIFETIME_SECS),
+        ),
+        (
+            TTL_ATTRIBUTE,
+            n(st.created_at.0 + crate::domain::sso::STATE_LIFETIME_SECS),
+        ),
+    ]);
+    if let SsoPurpose::Test { admin } = &st.purpose {
+        it.insert("test_by".into(), s(admin.as_str()));
+    }
+    it
+}
+
+pub fn sso_state_record(state_hash: &str, it: &Item) -> Result<SsoState, StoreError> {
+    let purpose = match get_s(it, "test_by") {
+        Some(uid) => SsoPurpose::Test {
+            admin: UserId::parse(uid).ok_or_else(|| corrupt("oidc", "test_by"))?,
+        },
+        None => SsoPurpose::SignIn,
+    };
+    Ok(SsoState {
+        state_hash: state_hash.to_owned(),
+        tenant: tenant_id(it, "oidc")?,
+        purpose,
+        issuer: req_s(it, "issuer")?.to_owned(),
+        nonce: req_s(it, "nonce")?.to_owned(),
+        challenge: req_s(it, "challenge")?.to_owned(),
+        created_at: Timestamp(req_n(it, "created_at")?),
+    })
+}
+
+pub fn tenant_sso(it: &Item) -> Result<(TenantSso, i64), StoreError> {
+    let sso = serde_json::from_str(req_s(it, "config")?).map_err(|_| corrupt("sso", "config"))?;
+    Ok((sso, get_n(it, "version").unwrap_or(0)))
+}
+
+pub fn tenant_sso_item(tid: &TenantId, sso: &TenantSso, version: i64) -> Item {
+    item([
+        ("pk", s(keys::tenant_pk(tid))),
+        ("sk", s(keys::SSO_SK)),
+        ("entity", s("sso")),
+        ("config", s(serde_json::to_string(sso).unwrap_or_default())),
+        ("version", n(version)),
+    ])
+}
+
+pub fn domain_route(domain: &str, tid: &TenantId) -> Item {
+    item([
+        ("pk", s(keys::domain_pk(domain))),
+        ("sk", s(keys::DOMAIN_SK)),
+        ("entity", s("domain")),
+        ("tid", s(tid.as_str())),
+    ])
+}
+
+pub fn identity_link(issuer: &str, sub: &str, user: &UserRecord) -> Item {
+    item([
+        ("pk", s(keys::idp_pk(issuer, sub))),
+        ("sk", s(keys::IDP_SK)),
+        ("entity", s("identity")),
+        ("tid", s(user.tenant.as_str())),
+        ("uid", s(user.id.as_str())),
+    ])
+}
+
+pub fn linked_ids(it: &Item) -> Result<(TenantId, UserId), StoreError> {
+    Ok((tenant_id(it, "identity")?, user_id(it, "identity")?))
+}
+
+pub fn tenant_of(it: &Item) -> Result<TenantId, StoreError> {
+    tenant_id(it, "domain")
 }

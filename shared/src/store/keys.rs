@@ -8,6 +8,10 @@ pub const EMAIL_SK: &str = "EMAIL";
 pub const TOKEN_SK: &str = "TOKEN";
 pub const SESSION_SK: &str = "SESSION";
 pub const THROTTLE_SK: &str = "THROTTLE";
+pub const SSO_SK: &str = "SSO";
+pub const DOMAIN_SK: &str = "DOMAIN";
+pub const IDP_SK: &str = "IDP";
+pub const OIDC_SK: &str = "OIDC";
 /// GSI partition that lists every tenant, sorted by name.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 /// Sort-key prefixes under a tenant.
@@ -39,6 +43,21 @@ pub fn session_pk(hash: &TokenHash) -> String {
 /// `AUDIT#<13-digit ms>#<random>`: sorts by time, unique within the millisecond.
 pub fn audit_sk(millis: u64, id: &str) -> String {
     format!("{AUDIT_PREFIX}{millis:013}#{id}")
+}
+
+/// `DOMAIN#<domain>`: which tenant an email domain signs in with (unique across tenants).
+pub fn domain_pk(domain: &str) -> String {
+    format!("DOMAIN#{domain}")
+}
+
+/// `IDP#<issuer>#<sub>`: the user an external identity is linked to.
+pub fn idp_pk(issuer: &str, sub: &str) -> String {
+    format!("IDP#{issuer}#{sub}")
+}
+
+/// `OIDC#<sha256 of state>`: one sign-in at an identity provider, in flight.
+pub fn oidc_pk(state_hash: &str) -> String {
+    format!("OIDC#{state_hash}")
 }
 
 /// `THROTTLE#<scope>#<sha256 of the key>`.

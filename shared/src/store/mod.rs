@@ -14,6 +14,10 @@
 //! | one-time token | `TOKEN#<sha256>` | `TOKEN` |
 //! | session | `SESSION#<sha256 of id>` | `SESSION` |
 //! | throttle counter | `THROTTLE#<scope>#<sha256>` | `THROTTLE` |
+//! | single sign-on configuration | `TENANT#<tid>` | `SSO` |
+//! | email domain routed to a tenant | `DOMAIN#<domain>` | `DOMAIN` |
+//! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
+//! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
 //! | failed sign-in of an unknown address | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
@@ -22,6 +26,7 @@ mod items;
 pub mod keys;
 pub mod members;
 pub mod sessions;
+pub mod sso;
 pub mod table;
 pub mod tenants;
 #[cfg(feature = "test-util")]

@@ -6,6 +6,21 @@ use super::{items, keys, Store, StoreError};
 use crate::domain::{AuditEvent, SessionRecord, Timestamp, TokenHash, UserRecord};
 use rand::RngCore;
 
+/// The write that records when a user signed in.
+fn last_login(
+    table: &str,
+    user: &UserRecord,
+    at: Timestamp,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    attr::update(
+        table,
+        key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id)),
+        "SET last_login_at = :now",
+        "attribute_exists(pk)",
+        item([(":now", n(at.0))]),
+    )
+}
+
 impl Store {
     pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         self.db
@@ -18,22 +33,27 @@ impl Store {
         Ok(())
     }
 
-    /// A new password-level session and the audit event of the password step, together.
+    /// A new session with the audit events of the step that earned it, together; a full
+    /// session (a sign-in through the identity provider) also records the sign-in time.
     pub async fn start_session(
         &self,
         session: &SessionRecord,
-        event: &AuditEvent,
+        user: &UserRecord,
+        events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<(), StoreError> {
-        self.transact(vec![
-            attr::put(
-                &self.table,
-                items::session(session),
-                "attribute_not_exists(pk)",
-            )?,
-            self.audit_put(event, rng)?,
-        ])
-        .await
+        let mut writes = vec![attr::put(
+            &self.table,
+            items::session(session),
+            "attribute_not_exists(pk)",
+        )?];
+        if session.level == crate::domain::Level::Full {
+            writes.push(last_login(&self.table, user, session.created_at)?);
+        }
+        for e in events {
+            writes.push(self.audit_put(e, rng)?);
+        }
+        self.transact(writes).await
     }
 
     pub async fn get_session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
@@ -73,13 +93,7 @@ impl Store {
                 attr::Item::new(),
             )?,
             attr::put(&self.table, items::session(new), "attribute_not_exists(pk)")?,
-            attr::update(
-                &self.table,
-                key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id)),
-                "SET last_login_at = :now",
-                "attribute_exists(pk)",
-                item([(":now", n(new.created_at.0))]),
-            )?,
+            last_login(&self.table, user, new.created_at)?,
         ];
         for e in events {
             writes.push(self.audit_put(e, rng)?);

@@ -1,0 +1,387 @@
+//! The callback, step by step; `link.rs` finds the person an identity belongs to.
+
+use crate::link::{self, Person};
+use lambda_http::http::{header, HeaderValue};
+use porter_shared::auth::session::{read_cookie_named, set_cookie};
+use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
+use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
+use porter_shared::domain::{
+    AuditEvent, IdpConfig, Level, Role, SessionRecord, SsoMethod, SsoPurpose, SsoState, TenantId,
+    Timestamp, UserRecord,
+};
+use porter_shared::http::{client_ip, query_param, redirect, ApiError, HandlerResult, Request};
+use porter_shared::outbound;
+use porter_shared::sso::{self, binding_cookie_name, clear_binding_cookie, CALLBACK_PATH};
+use porter_shared::store::sso::SsoSaveError;
+use porter_shared::AppState;
+use secrecy::ExposeSecret;
+
+/// Why a sign-in did not happen: the code the page shows, and the reason for the log.
+pub(crate) struct Failure {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+pub(crate) fn fail(code: &'static str, reason: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        reason: reason.into(),
+    }
+}
+
+const FAILED: &str = "sso_failed";
+const EXPIRED: &str = "sso_expired";
+
+/// What the callback ends in.
+enum Outcome {
+    /// Signed in: the session cookie and where to go.
+    SignedIn {
+        cookie: HeaderValue,
+        to: &'static str,
+    },
+    /// An admin's test sign-in: the configuration is active now, or says why not.
+    Tested(Result<(), Failure>),
+}
+
+pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
+    let ip = client_ip(req);
+    let mut resp = match complete(state, req, &ip).await {
+        Ok(Outcome::SignedIn { cookie, to }) => {
+            let mut r = redirect(to);
+            r.headers_mut().append(header::SET_COOKIE, cookie);
+            r
+        }
+        Ok(Outcome::Tested(Ok(()))) => redirect("/app/configuration/sso?tested=ok"),
+        Ok(Outcome::Tested(Err(f))) => {
+            tracing::warn!(code = f.code, reason = %f.reason, "single sign-on test failed");
+            redirect(&format!(
+                "/app/configuration/sso?tested=failed&reason={}",
+                f.code
+            ))
+        }
+        Err(f) => {
+            tracing::warn!(code = f.code, reason = %f.reason, "single sign-on failed");
+            redirect(&format!("/login?error={}", f.code))
+        }
+    };
+    resp.headers_mut()
+        .append(header::SET_COOKIE, clear_binding_cookie(&state.config));
+    Ok(resp)
+}
+
+fn internal(e: impl std::fmt::Display) -> Failure {
+    tracing::error!(error = %e, "single sign-on: a dependency failed");
+    fail(FAILED, "a dependency failed")
+}
+
+async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, Failure> {
+    let now = Timestamp::now();
+    let raw_state = query_param(req, "state").ok_or_else(|| fail(EXPIRED, "no state"))?;
+    let st = state
+        .store
+        .take_sso_state(&state_hash(&raw_state))
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| fail(EXPIRED, "unknown or used state"))?;
+    if !st.is_fresh(now) {
+        return Err(fail(EXPIRED, "the state is older than ten minutes"));
+    }
+    let verifier = read_cookie_named(req, binding_cookie_name(&state.config))
+        .ok_or_else(|| fail(EXPIRED, "no binding cookie"))?;
+    if pkce_challenge(&verifier) != st.challenge {
+        return Err(fail(EXPIRED, "the sign-in was started in another browser"));
+    }
+    let result = federate(state, req, &st, &verifier, now).await;
+    match &st.purpose {
+        SsoPurpose::Test { admin } => Ok(Outcome::Tested(
+            test_result(state, &st, admin, result, ip).await,
+        )),
+        SsoPurpose::SignIn => {
+            let (config, person) = match result {
+                Ok(ok) => ok,
+                Err(f) => {
+                    audit_failure(state, &st.tenant, &f, ip).await;
+                    return Err(f);
+                }
+            };
+            sign_in(state, &config, person, ip, now).await
+        }
+    }
+}
+
+/// Steps common to sign-in and test: the provider's answer, the code exchange, the ID token
+/// and the person it names.
+async fn federate(
+    state: &AppState,
+    req: &Request,
+    st: &SsoState,
+    verifier: &str,
+    now: Timestamp,
+) -> Result<(IdpConfig, Person), Failure> {
+    if let Some(error) = query_param(req, "error") {
+        return Err(fail(
+            "sso_cancelled",
+            format!("the provider answered error={error}"),
+        ));
+    }
+    let (sso, _) = state.store.get_sso(&st.tenant).await.map_err(internal)?;
+    let config = match st.purpose {
+        SsoPurpose::SignIn => sso.active,
+        SsoPurpose::Test { .. } => sso.pending,
+    }
+    .filter(|c| c.provider.issuer == st.issuer)
+    .ok_or_else(|| fail(EXPIRED, "the configuration changed during the sign-in"))?;
+    // RFC 9207: when the provider names itself, it must be the one the sign-in went to.
+    if let Some(iss) = query_param(req, "iss") {
+        if iss != config.provider.issuer {
+            return Err(fail(
+                FAILED,
+                format!("the iss parameter {iss:?} is not the provider's issuer"),
+            ));
+        }
+    }
+    let code = query_param(req, "code").ok_or_else(|| fail(FAILED, "no code"))?;
+    let id_token = exchange(state, &st.tenant, &config, &code, verifier).await?;
+    let claims = check_token(state, &config, &id_token, &st.nonce, now).await?;
+    let person = link::person(state, &st.tenant, &config, &claims).await?;
+    Ok((config, person))
+}
+
+/// The authorization code for tokens, with the PKCE verifier and the client secret.
+async fn exchange(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &IdpConfig,
+    code: &str,
+    verifier: &str,
+) -> Result<String, Failure> {
+    let secret = sso::client_secret(state, tenant, &config.secret_ref)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| fail(FAILED, "no client secret is stored"))?;
+    let redirect_uri = state.config.link(CALLBACK_PATH);
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", verifier),
+    ];
+    let basic = match config.provider.client_auth {
+        ClientAuth::ClientSecretBasic => Some((config.client_id.as_str(), secret.expose_secret())),
+        ClientAuth::ClientSecretPost => {
+            form.push(("client_id", config.client_id.as_str()));
+            form.push(("client_secret", secret.expose_secret()));
+            None
+        }
+    };
+    let target = outbound::check(&config.provider.token_endpoint, state.config.allow_loopback)
+        .await
+        .map_err(|e| fail(FAILED, format!("token endpoint: {e}")))?;
+    let answer = outbound::post_form(&target, &form, basic)
+        .await
+        .map_err(|e| fail(FAILED, format!("token endpoint: {e}")))?;
+    let body: serde_json::Value = answer
+        .json()
+        .map_err(|e| fail(FAILED, format!("token endpoint: {e}")))?;
+    if answer.status != 200 {
+        return Err(fail(
+            FAILED,
+            format!(
+                "the token endpoint refused the code: {}",
+                body["error"].as_str().unwrap_or("no error code")
+            ),
+        ));
+    }
+    body["id_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| fail(FAILED, "the token answer holds no id_token"))
+}
+
+/// The ID token, checked; a key the cached set does not hold sends for the set again, once.
+async fn check_token(
+    state: &AppState,
+    config: &IdpConfig,
+    token: &str,
+    nonce: &str,
+    now: Timestamp,
+) -> Result<IdClaims, Failure> {
+    let expected = Expected {
+        issuer: &config.provider.issuer,
+        client_id: &config.client_id,
+        nonce,
+        algorithms: &config.provider.algorithms,
+        directory_id: config
+            .directory_id
+            .as_deref()
+            .filter(|_| config.method == SsoMethod::EntraId),
+    };
+    let keys = |refresh| {
+        state
+            .jwks
+            .get(&state.config, &config.provider.jwks_uri, refresh)
+    };
+    let set = keys(false)
+        .await
+        .map_err(|e| fail(FAILED, format!("keys: {e}")))?;
+    let result = match oidc::validate_id_token(token, &set, &expected, now) {
+        Err(IdTokenError::UnknownKey) => {
+            let set = keys(true)
+                .await
+                .map_err(|e| fail(FAILED, format!("keys: {e}")))?;
+            oidc::validate_id_token(token, &set, &expected, now)
+        }
+        other => other,
+    };
+    result.map_err(|e| fail(FAILED, e.to_string()))
+}
+
+/// A sign-in that got through: a session like password + MFA gives (or, with
+/// `mfa_after_sso`, one at the password level that must pass Porter's second factor).
+async fn sign_in(
+    state: &AppState,
+    config: &IdpConfig,
+    person: Person,
+    ip: &str,
+    now: Timestamp,
+) -> Result<Outcome, Failure> {
+    let user = person.user;
+    let level = if config.mfa_after_sso {
+        Level::Password
+    } else {
+        Level::Full
+    };
+    let mut rng = rand::rngs::OsRng;
+    let (id, session) = SessionRecord::start(&user, level, now, &mut rng);
+    let mut events = Vec::new();
+    if person.newly_linked {
+        events.push(
+            AuditEvent::by(&user, "sso.link", Some(&user), ip).outcome(config.method.as_str()),
+        );
+    }
+    let action = if level == Level::Full {
+        "login.success"
+    } else {
+        "login.sso"
+    };
+    events.push(AuditEvent::by(&user, action, Some(&user), ip).outcome("sso"));
+    state
+        .store
+        .start_session(&session, &user, &events, &mut rng)
+        .await
+        .map_err(internal)?;
+    let to = next_page(state, &user, level).await?;
+    Ok(Outcome::SignedIn {
+        cookie: set_cookie(&state.config, id.secret(), level.lifetime_secs()),
+        to,
+    })
+}
+
+async fn next_page(
+    state: &AppState,
+    user: &UserRecord,
+    level: Level,
+) -> Result<&'static str, Failure> {
+    if level == Level::Password {
+        return Ok(if user.has_mfa() {
+            "/login?step=mfa_verify"
+        } else {
+            "/login?step=mfa_enroll"
+        });
+    }
+    if user.role == Some(Role::Admin) {
+        let tenant = state
+            .store
+            .get_tenant(&user.tenant)
+            .await
+            .map_err(internal)?;
+        if tenant.is_some_and(|t| !t.setup_done) {
+            return Ok("/app/setup");
+        }
+    }
+    Ok("/app")
+}
+
+/// An admin's test: it must name that same admin; then the configuration becomes active.
+async fn test_result(
+    state: &AppState,
+    st: &SsoState,
+    admin: &porter_shared::domain::UserId,
+    result: Result<(IdpConfig, Person), Failure>,
+    ip: &str,
+) -> Result<(), Failure> {
+    let outcome = match result {
+        Ok((_, person)) if person.user.id == *admin => {
+            activate(state, &st.tenant, &person.user, ip).await
+        }
+        Ok((_, person)) => Err(fail(
+            "sso_other_person",
+            format!(
+                "the provider signed in {}, not the admin who started the test",
+                person.user.email
+            ),
+        )),
+        Err(f) => Err(f),
+    };
+    if let Err(f) = &outcome {
+        audit_failure(state, &st.tenant, f, ip).await;
+    }
+    outcome
+}
+
+async fn activate(
+    state: &AppState,
+    tenant: &TenantId,
+    admin: &UserRecord,
+    ip: &str,
+) -> Result<(), Failure> {
+    let (previous, version) = state.store.get_sso(tenant).await.map_err(internal)?;
+    let mut next = previous.clone();
+    let Some(pending) = next.pending.take() else {
+        return Err(fail(
+            EXPIRED,
+            "the configuration was replaced during the test",
+        ));
+    };
+    let method = pending.method;
+    next.active = Some(pending);
+    next.updated_at = Some(Timestamp::now());
+    next.updated_by = Some(admin.email.to_string());
+    let audit =
+        AuditEvent::by(admin, "sso.activate", None, ip).target_text(method.as_str().to_owned());
+    match state
+        .store
+        .save_sso(
+            tenant,
+            &previous,
+            &next,
+            version,
+            &audit,
+            &mut rand::rngs::OsRng,
+        )
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(SsoSaveError::Stale) => Err(fail(EXPIRED, "the configuration changed during the test")),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The trail keeps why a sign-in through the provider failed; the page never shows it.
+async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &str) {
+    let event = AuditEvent {
+        tenant: tenant.clone(),
+        actor: "identity provider".to_owned(),
+        action: "login.sso",
+        target: Some(format!("{}: {}", f.code, f.reason)),
+        source_ip: ip.to_owned(),
+        outcome: "failure",
+    };
+    state.store.audit(&event).await;
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        fail(FAILED, e.message)
+    }
+}

@@ -1,0 +1,95 @@
+//! Whose identity this is (ASVS 6.8.1). Later sign-ins find the person by issuer + subject
+//! only, so a changed email claim still reaches them. The first sign-in links by the address
+//! the provider vouches for, to a person of this same organisation, and only if that person
+//! has no identity from this provider yet.
+
+use crate::callback::{fail, Failure};
+use porter_shared::credentials::oidc::IdClaims;
+use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, UserRecord};
+use porter_shared::store::StoreError;
+use porter_shared::AppState;
+
+pub(crate) struct Person {
+    pub user: UserRecord,
+    pub newly_linked: bool,
+}
+
+const NOT_REGISTERED: &str = "sso_not_registered";
+
+fn internal(e: StoreError) -> Failure {
+    tracing::error!(error = %e, "single sign-on: storage failed");
+    fail("sso_failed", "a dependency failed")
+}
+
+pub(crate) async fn person(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &IdpConfig,
+    claims: &IdClaims,
+) -> Result<Person, Failure> {
+    let issuer = &config.provider.issuer;
+    let sub = claims.subject();
+    if let Some((tid, uid)) = state
+        .store
+        .find_identity(issuer, sub)
+        .await
+        .map_err(internal)?
+    {
+        if tid != *tenant {
+            return Err(fail(
+                NOT_REGISTERED,
+                "the identity is linked in another organisation",
+            ));
+        }
+        let user = state
+            .store
+            .get_user(&tid, &uid)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| fail(NOT_REGISTERED, "the linked person was removed"))?;
+        return Ok(Person {
+            user,
+            newly_linked: false,
+        });
+    }
+    let raw = claims
+        .verified_email(config.method == SsoMethod::EntraId)
+        .ok_or_else(|| {
+            fail(
+                "sso_failed",
+                "the provider did not vouch for an email address",
+            )
+        })?;
+    let email =
+        Email::parse(raw).map_err(|_| fail("sso_failed", "the provider's address is not valid"))?;
+    let Some((tid, uid)) = state.store.find_by_email(&email).await.map_err(internal)? else {
+        return Err(fail(NOT_REGISTERED, format!("{email} was never added")));
+    };
+    if tid != *tenant {
+        return Err(fail(
+            NOT_REGISTERED,
+            format!("{email} belongs to another organisation"),
+        ));
+    }
+    let user = state
+        .store
+        .get_user(&tid, &uid)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| fail(NOT_REGISTERED, format!("{email} was never added")))?;
+    match state.store.link_identity(&user, issuer, sub).await {
+        Ok(()) => Ok(Person {
+            user: UserRecord {
+                status: porter_shared::domain::UserStatus::Active,
+                pending_token: None,
+                ..user
+            },
+            newly_linked: true,
+        }),
+        Err(StoreError::Conflict { .. }) => Err(fail(
+            "sso_failed",
+            format!("{email} is already linked to another identity of this provider"),
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}

@@ -1,0 +1,263 @@
+//! Calls to servers an admin named (identity providers; later the vendor platform). Each URL
+//! is checked before anything is sent: `https` only, and a host whose every address is public
+//! (no loopback, private, link-local — 169.254.0.0/16 and its cloud metadata included — or
+//! unique-local range), resolved once and connected to at exactly that address, so a DNS
+//! answer cannot change between the check and the call. Redirects are not followed, every
+//! call ends after 5 seconds and every answer is cut at 1 MiB.
+//! `PORTER_ALLOW_LOOPBACK=true` (dev and tests) also allows `http://127.0.0.1` and
+//! `http://localhost`, and nothing else.
+
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+use url::{Host, Url};
+
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+pub const MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OutboundError {
+    /// The URL is not one Porter may call: scheme, or an address that is not public.
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("the answer is larger than 1 MiB")]
+    TooLarge,
+    #[error("{0}")]
+    BadAnswer(String),
+}
+
+/// An answer, read whole (within the cap).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, OutboundError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            OutboundError::BadAnswer(format!("the answer is not the expected JSON: {e}"))
+        })
+    }
+}
+
+/// Whether an address is one the public internet routes to.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link local
+        || first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+}
+
+/// The one address a checked URL will be fetched from.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: Url,
+    host: String,
+    addr: SocketAddr,
+}
+
+/// Checks `raw` and resolves its host. `allow_loopback` admits plain http to 127.0.0.1 and
+/// localhost only.
+pub async fn check(raw: &str, allow_loopback: bool) -> Result<Target, OutboundError> {
+    let refused = |why: &str| OutboundError::Refused(why.to_owned());
+    let url = Url::parse(raw).map_err(|_| refused("the URL is not valid"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refused("the URL must not carry a user name or password"));
+    }
+    let loopback_host = matches!(
+        url.host(),
+        Some(Host::Domain("localhost")) | Some(Host::Ipv4(Ipv4Addr::LOCALHOST))
+    );
+    let loopback_ok = allow_loopback && loopback_host;
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback_ok => {}
+        _ => return Err(refused("only https:// addresses can be used")),
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| refused("the URL has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| refused("the URL has no port"))?;
+    let addrs: Vec<SocketAddr> =
+        tokio::time::timeout(TIMEOUT, tokio::net::lookup_host((host.as_str(), port)))
+            .await
+            .map_err(|_| {
+                OutboundError::Unreachable(format!("{host} could not be resolved in time"))
+            })?
+            .map_err(|_| OutboundError::Unreachable(format!("{host} could not be resolved")))?
+            .collect();
+    if addrs.is_empty() {
+        return Err(OutboundError::Unreachable(format!("{host} has no address")));
+    }
+    // Every address must pass: a host with one public and one private address is refused.
+    let allowed = |a: &SocketAddr| is_public(a.ip()) || (loopback_ok && a.ip().is_loopback());
+    if !addrs.iter().all(allowed) {
+        return Err(refused(&format!(
+            "{host} is not a public internet address, and Porter does not call private, loopback or link-local addresses"
+        )));
+    }
+    let addr = addrs[0];
+    Ok(Target { url, host, addr })
+}
+
+fn client(target: &Target) -> Result<reqwest::Client, OutboundError> {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&target.host, target.addr)
+        .user_agent("Porter")
+        .build()
+        .map_err(|e| OutboundError::Unreachable(format!("no HTTP client: {e}")))
+}
+
+async fn read(mut resp: reqwest::Response) -> Result<Answer, OutboundError> {
+    let status = resp.status().as_u16();
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(OutboundError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| unreachable(&e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(OutboundError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer { status, body })
+}
+
+fn unreachable(e: &reqwest::Error) -> OutboundError {
+    if e.is_timeout() {
+        OutboundError::Unreachable("no answer within 5 seconds".into())
+    } else {
+        OutboundError::Unreachable("the server could not be reached".into())
+    }
+}
+
+/// GET, accepting JSON.
+pub async fn get(target: &Target) -> Result<Answer, OutboundError> {
+    let resp = client(target)?
+        .get(target.url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    tokio::time::timeout(TIMEOUT, read(resp))
+        .await
+        .map_err(|_| OutboundError::Unreachable("no answer within 5 seconds".into()))?
+}
+
+/// POST of a form, with optional HTTP basic credentials.
+pub async fn post_form(
+    target: &Target,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> Result<Answer, OutboundError> {
+    let mut req = client(target)?
+        .post(target.url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(form);
+    if let Some((user, password)) = basic {
+        req = req.basic_auth(user, Some(password));
+    }
+    let resp = req.send().await.map_err(|e| unreachable(&e))?;
+    tokio::time::timeout(TIMEOUT, read(resp))
+        .await
+        .map_err(|_| OutboundError::Unreachable("no answer within 5 seconds".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_loopback_link_local_and_unique_local_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(
+                !is_public(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))),
+                "{ip}"
+            );
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111"] {
+            assert!(
+                is_public(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))),
+                "{ip}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn plain_http_and_private_hosts_are_refused_and_loopback_needs_the_switch() {
+        assert!(matches!(
+            check("http://idp.example/x", false).await,
+            Err(OutboundError::Refused(_))
+        ));
+        assert!(matches!(
+            check("https://127.0.0.1/x", false).await,
+            Err(OutboundError::Refused(_))
+        ));
+        assert!(matches!(
+            check("https://169.254.169.254/latest", true).await,
+            Err(OutboundError::Refused(_))
+        ));
+        assert!(matches!(
+            check("http://10.0.0.1/x", true).await,
+            Err(OutboundError::Refused(_))
+        ));
+        assert!(matches!(
+            check("https://user:pw@idp.example/x", false).await,
+            Err(OutboundError::Refused(_))
+        ));
+        assert!(check("http://127.0.0.1:9/x", true).await.is_ok());
+        assert!(check("http://localhost:9/x", true).await.is_ok());
+    }
+}

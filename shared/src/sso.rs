@@ -1,0 +1,263 @@
+//! Single sign-on, the parts several functions share: reading a provider's discovery document
+//! (configure-sso, porterctl), the client secret in Secrets Manager, the provider's keys
+//! (cached per instance) and starting a sign-in at the provider (login's identify,
+//! configure-sso's test). The callback's own flow is in `functions/login-callback`.
+
+use crate::credentials::oidc::{self, AuthorizationRequest};
+use crate::domain::sso::{pkce_challenge, state_hash, IdpConfig, Provider, SsoMethod};
+use crate::domain::{SsoPurpose, SsoState, TenantId, Timestamp};
+use crate::outbound::{self, OutboundError};
+use crate::secrets::SecretsError;
+use crate::store::StoreError;
+use crate::{AppState, Config};
+use http::HeaderValue;
+use jsonwebtoken::jwk::JwkSet;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const CALLBACK_PATH: &str = "/api/login/callback";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    /// The URL (or an endpoint it names) is not one Porter may call.
+    #[error("{0}")]
+    AddressRefused(String),
+    /// The document, or the key set, is not usable; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<OutboundError> for DiscoveryError {
+    fn from(e: OutboundError) -> Self {
+        match e {
+            OutboundError::Refused(why) => Self::AddressRefused(why),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// The discovery URL of an Entra ID directory under the configured authority.
+pub fn entra_discovery_url(config: &Config, directory_id: &str) -> String {
+    format!(
+        "{}/{directory_id}/v2.0/.well-known/openid-configuration",
+        config.entra_authority.as_str().trim_end_matches('/')
+    )
+}
+
+/// Fetches and checks a discovery document and the key set it points to. Nothing is stored.
+pub async fn discover(state: &AppState, discovery_url: &str) -> Result<Provider, DiscoveryError> {
+    let allow = state.config.allow_loopback;
+    let issuer = oidc::issuer_of_discovery_url(discovery_url).ok_or_else(|| {
+        DiscoveryError::Invalid(
+            "the discovery URL must end with /.well-known/openid-configuration".into(),
+        )
+    })?;
+    let answer = outbound::get(&outbound::check(discovery_url, allow).await?).await?;
+    if answer.status != 200 {
+        return Err(DiscoveryError::Invalid(format!(
+            "the discovery URL answered HTTP {}",
+            answer.status
+        )));
+    }
+    let doc: serde_json::Value = answer
+        .json()
+        .map_err(|_| DiscoveryError::Invalid("the discovery URL does not answer JSON".into()))?;
+    let provider = oidc::provider_from_discovery(&doc, &issuer).map_err(DiscoveryError::Invalid)?;
+    // The server calls these two; the browser is sent to the authorization endpoint.
+    outbound::check(&provider.token_endpoint, allow).await?;
+    let jwks = outbound::get(&outbound::check(&provider.jwks_uri, allow).await?).await?;
+    oidc::parse_jwks(&jwks.body).map_err(DiscoveryError::Invalid)?;
+    Ok(provider)
+}
+
+/// The client secrets of a tenant's configurations, one per configuration (`secret_ref`), so
+/// that the one sign-in uses and the one awaiting its test never overwrite each other. Only in
+/// Secrets Manager.
+type StoredSecrets = HashMap<String, String>;
+
+fn secret_name(state: &AppState, tid: &TenantId) -> String {
+    state.secrets.tenant_secret_name(tid.as_str(), "sso")
+}
+
+async fn read_secrets(state: &AppState, tid: &TenantId) -> Result<StoredSecrets, SecretsError> {
+    match state.secrets.get(&secret_name(state, tid)).await {
+        Ok(raw) => Ok(serde_json::from_str(raw.expose_secret()).unwrap_or_default()),
+        Err(SecretsError::NotFound(_)) => Ok(StoredSecrets::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The client secret of the configuration `secret_ref` names, if one is held.
+pub async fn client_secret(
+    state: &AppState,
+    tid: &TenantId,
+    secret_ref: &str,
+) -> Result<Option<SecretString>, SecretsError> {
+    Ok(read_secrets(state, tid)
+        .await?
+        .remove(secret_ref)
+        .map(SecretString::from))
+}
+
+/// Stores the secret of a new configuration under a fresh reference and returns it; `None`
+/// keeps the secret of the configuration it replaces (`previous`), if that one had any.
+/// Secrets of configurations other than `keep` are dropped.
+pub async fn store_secret(
+    state: &AppState,
+    tid: &TenantId,
+    secret: Option<&SecretString>,
+    previous: Option<&str>,
+    keep: &[&str],
+) -> Result<Option<String>, SecretsError> {
+    let mut stored = read_secrets(state, tid).await?;
+    let value = match secret {
+        Some(s) => Some(s.expose_secret().to_owned()),
+        None => previous.and_then(|p| stored.get(p).cloned()),
+    };
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let reference = random_token(&mut rand::rngs::OsRng);
+    stored.retain(|k, _| keep.contains(&k.as_str()));
+    stored.insert(reference.clone(), value);
+    let json = SecretString::from(serde_json::to_string(&stored).unwrap_or_default());
+    state.secrets.put(&secret_name(state, tid), &json).await?;
+    Ok(Some(reference))
+}
+
+/// Providers' key sets, kept for the life of the instance and fetched again when a token
+/// names a key the cached set does not hold (the provider rotated its keys).
+#[derive(Clone, Default)]
+pub struct JwksCache(Arc<Mutex<HashMap<String, JwkSet>>>);
+
+impl JwksCache {
+    pub async fn get(
+        &self,
+        config: &Config,
+        jwks_uri: &str,
+        refresh: bool,
+    ) -> Result<JwkSet, DiscoveryError> {
+        if !refresh {
+            if let Some(set) = self.0.lock().ok().and_then(|m| m.get(jwks_uri).cloned()) {
+                return Ok(set);
+            }
+        }
+        let answer =
+            outbound::get(&outbound::check(jwks_uri, config.allow_loopback).await?).await?;
+        let set = oidc::parse_jwks(&answer.body).map_err(DiscoveryError::Invalid)?;
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(jwks_uri.to_owned(), set.clone());
+        }
+        Ok(set)
+    }
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwksCache")
+    }
+}
+
+/// The cookie that binds a sign-in to the browser that started it: it carries the PKCE
+/// verifier, whose challenge the state item keeps. `__Host-` like the session cookie.
+pub fn binding_cookie_name(config: &Config) -> &'static str {
+    if config.is_local_http() {
+        "porter_sso"
+    } else {
+        "__Host-porter_sso"
+    }
+}
+
+fn binding_cookie(config: &Config, verifier: &str, max_age: i64) -> HeaderValue {
+    let secure = if config.is_local_http() {
+        ""
+    } else {
+        "; Secure"
+    };
+    let value = format!(
+        "{}={verifier}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        binding_cookie_name(config)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Clears the binding cookie once the callback has used it.
+pub fn clear_binding_cookie(config: &Config) -> HeaderValue {
+    binding_cookie(config, "", 0)
+}
+
+fn random_token(rng: &mut impl RngCore) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A sign-in at `config`'s provider: the state is stored (single use, ten minutes), and the
+/// answer is the provider's authorization URL and the cookie that binds it to this browser.
+pub async fn begin(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &IdpConfig,
+    purpose: SsoPurpose,
+    login_hint: Option<&str>,
+) -> Result<(String, HeaderValue), StoreError> {
+    let mut rng = rand::rngs::OsRng;
+    let (st, nonce, verifier) = (
+        random_token(&mut rng),
+        random_token(&mut rng),
+        random_token(&mut rng),
+    );
+    let challenge = pkce_challenge(&verifier);
+    state
+        .store
+        .put_sso_state(&SsoState {
+            state_hash: state_hash(&st),
+            tenant: tenant.clone(),
+            purpose,
+            issuer: config.provider.issuer.clone(),
+            nonce: nonce.clone(),
+            challenge: challenge.clone(),
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    let redirect_uri = state.config.link(CALLBACK_PATH);
+    let url = oidc::authorization_url(
+        &config.provider,
+        &AuthorizationRequest {
+            client_id: &config.client_id,
+            redirect_uri: &redirect_uri,
+            state: &st,
+            nonce: &nonce,
+            challenge: &challenge,
+            login_hint,
+        },
+    );
+    let cookie = binding_cookie(
+        &state.config,
+        &verifier,
+        crate::domain::sso::STATE_LIFETIME_SECS,
+    );
+    Ok((url, cookie))
+}
+
+/// Whether `method` is one that signs in at a provider.
+pub fn is_federated(method: SsoMethod) -> bool {
+    method != SsoMethod::Porter
+}
+
+/// The tenant and provider an address signs in with, when its domain is routed to an active
+/// single sign-on. Depends on the domain only, never on whether the address exists.
+pub async fn route_for(
+    state: &AppState,
+    email: &crate::domain::Email,
+) -> Result<Option<(TenantId, IdpConfig)>, StoreError> {
+    let domain = email.domain();
+    let Some(tid) = state.store.tenant_for_domain(domain).await? else {
+        return Ok(None);
+    };
+    let (sso, _) = state.store.get_sso(&tid).await?;
+    Ok(sso.route(domain).cloned().map(|c| (tid, c)))
+}

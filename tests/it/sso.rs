@@ -1,0 +1,714 @@
+//! Single sign-on over HTTP: configuring a provider (checked, pending until an admin's test),
+//! home-realm discovery, the callback's checks against a provider the tests control, linking.
+
+use porter_shared::store::keys;
+use porter_tests::idp::{FakeIdp, Person, Signing, CLIENT_ID, CLIENT_SECRET};
+use porter_tests::{get_s, Answer, Browser, TestApp, PASSWORD};
+use serde_json::{json, Value};
+
+fn domain_of(email: &str) -> String {
+    email.split('@').nth(1).unwrap().to_owned()
+}
+
+fn person(sub: &str, email: &str) -> Person {
+    Person {
+        sub: sub.to_owned(),
+        email: email.to_owned(),
+        email_verified: true,
+    }
+}
+
+fn location(a: &Answer) -> String {
+    assert_eq!(a.status, 302, "{:?}", a.json);
+    a.headers["location"].to_str().unwrap().to_owned()
+}
+
+fn oidc_body(idp: &FakeIdp, domain: &str) -> Value {
+    json!({
+        "method": "oidc", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "discovery_url": idp.discovery_url(), "domains": [domain],
+    })
+}
+
+/// An organisation whose admin has configured the provider and proven it with a test.
+struct Setup<'a> {
+    app: &'a TestApp,
+    idp: FakeIdp,
+    admin: Browser<'a>,
+    admin_email: String,
+    domain: String,
+}
+
+async fn configured(app: &TestApp) -> Setup<'_> {
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!(
+        (saved.status, saved.json["status"].as_str()),
+        (200, Some("pending")),
+        "{:?}",
+        saved.json
+    );
+    let test = admin.post("/api/config/sso/test", json!({})).await;
+    assert_eq!(test.status, 200, "{:?}", test.json);
+    let back = idp.authorize(
+        test.json["redirect"].as_str().unwrap(),
+        &idp.base,
+        &person("sub-ann", &admin_email),
+        json!({}),
+    );
+    let done = admin.get(&format!("/api/login/callback?{back}")).await;
+    assert_eq!(location(&done), "/app/configuration/sso?tested=ok");
+    Setup {
+        app,
+        idp,
+        admin,
+        admin_email,
+        domain,
+    }
+}
+
+impl Setup<'_> {
+    /// Adds a user (by the admin) at the organisation's domain.
+    async fn add(&mut self, local: &str, role: &str) -> String {
+        let email = format!("{local}@{}", self.domain);
+        self.admin.add_user(&email, role).await;
+        email
+    }
+
+    /// A fresh browser signing in as `who` through the provider; the callback's answer.
+    async fn sign_in(&self, email: &str, who: &Person, extra: Value) -> (Browser<'_>, Answer) {
+        let mut b = self.app.browser();
+        let id = b
+            .post("/api/login/identify", json!({ "email": email }))
+            .await;
+        assert_eq!(id.json["next"], "sso", "{:?}", id.json);
+        let back = self.idp.authorize(
+            id.json["redirect"].as_str().unwrap(),
+            &self.idp.base,
+            who,
+            extra,
+        );
+        let a = b.get(&format!("/api/login/callback?{back}")).await;
+        (b, a)
+    }
+}
+
+#[tokio::test]
+async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_through_it() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (reg, mut admin) = app.ready_admin(&admin_email).await;
+
+    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.json);
+    assert_eq!(saved.json["issuer"], idp.base.as_str());
+    assert_eq!(saved.json["has_secret"], true);
+    assert_eq!(
+        saved.json["sign_in_method"], "porter",
+        "not used before the test"
+    );
+    assert_eq!(
+        saved.json["redirect_uri"],
+        "http://localhost:3000/api/login/callback"
+    );
+    let mut nobody = app.browser();
+    let id = nobody
+        .post(
+            "/api/login/identify",
+            json!({ "email": format!("zed@{domain}") }),
+        )
+        .await;
+    assert_eq!(
+        id.json,
+        json!({ "next": "password" }),
+        "pending configurations route nobody"
+    );
+
+    let test = admin.post("/api/config/sso/test", json!({})).await;
+    let redirect = test.json["redirect"].as_str().unwrap();
+    assert!(
+        redirect.starts_with(&format!("{}/authorize?", idp.base)),
+        "{redirect}"
+    );
+    assert!(
+        admin.sso_cookie.is_some(),
+        "the sign-in is bound to this browser"
+    );
+    let back = idp.authorize(
+        redirect,
+        &idp.base,
+        &person("sub-ann", &admin_email),
+        json!({}),
+    );
+    let done = admin.get(&format!("/api/login/callback?{back}")).await;
+    assert_eq!(location(&done), "/app/configuration/sso?tested=ok");
+    let now = admin.get("/api/config/sso").await;
+    assert_eq!(
+        (
+            now.json["status"].as_str(),
+            now.json["sign_in_method"].as_str()
+        ),
+        (Some("active"), Some("oidc"))
+    );
+
+    // Anyone of the domain, registered or not, is sent to the provider: the answer depends on
+    // the domain only.
+    let id = nobody
+        .post(
+            "/api/login/identify",
+            json!({ "email": format!("zed@{domain}") }),
+        )
+        .await;
+    assert_eq!(id.json["next"], "sso");
+    let set = nobody.sso_cookie.clone().unwrap();
+    assert!(set.starts_with("porter_sso="), "{set}");
+
+    let bob = format!("bob@{domain}");
+    let mut s = Setup {
+        app: &app,
+        idp,
+        admin,
+        admin_email,
+        domain,
+    };
+    s.admin.add_user(&bob, "core").await;
+    let (mut b, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    let cookie = a
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert!(
+        cookie.iter().any(|c| c.starts_with("porter_session=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Lax")),
+        "{cookie:?}"
+    );
+    assert!(
+        cookie
+            .iter()
+            .any(|c| c.starts_with("porter_sso=;") && c.contains("Max-Age=0")),
+        "{cookie:?}"
+    );
+    let me = b.get("/api/me").await;
+    assert_eq!(
+        (me.status, me.json["user"]["email"].as_str()),
+        (200, Some(bob.as_str()))
+    );
+    let link = app
+        .item(keys::idp_pk(&s.idp.base, "sub-bob"), keys::IDP_SK)
+        .await
+        .unwrap();
+    assert_eq!(get_s(&link, "tid"), Some(reg.tenant.as_str()));
+    let user = app
+        .item(
+            keys::tenant_pk(&reg.tenant),
+            &keys::user_sk(
+                &porter_shared::domain::UserId::parse(get_s(&link, "uid").unwrap()).unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        get_s(&user, "status"),
+        Some("active"),
+        "an invited user becomes active"
+    );
+    let audit = s.admin.get("/api/audit").await;
+    let actions: Vec<&str> = audit.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for want in ["sso.configure", "sso.activate", "sso.link", "login.success"] {
+        assert!(actions.contains(&want), "{want} missing from {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn saving_checks_the_provider_and_the_domains_and_stores_nothing_when_a_check_fails() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (reg, mut admin) = app.ready_admin(&admin_email).await;
+    let put = |body: Value| body;
+    let cases = [
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": "http://10.1.2.3/.well-known/openid-configuration", "domains": [domain] }),
+            ),
+            422,
+            "idp_address_refused",
+        ),
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": "https://169.254.169.254/.well-known/openid-configuration", "domains": [domain] }),
+            ),
+            422,
+            "idp_address_refused",
+        ),
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": format!("{}/other", idp.base), "domains": [domain] }),
+            ),
+            422,
+            "discovery_invalid",
+        ),
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": idp.discovery_url(), "domains": ["gmail.com"] }),
+            ),
+            422,
+            "domain_not_allowed",
+        ),
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": idp.discovery_url(), "domains": ["nobody-here.example"] }),
+            ),
+            422,
+            "domain_not_allowed",
+        ),
+        (
+            put(
+                json!({ "method": "oidc", "client_id": CLIENT_ID, "discovery_url": idp.discovery_url(), "domains": [domain] }),
+            ),
+            400,
+            "invalid_request",
+        ),
+        (put(json!({ "method": "saml" })), 400, "invalid_method"),
+        (
+            put(
+                json!({ "method": "entra_id", "client_id": CLIENT_ID, "client_secret": "s", "directory_id": "not-a-guid" }),
+            ),
+            400,
+            "invalid_directory_id",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let a = admin.put("/api/config/sso", body.clone()).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (status, code),
+            "{body} → {:?}",
+            a.json
+        );
+    }
+    // A document whose issuer is not the one its URL promises.
+    let mut doc = json!({
+        "issuer": "https://evil.example", "authorization_endpoint": format!("{}/authorize", idp.base),
+        "token_endpoint": format!("{}/token", idp.base), "jwks_uri": format!("{}/jwks", idp.base),
+        "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    idp.serve_discovery(doc.clone());
+    let a = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!((a.status, a.code()), (422, "discovery_invalid"));
+    assert!(
+        a.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("issuer"),
+        "{:?}",
+        a.json
+    );
+    doc["issuer"] = json!(idp.base);
+    doc["code_challenge_methods_supported"] = json!(["plain"]);
+    idp.serve_discovery(doc);
+    let a = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!((a.status, a.code()), (422, "discovery_invalid"));
+    assert!(
+        app.item(keys::tenant_pk(&reg.tenant), keys::SSO_SK)
+            .await
+            .is_none(),
+        "nothing stored"
+    );
+    assert!(app
+        .item(keys::domain_pk(&domain), keys::DOMAIN_SK)
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_domain_routes_to_one_organisation_and_the_secret_never_leaves_secrets_manager() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let got = s.admin.get("/api/config/sso").await;
+    assert_eq!(got.json["has_secret"], true);
+    assert!(!got.json.to_string().contains(CLIENT_SECRET));
+    for item in app.scan().await {
+        assert!(!format!("{item:?}").contains(CLIENT_SECRET), "{item:?}");
+    }
+    // Another organisation, with a person at the same domain, cannot claim it.
+    let other_admin = format!("olga@other-{}", s.domain);
+    let (_, mut olga) = app.ready_admin(&other_admin).await;
+    olga.add_user(&format!("xavier@{}", s.domain), "core").await;
+    let a = olga
+        .put("/api/config/sso", oidc_body(&s.idp, &s.domain))
+        .await;
+    assert_eq!((a.status, a.code()), (409, "domain_taken"), "{:?}", a.json);
+    let route = app
+        .item(keys::domain_pk(&s.domain), keys::DOMAIN_SK)
+        .await
+        .unwrap();
+    let ours = s.admin.get("/api/me").await.json["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get_s(&route, "tid"), Some(ours.as_str()));
+}
+
+#[tokio::test]
+async fn a_core_user_gets_403_from_single_sign_on_configuration() {
+    let app = TestApp::spawn().await;
+    let admin_email = app.address("ann");
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    let core = app.address("cora");
+    admin.add_user(&core, "core").await;
+    let mut c = app.ready_member(&core).await;
+    assert_eq!(c.get("/api/config/sso").await.code(), "forbidden");
+    assert_eq!(
+        c.put("/api/config/sso", json!({ "method": "porter" }))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(c.post("/api/config/sso/test", json!({})).await.status, 403);
+}
+
+#[tokio::test]
+async fn every_id_token_check_refuses_the_sign_in_and_creates_no_session() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    type Tamper = fn(&mut Value);
+    let tampers: [(&str, Tamper); 8] = [
+        ("wrong iss", |c| c["iss"] = json!("https://evil.example")),
+        ("wrong aud", |c| c["aud"] = json!("someone-else")),
+        ("several aud, no azp", |c| {
+            c["aud"] = json!([CLIENT_ID, "other"])
+        }),
+        ("expired", |c| c["exp"] = json!(porter_tests::now() - 120)),
+        ("issued in the future", |c| {
+            c["iat"] = json!(porter_tests::now() + 600)
+        }),
+        ("missing sub", |c| {
+            c.as_object_mut().unwrap().remove("sub");
+        }),
+        ("wrong nonce", |c| c["nonce"] = json!("not-the-nonce")),
+        ("no nonce", |c| {
+            c.as_object_mut().unwrap().remove("nonce");
+        }),
+    ];
+    for (what, tamper) in tampers {
+        s.idp.tamper(tamper);
+        let (b, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+        assert_eq!(location(&a), "/login?error=sso_failed", "{what}");
+        assert!(b.cookie.is_none(), "{what}: no session");
+    }
+    s.idp.tamper(|_| {});
+    for signing in [
+        Signing::ForeignKey,
+        Signing::None,
+        Signing::Hs256WithPublicKey,
+    ] {
+        s.idp.sign_with(signing);
+        let (b, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+        assert_eq!(location(&a), "/login?error=sso_failed");
+        assert!(b.cookie.is_none());
+    }
+    s.idp.sign_with(Signing::Honest);
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app", "the honest token still works");
+    let audit = s.admin.get("/api/audit?limit=100").await;
+    let failures: Vec<String> = audit.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "login.sso" && e["outcome"] == "failure")
+        .map(|e| e["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failures.len(), 11, "{failures:?}");
+    assert!(
+        failures.iter().any(|f| f.contains("nonce")),
+        "the reason is in the trail: {failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_state_works_once_only_in_the_browser_that_started_it_and_only_with_the_providers_iss() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let mut b = app.browser();
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let back = s.idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &s.idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    // Another browser presenting the same answer: refused, and the state is spent.
+    let mut thief = app.browser();
+    let stolen = thief.get(&format!("/api/login/callback?{back}")).await;
+    assert_eq!(location(&stolen), "/login?error=sso_expired");
+    assert!(thief.cookie.is_none());
+    let replay = b.get(&format!("/api/login/callback?{back}")).await;
+    assert_eq!(
+        location(&replay),
+        "/login?error=sso_expired",
+        "a state works once"
+    );
+
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let back = s.idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &s.idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    let mixed = back.replace(
+        &format!("iss={}", url_encode(&s.idp.base)),
+        "iss=https%3A%2F%2Fevil.example",
+    );
+    assert_ne!(mixed, back);
+    assert_eq!(
+        location(&b.get(&format!("/api/login/callback?{mixed}")).await),
+        "/login?error=sso_failed"
+    );
+
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let state = url::Url::parse(id.json["redirect"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let cancelled = b
+        .get(&format!(
+            "/api/login/callback?error=access_denied&state={state}"
+        ))
+        .await;
+    assert_eq!(location(&cancelled), "/login?error=sso_cancelled");
+    let before = s.idp.token_requests();
+    let none = b.get("/api/login/callback?code=x&state=never-issued").await;
+    assert_eq!(location(&none), "/login?error=sso_expired");
+    assert_eq!(
+        s.idp.token_requests(),
+        before,
+        "no code is exchanged for an unknown state"
+    );
+    let _ = &mut s;
+}
+
+fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_rotated_provider_key_is_fetched_again_and_accepted() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    s.idp.rotate_keys("key-2");
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+}
+
+#[tokio::test]
+async fn linking_needs_a_verified_address_of_this_organisation_and_then_follows_the_subject() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let unverified = Person {
+        email_verified: false,
+        ..person("sub-bob", &bob)
+    };
+    let (_, a) = s.sign_in(&bob, &unverified, json!({})).await;
+    assert_eq!(
+        location(&a),
+        "/login?error=sso_failed",
+        "an unverified address is not linked"
+    );
+    let (_, a) = s
+        .sign_in(
+            &bob,
+            &person("sub-zed", &format!("zed@{}", s.domain)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(location(&a), "/login?error=sso_not_registered");
+    // An address that belongs to another organisation's person.
+    let elsewhere = app.address("eve");
+    app.register("Elsewhere", &elsewhere).await;
+    let (_, a) = s
+        .sign_in(&bob, &person("sub-eve", &elsewhere), json!({}))
+        .await;
+    assert_eq!(
+        location(&a),
+        "/login?error=sso_not_registered",
+        "a cross-tenant address is not linked"
+    );
+
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    // The email claim changed at the provider: the subject still finds bob.
+    let (mut b, a) = s
+        .sign_in(
+            &bob,
+            &person("sub-bob", "robert@elsewhere.example"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(location(&a), "/app");
+    assert_eq!(b.get("/api/me").await.json["user"]["email"], bob.as_str());
+    // Another subject presenting bob's address is refused.
+    let (b, a) = s
+        .sign_in(&bob, &person("sub-impostor", &bob), json!({}))
+        .await;
+    assert_eq!(location(&a), "/login?error=sso_failed");
+    assert!(b.cookie.is_none());
+}
+
+#[tokio::test]
+async fn a_password_does_not_bypass_the_identity_provider() {
+    let app = TestApp::spawn().await;
+    let s = configured(&app).await;
+    let mut b = app.browser();
+    let a = b
+        .post(
+            "/api/login/password",
+            json!({ "email": s.admin_email, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!((a.status, a.code()), (401, "invalid_credentials"));
+    assert!(b.cookie.is_none());
+}
+
+#[tokio::test]
+async fn a_test_that_names_another_person_leaves_the_configuration_pending() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    let bob = format!("bob@{domain}");
+    admin.add_user(&bob, "admin").await;
+    admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    let test = admin.post("/api/config/sso/test", json!({})).await;
+    let back = idp.authorize(
+        test.json["redirect"].as_str().unwrap(),
+        &idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    let done = admin.get(&format!("/api/login/callback?{back}")).await;
+    assert_eq!(
+        location(&done),
+        "/app/configuration/sso?tested=failed&reason=sso_other_person"
+    );
+    let now = admin.get("/api/config/sso").await;
+    assert_eq!(
+        (
+            now.json["status"].as_str(),
+            now.json["sign_in_method"].as_str()
+        ),
+        (Some("pending"), Some("porter"))
+    );
+    // Back to passwords is always possible, at once.
+    let back = admin
+        .put("/api/config/sso", json!({ "method": "porter" }))
+        .await;
+    assert_eq!(
+        (back.status, back.json["method"].as_str()),
+        (200, Some("porter"))
+    );
+    assert!(
+        app.item(keys::domain_pk(&domain), keys::DOMAIN_SK)
+            .await
+            .is_none(),
+        "the domain is released"
+    );
+}
+
+#[tokio::test]
+async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
+    let idp = FakeIdp::start().await;
+    let authority = idp.base.clone();
+    let app =
+        TestApp::spawn_with(|c| c.entra_authority = url::Url::parse(&authority).unwrap()).await;
+    let directory = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let issuer = idp.entra_issuer(directory);
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    let saved = admin
+        .put(
+            "/api/config/sso",
+            json!({
+                "method": "entra_id", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                "directory_id": directory, "domains": [domain],
+            }),
+        )
+        .await;
+    assert_eq!(
+        (saved.status, saved.json["issuer"].as_str()),
+        (200, Some(issuer.as_str())),
+        "{:?}",
+        saved.json
+    );
+    let test = admin.post("/api/config/sso/test", json!({})).await;
+    let entra = |email: &str| json!({ "tid": directory, "preferred_username": email });
+    let back = idp.authorize(
+        test.json["redirect"].as_str().unwrap(),
+        &issuer,
+        &Person {
+            email_verified: false,
+            ..person("oid-ann", "ignored@x.example")
+        },
+        entra(&admin_email),
+    );
+    assert_eq!(
+        location(&admin.get(&format!("/api/login/callback?{back}")).await),
+        "/app/configuration/sso?tested=ok"
+    );
+
+    let bob = format!("bob@{domain}");
+    admin.add_user(&bob, "core").await;
+    let mut b = app.browser();
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let other_tid =
+        json!({ "tid": "00000000-0000-0000-0000-000000000000", "preferred_username": bob });
+    let back = idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &issuer,
+        &person("oid-bob", &bob),
+        other_tid,
+    );
+    assert_eq!(
+        location(&b.get(&format!("/api/login/callback?{back}")).await),
+        "/login?error=sso_failed"
+    );
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let back = idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &issuer,
+        &person("oid-bob", &bob),
+        entra(&bob),
+    );
+    assert_eq!(
+        location(&b.get(&format!("/api/login/callback?{back}")).await),
+        "/app"
+    );
+}
