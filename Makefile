@@ -6,6 +6,7 @@ PORT ?= 3000
 MOTO_PORT ?= 5005
 VENV := .venv
 BROWSER := tests/browser
+IDP := infra/idp
 
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -19,7 +20,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export AWS_ENDPOINT_URL := http://127.0.0.1:$(MOTO_PORT)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test venv node deps lint fmt bench release sizes
+.PHONY: help dev test venv node idp deps lint fmt bench release sizes
 
 help:
 	@echo "make dev    run Porter at http://localhost:$(PORT) (moto, table, demo tenant, outbox)"
@@ -39,6 +40,12 @@ $(BROWSER)/node_modules/.installed: $(BROWSER)/package-lock.json
 	cd $(BROWSER) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The local OpenID providers (npm oidc-provider) that `make dev` and the browser tests run.
+idp: $(IDP)/node_modules/.installed
+$(IDP)/node_modules/.installed: $(IDP)/package-lock.json
+	cd $(IDP) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 deps:
 	@missing=(); \
 	command -v chromium >/dev/null || missing+=(chromium); \
@@ -49,11 +56,11 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}" >/dev/null; \
 	fi
 
-dev: venv
+dev: venv idp
 	cargo build -p porter-dev -p porterctl
 	$(CARGO_TARGET_DIR)/debug/porter-dev --port $(PORT) --moto-port $(MOTO_PORT)
 
-test: venv node
+test: venv node idp
 	@command -v chromium >/dev/null || { echo "chromium is missing: run 'make deps' (as root)"; exit 1; }
 	cargo fmt --all --check
 	cargo build --workspace --bins

@@ -26,20 +26,37 @@ pub fn activation_link(state: &AppState, token: &OneTimeToken) -> SecretString {
     )
 }
 
-/// Emails the invitation for `token` to `to`.
+/// Emails the invitation for `token` to `to`. A person whose domain signs in through the
+/// organisation's identity provider is invited to sign in with their company account
+/// instead of choosing a password (the link is the sign-in page, with the address filled in).
 pub async fn send_invitation(
     state: &AppState,
     organisation: &str,
     to: &Email,
     token: &OneTimeToken,
 ) -> Result<String, MailError> {
-    let link = activation_link(state, token);
-    let mail = templates::invitation(
-        &state.config.product_name,
-        organisation,
-        link.expose_secret(),
-        token.expires_at,
-    );
+    let product = &state.config.product_name;
+    // If the routing cannot be read, the password invitation is the safe default: it works
+    // either way once the provider is reachable again.
+    let federated = matches!(crate::sso::route_for(state, to).await, Ok(Some(_)));
+    let mail = if federated {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("email", to.as_str())
+            .finish();
+        templates::invitation_sso(
+            product,
+            organisation,
+            &state.config.link(&format!("/login?{query}")),
+        )
+    } else {
+        let link = activation_link(state, token);
+        templates::invitation(
+            product,
+            organisation,
+            link.expose_secret(),
+            token.expires_at,
+        )
+    };
     state.mailer.send(to.as_str(), &mail).await
 }
 
@@ -86,6 +103,20 @@ pub async fn register_tenant(
     max_users: Option<u32>,
     now: Timestamp,
 ) -> Result<Registration, RegisterError> {
+    register_tenant_with_sso(state, name, admin_email, max_users, None, now).await
+}
+
+/// Journey 1 with single sign-on pre-configured by the operator (checked beforehand with
+/// `sso::check_operator_config`): the configuration is active before the invitation goes
+/// out, so the first admin is invited to sign in with their company account.
+pub async fn register_tenant_with_sso(
+    state: &AppState,
+    name: &str,
+    admin_email: &Email,
+    max_users: Option<u32>,
+    sso: Option<(crate::domain::IdpConfig, SecretString)>,
+    now: Timestamp,
+) -> Result<Registration, RegisterError> {
     let mut rng = rand::rngs::OsRng;
     let token = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
     let tenant = NewTenant {
@@ -106,6 +137,11 @@ pub async fn register_tenant(
         .store
         .register_tenant(&tenant, &audit, &mut rng)
         .await?;
+    if let Some((config, secret)) = sso {
+        crate::sso::activate_operator_config(state, &tenant.id, config, &secret)
+            .await
+            .map_err(|e| RegisterError::Sso(e.to_string()))?;
+    }
     let mail = send_invitation(state, name, admin_email, &token).await;
     if let Err(e) = &mail {
         tracing::error!(tenant = %tenant.id, error = %e, "invitation email failed; the user can be sent a new one");
@@ -193,4 +229,42 @@ async fn mail_failed(state: &AppState, tid: &TenantId, uid: &UserId, token: &One
     {
         tracing::warn!(error = %e, "could not clear the invitation time after a failed email");
     }
+}
+
+/// One reset email per minute per account.
+pub const RESET_INTERVAL_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// A password-reset link (1 hour, single use) for an active user, emailed, unless one went
+/// out less than a minute ago (`Ok(false)`): forgot password, and the operator's
+/// break-glass for people who never had a password.
+pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, ResetError> {
+    let now = Timestamp::now();
+    let token = OneTimeToken::generate(TokenKind::Reset, now, &mut rand::rngs::OsRng);
+    if !state
+        .store
+        .issue_reset(user, &token, now, RESET_INTERVAL_SECS)
+        .await?
+    {
+        return Ok(false);
+    }
+    let link = SecretString::from(
+        state
+            .config
+            .link(&format!("/reset?token={}", token.secret())),
+    );
+    let mail = templates::password_reset(
+        &state.config.product_name,
+        link.expose_secret(),
+        token.expires_at,
+    );
+    state.mailer.send(user.email.as_str(), &mail).await?;
+    Ok(true)
 }

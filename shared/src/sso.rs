@@ -261,3 +261,150 @@ pub async fn route_for(
     let (sso, _) = state.store.get_sso(&tid).await?;
     Ok(sso.route(domain).cloned().map(|c| (tid, c)))
 }
+
+/// A configuration the operator sets (porterctl, the dev server's demo): active at once, with
+/// any domains, since the operator vouches for them.
+pub struct OperatorSso {
+    pub method: SsoMethod,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// OIDC: the discovery URL. Entra ID: `None`, the directory names it.
+    pub discovery_url: Option<String>,
+    pub directory_id: Option<String>,
+    pub domains: Vec<String>,
+    pub mfa_after_sso: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorSsoError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error(transparent)]
+    Save(#[from] crate::store::sso::SsoSaveError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks the operator's configuration against the provider; nothing is stored.
+pub async fn check_operator_config(
+    state: &AppState,
+    input: &OperatorSso,
+) -> Result<IdpConfig, OperatorSsoError> {
+    let discovery_url = match (input.method, &input.discovery_url, &input.directory_id) {
+        (SsoMethod::Oidc, Some(url), _) => url.clone(),
+        (SsoMethod::EntraId, _, Some(dir)) => entra_discovery_url(&state.config, dir),
+        _ => {
+            return Err(OperatorSsoError::Input(
+                "give --discovery-url for OpenID Connect or --entra-directory for Entra ID".into(),
+            ))
+        }
+    };
+    let mut domains = Vec::new();
+    for d in &input.domains {
+        let d = crate::domain::sso::parse_domain(d)
+            .ok_or_else(|| OperatorSsoError::Input(format!("{d:?} is not a domain name")))?;
+        domains.push(d);
+    }
+    let provider = discover(state, &discovery_url).await?;
+    Ok(IdpConfig {
+        method: input.method,
+        client_id: input.client_id.clone(),
+        discovery_url,
+        directory_id: input.directory_id.clone(),
+        domains,
+        mfa_after_sso: input.mfa_after_sso,
+        provider,
+        secret_ref: String::new(),
+    })
+}
+
+/// Stores a checked operator configuration as the one sign-in uses, at once.
+pub async fn activate_operator_config(
+    state: &AppState,
+    tid: &TenantId,
+    mut config: IdpConfig,
+    secret: &SecretString,
+) -> Result<(), OperatorSsoError> {
+    let (previous, version) = state.store.get_sso(tid).await?;
+    config.secret_ref = store_secret(state, tid, Some(secret), None, &[])
+        .await?
+        .unwrap_or_default();
+    let method = config.method;
+    let next = crate::domain::TenantSso {
+        active: Some(config),
+        pending: None,
+        updated_at: Some(Timestamp::now()),
+        updated_by: Some("operator".into()),
+    };
+    let audit = crate::domain::AuditEvent::by_operator(
+        tid,
+        "sso.configure",
+        Some(method.as_str().to_owned()),
+    );
+    state
+        .store
+        .save_sso(
+            tid,
+            &previous,
+            &next,
+            version,
+            &audit,
+            &mut rand::rngs::OsRng,
+        )
+        .await?;
+    Ok(())
+}
+
+/// The operator's break-glass: the organisation signs in with passwords again, at once. Who
+/// never set a password gets a link to set one: a fresh invitation while invited, a reset
+/// link once active. Returns the addresses emailed.
+pub async fn disable_by_operator(
+    state: &AppState,
+    tid: &TenantId,
+) -> Result<Vec<String>, OperatorSsoError> {
+    let (previous, version) = state.store.get_sso(tid).await?;
+    let next = crate::domain::TenantSso {
+        active: None,
+        pending: None,
+        updated_at: Some(Timestamp::now()),
+        updated_by: Some("operator".into()),
+    };
+    let audit = crate::domain::AuditEvent::by_operator(tid, "sso.disable", None);
+    state
+        .store
+        .save_sso(
+            tid,
+            &previous,
+            &next,
+            version,
+            &audit,
+            &mut rand::rngs::OsRng,
+        )
+        .await?;
+    let mut emailed = Vec::new();
+    for user in state.store.list_users(tid).await? {
+        let sent = match user.status {
+            crate::domain::UserStatus::Invited => {
+                crate::invitations::reissue(state, &user, "operator", "operator", Timestamp::now())
+                    .await
+                    .is_ok()
+            }
+            crate::domain::UserStatus::Active => {
+                let has_password = state
+                    .store
+                    .get_user_with_credentials(&user.tenant, &user.id)
+                    .await?
+                    .is_some_and(|(_, c)| c.password_hash.is_some());
+                !has_password && crate::invitations::send_reset(state, &user).await.is_ok()
+            }
+        };
+        if sent {
+            emailed.push(user.email.to_string());
+        }
+    }
+    Ok(emailed)
+}

@@ -3,18 +3,14 @@
 //! `MIN_ANSWER`, so that sending an email cannot be told apart from not sending one.
 
 use lambda_http::http::StatusCode;
-use porter_shared::domain::{AuditEvent, Email, OneTimeToken, Timestamp, TokenKind, UserStatus};
+use porter_shared::domain::{AuditEvent, Email, UserStatus};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
-use porter_shared::mail::templates;
-use porter_shared::AppState;
-use secrecy::{ExposeSecret, SecretString};
+use porter_shared::{invitations, AppState};
 use serde::Deserialize;
 use serde_json::json as j;
 use std::time::Duration;
 
 const MIN_ANSWER: Duration = Duration::from_millis(700);
-/// One reset email per minute per account.
-const MIN_INTERVAL_SECS: i64 = 60;
 
 #[derive(Deserialize)]
 struct ForgotRequest {
@@ -49,29 +45,9 @@ async fn send_reset(
     let Some(user) = state.store.get_user(&tid, &uid).await? else {
         return Ok(());
     };
-    if user.status != UserStatus::Active {
-        return Ok(());
+    if user.status != UserStatus::Active || !invitations::send_reset(state, &user).await? {
+        return Ok(()); // nothing to reset, or a link went out a moment ago
     }
-    let now = Timestamp::now();
-    let token = OneTimeToken::generate(TokenKind::Reset, now, &mut rand::rngs::OsRng);
-    if !state
-        .store
-        .issue_reset(&user, &token, now, MIN_INTERVAL_SECS)
-        .await?
-    {
-        return Ok(()); // one was sent a moment ago
-    }
-    let link = SecretString::from(
-        state
-            .config
-            .link(&format!("/reset?token={}", token.secret())),
-    );
-    let mail = templates::password_reset(
-        &state.config.product_name,
-        link.expose_secret(),
-        token.expires_at,
-    );
-    state.mailer.send(email.as_str(), &mail).await?;
     state
         .store
         .audit(&AuditEvent::by(

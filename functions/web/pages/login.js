@@ -132,7 +132,22 @@
     else problem("forgot-result", r);
   });
 
-  const reason = new URLSearchParams(window.location.search).get("reason");
+  const params = new URLSearchParams(window.location.search);
+  const reason = params.get("reason");
   if (reason === "signed_out") say("notice", "You are signed out.", "success");
   if (reason === "expired") say("notice", "Your session has ended. Sign in to continue.", "error");
+  // Back from the organisation's identity provider without a session: say why, in words.
+  const ssoErrors = {
+    sso_not_registered: "Your account is not registered; ask your administrator.",
+    sso_cancelled: "The sign-in at your company's identity provider was cancelled.",
+    sso_expired: "The sign-in took too long or was started in another browser. Please try again.",
+    sso_failed: "We could not complete the sign-in with your company's identity provider. Please try again, or ask your administrator.",
+  };
+  const error = params.get("error");
+  if (error) say("notice", ssoErrors[error] || ssoErrors.sso_failed, "error");
+  // From an invitation to sign in with a company account: the address is filled in.
+  if (params.get("email")) $("email").value = params.get("email");
+  // Back from the provider when the organisation also asks for Porter's second factor.
+  const step = params.get("step");
+  if (step === "mfa_verify" || step === "mfa_enroll") goNext(step);
 })();

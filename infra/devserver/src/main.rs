@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use porter_dev::idp::{self, DevIdp};
 use porter_dev::{moto::Moto, routes::RouteTable, server, stack};
 use porter_shared::domain::{Email, Timestamp};
 use porter_shared::invitations;
@@ -40,7 +41,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("port {} is busy; run with PORT=<another>", args.port))?;
     let moto = Moto::start(args.moto_port)?;
     let base_url = format!("http://localhost:{}", args.port);
-    let config = stack::local_config("porter-local", &base_url)?;
+    let idp = DevIdp::start(&format!("{base_url}/api/login/callback"))?;
+    let mut config = stack::local_config("porter-local", &base_url)?;
+    // Entra ID directories are looked up at the local stand-in.
+    config.entra_authority = url::Url::parse(&idp.base())?;
     let app = stack::prepare(&moto.endpoint(), config).await?;
     write_env_file(
         &args.env_file,
@@ -51,6 +55,11 @@ async fn main() -> anyhow::Result<()> {
     println!("  outbox:       {base_url}/_dev/outbox");
     println!("  moto:         {}", moto.endpoint());
     println!(
+        "  identity provider: {} (Entra ID stand-in: {0}/{})",
+        idp.base(),
+        idp::DIRECTORY
+    );
+    println!(
         "  environment:  {} (set -a; . {0}; set +a)",
         args.env_file.display()
     );
@@ -60,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
             invitations::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
         println!("Demo tenant \"Demo Co\" ({}), admin {admin}", reg.tenant);
         println!("  activation link: {}", reg.activation_link.expose_secret());
+        demo_sso_tenant(&app, &idp).await?;
     }
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
@@ -71,7 +81,41 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
     drop(moto);
+    drop(idp);
     println!("Stopped.");
+    Ok(())
+}
+
+/// "SSO Demo" (domain sso.test) signs in through the local provider, set up as an operator
+/// would with `porterctl tenant create --sso-...`.
+async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow::Result<()> {
+    use porter_shared::domain::SsoMethod;
+    use porter_shared::sso::{self, OperatorSso};
+    let admin = Email::parse("admin@sso.test")?;
+    let input = OperatorSso {
+        method: SsoMethod::Oidc,
+        client_id: idp::CLIENT_ID.into(),
+        client_secret: secrecy::SecretString::from(idp::CLIENT_SECRET.to_owned()),
+        discovery_url: Some(idp.discovery_url()),
+        directory_id: None,
+        domains: vec!["sso.test".into()],
+        mfa_after_sso: false,
+    };
+    let config = sso::check_operator_config(app, &input).await?;
+    let reg = invitations::register_tenant_with_sso(
+        app,
+        "SSO Demo",
+        &admin,
+        None,
+        Some((config, input.client_secret)),
+        Timestamp::now(),
+    )
+    .await?;
+    println!(
+        "Demo tenant \"SSO Demo\" ({}), domain sso.test, signs in through the local provider:",
+        reg.tenant
+    );
+    println!("  sign in at /login as {admin}; at the provider any password works");
     Ok(())
 }
 

@@ -3,12 +3,15 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use porter_shared::domain::SsoMethod;
 use porter_shared::domain::{Email, TenantId, Timestamp, UserStatus};
 use porter_shared::invitations::{self, parse_max_users, parse_tenant_name, ReissueError};
+use porter_shared::sso::{self, OperatorSso};
 use porter_shared::store::table::TableOutcome;
 use porter_shared::store::tenants::RegisterError;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
+use secrecy::SecretString;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -48,6 +51,20 @@ enum TenantCommand {
         admin_email: String,
         #[arg(long)]
         max_users: Option<u32>,
+        /// Pre-configure single sign-on (OpenID Connect discovery URL); the admin is then
+        /// invited to sign in with their company account.
+        #[arg(long)]
+        sso_discovery_url: Option<String>,
+        /// Pre-configure single sign-on with Entra ID (directory id).
+        #[arg(long)]
+        sso_entra_directory: Option<String>,
+        #[arg(long, requires = "sso_client_secret_file")]
+        sso_client_id: Option<String>,
+        #[arg(long)]
+        sso_client_secret_file: Option<std::path::PathBuf>,
+        /// A domain routed to the provider (repeatable; default: the admin's).
+        #[arg(long = "sso-domain")]
+        sso_domains: Vec<String>,
     },
     /// Show a tenant and its users.
     Show { tenant_id: String },
@@ -65,6 +82,65 @@ enum TenantCommand {
         #[arg(long)]
         email: String,
     },
+    /// Single sign-on through the tenant's identity provider.
+    Sso {
+        #[command(subcommand)]
+        command: SsoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SsoCommand {
+    /// Route the tenant's domains to its identity provider, active at once (checked first).
+    Set {
+        tenant_id: String,
+        #[command(flatten)]
+        sso: SsoArgs,
+    },
+    /// Break-glass: passwords again, at once; people without one are emailed a link to set it.
+    Disable { tenant_id: String },
+}
+
+#[derive(clap::Args)]
+struct SsoArgs {
+    /// OpenID Connect: https://<issuer>/.well-known/openid-configuration
+    #[arg(long)]
+    discovery_url: Option<String>,
+    /// Entra ID: the directory (tenant) id
+    #[arg(long)]
+    entra_directory: Option<String>,
+    #[arg(long)]
+    client_id: String,
+    /// A file holding the client secret (kept out of the shell history and process list)
+    #[arg(long)]
+    client_secret_file: std::path::PathBuf,
+    /// An email domain that signs in through the provider (repeatable)
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// Ask for Porter's own second factor after the provider too
+    #[arg(long)]
+    mfa_after_sso: bool,
+}
+
+impl SsoArgs {
+    fn operator_sso(&self) -> anyhow::Result<OperatorSso> {
+        let secret = std::fs::read_to_string(&self.client_secret_file)
+            .with_context(|| format!("reading {}", self.client_secret_file.display()))?;
+        let method = match (&self.discovery_url, &self.entra_directory) {
+            (Some(_), None) => SsoMethod::Oidc,
+            (None, Some(_)) => SsoMethod::EntraId,
+            _ => bail!("give exactly one of --discovery-url and --entra-directory"),
+        };
+        Ok(OperatorSso {
+            method,
+            client_id: self.client_id.clone(),
+            client_secret: SecretString::from(secret.trim().to_owned()),
+            discovery_url: self.discovery_url.clone(),
+            directory_id: self.entra_directory.clone(),
+            domains: self.domains.clone(),
+            mfa_after_sso: self.mfa_after_sso,
+        })
+    }
 }
 
 #[tokio::main]
@@ -103,15 +179,43 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             name,
             admin_email,
             max_users,
+            sso_discovery_url,
+            sso_entra_directory,
+            sso_client_id,
+            sso_client_secret_file,
+            sso_domains,
         } => {
             let name = parse_tenant_name(&name)?;
             let email = Email::parse(&admin_email)?;
             let max_users = max_users.map(parse_max_users).transpose()?;
-            let reg = match invitations::register_tenant(
+            // Checked against the provider before anything is written.
+            let sso = match (sso_client_id, sso_client_secret_file) {
+                (Some(client_id), Some(client_secret_file)) => {
+                    let domains = if sso_domains.is_empty() {
+                        vec![email.domain().to_owned()]
+                    } else {
+                        sso_domains
+                    };
+                    let args = SsoArgs {
+                        discovery_url: sso_discovery_url,
+                        entra_directory: sso_entra_directory,
+                        client_id,
+                        client_secret_file,
+                        domains,
+                        mfa_after_sso: false,
+                    };
+                    let input = args.operator_sso()?;
+                    let config = sso::check_operator_config(state, &input).await?;
+                    Some((config, input.client_secret))
+                }
+                _ => None,
+            };
+            let reg = match invitations::register_tenant_with_sso(
                 state,
                 &name,
                 &email,
                 max_users,
+                sso,
                 Timestamp::now(),
             )
             .await
@@ -187,6 +291,38 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                     bail!("tenant {tid} already has {} users; remove some before lowering the limit to {max}", t.user_count)
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+        TenantCommand::Sso {
+            command:
+                SsoCommand::Set {
+                    tenant_id: raw,
+                    sso,
+                },
+        } => {
+            let tid = tenant_id(&raw)?;
+            state
+                .store
+                .get_tenant(&tid)
+                .await?
+                .with_context(|| format!("no tenant {tid}"))?;
+            let input = sso.operator_sso()?;
+            let config = sso::check_operator_config(state, &input).await?;
+            let issuer = config.provider.issuer.clone();
+            sso::activate_operator_config(state, &tid, config, &input.client_secret).await?;
+            println!(
+                "tenant {tid} now signs in through {issuer} for {}",
+                input.domains.join(", ")
+            );
+        }
+        TenantCommand::Sso {
+            command: SsoCommand::Disable { tenant_id: raw },
+        } => {
+            let tid = tenant_id(&raw)?;
+            let emailed = sso::disable_by_operator(state, &tid).await?;
+            println!("tenant {tid} signs in with passwords again");
+            for e in emailed {
+                println!("  emailed a link to set a password: {e}");
             }
         }
         TenantCommand::Invite {

@@ -62,6 +62,28 @@ pub fn invitation(product: &str, organisation: &str, link: &str, expires_at: Tim
     }
 }
 
+/// The invitation of a person whose organisation signs in through its identity provider:
+/// no password to choose, just the sign-in link.
+pub fn invitation_sso(product: &str, organisation: &str, link: &str) -> Mail {
+    let body = format!(
+        "<p>You have been invited to use {product} for <strong>{org}</strong>.</p>\
+         <p>Sign in with your company account:</p>{button}",
+        product = escape(product),
+        org = escape(organisation),
+        button = button(link, "Sign in with your company account"),
+    );
+    let text = format!(
+        "You have been invited to use {product} for {organisation}.\n\n\
+         Sign in with your company account:\n{link}\n\n\
+         If you did not expect this email, you can ignore it.\n"
+    );
+    Mail {
+        subject: format!("Welcome to {product}"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
 /// The password-reset link.
 pub fn password_reset(product: &str, link: &str, expires_at: Timestamp) -> Mail {
     let expiry = expires_at.to_human();

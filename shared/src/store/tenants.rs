@@ -14,6 +14,9 @@ pub enum RegisterError {
     EmailTaken(Email),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The tenant exists, but its single sign-on could not be stored.
+    #[error("the tenant was created, but its single sign-on was not stored: {0}")]
+    Sso(String),
 }
 
 impl Store {
