@@ -712,3 +712,156 @@ async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
         "/app"
     );
 }
+
+#[tokio::test]
+async fn with_mfa_after_sso_the_provider_gives_only_the_first_factor() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let mut body = oidc_body(&s.idp, &s.domain);
+    body["mfa_after_sso"] = json!(true);
+    body.as_object_mut().unwrap().remove("client_secret");
+    let saved = s.admin.put("/api/config/sso", body).await;
+    assert_eq!(
+        (saved.status, saved.json["has_secret"].as_bool()),
+        (200, Some(true)),
+        "the stored secret is kept"
+    );
+    let test = s.admin.post("/api/config/sso/test", json!({})).await;
+    let back = s.idp.authorize(
+        test.json["redirect"].as_str().unwrap(),
+        &s.idp.base,
+        &person("sub-ann", &s.admin_email),
+        json!({}),
+    );
+    assert_eq!(
+        location(&s.admin.get(&format!("/api/login/callback?{back}")).await),
+        "/app/configuration/sso?tested=ok"
+    );
+
+    let bob = s.add("bob", "core").await;
+    let (mut b, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/login?step=mfa_enroll");
+    assert_eq!(
+        b.get("/api/me").await.code(),
+        "mfa_required",
+        "the session is at the password level"
+    );
+    b.enrol_totp_after_first_factor().await;
+    assert_eq!(b.get("/api/me").await.status, 200);
+}
+
+#[tokio::test]
+async fn people_added_to_a_routed_domain_are_invited_to_sign_in_with_their_company_account() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let mail = app.outbox(&bob).await.pop().unwrap();
+    assert!(
+        mail.body.contains("Sign in with your company account"),
+        "{}",
+        mail.body
+    );
+    assert!(
+        !mail.body.contains("/activate?token="),
+        "no password link: {}",
+        mail.body
+    );
+    let elsewhere = app.address("carol").replace("@", "@other-");
+    s.admin.add_user(&elsewhere, "core").await;
+    let mail = app.outbox(&elsewhere).await.pop().unwrap();
+    assert!(
+        mail.body.contains("/activate?token="),
+        "other domains choose a password"
+    );
+}
+
+#[tokio::test]
+async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
+    use porter_shared::domain::{Email, SsoMethod, Timestamp};
+    use porter_shared::{invitations, sso};
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin = app.address("ann");
+    let input = sso::OperatorSso {
+        method: SsoMethod::Oidc,
+        client_id: CLIENT_ID.into(),
+        client_secret: secrecy::SecretString::from(CLIENT_SECRET.to_owned()),
+        discovery_url: Some(idp.discovery_url()),
+        directory_id: None,
+        domains: vec![domain_of(&admin)],
+        mfa_after_sso: false,
+    };
+    let config = sso::check_operator_config(&app.state, &input)
+        .await
+        .unwrap();
+    let reg = invitations::register_tenant_with_sso(
+        &app.state,
+        "Acme",
+        &Email::parse(&admin).unwrap(),
+        None,
+        Some((config, input.client_secret)),
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    let mail = app.outbox(&admin).await.pop().unwrap();
+    assert!(
+        mail.body.contains("Sign in with your company account"),
+        "{}",
+        mail.body
+    );
+    // The first admin's first sign-in goes straight to the provider and activates them.
+    let mut b = app.browser();
+    let id = b
+        .post("/api/login/identify", json!({ "email": admin }))
+        .await;
+    assert_eq!(id.json["next"], "sso");
+    let back = idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &idp.base,
+        &person("sub-ann", &admin),
+        json!({}),
+    );
+    assert_eq!(
+        location(&b.get(&format!("/api/login/callback?{back}")).await),
+        "/app/setup"
+    );
+
+    let emailed = sso::disable_by_operator(&app.state, &reg.tenant)
+        .await
+        .unwrap();
+    assert_eq!(
+        emailed,
+        vec![admin.clone()],
+        "who never had a password gets a link to set one"
+    );
+    let reset = app.outbox(&admin).await.pop().unwrap();
+    assert!(reset.body.contains("/reset?token="), "{}", reset.body);
+    let id = app
+        .browser()
+        .post("/api/login/identify", json!({ "email": admin }))
+        .await;
+    assert_eq!(
+        id.json,
+        json!({ "next": "password" }),
+        "passwords again, at once"
+    );
+}
+
+#[tokio::test]
+async fn a_person_without_a_role_signs_in_through_the_provider_and_is_told_to_ask_the_administrator(
+) {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let email = format!("nora@{}", s.domain);
+    let added = s
+        .admin
+        .post("/api/users", json!({ "email": email, "role": null }))
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json);
+    let (mut b, a) = s
+        .sign_in(&email, &person("sub-nora", &email), json!({}))
+        .await;
+    assert_eq!(location(&a), "/app");
+    assert_eq!(b.get("/api/me").await.code(), "no_role");
+}

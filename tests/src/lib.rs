@@ -303,6 +303,11 @@ impl Browser<'_> {
             "{:?}",
             a.json
         );
+        self.enrol_totp_after_first_factor().await
+    }
+
+    /// Enrols an authenticator app with the password-level session this browser holds.
+    pub async fn enrol_totp_after_first_factor(&mut self) -> (String, Vec<String>) {
         let start = self.post("/api/mfa/totp", serde_json::json!({})).await;
         assert_eq!(start.status, 200, "{:?}", start.json);
         let secret = start.json["secret"].as_str().unwrap().to_owned();
