@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Single sign-on, measured: the warm latency of GET /api/login/callback (state taken, code
+# exchanged at the provider, ID token checked, session written) against the local OpenID
+# provider that `make dev` runs, through the release dev server. Bounded: N sign-ins.
+#   bash tests/bench/sso.sh [N]      (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=${1:-30}
+target=${CARGO_TARGET_DIR:-target}
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+  AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:9 RUST_LOG=warn
+cargo build --release -q -p porter-dev
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$target/release/porter-dev" --port "$port" --moto-port 0 --env-file "$work/env" </dev/null >"$work/dev.log" 2>&1 &
+dev=$!
+trap 'kill -INT $dev 2>/dev/null; wait $dev 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 150); do grep -q "Press Ctrl-C" "$work/dev.log" && break; sleep 0.2; done
+grep -q "Press Ctrl-C" "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
+base="http://localhost:$port"
+jar="$work/jar"
+
+# One sign-in of the demo SSO admin; prints the callback's time in ms.
+sign_in() {
+  local redirect loc
+  redirect=$(curl -s -c "$jar" -b "$jar" -H 'content-type: application/json' \
+    -d '{"email":"admin@sso.test"}' "$base/api/login/identify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["redirect"])')
+  loc=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$redirect")
+  # First time only: the provider's sign-in form, then its consent.
+  while [[ "$loc" == *"/interaction/"* ]]; do
+    local uid=${loc##*/interaction/}
+    local page; page=$(curl -s -c "$jar" -b "$jar" "$loc")
+    local form
+    if grep -q 'name="login"' <<<"$page"; then form="prompt=login&login=admin%40sso.test&password=x"; else form="prompt=consent"; fi
+    loc=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" -d "$form" "${loc%/interaction/*}/interaction/$uid")
+    loc=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$loc")
+  done
+  [[ "$loc" == "$base/api/login/callback?"* ]] || { echo "unexpected redirect: $loc" >&2; exit 1; }
+  curl -s -o "$work/cb" -w '%{http_code} %{redirect_url} %{time_total}\n' -c "$jar" -b "$jar" "$loc" >"$work/out"
+  read -r code to secs <"$work/out"
+  [[ "$code" == 302 && "$to" == *"/app"* ]] || { echo "callback answered $code $to" >&2; exit 1; }
+  python3 -c "print(round($secs*1000, 2))"
+}
+
+sign_in >/dev/null   # cold: JWKS fetched, data structures warmed
+for _ in $(seq 1 "$n"); do sign_in; done >"$work/times"
+python3 - "$work/times" <<'PY'
+import statistics, sys
+t = sorted(float(x) for x in open(sys.argv[1]))
+print(f"callback, warm, {len(t)} sign-ins: median {statistics.median(t):.1f} ms, "
+      f"p90 {t[int(len(t)*0.9)-1]:.1f} ms, min {t[0]:.1f} ms, max {t[-1]:.1f} ms")
+PY
