@@ -329,32 +329,33 @@ pub async fn activate_operator_config(
     mut config: IdpConfig,
     secret: &SecretString,
 ) -> Result<(), OperatorSsoError> {
-    let (previous, version) = state.store.get_sso(tid).await?;
     config.secret_ref = store_secret(state, tid, Some(secret), None, &[])
         .await?
         .unwrap_or_default();
-    let method = config.method;
+    let method = config.method.as_str().to_owned();
+    operator_save(state, tid, Some(config), "sso.configure", Some(method)).await
+}
+
+/// Stores what the operator decided as the configuration sign-in uses (nothing pending).
+async fn operator_save(
+    state: &AppState,
+    tid: &TenantId,
+    active: Option<IdpConfig>,
+    action: &'static str,
+    target: Option<String>,
+) -> Result<(), OperatorSsoError> {
+    let (previous, version) = state.store.get_sso(tid).await?;
     let next = crate::domain::TenantSso {
-        active: Some(config),
+        active,
         pending: None,
         updated_at: Some(Timestamp::now()),
         updated_by: Some("operator".into()),
     };
-    let audit = crate::domain::AuditEvent::by_operator(
-        tid,
-        "sso.configure",
-        Some(method.as_str().to_owned()),
-    );
+    let audit = crate::domain::AuditEvent::by_operator(tid, action, target);
+    let mut rng = rand::rngs::OsRng;
     state
         .store
-        .save_sso(
-            tid,
-            &previous,
-            &next,
-            version,
-            &audit,
-            &mut rand::rngs::OsRng,
-        )
+        .save_sso(tid, &previous, &next, version, &audit, &mut rng)
         .await?;
     Ok(())
 }
@@ -366,25 +367,7 @@ pub async fn disable_by_operator(
     state: &AppState,
     tid: &TenantId,
 ) -> Result<Vec<String>, OperatorSsoError> {
-    let (previous, version) = state.store.get_sso(tid).await?;
-    let next = crate::domain::TenantSso {
-        active: None,
-        pending: None,
-        updated_at: Some(Timestamp::now()),
-        updated_by: Some("operator".into()),
-    };
-    let audit = crate::domain::AuditEvent::by_operator(tid, "sso.disable", None);
-    state
-        .store
-        .save_sso(
-            tid,
-            &previous,
-            &next,
-            version,
-            &audit,
-            &mut rand::rngs::OsRng,
-        )
-        .await?;
+    operator_save(state, tid, None, "sso.disable", None).await?;
     let mut emailed = Vec::new();
     for user in state.store.list_users(tid).await? {
         let sent = match user.status {

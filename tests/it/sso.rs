@@ -30,6 +30,29 @@ fn oidc_body(idp: &FakeIdp, domain: &str) -> Value {
     })
 }
 
+/// An admin's test sign-in through the pending provider as `who`; where it lands.
+async fn test_sign_in(
+    admin: &mut Browser<'_>,
+    idp: &FakeIdp,
+    issuer: &str,
+    who: &Person,
+    extra: Value,
+) -> String {
+    let test = admin.post("/api/config/sso/test", json!({})).await;
+    assert_eq!(test.status, 200, "{:?}", test.json);
+    let back = idp.authorize(test.json["redirect"].as_str().unwrap(), issuer, who, extra);
+    location(&admin.get(&format!("/api/login/callback?{back}")).await)
+}
+
+/// The configuration's status and the method sign-in uses now.
+async fn sso_state(admin: &mut Browser<'_>) -> (String, String) {
+    let now = admin.get("/api/config/sso").await;
+    (
+        now.json["status"].as_str().unwrap().to_owned(),
+        now.json["sign_in_method"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// An organisation whose admin has configured the provider and proven it with a test.
 struct Setup<'a> {
     app: &'a TestApp,
@@ -51,16 +74,9 @@ async fn configured(app: &TestApp) -> Setup<'_> {
         "{:?}",
         saved.json
     );
-    let test = admin.post("/api/config/sso/test", json!({})).await;
-    assert_eq!(test.status, 200, "{:?}", test.json);
-    let back = idp.authorize(
-        test.json["redirect"].as_str().unwrap(),
-        &idp.base,
-        &person("sub-ann", &admin_email),
-        json!({}),
-    );
-    let done = admin.get(&format!("/api/login/callback?{back}")).await;
-    assert_eq!(location(&done), "/app/configuration/sso?tested=ok");
+    let who = person("sub-ann", &admin_email);
+    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
     Setup {
         app,
         idp,
@@ -147,13 +163,9 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
     );
     let done = admin.get(&format!("/api/login/callback?{back}")).await;
     assert_eq!(location(&done), "/app/configuration/sso?tested=ok");
-    let now = admin.get("/api/config/sso").await;
     assert_eq!(
-        (
-            now.json["status"].as_str(),
-            now.json["sign_in_method"].as_str()
-        ),
-        (Some("active"), Some("oidc"))
+        sso_state(&mut admin).await,
+        ("active".into(), "oidc".into())
     );
 
     // Anyone of the domain, registered or not, is sent to the provider: the answer depends on
@@ -606,25 +618,21 @@ async fn a_test_that_names_another_person_leaves_the_configuration_pending() {
     let bob = format!("bob@{domain}");
     admin.add_user(&bob, "admin").await;
     admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
-    let test = admin.post("/api/config/sso/test", json!({})).await;
-    let back = idp.authorize(
-        test.json["redirect"].as_str().unwrap(),
+    let landed = test_sign_in(
+        &mut admin,
+        &idp,
         &idp.base,
         &person("sub-bob", &bob),
         json!({}),
-    );
-    let done = admin.get(&format!("/api/login/callback?{back}")).await;
+    )
+    .await;
     assert_eq!(
-        location(&done),
+        landed,
         "/app/configuration/sso?tested=failed&reason=sso_other_person"
     );
-    let now = admin.get("/api/config/sso").await;
     assert_eq!(
-        (
-            now.json["status"].as_str(),
-            now.json["sign_in_method"].as_str()
-        ),
-        (Some("pending"), Some("porter"))
+        sso_state(&mut admin).await,
+        ("pending".into(), "porter".into())
     );
     // Back to passwords is always possible, at once.
     let back = admin
@@ -668,21 +676,14 @@ async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
         "{:?}",
         saved.json
     );
-    let test = admin.post("/api/config/sso/test", json!({})).await;
     let entra = |email: &str| json!({ "tid": directory, "preferred_username": email });
-    let back = idp.authorize(
-        test.json["redirect"].as_str().unwrap(),
-        &issuer,
-        &Person {
-            email_verified: false,
-            ..person("oid-ann", "ignored@x.example")
-        },
-        entra(&admin_email),
-    );
-    assert_eq!(
-        location(&admin.get(&format!("/api/login/callback?{back}")).await),
-        "/app/configuration/sso?tested=ok"
-    );
+    // Entra ID vouches through preferred_username, whatever `email` says.
+    let who = Person {
+        email_verified: false,
+        ..person("oid-ann", "ignored@x.example")
+    };
+    let landed = test_sign_in(&mut admin, &idp, &issuer, &who, entra(&admin_email)).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
 
     let bob = format!("bob@{domain}");
     admin.add_user(&bob, "core").await;
@@ -726,17 +727,9 @@ async fn with_mfa_after_sso_the_provider_gives_only_the_first_factor() {
         (200, Some(true)),
         "the stored secret is kept"
     );
-    let test = s.admin.post("/api/config/sso/test", json!({})).await;
-    let back = s.idp.authorize(
-        test.json["redirect"].as_str().unwrap(),
-        &s.idp.base,
-        &person("sub-ann", &s.admin_email),
-        json!({}),
-    );
-    assert_eq!(
-        location(&s.admin.get(&format!("/api/login/callback?{back}")).await),
-        "/app/configuration/sso?tested=ok"
-    );
+    let who = person("sub-ann", &s.admin_email);
+    let landed = test_sign_in(&mut s.admin, &s.idp, &s.idp.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
 
     let bob = s.add("bob", "core").await;
     let (mut b, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;

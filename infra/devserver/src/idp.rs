@@ -2,9 +2,8 @@
 //! process on 127.0.0.1: a generic provider at its root and an Entra ID stand-in under
 //! `/<directory>/v2.0`. Gone when its parent goes (it exits when its stdin closes).
 
-use crate::moto::repo_root;
+use crate::moto::{read_port, repo_root};
 use anyhow::{bail, Context};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 /// The Entra ID directory the stand-in serves.
@@ -41,20 +40,7 @@ impl DevIdp {
             .stderr(log_file)
             .spawn()
             .context("starting node for the local identity provider")?;
-        let stdout = child.stdout.take().context("idp stdout")?;
-        let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first)?;
-        let Some(port) = first
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            bail!(
-                "the local identity provider did not start:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
+        let port = read_port(&mut child, &log, "the local identity provider")?;
         Ok(Self { child, port })
     }
 

@@ -34,6 +34,29 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".venv/bin/python"))
 }
 
+/// The port a child announced as its first line (`PORT <n>`); without one, the child is
+/// stopped and the error shows the end of its log.
+pub(crate) fn read_port(child: &mut Child, log: &Path, what: &str) -> anyhow::Result<u16> {
+    let stdout = child.stdout.take().context("child stdout")?;
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first)?;
+    match first
+        .trim()
+        .strip_prefix("PORT ")
+        .and_then(|p| p.parse().ok())
+    {
+        Some(port) => Ok(port),
+        None => {
+            let _ = child.kill();
+            let tail = std::fs::read_to_string(log).unwrap_or_default();
+            bail!(
+                "{what} did not start:\n{}",
+                tail.lines().rev().take(20).collect::<Vec<_>>().join("\n")
+            )
+        }
+    }
+}
+
 pub struct Moto {
     child: Child,
     pub port: u16,
@@ -67,21 +90,7 @@ impl Moto {
             .stderr(log_file)
             .spawn()
             .with_context(|| format!("starting moto with {}", python.display()))?;
-        let stdout = child.stdout.take().context("moto stdout")?;
-        let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first)?;
-        let Some(port) = first
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            bail!(
-                "moto did not start:\n{}",
-                tail.lines().rev().take(20).collect::<Vec<_>>().join("\n")
-            );
-        };
+        let port = read_port(&mut child, &log, "moto")?;
         Ok(Self { child, port, log })
     }
 
