@@ -23,6 +23,7 @@ pub mod http;
 pub mod invitations;
 pub mod mail;
 pub mod outbound;
+pub mod platform;
 pub mod secrets;
 pub mod sso;
 pub mod state;

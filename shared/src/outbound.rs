@@ -172,12 +172,21 @@ fn unreachable(e: &reqwest::Error) -> OutboundError {
 
 /// GET, accepting JSON.
 pub async fn get(target: &Target) -> Result<Answer, OutboundError> {
-    let resp = client(target)?
+    get_authorized(target, None).await
+}
+
+/// GET, accepting JSON, with an OAuth bearer token.
+pub async fn get_authorized(
+    target: &Target,
+    bearer: Option<&str>,
+) -> Result<Answer, OutboundError> {
+    let mut req = client(target)?
         .get(target.url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| unreachable(&e))?;
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.map_err(|e| unreachable(&e))?;
     tokio::time::timeout(TIMEOUT, read(resp))
         .await
         .map_err(|_| OutboundError::Unreachable("no answer within 5 seconds".into()))?

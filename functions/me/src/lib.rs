@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate;
-use porter_shared::domain::{Level, Role};
+use porter_shared::domain::{Entitlements, Level, Role};
 use porter_shared::http::{json, ApiError, Body, Request, Response, Routes};
 use porter_shared::AppState;
 use serde_json::{json as j, Value};
@@ -13,10 +13,24 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     ROUTES.serve(state, req).await
 }
 
-/// The menu a role sees. Configuration (API management, SSO, users) is for admins only;
-/// entitled solutions join the menu when license checks arrive.
-pub fn menu(role: Role) -> Vec<Value> {
+/// The menu a role sees: the dashboard, the solutions (and their modules) the last license
+/// check entitled the tenant to, and Configuration (users, API management, SSO, audit) for
+/// admins only.
+pub fn menu(role: Role, entitlements: Option<&Entitlements>) -> Vec<Value> {
     let mut items = vec![j!({ "id": "dashboard", "label": "Dashboard", "href": "/app" })];
+    for s in entitlements
+        .map(|e| e.solutions.as_slice())
+        .unwrap_or_default()
+    {
+        let href = format!("/app/solutions/{}", s.id);
+        items.push(j!({
+            "id": format!("solution:{}", s.id), "label": s.name, "href": href,
+            "children": s.modules.iter().map(|m| j!({
+                "id": format!("module:{}:{}", s.id, m.id), "label": m.name,
+                "href": format!("{href}/{}", m.id),
+            })).collect::<Vec<_>>(),
+        }));
+    }
     if role == Role::Admin {
         items.push(j!({
             "id": "configuration", "label": "Configuration", "href": "/app/configuration",
@@ -46,7 +60,7 @@ async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError>
         &j!({
             "user": { "id": caller.user.id, "email": caller.user.email, "role": role, "role_label": role.label() },
             "tenant": { "id": tenant.id, "name": tenant.display_name(), "setup_done": tenant.setup_done },
-            "menu": menu(role),
+            "menu": menu(role, tenant.entitlements.as_ref()),
         }),
     ))
 }

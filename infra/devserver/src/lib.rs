@@ -4,6 +4,7 @@
 pub mod idp;
 pub mod moto;
 pub mod outbox;
+pub mod platform;
 pub mod routes;
 pub mod server;
 pub mod stack;

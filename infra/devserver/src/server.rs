@@ -60,6 +60,14 @@ fn login_callback_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
     Box::pin(login_callback::handle(state, req))
 }
 
+fn api_management_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(api_management::handle(state, req))
+}
+
+fn check_license_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
+    Box::pin(check_license::handle(state, req))
+}
+
 /// Binary name → handler. Each function that template.yaml declares must be here.
 pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
@@ -73,6 +81,8 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "users" => Some(users_handler),
         "configure-sso" => Some(configure_sso_handler),
         "login-callback" => Some(login_callback_handler),
+        "api-management" => Some(api_management_handler),
+        "check-license" => Some(check_license_handler),
         _ => None,
     }
 }

@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod oidc;
 pub mod password;
+pub mod platform_key;
 pub mod recovery;
 pub mod totp;
 pub mod webauthn;

@@ -19,6 +19,8 @@ pub struct TenantRecord {
     /// The name the admin gave at setup; shown instead of `name` once set.
     pub organisation_name: Option<String>,
     pub created_at: String,
+    /// What the last successful license check said the tenant may use.
+    pub entitlements: Option<super::platform::Entitlements>,
 }
 
 impl TenantRecord {

@@ -9,6 +9,7 @@ pub const TOKEN_SK: &str = "TOKEN";
 pub const SESSION_SK: &str = "SESSION";
 pub const THROTTLE_SK: &str = "THROTTLE";
 pub const SSO_SK: &str = "SSO";
+pub const PLATFORM_SK: &str = "PLATFORM";
 pub const DOMAIN_SK: &str = "DOMAIN";
 pub const IDP_SK: &str = "IDP";
 pub const OIDC_SK: &str = "OIDC";

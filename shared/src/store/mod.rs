@@ -15,6 +15,7 @@
 //! | session | `SESSION#<sha256 of id>` | `SESSION` |
 //! | throttle counter | `THROTTLE#<scope>#<sha256>` | `THROTTLE` |
 //! | single sign-on configuration | `TENANT#<tid>` | `SSO` |
+//! | platform connection (metadata) | `TENANT#<tid>` | `PLATFORM` |
 //! | email domain routed to a tenant | `DOMAIN#<domain>` | `DOMAIN` |
 //! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
 //! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
@@ -25,6 +26,7 @@ pub mod audit;
 mod items;
 pub mod keys;
 pub mod members;
+pub mod platform;
 pub mod sessions;
 pub mod sso;
 pub mod table;
