@@ -4,7 +4,7 @@
 (async function () {
   const { $, call, post, say } = porter;
   const path = window.location.pathname.replace(/\/+$/, "");
-  const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-denied", "view-soon"];
+  const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-api", "view-solution", "view-denied"];
 
   function el(tag, props, ...children) {
     const e = Object.assign(document.createElement(tag), props || {});
@@ -55,7 +55,8 @@
     if (m.children) li.append(el("ul", {}, ...m.children.map(menuItem)));
     return li;
   };
-  $("menu").replaceChildren(...menu.map(menuItem));
+  const renderMenu = (items) => $("menu").replaceChildren(...items.map(menuItem));
+  renderMenu(menu);
   $("shell").hidden = false;
 
   function view(id) {
@@ -220,12 +221,64 @@
     say("sso-message", r.message);
   });
 
+  // API management: the connection is described, never shown back; Check license fills the menu.
+  async function loadApi() {
+    const r = await call("GET", "/api/config/platform");
+    if (r.status !== 200) return denied(r);
+    view("view-api");
+    const c = r.data;
+    $("api-hostname").value = c.hostname || "";
+    $("api-client-id").value = c.client_id || "";
+    $("api-kid").value = c.kid || "";
+    $("api-token-endpoint").value = c.token_endpoint || "";
+    $("api-key").value = "";
+    $("api-key-password").value = "";
+    $("api-certificate").value = "";
+    $("api-key-hint").hidden = !c.configured;
+    if (c.configured) {
+      const key = c.key.type === "ec" ? `EC ${c.key.curve}` : `RSA ${c.key.bits} bits`;
+      const cert = c.certificate ? `; certificate ${c.certificate.subject}, valid until ${new Date(c.certificate.not_after).toLocaleDateString()}` : "";
+      $("api-status").textContent = `Connected to ${c.hostname} with an ${key} key (${c.key.encrypted ? "encrypted" : "not encrypted"})${cert}.`;
+    } else $("api-status").textContent = "Not configured yet: the platform connection is needed to check the license.";
+    $("license-check").disabled = !c.configured;
+    $("license-status").textContent = c.configured ? "" : "Save the platform connection first.";
+  }
+  $("api-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {
+      hostname: $("api-hostname").value.trim(),
+      client_id: $("api-client-id").value.trim(),
+      kid: $("api-kid").value.trim(),
+    };
+    if ($("api-token-endpoint").value.trim()) body.token_endpoint = $("api-token-endpoint").value.trim();
+    if ($("api-key").value.trim()) body.private_key_pem = $("api-key").value;
+    if ($("api-key-password").value) body.private_key_password = $("api-key-password").value;
+    if ($("api-certificate").value.trim()) body.certificate_pem = $("api-certificate").value;
+    const r = await call("PUT", "/api/config/platform", body);
+    if (r.status !== 200) return say("api-message", r.message);
+    await loadApi();
+    say("api-message", "Saved.", "success");
+  });
+  $("license-check").addEventListener("click", async () => {
+    $("license-check").disabled = true;
+    const r = await post("/api/license/check");
+    $("license-check").disabled = false;
+    if (r.status !== 200) return say("license-message", r.message);
+    say("license-message", r.data.message, "success");
+    const fresh = await call("GET", "/api/me");
+    if (fresh.status === 200) renderMenu(fresh.data.menu);
+  });
+
   if (path === "/app/configuration" || path === "/app/configuration/users") loadUsers();
+  else if (path === "/app/configuration/api") loadApi();
+  else if (path.startsWith("/app/solutions/")) {
+    const find = (items) => items.flatMap((m) => [m, ...find(m.children || [])]);
+    const entry = find(menu).find((m) => m.href === path);
+    $("solution-title").textContent = entry ? entry.label : "Not available";
+    view("view-solution");
+  }
   else if (path === "/app/configuration/audit") loadAudit(false);
   else if (path === "/app/configuration/sso") loadSso();
-  else if (path.startsWith("/app/configuration/")) {
-    if (!isAdmin) return denied({ message: "Only administrators can do this." });
-    $("soon-title").textContent = "API management";
-    view("view-soon");
-  } else view("view-dashboard");
+  else if (path.startsWith("/app/configuration/")) denied({ message: "There is nothing here." });
+  else view("view-dashboard");
 })();

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use porter_dev::idp::{self, DevIdp};
+use porter_dev::platform::PlatformStandIn;
 use porter_dev::{moto::Moto, routes::RouteTable, server, stack};
 use porter_shared::domain::{Email, Timestamp};
 use porter_shared::invitations;
@@ -46,10 +47,20 @@ async fn main() -> anyhow::Result<()> {
     // Entra ID directories are looked up at the local stand-in.
     config.entra_authority = url::Url::parse(&idp.base())?;
     let app = stack::prepare(&moto.endpoint(), config).await?;
-    write_env_file(
-        &args.env_file,
-        &stack::env_vars(&moto.endpoint(), &app.config),
-    )?;
+    // The vendor platform's stand-in, and a demo key it trusts, written next to the env file.
+    let platform = PlatformStandIn::start().await?;
+    let demo_key = porter_dev::platform::demo_key()?;
+    platform.trust(demo_key.kid, demo_key.client_id, &demo_key.public_pem)?;
+    let key_dir = args
+        .env_file
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("platform");
+    write_demo_key(&key_dir, &demo_key)?;
+    let mut vars = stack::env_vars(&moto.endpoint(), &app.config);
+    vars.push(("PORTER_DEV_PLATFORM", platform.hostname()));
+    vars.push(("PORTER_DEV_PLATFORM_KEYS", key_dir.display().to_string()));
+    write_env_file(&args.env_file, &vars)?;
 
     println!("Porter is running at {base_url}");
     println!("  outbox:       {base_url}/_dev/outbox");
@@ -58,6 +69,13 @@ async fn main() -> anyhow::Result<()> {
         "  identity provider: {} (Entra ID stand-in: {0}/{})",
         idp.base(),
         idp::DIRECTORY
+    );
+    println!(
+        "  platform stand-in: hostname {}, client id {}, kid {}; key, password and certificate in {}",
+        platform.hostname(),
+        demo_key.client_id,
+        demo_key.kid,
+        key_dir.display()
     );
     println!(
         "  environment:  {} (set -a; . {0}; set +a)",
@@ -116,6 +134,18 @@ async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow:
         reg.tenant
     );
     println!("  sign in at /login as {admin}; at the provider any password works");
+    Ok(())
+}
+
+/// The demo key material people paste into API management.
+fn write_demo_key(
+    dir: &std::path::Path,
+    key: &porter_dev::platform::DemoKey,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("demo-key.pem"), &key.private_key_pem)?;
+    std::fs::write(dir.join("demo-key-password.txt"), &key.password)?;
+    std::fs::write(dir.join("demo-certificate.pem"), &key.certificate_pem)?;
     Ok(())
 }
 

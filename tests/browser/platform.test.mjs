@@ -1,0 +1,48 @@
+// API management and Check License in a real browser, against the platform stand-in that
+// `make dev` runs with the demo key it writes: fill the form, check the license, see
+// "Menu updated" and the entitled solutions in the menu.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup } from "./harness.mjs";
+
+const stack = useStack();
+
+test("an admin connects the platform, checks the license and the menu shows the entitled solutions", async () => {
+  const page = await stack.browser.newPage();
+  const keys = stack.dev.env.PORTER_DEV_PLATFORM_KEYS;
+  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
+  await activate(page, link);
+  await signInWithPassword(stack.dev, page, "admin@demo.test");
+  await enrolTotp(page);
+  await finishSetup(page, "Demo Company");
+  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+
+  await page.goto(`${stack.dev.baseUrl}/app/configuration/api`);
+  await page.getByRole("heading", { name: "API management" }).waitFor();
+  const check = page.getByRole("button", { name: "Check license with the platform" });
+  assert.ok(await check.isDisabled(), "nothing to check before the connection is saved");
+
+  await page.getByLabel("Platform hostname").fill(stack.dev.env.PORTER_DEV_PLATFORM);
+  await page.getByLabel("OAuth token issuer (client id)").fill("demo-tenant");
+  await page.getByLabel("Key id (KID)").fill("demo-key-1");
+  await page.getByLabel("Private key (PEM)").fill(readFileSync(join(keys, "demo-key.pem"), "utf8"));
+  await page.getByLabel("Private key password").fill("not the password");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("The password does not open this private key.").waitFor();
+
+  await page.getByLabel("Private key password").fill(readFileSync(join(keys, "demo-key-password.txt"), "utf8"));
+  await page.getByLabel("Certificate (PEM, optional)").fill(readFileSync(join(keys, "demo-certificate.pem"), "utf8"));
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Saved.").waitFor();
+  await page.getByText(/Connected to .* with an RSA 2048 bits key \(encrypted\); certificate CN=demo-tenant/).waitFor();
+  assert.equal(await page.getByLabel("Private key (PEM)").inputValue(), "", "the key is never shown back");
+  assert.ok(!(await page.locator('[data-menu="solution:endpoint"]').count()));
+
+  await check.click();
+  await page.getByText("Menu updated").waitFor();
+  await page.locator('[data-menu="solution:endpoint"]').waitFor();
+  await page.getByRole("link", { name: "Patching" }).click();
+  await page.getByRole("heading", { name: "Patching" }).waitFor();
+});
