@@ -524,3 +524,47 @@ async fn the_stand_in_refuses_a_replayed_assertion_and_an_unknown_kid_like_a_pla
     .unwrap();
     assert_eq!(post(wrong_aud).await.0, 401);
 }
+
+/// Every log line written while `f` runs, at TRACE level, as one string.
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_log_line_at_trace_level_carries_the_key_or_its_password() {
+    let app = TestApp::spawn().await;
+    let mut s = setup(&app).await;
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || Captured(sink.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let pem = pem_encrypted(&s.key);
+    let mut wrong = body(&s.platform, &pem, "kid-1");
+    wrong["private_key_password"] = json!("a wrong password 123");
+    s.admin.put("/api/config/platform", wrong).await;
+    s.configure().await;
+    assert_eq!(s.check().await.status, 200);
+    s.platform
+        .set_mode(Mode::RefuseToken("invalid_client".into(), "no".into()));
+    assert_eq!(s.check().await.status, 502);
+    let logs = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    assert!(logs.len() > 1000, "the capture works: {} bytes", logs.len());
+    for secret in [
+        PASSWORD,
+        "a wrong password 123",
+        pem.lines().nth(2).unwrap(),
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} reached a log line");
+    }
+}

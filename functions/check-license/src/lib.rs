@@ -85,10 +85,8 @@ async fn check(state: &AppState, req: &Request) -> HandlerResult {
         }
         Err(e) => {
             let error = api_error(&e);
-            if !matches!(e, CheckError::NotConfigured) {
-                let audit = event.outcome("failure").target_text(error.code.to_owned());
-                state.store.audit(&audit).await;
-            }
+            let audit = event.outcome("failure").target_text(error.code.to_owned());
+            state.store.audit(&audit).await;
             Err(error)
         }
     }
