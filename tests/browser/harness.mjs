@@ -194,6 +194,17 @@ export async function enrolTotp(page) {
   return secret;
 }
 
+/** The demo admin from the invitation to the users page: activated, an authenticator app
+ * enrolled, the organisation named. */
+export async function readyDemoAdmin(dev, page) {
+  const { link } = activationLinkFrom(await dev.outbox(), "admin@demo.test");
+  await activate(page, link);
+  await signInWithPassword(dev, page, "admin@demo.test");
+  await enrolTotp(page);
+  await finishSetup(page, "Demo Company");
+  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+}
+
 /** Starts a dev server and a browser before the file's tests and stops both after them. */
 export function useStack() {
   const stack = {};

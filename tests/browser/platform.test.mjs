@@ -5,19 +5,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup } from "./harness.mjs";
+import { useStack, readyDemoAdmin } from "./harness.mjs";
 
 const stack = useStack();
 
 test("an admin connects the platform, checks the license and the menu shows the entitled solutions", async () => {
   const page = await stack.browser.newPage();
   const keys = stack.dev.env.PORTER_DEV_PLATFORM_KEYS;
-  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
-  await activate(page, link);
-  await signInWithPassword(stack.dev, page, "admin@demo.test");
-  await enrolTotp(page);
-  await finishSetup(page, "Demo Company");
-  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+  await readyDemoAdmin(stack.dev, page);
 
   await page.goto(`${stack.dev.baseUrl}/app/configuration/api`);
   await page.getByRole("heading", { name: "API management" }).waitFor();

@@ -3,7 +3,7 @@
 // in through the provider; a person the admin never added is told to ask the administrator.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup } from "./harness.mjs";
+import { useStack, readyDemoAdmin } from "./harness.mjs";
 
 const stack = useStack();
 
@@ -24,12 +24,7 @@ async function passProvider(page, providerBase, email) {
 test("an admin turns on single sign-on after a test sign-in, then signs in through the provider", async () => {
   const page = await stack.browser.newPage();
   const provider = stack.dev.env.PORTER_ENTRA_AUTHORITY;
-  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
-  await activate(page, link);
-  await signInWithPassword(stack.dev, page, "admin@demo.test");
-  await enrolTotp(page);
-  await finishSetup(page, "Demo Company");
-  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+  await readyDemoAdmin(stack.dev, page);
 
   await page.goto(`${stack.dev.baseUrl}/app/configuration/sso`);
   await page.getByRole("heading", { name: "Single sign-on" }).waitFor();

@@ -20,71 +20,46 @@ use std::sync::Arc;
 pub type BoxResponse<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
 pub type Handler = for<'a> fn(&'a AppState, Request) -> BoxResponse<'a>;
 
-fn activate_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(activate::handle(state, req))
-}
-
 fn web_handler(_: &AppState, req: Request) -> BoxResponse<'_> {
     Box::pin(web::handle(req))
 }
 
-fn login_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(login::handle(state, req))
+/// One wrapper per function crate (function pointers need a named `fn` each), and the map
+/// from binary name to handler. Each function that template.yaml declares must be here.
+macro_rules! handlers {
+    ($($binary:literal => $krate:ident),* $(,)?) => {
+        mod wrappers {
+            use super::{AppState, BoxResponse, Request};
+            $(
+                pub fn $krate(state: &AppState, req: Request) -> BoxResponse<'_> {
+                    Box::pin(::$krate::handle(state, req))
+                }
+            )*
+        }
+
+        /// Binary name → handler.
+        pub fn handler_for(binary: &str) -> Option<Handler> {
+            match binary {
+                "web" => Some(web_handler),
+                $($binary => Some(wrappers::$krate),)*
+                _ => None,
+            }
+        }
+    };
 }
 
-fn mfa_enroll_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(mfa_enroll::handle(state, req))
-}
-
-fn me_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(me::handle(state, req))
-}
-
-fn setup_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(setup::handle(state, req))
-}
-
-fn invite_user_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(invite_user::handle(state, req))
-}
-
-fn users_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(users::handle(state, req))
-}
-
-fn configure_sso_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(configure_sso::handle(state, req))
-}
-
-fn login_callback_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(login_callback::handle(state, req))
-}
-
-fn api_management_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(api_management::handle(state, req))
-}
-
-fn check_license_handler(state: &AppState, req: Request) -> BoxResponse<'_> {
-    Box::pin(check_license::handle(state, req))
-}
-
-/// Binary name → handler. Each function that template.yaml declares must be here.
-pub fn handler_for(binary: &str) -> Option<Handler> {
-    match binary {
-        "activate" => Some(activate_handler),
-        "web" => Some(web_handler),
-        "login" => Some(login_handler),
-        "mfa-enroll" => Some(mfa_enroll_handler),
-        "me" => Some(me_handler),
-        "setup" => Some(setup_handler),
-        "invite-user" => Some(invite_user_handler),
-        "users" => Some(users_handler),
-        "configure-sso" => Some(configure_sso_handler),
-        "login-callback" => Some(login_callback_handler),
-        "api-management" => Some(api_management_handler),
-        "check-license" => Some(check_license_handler),
-        _ => None,
-    }
+handlers! {
+    "activate" => activate,
+    "login" => login,
+    "mfa-enroll" => mfa_enroll,
+    "me" => me,
+    "setup" => setup,
+    "invite-user" => invite_user,
+    "users" => users,
+    "configure-sso" => configure_sso,
+    "login-callback" => login_callback,
+    "api-management" => api_management,
+    "check-license" => check_license,
 }
 
 pub struct Dev {

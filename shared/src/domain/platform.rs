@@ -78,16 +78,11 @@ pub fn parse_hostname(raw: &str) -> Option<String> {
         Some((host, port)) => (host, Some(port)),
         None => (h.as_str(), None),
     };
-    let port_ok =
-        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    (port_ok && !host.is_empty() && host.len() <= 253 && host.split('.').all(label_ok)).then_some(h)
+    // "+1" or "01" would parse; a port is digits only.
+    let port_ok = port.is_none_or(|p| {
+        p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    (port_ok && super::sso::is_host_name(host)).then_some(h)
 }
 
 #[cfg(test)]

@@ -175,9 +175,9 @@ pub const PUBLIC_MAIL_DOMAINS: &[&str] = &[
     "zoho.com",
 ];
 
-/// A domain as typed: lower-cased, trimmed, shaped like a host name with a dot.
-pub fn parse_domain(raw: &str) -> Option<String> {
-    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+/// Whether `name` is a host name: dot-separated labels of letters, digits and inner hyphens
+/// (RFC 1123), 253 characters at most.
+pub fn is_host_name(name: &str) -> bool {
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
@@ -185,7 +185,13 @@ pub fn parse_domain(raw: &str) -> Option<String> {
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    (d.len() <= 253 && d.contains('.') && d.split('.').all(label_ok)).then_some(d)
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
+}
+
+/// A domain as typed: lower-cased, trimmed, shaped like a host name with a dot.
+pub fn parse_domain(raw: &str) -> Option<String> {
+    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    (d.contains('.') && is_host_name(&d)).then_some(d)
 }
 
 pub fn is_public_mail_domain(domain: &str) -> bool {
