@@ -178,16 +178,28 @@ pub async fn reissue(
     source_ip: &str,
     now: Timestamp,
 ) -> Result<(), ReissueError> {
-    if user.status != UserStatus::Invited {
-        return Err(ReissueError::NotPending);
-    }
     if let Some(at) = user.invited_at {
         let wait = at + RESEND_INTERVAL_SECS - now.0;
-        if wait > 0 {
+        if wait > 0 && user.status == UserStatus::Invited {
             return Err(ReissueError::TooSoon {
                 retry_after_secs: u64::try_from(wait).unwrap_or(1),
             });
         }
+    }
+    reissue_now(state, user, actor, source_ip, now).await
+}
+
+/// `reissue` without the once-a-minute limit: for the operator's deliberate acts (the
+/// break-glass after single sign-on, whose invitation may have gone out a moment ago).
+pub async fn reissue_now(
+    state: &AppState,
+    user: &UserRecord,
+    actor: &str,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<(), ReissueError> {
+    if user.status != UserStatus::Invited {
+        return Err(ReissueError::NotPending);
     }
     let tenant = state
         .store

@@ -371,11 +371,15 @@ pub async fn disable_by_operator(
     let mut emailed = Vec::new();
     for user in state.store.list_users(tid).await? {
         let sent = match user.status {
-            crate::domain::UserStatus::Invited => {
-                crate::invitations::reissue(state, &user, "operator", "operator", Timestamp::now())
-                    .await
-                    .is_ok()
-            }
+            crate::domain::UserStatus::Invited => crate::invitations::reissue_now(
+                state,
+                &user,
+                "operator",
+                "operator",
+                Timestamp::now(),
+            )
+            .await
+            .is_ok(),
             crate::domain::UserStatus::Active => {
                 let has_password = state
                     .store

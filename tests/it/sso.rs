@@ -820,16 +820,32 @@ async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
         "/app/setup"
     );
 
-    let emailed = sso::disable_by_operator(&app.state, &reg.tenant)
+    // Someone invited a moment ago, to sign in with the company account.
+    let bob = format!("bob@{}", domain_of(&admin));
+    let s = b
+        .post("/api/setup", json!({ "organisation_name": "Acme Ltd" }))
+        .await;
+    assert_eq!(s.status, 200, "{:?}", s.json);
+    b.add_user(&bob, "core").await;
+
+    let mut emailed = sso::disable_by_operator(&app.state, &reg.tenant)
         .await
         .unwrap();
+    emailed.sort();
+    let mut expected = vec![admin.clone(), bob.clone()];
+    expected.sort();
     assert_eq!(
-        emailed,
-        vec![admin.clone()],
+        emailed, expected,
         "who never had a password gets a link to set one"
     );
     let reset = app.outbox(&admin).await.pop().unwrap();
     assert!(reset.body.contains("/reset?token="), "{}", reset.body);
+    let invitation = app.outbox(&bob).await.pop().unwrap();
+    assert!(
+        invitation.body.contains("/activate?token="),
+        "{}",
+        invitation.body
+    );
     let id = app
         .browser()
         .post("/api/login/identify", json!({ "email": admin }))
