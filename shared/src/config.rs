@@ -99,6 +99,17 @@ impl Config {
             && matches!(self.public_base_url.host_str(), Some("localhost"))
     }
 
+    /// `__Host-` binds the session cookie to this exact origin (Secure, Path=/, no Domain).
+    /// Browsers refuse that prefix without Secure, so plain http://localhost in dev uses an
+    /// unprefixed name.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.is_local_http() {
+            "porter_session"
+        } else {
+            "__Host-porter_session"
+        }
+    }
+
     /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
     pub fn public_origin(&self) -> String {
         self.public_base_url.origin().ascii_serialization()

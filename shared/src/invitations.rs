@@ -62,17 +62,34 @@ pub async fn send_invitation(
 
 #[derive(Debug, thiserror::Error)]
 pub enum TenantInputError {
-    #[error("the tenant name must be 1 to {MAX_TENANT_NAME_CHARS} characters, without control characters")]
+    #[error("the tenant name must be 1 to {MAX_TENANT_NAME_CHARS} characters of plain text: no control or direction characters, no web addresses")]
     Name,
     #[error("max users must be between 1 and 1000")]
     MaxUsers,
 }
 
-/// A tenant name as the operator typed it, trimmed and checked.
+/// Unicode direction overrides and isolates (U+202A–U+202E, U+2066–U+2069): in an email they
+/// can make a name read as something else ("Acme" followed by reversed text).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether text carries something a mail client would turn into a link.
+fn looks_like_a_link(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.contains("://") || lower.contains("www.") || lower.contains("mailto:")
+}
+
+/// A tenant name as the operator or the admin typed it, trimmed and checked: it is shown in
+/// invitations, so it must be plain text that cannot pose as a link or reorder itself.
 pub fn parse_tenant_name(raw: &str) -> Result<String, TenantInputError> {
     let name = raw.trim();
     let chars = name.chars().count();
-    if chars == 0 || chars > MAX_TENANT_NAME_CHARS || name.chars().any(char::is_control) {
+    if chars == 0
+        || chars > MAX_TENANT_NAME_CHARS
+        || name.chars().any(|c| c.is_control() || is_bidi_control(c))
+        || looks_like_a_link(name)
+    {
         return Err(TenantInputError::Name);
     }
     Ok(name.to_owned())

@@ -84,3 +84,26 @@ fn every_function_serves_its_routes_through_the_route_table() {
     }
     assert!(seen >= 8, "found {seen} functions");
 }
+
+#[test]
+fn every_form_posts_so_a_page_without_its_script_never_puts_a_password_in_a_url() {
+    let pages = root().join("functions/web/pages");
+    let mut forms = 0;
+    for entry in std::fs::read_dir(&pages).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for tag in text.split("<form").skip(1) {
+            forms += 1;
+            let open = &tag[..tag.find('>').unwrap()];
+            assert!(
+                open.contains(r#"method="post""#),
+                "{}: <form{open}>",
+                path.display()
+            );
+        }
+    }
+    assert!(forms >= 10, "found {forms} forms");
+}

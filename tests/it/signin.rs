@@ -554,3 +554,57 @@ async fn a_session_ends_after_thirty_idle_minutes_and_after_its_absolute_lifetim
         "a password-level session past its end is over too"
     );
 }
+
+#[tokio::test]
+async fn a_request_with_the_session_cookie_and_no_origin_must_say_it_is_same_origin() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.ready_admin(&app.address("ann")).await;
+    let cookie = admin.cookie.clone().unwrap();
+    let send = |fetch_site: Option<&'static str>, referer: Option<String>| {
+        let mut req = json_request(
+            "/api/users",
+            &json!({ "email": "x@y.test", "role": "core" }),
+        );
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        if let Some(site) = fetch_site {
+            req.headers_mut()
+                .insert("sec-fetch-site", site.parse().unwrap());
+        }
+        if let Some(r) = referer {
+            req.headers_mut().insert("referer", r.parse().unwrap());
+        }
+        req
+    };
+    // A form posted from another site carries the cookie (SameSite=Lax lets top-level POSTs
+    // of some browsers through) but says cross-site, or nothing at all.
+    for (site, referer) in [
+        (Some("cross-site"), None),
+        (Some("same-site"), None),
+        (None, None),
+        (None, Some("https://evil.test/page".to_owned())),
+    ] {
+        let a = answer(app.send(send(site, referer.clone())).await);
+        assert_eq!(
+            (a.status, a.code()),
+            (403, "forbidden_origin"),
+            "{site:?} {referer:?}"
+        );
+    }
+    let same = answer(app.send(send(Some("same-origin"), None)).await);
+    assert_eq!(same.status, 201, "{:?}", same.json);
+    let by_referer = send(None, Some(format!("{BASE_URL}/app/configuration/users")));
+    let mut req = by_referer;
+    *req.body_mut() = json!({ "email": "z@y.test", "role": "core" })
+        .to_string()
+        .into();
+    assert_eq!(answer(app.send(req).await).status, 201);
+    // Without the cookie (a script, cargo lambda invoke) nothing is required.
+    let plain = answer(
+        app.send(json_request(
+            "/api/login/identify",
+            &json!({ "email": "a@b.test" }),
+        ))
+        .await,
+    );
+    assert_eq!(plain.status, 200);
+}

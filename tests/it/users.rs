@@ -36,10 +36,23 @@ async fn setup_comes_first_and_happens_once() {
             a.json
         );
     }
-    let bad = b
-        .post("/api/setup", json!({ "organisation_name": "  " }))
-        .await;
-    assert_eq!((bad.status, bad.code()), (400, "invalid_organisation_name"));
+    // Blank, a direction override that would make the invitation read otherwise, a link.
+    for name in [
+        "  ",
+        "Acme\u{202E}dtL",
+        "Acme\u{2066}Ltd",
+        "https://evil.example",
+        "Visit www.evil.example",
+    ] {
+        let bad = b
+            .post("/api/setup", json!({ "organisation_name": name }))
+            .await;
+        assert_eq!(
+            (bad.status, bad.code()),
+            (400, "invalid_organisation_name"),
+            "{name:?}"
+        );
+    }
     assert_eq!(
         b.post("/api/setup", json!({ "organisation_name": "Acme Ltd" }))
             .await
@@ -196,6 +209,8 @@ async fn twenty_concurrent_adds_never_pass_the_seat_limit() {
             &json!({ "email": app.address(&format!("u{i}")), "role": "core" }),
         );
         req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("sec-fetch-site", "same-origin".parse().unwrap());
         app.send(req)
     });
     let answers: Vec<Answer> = join_all(adds).await.into_iter().map(answer).collect();
@@ -424,6 +439,8 @@ async fn an_invitation_whose_email_fails_is_not_lost() {
     let mut req = json_request("/api/users", &json!({ "email": cora, "role": "core" }));
     req.headers_mut()
         .insert("cookie", admin.cookie.clone().unwrap().parse().unwrap());
+    req.headers_mut()
+        .insert("sec-fetch-site", "same-origin".parse().unwrap());
     let a = answer(invite_user::handle(&broken, req).await);
     assert_eq!(a.status, 201, "{:?}", a.json);
     assert_eq!(a.json["invitation_sent"], false);

@@ -235,6 +235,10 @@ impl Browser<'_> {
             req.headers_mut()
                 .insert("cookie", jar.join("; ").parse().unwrap());
         }
+        // What a browser says of its own requests (Fetch Metadata).
+        req.headers_mut()
+            .entry("sec-fetch-site")
+            .or_insert_with(|| "same-origin".parse().unwrap());
         let a = answer(self.app.send(req).await);
         for set in a.headers.get_all("set-cookie") {
             let set = set.to_str().unwrap().to_owned();

@@ -14,14 +14,9 @@ use lambda_http::Request;
 /// Activity is written at most this often (each write costs a request).
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// `__Host-` binds the cookie to this exact origin (Secure, Path=/, no Domain). Browsers refuse
-/// that prefix without Secure, so plain http://localhost in dev uses an unprefixed name.
+/// The session cookie's name (see `Config::session_cookie_name`).
 pub fn cookie_name(config: &Config) -> &'static str {
-    if config.is_local_http() {
-        "porter_session"
-    } else {
-        "__Host-porter_session"
-    }
+    config.session_cookie_name()
 }
 
 pub fn set_cookie(config: &Config, id: &str, max_age: i64) -> HeaderValue {

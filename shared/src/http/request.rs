@@ -56,15 +56,43 @@ pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
-        None => Ok(()),
-        Some(Ok(origin)) if origin == config.public_origin() => Ok(()),
-        Some(_) => Err(ApiError::new(
+    let refused = || {
+        ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden_origin",
             "This request came from another site and was refused.",
-        )),
+        )
+    };
+    let origin = config.public_origin();
+    match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
+        Some(Ok(o)) if o == origin => Ok(()),
+        Some(_) => Err(refused()),
+        // No Origin and no session cookie: a script, with no ambient credentials to abuse.
+        None if !carries_session(req, config) => Ok(()),
+        // No Origin but the cookie: only a browser's own same-origin request may pass.
+        None => {
+            let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+            let same_site = header("sec-fetch-site") == Some("same-origin");
+            let same_referer = header(header::REFERER.as_str())
+                .is_some_and(|r| r == origin || r.starts_with(&format!("{origin}/")));
+            if same_site || same_referer {
+                Ok(())
+            } else {
+                Err(refused())
+            }
+        }
     }
+}
+
+/// Whether the request carries Porter's session cookie.
+fn carries_session(req: &Request, config: &Config) -> bool {
+    let name = format!("{}=", config.session_cookie_name());
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().starts_with(&name))
 }
 
 /// One query parameter, percent-decoded. Read from the URI, which API Gateway and the dev

@@ -140,6 +140,18 @@ impl<S, Args: 'static, H: Handler<S, Args>> Erased<S> for Typed<H, Args> {
     }
 }
 
+/// Whether the request was made to localhost (the dev server, cargo-lambda, the tests).
+fn is_local_request(req: &Request) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().host())
+        .unwrap_or_default();
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(String),
@@ -262,7 +274,16 @@ impl<S: RouteState> Routes<S> {
             Err(e) => Err(e),
             Ok(()) => self.dispatch(state, &req).await,
         };
-        with_security_headers(result.unwrap_or_else(ApiError::into_response))
+        let mut resp = with_security_headers(result.unwrap_or_else(ApiError::into_response));
+        // HTTPS only, for a year, everywhere but a developer's http://localhost (where
+        // browsers ignore it anyway, but a stray header would pin localhost to https).
+        if !is_local_request(&req) {
+            resp.headers_mut().insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+        }
+        resp
     }
 
     async fn dispatch(&self, state: &S, req: &Request) -> HandlerResult {
@@ -335,9 +356,14 @@ mod tests {
     }
 
     fn req(method: &str, path: &str) -> Request {
+        let uri = if path.starts_with('/') {
+            format!("http://localhost{path}")
+        } else {
+            path.to_owned()
+        };
         http::Request::builder()
             .method(method)
-            .uri(path)
+            .uri(uri)
             .body(Body::Empty)
             .unwrap_or_default()
     }
@@ -355,6 +381,19 @@ mod tests {
         let resp = routes.serve(&(), req("POST", "/hello")).await;
         assert_eq!(resp.status(), 204);
         assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
+        assert!(
+            resp.headers()
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .is_none(),
+            "not on localhost"
+        );
+        let public = routes
+            .serve(&(), req("POST", "https://id.example.com/hello"))
+            .await;
+        assert_eq!(
+            public.headers()[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=31536000; includeSubDomains"
+        );
     }
 
     #[tokio::test]
