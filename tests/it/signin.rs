@@ -608,3 +608,25 @@ async fn a_request_with_the_session_cookie_and_no_origin_must_say_it_is_same_ori
     );
     assert_eq!(plain.status, 200);
 }
+
+#[tokio::test]
+async fn the_audit_names_the_address_api_gateway_saw_never_a_forwarded_for_header() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (_, mut admin) = app.ready_admin(&ann).await;
+    let mut req = json_request(
+        "/api/login/password",
+        &json!({ "email": ann, "password": "not the password" }),
+    );
+    req.headers_mut()
+        .insert("x-forwarded-for", "198.51.100.99".parse().unwrap());
+    assert_eq!(answer(app.send(req).await).status, 401);
+    let audit = admin.get("/api/audit").await;
+    let failure = audit.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "login.password" && e["outcome"] == "failure")
+        .unwrap();
+    assert_eq!(failure["source_ip"], SOURCE_IP);
+}

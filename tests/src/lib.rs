@@ -137,8 +137,11 @@ pub fn request(
     if let Some(ct) = content_type {
         b = b.header("content-type", ct);
     }
-    b.body(body.into()).unwrap()
+    porter_shared::http::with_source_ip(b.body(body.into()).unwrap(), SOURCE_IP)
 }
+
+/// The address API Gateway reports for the tests' requests (a documentation range).
+pub const SOURCE_IP: &str = "203.0.113.7";
 
 pub fn json_request(path: &str, body: &Value) -> Request {
     request("POST", path, Some("application/json"), body.to_string())

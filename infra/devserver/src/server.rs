@@ -134,13 +134,11 @@ async fn dispatch(
                             .collect()
                     })
                     .unwrap_or_default();
-                let mut lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()))
+                let lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()))
                     .with_path_parameters(params)
                     .with_query_string_parameters(query);
-                lambda_req.headers_mut().insert(
-                    "x-forwarded-for",
-                    http::HeaderValue::from_static("127.0.0.1"),
-                );
+                // The dev server listens on loopback only: the socket's address is 127.0.0.1.
+                let lambda_req = porter_shared::http::with_source_ip(lambda_req, "127.0.0.1");
                 handler(&dev.app, lambda_req).await
             }
             None => ApiError::not_found().into_response(),

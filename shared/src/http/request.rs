@@ -104,19 +104,28 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// The caller's address as API Gateway saw it, for audit lines and throttling.
+/// The caller's address as API Gateway saw it (`requestContext.http.sourceIp`), for audit
+/// lines and throttling. Headers such as `X-Forwarded-For` are the caller's own words and are
+/// never read: anyone could name any address in them.
 pub fn client_ip(req: &Request) -> String {
     use lambda_http::request::RequestContext;
     use lambda_http::RequestExt;
-    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
-        if let Some(ip) = ctx.http.source_ip.as_deref() {
-            return ip.to_owned();
-        }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
     }
-    req.headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned())
+    .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The request as API Gateway would hand it over from `source_ip`: what the dev server does
+/// with the socket's address, and the tests with an address of their choosing.
+pub fn with_source_ip(req: Request, source_ip: &str) -> Request {
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    let mut ctx = ApiGatewayV2httpRequestContext::default();
+    ctx.http.method = req.method().clone();
+    ctx.http.path = Some(req.uri().path().to_owned());
+    ctx.http.source_ip = Some(source_ip.to_owned());
+    req.with_request_context(RequestContext::ApiGatewayV2(ctx))
 }
