@@ -32,7 +32,15 @@ async fn the_whole_journey_activate_sign_in_enrol_sign_out_sign_in_with_a_code()
         )
         .await;
     assert_eq!(done.status, 200, "{:?}", done.json);
-    assert_eq!(done.json["recovery_codes"].as_array().unwrap().len(), 10);
+    let codes = done.json["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    // 120 bits each (ASVS 6.5.2 asks for 112): 24 characters of 32, in six groups of four.
+    let code = codes[0].as_str().unwrap();
+    assert_eq!(
+        code.split('-').map(str::len).collect::<Vec<_>>(),
+        [4; 6],
+        "{code}"
+    );
     assert_eq!(
         done.json["next"], "setup",
         "a first admin lands on the setup step"
