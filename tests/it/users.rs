@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures::future::join_all;
+use porter_shared::store::keys;
 use porter_tests::*;
 use serde_json::json;
 
@@ -546,4 +547,53 @@ fn url_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_removal_based_on_a_role_that_changed_meanwhile_writes_nothing() {
+    use porter_shared::domain::{AuditEvent, Role, UserId};
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let bob = app.address("bob");
+    let id = admin.add_user(&bob, "core").await;
+    let uid = UserId::parse(&id).unwrap();
+    // The removal read bob as core; then someone made him an admin.
+    let as_read = app
+        .state
+        .store
+        .get_user(&reg.tenant, &uid)
+        .await
+        .unwrap()
+        .unwrap();
+    let promoted = admin
+        .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
+        .await;
+    assert_eq!(promoted.status, 200);
+    let audit = AuditEvent::by(&as_read, "user.remove", Some(&as_read), "test");
+    let err = app
+        .state
+        .store
+        .remove_member(&as_read, &audit, &mut rand::rngs::OsRng)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, porter_shared::store::members::MemberError::Stale),
+        "{err:?}"
+    );
+    let tenant = app
+        .item(keys::tenant_pk(&reg.tenant), keys::META)
+        .await
+        .unwrap();
+    assert_eq!(
+        (get_n(&tenant, "user_count"), get_n(&tenant, "admin_count")),
+        (Some(2), Some(2))
+    );
+    let still = app
+        .state
+        .store
+        .get_user(&reg.tenant, &uid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.role, Some(Role::Admin));
 }

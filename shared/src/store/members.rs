@@ -179,6 +179,13 @@ impl Store {
         } else {
             ("SET user_count = user_count - :one", "user_count > :zero")
         };
+        let (role_is, role_values) = match user.role {
+            Some(r) => ("#role = :role", item([(":role", s(r.as_str()))])),
+            None => (
+                "attribute_exists(pk) AND attribute_not_exists(#role)",
+                Item::new(),
+            ),
+        };
         let result = self
             .transact(vec![
                 attr::update(
@@ -188,12 +195,9 @@ impl Store {
                     cond,
                     item([(":one", n(1)), (":zero", n(0))]),
                 )?,
-                attr::delete(
-                    &self.table,
-                    user_key(user),
-                    "attribute_exists(pk)",
-                    Item::new(),
-                )?,
+                // Conditioned on the role read: a promotion or demotion in between would
+                // otherwise leave `admin_count` wrong.
+                attr::delete(&self.table, user_key(user), role_is, role_values)?,
                 attr::delete(
                     &self.table,
                     key(keys::email_pk(&user.email), keys::EMAIL_SK),
