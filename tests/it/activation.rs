@@ -435,3 +435,115 @@ async fn a_cross_site_post_is_refused() {
         "our own origin is welcome"
     );
 }
+
+/// The token of the newest reset link emailed to `to`, after asking for one.
+async fn reset_token(app: &TestApp, to: &str) -> String {
+    let a = answer(
+        app.send(json_request(
+            "/api/password/forgot",
+            &json!({ "email": to }),
+        ))
+        .await,
+    );
+    assert_eq!(a.status, 202);
+    let mails = app.outbox(to).await;
+    let link = mails
+        .last()
+        .and_then(|m| m.link_to("/reset?token="))
+        .unwrap();
+    link.rsplit('=').next().unwrap().to_owned()
+}
+
+async fn reset(app: &TestApp, token: &str) -> Answer {
+    let body = json!({ "token": token, "password": "lantern meadow copper 31", "password_confirm": "lantern meadow copper 31" });
+    answer(app.send(json_request("/api/password/reset", &body)).await)
+}
+
+#[tokio::test]
+async fn a_reset_link_cannot_activate_and_an_invitation_cannot_reset() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let bob = app.address("bob");
+    app.active_admin(&ann, PASSWORD).await;
+    app.register("Other", &bob).await;
+    let invitation = app.last_activation_token(&bob).await;
+    let reset_link = reset_token(&app, &ann).await;
+    let a = activate(&app, &reset_link, PASSWORD, PASSWORD).await;
+    assert_eq!((a.status, a.code()), (404, "token_invalid"));
+    let r = reset(&app, &invitation).await;
+    assert_eq!((r.status, r.code()), (404, "token_invalid"));
+    // Both still work for what they are.
+    assert_eq!(
+        activate(&app, &invitation, PASSWORD, PASSWORD).await.status,
+        200
+    );
+    assert_eq!(reset(&app, &reset_link).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_reset_link_expires_after_an_hour_and_a_newer_one_kills_the_older() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let reg = app.active_admin(&ann, PASSWORD).await;
+    let first = reset_token(&app, &ann).await;
+    let tok = app.item(token_pk(&first), "TOKEN").await.unwrap();
+    let created = get_n(&tok, "created_at").unwrap();
+    assert_eq!(
+        get_n(&tok, "expires_at").unwrap() - created,
+        3600,
+        "one hour"
+    );
+    app.set_numbers(token_pk(&first), "TOKEN", &[("expires_at", now() - 1)])
+        .await;
+    let r = reset(&app, &first).await;
+    assert_eq!((r.status, r.code()), (410, "token_expired"));
+
+    // A newer link, once the minute between emails has passed, replaces the older.
+    let sk = keys::user_sk(&reg.admin);
+    app.set_numbers(pk_of(&reg), &sk, &[("reset_sent_at", now() - 120)])
+        .await;
+    let second = reset_token(&app, &ann).await;
+    assert_ne!(second, first);
+    app.set_numbers(pk_of(&reg), &sk, &[("reset_sent_at", now() - 120)])
+        .await;
+    let third = reset_token(&app, &ann).await;
+    let older = reset(&app, &second).await;
+    assert_eq!(
+        (older.status, older.code()),
+        (410, "token_expired"),
+        "replaced by a newer link"
+    );
+    assert_eq!(reset(&app, &third).await.status, 200);
+}
+
+fn pk_of(reg: &porter_shared::invitations::Registration) -> String {
+    keys::tenant_pk(&reg.tenant)
+}
+
+#[tokio::test]
+async fn resending_a_used_invitation_sends_nothing() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.register("Acme", &ann).await;
+    let token = app.last_activation_token(&ann).await;
+    assert_eq!(activate(&app, &token, PASSWORD, PASSWORD).await.status, 200);
+    let before = app.outbox(&ann).await.len();
+    let r = resend(&app, &token).await;
+    assert_eq!(r.status, 202, "the same answer as for anything else");
+    assert_eq!(app.outbox(&ann).await.len(), before, "no email");
+}
+
+#[tokio::test]
+async fn resend_answers_a_guesser_with_the_very_same_body() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let reg = app.register("Acme", &ann).await;
+    let real = app.last_activation_token(&ann).await;
+    age_invitation(&app, &reg, &real, 120).await;
+    let real_answer = resend(&app, &real).await;
+    let junk = resend(&app, &"0".repeat(64)).await;
+    let malformed = resend(&app, "nope").await;
+    assert_eq!(real_answer.status, 202);
+    assert_eq!(real_answer.json, junk.json);
+    assert_eq!(junk.json, malformed.json);
+}

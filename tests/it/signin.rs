@@ -638,3 +638,30 @@ async fn the_audit_names_the_address_api_gateway_saw_never_a_forwarded_for_heade
         .unwrap();
     assert_eq!(failure["source_ip"], SOURCE_IP);
 }
+
+#[tokio::test]
+async fn the_session_id_changes_when_the_second_factor_passes() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut e = app.browser();
+    let (secret, _) = e.enrol_totp(&ann).await;
+    let mut b = app.browser();
+    b.sign_in(&ann, PASSWORD).await;
+    let first = b.cookie.clone().unwrap();
+    // The code of the next step, so that it is not the one enrolment spent.
+    let code = oathtool(&secret, now() + 30);
+    let a = b
+        .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    let second = b.cookie.clone().unwrap();
+    assert_ne!(first, second, "a new id at the full level");
+    let mut stale = app.browser();
+    stale.cookie = Some(first);
+    assert_eq!(
+        stale.get("/api/me").await.code(),
+        "unauthenticated",
+        "the old id is dead"
+    );
+}

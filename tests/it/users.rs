@@ -597,3 +597,37 @@ async fn a_removal_based_on_a_role_that_changed_meanwhile_writes_nothing() {
         .unwrap();
     assert_eq!(still.role, Some(Role::Admin));
 }
+
+#[tokio::test]
+async fn an_admin_reads_only_their_own_organisations_audit_trail() {
+    let app = TestApp::spawn().await;
+    let (_, mut ann) = app.ready_admin(&app.address("ann")).await;
+    let (_, mut olga) = app
+        .ready_admin(&format!(
+            "olga@other-{}",
+            app.address("x").split('@').nth(1).unwrap()
+        ))
+        .await;
+    ann.add_user(&app.address("bob"), "core").await;
+    let theirs = olga.get("/api/audit").await;
+    let actors: Vec<&str> = theirs.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    let ann_id = ann.get("/api/me").await.json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!actors.is_empty());
+    assert!(
+        !actors.contains(&ann_id.as_str()),
+        "another tenant's events: {actors:?}"
+    );
+    assert!(theirs.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["action"] != "user.invite"));
+}
