@@ -665,3 +665,52 @@ async fn the_session_id_changes_when_the_second_factor_passes() {
         "the old id is dead"
     );
 }
+
+#[tokio::test]
+async fn one_address_cannot_have_reset_links_sent_to_a_whole_list_of_people() {
+    let app = TestApp::spawn().await;
+    let mut people = Vec::new();
+    for i in 0..12 {
+        let email = app.address(&format!("p{i}"));
+        app.active_admin(&email, PASSWORD).await;
+        people.push(email);
+    }
+    let mut bodies = Vec::new();
+    for email in &people {
+        let a = answer(
+            app.send(json_request(
+                "/api/password/forgot",
+                &json!({ "email": email }),
+            ))
+            .await,
+        );
+        assert_eq!(a.status, 202);
+        bodies.push(a.json);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every answer alike"
+    );
+    let mut emailed = Vec::new();
+    for email in &people {
+        emailed.push(
+            app.outbox(email)
+                .await
+                .iter()
+                .any(|m| m.link_to("/reset?token=").is_some()),
+        );
+    }
+    assert_eq!(emailed.iter().filter(|e| **e).count(), 10, "{emailed:?}");
+    assert!(!emailed[10] && !emailed[11]);
+    // Someone else, from another address, still gets their link.
+    let req = porter_shared::http::with_source_ip(
+        json_request("/api/password/forgot", &json!({ "email": people[11] })),
+        "198.51.100.20",
+    );
+    assert_eq!(answer(app.send(req).await).status, 202);
+    assert!(app
+        .outbox(&people[11])
+        .await
+        .iter()
+        .any(|m| m.link_to("/reset?token=").is_some()));
+}

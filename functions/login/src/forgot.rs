@@ -3,7 +3,8 @@
 //! `MIN_ANSWER`, so that sending an email cannot be told apart from not sending one.
 
 use lambda_http::http::StatusCode;
-use porter_shared::domain::{AuditEvent, Email, UserStatus};
+use porter_shared::auth::guard::forgot_limited;
+use porter_shared::domain::{AuditEvent, Email, Timestamp, UserStatus};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::{invitations, AppState};
 use serde::Deserialize;
@@ -20,7 +21,10 @@ struct ForgotRequest {
 pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let started = tokio::time::Instant::now();
     let body: ForgotRequest = parse_json(req)?;
-    if let Err(e) = send_reset(state, &body.email, &client_ip(req)).await {
+    let ip = client_ip(req);
+    if forgot_limited(state, &ip, Timestamp::now()).await {
+        tracing::warn!("forgot password: this address is over its limit; no email");
+    } else if let Err(e) = send_reset(state, &body.email, &ip).await {
         // Logged, never shown: the answer must not depend on the account.
         tracing::error!(error = %e, "password reset email not sent");
     }

@@ -95,6 +95,33 @@ impl SignInGuesses {
     }
 }
 
+/// Counts a "forgot password" request from `source_ip`; `true` while that address is over its
+/// limit (then no email goes out, though the answer stays the same). Fails closed: when the
+/// counter cannot be read or written, nothing is sent.
+pub async fn forgot_limited(state: &AppState, source_ip: &str, now: Timestamp) -> bool {
+    let key = ThrottleKey::new("forgot-source", source_ip);
+    let counted = async {
+        let seen = state
+            .store
+            .get_counters(&[&key])
+            .await?
+            .pop()
+            .unwrap_or_default();
+        if retry_after(&seen, now).is_some() {
+            return Ok::<bool, crate::store::StoreError>(true);
+        }
+        let after = state
+            .store
+            .record_failure(&key, &throttle::FORGOT_SOURCE, now, Some(seen))
+            .await?;
+        Ok(after.failures > throttle::FORGOT_SOURCE.lock_at)
+    };
+    counted.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "forgot-password limit unavailable; sending nothing");
+        true
+    })
+}
+
 /// Second-factor guesses per user, for the check at sign-in and the code that confirms an
 /// authenticator app.
 pub struct MfaGuesses(Tally);

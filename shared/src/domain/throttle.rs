@@ -29,6 +29,14 @@ pub const SOURCE: Policy = Policy {
     lock_at: 100,
     lock_secs: 15 * 60,
 };
+/// "Forgot password" requests per source address: one address cannot make Porter email reset
+/// links to a whole list of people (each account also gets at most one a minute).
+pub const FORGOT_SOURCE: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 10,
+    lock_at: 10,
+    lock_secs: 15 * 60,
+};
 /// Second-factor guesses per user.
 pub const MFA: Policy = Policy {
     window_secs: 15 * 60,
