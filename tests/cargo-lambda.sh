@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 work=$(mktemp -d)
-dev_port=${CL_DEV_PORT:-3190}
-moto_port=${CL_MOTO_PORT:-5190}
-invoke_port=${CL_INVOKE_PORT:-9190}
+# Free loopback ports, unless given: two runs side by side never collide.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+dev_port=${CL_DEV_PORT:-$(free_port)}
+invoke_port=${CL_INVOKE_PORT:-$(free_port)}
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
@@ -18,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The dev server brings moto, the table and a sender identity, and writes the environment.
-"$bin_dir/porter-dev" --port "$dev_port" --moto-port "$moto_port" --no-demo --env-file "$work/local.env" </dev/null >"$work/dev.log" 2>&1 &
+"$bin_dir/porter-dev" --port "$dev_port" --moto-port 0 --no-demo --env-file "$work/local.env" </dev/null >"$work/dev.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$work/dev.log" 2>/dev/null && break; sleep 0.2; done
 grep -q "Press Ctrl-C" "$work/dev.log" || { cat "$work/dev.log"; exit 1; }
@@ -26,10 +27,12 @@ set -a; . "$work/local.env"; set +a
 
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$invoke_port" </dev/null >"$work/watch.log" 2>&1 &
 pids+=($!)
+ready=
 for _ in $(seq 1 150); do
-  (echo >"/dev/tcp/127.0.0.1/$invoke_port") 2>/dev/null && break
+  (echo >"/dev/tcp/127.0.0.1/$invoke_port") 2>/dev/null && { ready=1; break; }
   sleep 0.2
 done
+[ -n "$ready" ] || { echo "cargo lambda watch did not listen on $invoke_port within 30 s"; tail -20 "$work/watch.log"; exit 1; }
 
 passed=0; failed=0
 check() { # function event expected-status expected-text
@@ -46,5 +49,16 @@ check activate activation-missing-token.json 400 'missing field'
 check activate activation-resend.json 202 accepted
 check web health.json 200 '\\"status\\":\\"ok\\"'
 check web activate-page.json 200 'Choose your password'
+# Every other function, once: the answer each gives a caller without a session.
+check login identify.json 200 '\\"next\\":\\"password\\"'
+check me me-signed-out.json 401 unauthenticated
+check mfa-enroll mfa-totp-signed-out.json 401 unauthenticated
+check setup setup-signed-out.json 401 unauthenticated
+check invite-user add-user-signed-out.json 401 unauthenticated
+check users list-users-signed-out.json 401 unauthenticated
+check configure-sso sso-config-signed-out.json 401 unauthenticated
+check login-callback callback-unknown-state.json 302 'sso_expired'
+check api-management platform-config-signed-out.json 401 unauthenticated
+check check-license license-check-signed-out.json 401 unauthenticated
 echo "cargo-lambda: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { tail -20 "$work/watch.log"; exit 1; }
