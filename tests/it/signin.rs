@@ -714,3 +714,79 @@ async fn one_address_cannot_have_reset_links_sent_to_a_whole_list_of_people() {
         .iter()
         .any(|m| m.link_to("/reset?token=").is_some()));
 }
+
+#[tokio::test]
+async fn a_full_session_ends_at_its_absolute_end_however_active_it_is() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let mut b = app.browser();
+    b.enrol_totp(&ann).await;
+    assert_eq!(b.get("/api/me").await.status, 200);
+    let session = app
+        .scan()
+        .await
+        .into_iter()
+        .find(|i| get_s(i, "entity") == Some("session") && get_s(i, "level") == Some("full"))
+        .unwrap();
+    let created = get_n(&session, "created_at").unwrap();
+    assert_eq!(
+        get_n(&session, "expires_at").unwrap() - created,
+        12 * 3600,
+        "twelve hours"
+    );
+    let pk = get_s(&session, "pk").unwrap().to_owned();
+    // Active a moment ago, but past its absolute end.
+    app.set_numbers(
+        pk,
+        "SESSION",
+        &[("expires_at", now() - 1), ("last_seen", now())],
+    )
+    .await;
+    assert_eq!(b.get("/api/me").await.code(), "unauthenticated");
+}
+
+#[tokio::test]
+async fn neither_the_totp_seed_nor_a_recovery_code_is_stored_in_clear() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let (secret, codes) = app.browser().enrol_totp(&ann).await;
+    let table = format!("{:?}", app.scan().await);
+    assert!(!table.contains(&secret), "the base32 seed is in the table");
+    for code in &codes {
+        let bare = code.replace('-', "");
+        assert!(
+            !table.contains(code) && !table.contains(&bare),
+            "{code} is in the table"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_reset_request_within_a_minute_sends_nothing() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let ask = || answer_of(&app, &ann);
+    assert_eq!(ask().await, 202);
+    assert_eq!(ask().await, 202, "the same answer");
+    let resets = app
+        .outbox(&ann)
+        .await
+        .iter()
+        .filter(|m| m.link_to("/reset?token=").is_some())
+        .count();
+    assert_eq!(resets, 1, "one email a minute per account");
+}
+
+async fn answer_of(app: &TestApp, email: &str) -> u16 {
+    answer(
+        app.send(json_request(
+            "/api/password/forgot",
+            &json!({ "email": email }),
+        ))
+        .await,
+    )
+    .status
+}
