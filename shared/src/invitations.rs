@@ -297,3 +297,26 @@ pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, Res
     state.mailer.send(user.email.as_str(), &mail).await?;
     Ok(true)
 }
+
+/// The operator suspends a tenant: nobody of it can sign in, and every session ends at once.
+/// `Ok(false)` for an unknown tenant.
+pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
+    let audit = AuditEvent::by_operator(tid, "tenant.suspend", None);
+    let known = state
+        .store
+        .set_tenant_status(tid, "suspended", &audit, &mut rand::rngs::OsRng)
+        .await?;
+    if known {
+        state.store.end_all_sessions(tid).await?;
+    }
+    Ok(known)
+}
+
+/// The operator lets a suspended tenant sign in again.
+pub async fn resume_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
+    let audit = AuditEvent::by_operator(tid, "tenant.resume", None);
+    state
+        .store
+        .set_tenant_status(tid, "active", &audit, &mut rand::rngs::OsRng)
+        .await
+}

@@ -790,3 +790,35 @@ async fn answer_of(app: &TestApp, email: &str) -> u16 {
     )
     .status
 }
+
+#[tokio::test]
+async fn a_suspended_organisation_cannot_sign_in_and_its_sessions_end_at_once() {
+    use porter_shared::invitations::{resume_tenant, suspend_tenant};
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (reg, mut admin) = app.ready_admin(&ann).await;
+    assert_eq!(admin.get("/api/me").await.status, 200);
+    assert!(suspend_tenant(&app.state, &reg.tenant).await.unwrap());
+    assert_eq!(
+        admin.get("/api/me").await.code(),
+        "unauthenticated",
+        "ended at once"
+    );
+    let mut b = app.browser();
+    let a = b.sign_in(&ann, PASSWORD).await;
+    assert_eq!((a.status, a.code()), (403, "tenant_suspended"));
+    assert!(b.cookie.is_none(), "no session");
+    let wrong = b.sign_in(&ann, "not the password").await;
+    assert_eq!(
+        wrong.code(),
+        "invalid_credentials",
+        "a wrong password learns nothing more"
+    );
+    assert!(resume_tenant(&app.state, &reg.tenant).await.unwrap());
+    assert_eq!(b.sign_in(&ann, PASSWORD).await.status, 200);
+    let tenant = app
+        .item(keys::tenant_pk(&reg.tenant), keys::META)
+        .await
+        .unwrap();
+    assert_eq!(get_s(&tenant, "status"), Some("active"));
+}

@@ -246,6 +246,14 @@ async fn sign_in(
     now: Timestamp,
 ) -> Result<Outcome, Failure> {
     let user = person.user;
+    let tenant = state
+        .store
+        .get_tenant(&user.tenant)
+        .await
+        .map_err(internal)?;
+    if tenant.is_none_or(|t| t.is_suspended()) {
+        return Err(fail("tenant_suspended", "the organisation is suspended"));
+    }
     let level = if config.mfa_after_sso {
         Level::Password
     } else {

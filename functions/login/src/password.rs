@@ -76,6 +76,11 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     };
 
     guesses.succeeded(state).await?;
+    // Only someone who proved the password learns that the organisation is suspended.
+    let tenant = state.store.get_tenant(&user.tenant).await?;
+    if tenant.as_ref().is_none_or(|t| t.is_suspended()) {
+        return Err(porter_shared::auth::access::tenant_suspended());
+    }
     let mut rng = rand::rngs::OsRng;
     let (id, session) = SessionRecord::start(&user, Level::Password, now, &mut rng);
     let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);

@@ -82,6 +82,10 @@ enum TenantCommand {
         #[arg(long)]
         email: String,
     },
+    /// Stop a tenant's sign-ins and end every session of it at once.
+    Suspend { tenant_id: String },
+    /// Let a suspended tenant sign in again.
+    Resume { tenant_id: String },
     /// Single sign-on through the tenant's identity provider.
     Sso {
         #[command(subcommand)]
@@ -292,6 +296,22 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        TenantCommand::Suspend { tenant_id: raw } => {
+            let tid = tenant_id(&raw)?;
+            if !invitations::suspend_tenant(state, &tid).await? {
+                bail!("no tenant {tid}");
+            }
+            println!(
+                "tenant {tid} is suspended: nobody of it can sign in, and every session ended"
+            );
+        }
+        TenantCommand::Resume { tenant_id: raw } => {
+            let tid = tenant_id(&raw)?;
+            if !invitations::resume_tenant(state, &tid).await? {
+                bail!("no tenant {tid}");
+            }
+            println!("tenant {tid} can sign in again");
         }
         TenantCommand::Sso {
             command:

@@ -105,6 +105,30 @@ fn an_operator_creates_the_table_and_a_tenant_and_a_duplicate_admin_is_refused()
         show.stdout
     );
 
+    let suspended = ctl.run(&["tenant", "suspend", &tid]);
+    assert!(
+        suspended.ok && suspended.stdout.contains("is suspended"),
+        "{}",
+        suspended.stderr
+    );
+    let show = ctl.run(&["tenant", "show", &tid]);
+    assert!(
+        show.stdout.contains("\"status\": \"suspended\""),
+        "{}",
+        show.stdout
+    );
+    let resumed = ctl.run(&["tenant", "resume", &tid]);
+    assert!(
+        resumed.ok && resumed.stdout.contains("can sign in again"),
+        "{}",
+        resumed.stderr
+    );
+    let unknown = ctl.run(&["tenant", "suspend", "t_0000000000000000"]);
+    assert!(
+        !unknown.ok && unknown.stderr.contains("no tenant"),
+        "{}",
+        unknown.stderr
+    );
     let raise = ctl.run(&["tenant", "set-max-users", &tid, "--max-users", "7"]);
     assert!(
         raise.ok && raise.stdout.contains("may now have 7 users"),

@@ -24,6 +24,14 @@ pub fn forbidden() -> ApiError {
     )
 }
 
+pub fn tenant_suspended() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "tenant_suspended",
+        "Your organisation's access is suspended. Contact your representative.",
+    )
+}
+
 pub fn setup_required() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,

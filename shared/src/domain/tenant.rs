@@ -24,6 +24,11 @@ pub struct TenantRecord {
 }
 
 impl TenantRecord {
+    /// Whether the operator suspended the tenant: then nobody of it signs in.
+    pub fn is_suspended(&self) -> bool {
+        self.status == "suspended"
+    }
+
     pub fn display_name(&self) -> &str {
         self.organisation_name.as_deref().unwrap_or(&self.name)
     }

@@ -93,6 +93,48 @@ impl Store {
             .collect()
     }
 
+    /// Suspends (`suspended`) or resumes (`active`) a tenant, audited; `Ok(false)` for an
+    /// unknown tenant.
+    pub async fn set_tenant_status(
+        &self,
+        tid: &TenantId,
+        status: &str,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<bool, StoreError> {
+        let change = attr::update(
+            &self.table,
+            key(keys::tenant_pk(tid), keys::META),
+            "SET #status = :s",
+            "attribute_exists(pk)",
+            item([(":s", s(status))]),
+        )?;
+        match self
+            .transact(vec![change, self.audit_put(audit, rng)?])
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends every session of every user of a tenant at once (their epochs move).
+    pub async fn end_all_sessions(&self, tid: &TenantId) -> Result<(), StoreError> {
+        for user in self.list_users(tid).await? {
+            self.db
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(keys::tenant_pk(tid), &keys::user_sk(&user.id))))
+                .update_expression("ADD session_epoch :one")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Changes the seat limit; refused (Conflict) below the seats already taken, or for an
     /// unknown tenant.
     pub async fn set_max_users(&self, tid: &TenantId, max_users: u32) -> Result<(), StoreError> {
