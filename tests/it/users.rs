@@ -398,7 +398,14 @@ async fn a_role_change_ends_that_users_sessions_and_takes_effect() {
     let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
     let cora = app.address("cora");
     let id = admin.add_user(&cora, "core").await;
-    let mut core = app.ready_member(&cora).await;
+    app.activate(&cora).await;
+    let mut core = app.browser();
+    let (secret, _) = core.enrol_totp(&cora).await;
+    assert_eq!(
+        core.get("/api/users").await.code(),
+        "forbidden",
+        "core users cannot manage users"
+    );
     let changed = admin
         .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
         .await;
@@ -407,6 +414,21 @@ async fn a_role_change_ends_that_users_sessions_and_takes_effect() {
         (200, Some("admin"))
     );
     assert_eq!(core.get("/api/me").await.status, 401);
+    // Signing in again, cora is an admin now.
+    let mut again = app.browser();
+    again.sign_in(&cora, PASSWORD).await;
+    let code = oathtool(&secret, now() + 30);
+    let mfa = again
+        .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
+        .await;
+    assert_eq!(mfa.status, 200, "{:?}", mfa.json);
+    let me = again.get("/api/me").await;
+    assert_eq!(me.json["user"]["role"], "admin");
+    assert_eq!(
+        again.get("/api/users").await.status,
+        200,
+        "and can manage users"
+    );
     let bad = admin
         .patch(&format!("/api/users/{id}"), json!({ "role": "root" }))
         .await;
