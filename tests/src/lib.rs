@@ -356,6 +356,17 @@ impl Browser<'_> {
         .await
     }
 
+    /// The actions of the newest audit events this (admin) browser can read.
+    pub async fn audit_actions(&mut self) -> Vec<String> {
+        let audit = self.get("/api/audit?limit=100").await;
+        audit.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub async fn put(&mut self, path: &str, body: Value) -> Answer {
         self.send(request(
             "PUT",

@@ -16,6 +16,17 @@ struct Tally {
 }
 
 impl Tally {
+    /// The counter `key` as it stands now (a missing one is fresh).
+    async fn read(state: &AppState, key: ThrottleKey, policy: Policy) -> Result<Self, ApiError> {
+        let seen = state
+            .store
+            .get_counters(&[&key])
+            .await?
+            .pop()
+            .unwrap_or_default();
+        Ok(Self { key, policy, seen })
+    }
+
     async fn failed(&self, state: &AppState, now: Timestamp) -> Result<Counter, ApiError> {
         Ok(state
             .store
@@ -101,23 +112,18 @@ impl SignInGuesses {
 pub async fn forgot_limited(state: &AppState, source_ip: &str, now: Timestamp) -> bool {
     let key = ThrottleKey::new("forgot-source", source_ip);
     let counted = async {
-        let seen = state
-            .store
-            .get_counters(&[&key])
-            .await?
-            .pop()
-            .unwrap_or_default();
-        if retry_after(&seen, now).is_some() {
-            return Ok::<bool, crate::store::StoreError>(true);
+        let tally = Tally::read(state, key, throttle::FORGOT_SOURCE).await?;
+        if retry_after(&tally.seen, now).is_some() {
+            return Ok::<bool, ApiError>(true);
         }
-        let after = state
-            .store
-            .record_failure(&key, &throttle::FORGOT_SOURCE, now, Some(seen))
-            .await?;
+        let after = tally.failed(state, now).await?;
         Ok(after.failures > throttle::FORGOT_SOURCE.lock_at)
     };
     counted.await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "forgot-password limit unavailable; sending nothing");
+        tracing::error!(
+            code = e.code,
+            "forgot-password limit unavailable; sending nothing"
+        );
         true
     })
 }
@@ -134,20 +140,11 @@ impl MfaGuesses {
         now: Timestamp,
     ) -> Result<Self, ApiError> {
         let key = ThrottleKey::new("mfa", user.id.as_str());
-        let seen = state
-            .store
-            .get_counters(&[&key])
-            .await?
-            .pop()
-            .unwrap_or_default();
-        if let Some(wait) = retry_after(&seen, now) {
+        let tally = Tally::read(state, key, throttle::MFA).await?;
+        if let Some(wait) = retry_after(&tally.seen, now) {
             return Err(ApiError::throttled(wait));
         }
-        Ok(Self(Tally {
-            key,
-            policy: throttle::MFA,
-            seen,
-        }))
+        Ok(Self(tally))
     }
 
     pub async fn failed(self, state: &AppState, now: Timestamp) -> Result<(), ApiError> {
