@@ -181,15 +181,23 @@ pub struct Browser<'a> {
     pub last_set_cookie: Option<String>,
     /// The cookie that binds a single sign-on to this browser, while one is in flight.
     pub sso_cookie: Option<String>,
+    /// The address API Gateway reports for this browser's requests.
+    pub source_ip: String,
 }
 
 impl TestApp {
     pub fn browser(&self) -> Browser<'_> {
+        self.browser_at(SOURCE_IP)
+    }
+
+    /// A browser whose requests come from `source_ip`.
+    pub fn browser_at(&self, source_ip: &str) -> Browser<'_> {
         Browser {
             app: self,
             cookie: None,
             last_set_cookie: None,
             sso_cookie: None,
+            source_ip: source_ip.to_owned(),
         }
     }
 
@@ -238,6 +246,7 @@ impl Browser<'_> {
             req.headers_mut()
                 .insert("cookie", jar.join("; ").parse().unwrap());
         }
+        let mut req = porter_shared::http::with_source_ip(req, &self.source_ip);
         // What a browser says of its own requests (Fetch Metadata).
         req.headers_mut()
             .entry("sec-fetch-site")

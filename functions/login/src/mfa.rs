@@ -61,12 +61,11 @@ pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
     };
     let user = &caller.user;
     if !ok {
-        guesses.failed(state, now).await?;
         let event = AuditEvent::by(user, "login.mfa", Some(user), &ip).outcome("failure");
         state.store.audit(&event).await;
         return Err(invalid_code());
     }
-    guesses.succeeded(state).await?;
+    guesses.succeeded(state).await;
     let success = AuditEvent::by(user, "login.success", Some(user), &ip).outcome(method);
     let (cookie, next) = upgrade_to_full(state, &caller, &[success]).await?;
     Ok(json_with_cookie(

@@ -57,7 +57,6 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let user = match found {
         Some((user, _)) if matches && !routed => user,
         other => {
-            guesses.failed(state, now).await?;
             match other {
                 Some((user, _)) => {
                     let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);
@@ -75,7 +74,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         }
     };
 
-    guesses.succeeded(state).await?;
+    guesses.succeeded(state).await;
     // Only someone who proved the password learns that the organisation is suspended.
     let tenant = state.store.get_tenant(&user.tenant).await?;
     if tenant.as_ref().is_none_or(|t| t.is_suspended()) {

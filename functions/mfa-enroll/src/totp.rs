@@ -35,7 +35,6 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let body: ConfirmRequest = parse_json(req)?;
     let now = Timestamp::now();
-    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
     let Some(sealed) = caller.credentials.factors.totp_pending.clone() else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -43,15 +42,16 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
             "Start the authenticator set-up again: no pending code is waiting.",
         ));
     };
+    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
     let seed = open_seed(state, &sealed, &caller.user).await?;
     let Some(step) = totp::matching_step(&seed, &body.code, now) else {
-        guesses.failed(state, now).await?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_code",
             "That code does not match. Check the time on your phone and enter the current code.",
         ));
     };
+    guesses.succeeded(state).await;
     let (codes, hashes) = recovery_codes();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     if !state

@@ -2,62 +2,80 @@
 //! typed account and per source address, second-factor codes per user. And opening a sealed
 //! TOTP seed, which every code check needs, and sealing a new one.
 
-use crate::domain::throttle::{self, retry_after, Counter, Policy};
+use crate::domain::throttle::{self, Attempt, Policy};
 use crate::domain::{SealedSeed, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::store::throttle::ThrottleKey;
 use crate::AppState;
 
-/// One counter as read at the start of a request.
-struct Tally {
-    key: ThrottleKey,
-    policy: Policy,
-    seen: Counter,
-}
+/// How many times a request reads the counters again after losing a race for a place; a
+/// request still contended after that is told to retry in a second (never judged, never 503).
+const ROUNDS: usize = 6;
 
-impl Tally {
-    /// The counter `key` as it stands now (a missing one is fresh).
-    async fn read(state: &AppState, key: ThrottleKey, policy: Policy) -> Result<Self, ApiError> {
-        let seen = state
-            .store
-            .get_counters(&[&key])
-            .await?
-            .pop()
-            .unwrap_or_default();
-        Ok(Self { key, policy, seen })
-    }
+/// Attempts taken, before the guess is judged, on every counter that limits it.
+struct Taken(Vec<(ThrottleKey, Policy)>);
 
-    async fn failed(&self, state: &AppState, now: Timestamp) -> Result<Counter, ApiError> {
-        Ok(state
-            .store
-            .record_failure(&self.key, &self.policy, now, Some(self.seen))
-            .await?)
-    }
-
-    /// A right guess starts the count afresh (no request when there was nothing to forget).
-    async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        if self.seen.failures > 0 {
-            state.store.clear_counter(&self.key).await?;
+impl Taken {
+    /// Takes one attempt on each counter at once, or refuses with 429 and the longest wait
+    /// (writing nothing). Counters that cannot be read or written refuse too, with 503.
+    async fn take(
+        state: &AppState,
+        counters: Vec<(ThrottleKey, Policy)>,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        let keys: Vec<&ThrottleKey> = counters.iter().map(|(k, _)| k).collect();
+        for _ in 0..ROUNDS {
+            let seen = state.store.get_counters(&keys).await?;
+            let mut takes = Vec::with_capacity(counters.len());
+            let mut wait = None;
+            for ((k, policy), c) in counters.iter().zip(seen) {
+                match policy.attempt(c, now) {
+                    Attempt::Refused { retry_after } => {
+                        wait = Some(wait.unwrap_or(0).max(retry_after));
+                    }
+                    Attempt::Take { guard, next } => takes.push((k, policy, guard, next)),
+                }
+            }
+            if let Some(wait) = wait {
+                return Err(ApiError::throttled(wait));
+            }
+            if state.store.take_attempts(&takes).await? {
+                return Ok(Self(counters));
+            }
         }
-        Ok(())
+        Err(ApiError::throttled(1))
+    }
+
+    /// A right guess starts the counters at `clear` afresh. The guess was judged: a failure
+    /// here is logged, never answered.
+    async fn clear(&self, state: &AppState, which: impl Fn(&Policy) -> bool) {
+        let keys: Vec<&ThrottleKey> = self
+            .0
+            .iter()
+            .filter(|(_, p)| which(p))
+            .map(|(k, _)| k)
+            .collect();
+        if let Err(e) = state.store.clear_counters(&keys).await {
+            tracing::warn!(error = %e, "could not clear guess counters");
+        }
     }
 }
 
-/// Password guesses: per account (keyed by the address as typed, registered or not, so both
-/// behave the same) and per source address, read together in one request.
+/// Password guesses: per account whoever guesses (delays only), per account from this source
+/// address (delays, then a lock only this address suffers) and per source address. One
+/// attempt is taken on all three before the password is checked.
 pub struct SignInGuesses {
-    account: Tally,
-    source: Tally,
+    taken: Taken,
+    account: ThrottleKey,
 }
 
 impl SignInGuesses {
     /// The account key: the address as typed, normalised the way sign-in would.
     pub fn account_key(raw_email: &str) -> ThrottleKey {
-        ThrottleKey::new("account", &raw_email.trim().to_lowercase())
+        ThrottleKey::new("account", &normalised(raw_email))
     }
 
-    /// Refuses with 429 while either counter is locked. Guessing on through a delay counts
-    /// against the account too, so that hammering ends in the lock.
+    /// Takes an attempt, or refuses with 429 while any counter asks to wait.
     pub async fn check(
         state: &AppState,
         raw_email: &str,
@@ -65,45 +83,37 @@ impl SignInGuesses {
         now: Timestamp,
     ) -> Result<Self, ApiError> {
         let account = Self::account_key(raw_email);
+        let pair = ThrottleKey::new(
+            "account-source",
+            &format!("{}\n{source_ip}", normalised(raw_email)),
+        );
         let source = ThrottleKey::new("source", source_ip);
-        let counters = state.store.get_counters(&[&account, &source]).await?;
-        let seen = |i: usize| counters.get(i).copied().unwrap_or_default();
-        let guesses = Self {
-            account: Tally {
-                key: account,
-                policy: throttle::ACCOUNT,
-                seen: seen(0),
-            },
-            source: Tally {
-                key: source,
-                policy: throttle::SOURCE,
-                seen: seen(1),
-            },
-        };
-        if let Some(wait) = counters.iter().filter_map(|c| retry_after(c, now)).max() {
-            let counter = guesses.account.failed(state, now).await?;
-            return Err(ApiError::throttled(
-                retry_after(&counter, now).unwrap_or(wait).max(wait),
-            ));
-        }
-        Ok(guesses)
+        let taken = Taken::take(
+            state,
+            vec![
+                (account.clone(), throttle::ACCOUNT),
+                (pair, throttle::ACCOUNT_SOURCE),
+                (source, throttle::SOURCE),
+            ],
+            now,
+        )
+        .await?;
+        Ok(Self { taken, account })
     }
 
     /// The hashed account key, for the trace of a failure that names nobody.
     pub fn account(&self) -> &ThrottleKey {
-        &self.account.key
+        &self.account
     }
 
-    pub async fn failed(&self, state: &AppState, now: Timestamp) -> Result<(), ApiError> {
-        self.account.failed(state, now).await?;
-        self.source.failed(state, now).await?;
-        Ok(())
+    /// The account starts afresh, everywhere; the source address's own count does not.
+    pub async fn succeeded(&self, state: &AppState) {
+        self.taken.clear(state, |p| *p != throttle::SOURCE).await;
     }
+}
 
-    /// The account starts afresh; the source address does not.
-    pub async fn succeeded(&self, state: &AppState) -> Result<(), ApiError> {
-        self.account.succeeded(state).await
-    }
+fn normalised(raw_email: &str) -> String {
+    raw_email.trim().to_lowercase()
 }
 
 /// Counts a "forgot password" request from `source_ip`; `true` while that address is over its
@@ -111,48 +121,39 @@ impl SignInGuesses {
 /// counter cannot be read or written, nothing is sent.
 pub async fn forgot_limited(state: &AppState, source_ip: &str, now: Timestamp) -> bool {
     let key = ThrottleKey::new("forgot-source", source_ip);
-    let counted = async {
-        let tally = Tally::read(state, key, throttle::FORGOT_SOURCE).await?;
-        if retry_after(&tally.seen, now).is_some() {
-            return Ok::<bool, ApiError>(true);
+    match Taken::take(state, vec![(key, throttle::FORGOT_SOURCE)], now).await {
+        Ok(_) => false,
+        Err(e) => {
+            if e.retry_after_secs.is_none() {
+                tracing::error!(
+                    code = e.code,
+                    "forgot-password limit unavailable; sending nothing"
+                );
+            }
+            true
         }
-        let after = tally.failed(state, now).await?;
-        Ok(after.failures > throttle::FORGOT_SOURCE.lock_at)
-    };
-    counted.await.unwrap_or_else(|e| {
-        tracing::error!(
-            code = e.code,
-            "forgot-password limit unavailable; sending nothing"
-        );
-        true
-    })
+    }
 }
 
 /// Second-factor guesses per user, for the check at sign-in and the code that confirms an
 /// authenticator app.
-pub struct MfaGuesses(Tally);
+pub struct MfaGuesses(Taken);
 
 impl MfaGuesses {
-    /// Refuses with 429 while the user's guesses are locked.
+    /// Takes an attempt, or refuses with 429 while the user's guesses wait or are locked.
     pub async fn check(
         state: &AppState,
         user: &UserRecord,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
         let key = ThrottleKey::new("mfa", user.id.as_str());
-        let tally = Tally::read(state, key, throttle::MFA).await?;
-        if let Some(wait) = retry_after(&tally.seen, now) {
-            return Err(ApiError::throttled(wait));
-        }
-        Ok(Self(tally))
+        Ok(Self(
+            Taken::take(state, vec![(key, throttle::MFA)], now).await?,
+        ))
     }
 
-    pub async fn failed(self, state: &AppState, now: Timestamp) -> Result<(), ApiError> {
-        self.0.failed(state, now).await.map(|_| ())
-    }
-
-    pub async fn succeeded(self, state: &AppState) -> Result<(), ApiError> {
-        self.0.succeeded(state).await
+    pub async fn succeeded(self, state: &AppState) {
+        self.0.clear(state, |_| true).await;
     }
 }
 

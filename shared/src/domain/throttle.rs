@@ -1,124 +1,299 @@
-//! Throttling of guesses (ASVS 5 §6.3.1): failures per account and per source address first
-//! slow down, then lock for a while. The rule is pure; the counters live in DynamoDB so that
-//! every Lambda instance sees them.
+//! Throttling of guesses (ASVS 5 §6.3.1, NIST SP 800-63B §5.2.2). An attempt is *taken*
+//! before the guess is judged, with one conditional write, so that a burst of simultaneous
+//! requests cannot all read the same count. The rule deciding what that write is and what its
+//! condition must be is pure and lives here; the store only carries it out.
+//!
+//! A counter allows `free` attempts in its window, then one attempt per growing delay (2, 4,
+//! 8… seconds, capped at `max_delay_secs`), and, when the policy has a lock, refuses everything
+//! from the `lock_at`-th attempt on for `lock_secs`. A refused attempt writes nothing: nobody
+//! can keep a lock or a delay alive by knocking on it, and `Retry-After` never grows.
 
 use crate::domain::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
-    /// Failures older than this are forgotten.
+    /// Attempts older than this are forgotten (unless a lock is still running).
     pub window_secs: i64,
-    /// Failures allowed before any delay.
+    /// Attempts allowed in a window before any delay.
     pub free: u32,
-    /// At this many failures, lock for `lock_secs`.
-    pub lock_at: u32,
+    /// The attempt after which everything is refused for `lock_secs`; `None`: delays only.
+    pub lock_at: Option<u32>,
+    /// At least `window_secs`, so that a lock outlives the window it was reached in.
     pub lock_secs: i64,
+    /// The longest delay between two attempts outside a lock.
+    pub max_delay_secs: i64,
 }
 
-/// Per account (keyed by the email typed, registered or not, so both behave the same).
+/// Password guesses per account, whoever makes them (keyed by the address as typed, registered
+/// or not, so both behave the same). No lock, only delays capped at a minute: an attacker who
+/// knows an admin's address cannot keep the admin out.
 pub const ACCOUNT: Policy = Policy {
     window_secs: 15 * 60,
-    free: 5,
-    lock_at: 10,
+    free: 10,
+    lock_at: None,
     lock_secs: 15 * 60,
+    max_delay_secs: 60,
 };
-/// Per source address: a credential-stuffing run from one place.
+/// Password guesses per account from one source address: this pair is what locks.
+pub const ACCOUNT_SOURCE: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 5,
+    lock_at: Some(10),
+    lock_secs: 15 * 60,
+    max_delay_secs: 60,
+};
+/// Password guesses per source address, whatever the account: a credential-stuffing run.
 pub const SOURCE: Policy = Policy {
     window_secs: 15 * 60,
     free: 50,
-    lock_at: 100,
+    lock_at: Some(100),
     lock_secs: 15 * 60,
+    max_delay_secs: 60,
 };
 /// "Forgot password" requests per source address: one address cannot make Porter email reset
 /// links to a whole list of people (each account also gets at most one a minute).
 pub const FORGOT_SOURCE: Policy = Policy {
     window_secs: 15 * 60,
     free: 10,
-    lock_at: 10,
+    lock_at: Some(10),
     lock_secs: 15 * 60,
+    max_delay_secs: 60,
 };
-/// Second-factor guesses per user.
+/// Second-factor guesses per user (TOTP, recovery code, security key, emailed PIN checks).
 pub const MFA: Policy = Policy {
     window_secs: 15 * 60,
     free: 3,
-    lock_at: 5,
+    lock_at: Some(5),
     lock_secs: 15 * 60,
+    max_delay_secs: 60,
 };
 
+/// A counter as stored: attempts taken in the window that began at `window_start`, and the
+/// earliest time of the next one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counter {
-    pub failures: u32,
+    pub attempts: u32,
     pub window_start: i64,
-    pub blocked_until: i64,
+    pub next_at: i64,
+}
+
+/// What the write that takes an attempt must find, so that two requests that read the same
+/// counter cannot both take the same place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No counter yet.
+    Absent,
+    /// The window read (now over) is still the one stored.
+    Window { start: i64 },
+    /// Still this window, and fewer than `below` attempts in it: any number of requests may
+    /// take free places at once, and the condition stops them at `below`.
+    FreeBelow { start: i64, below: u32 },
+    /// Still this window with exactly `attempts` in it, and no delay running: after a delay
+    /// or a lock only one request can take the next place.
+    Exactly { start: i64, attempts: u32 },
+}
+
+/// The outcome of asking for an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Wait this many seconds; nothing is written.
+    Refused { retry_after: u64 },
+    /// Write `next` (or, for [`Guard::FreeBelow`], add one attempt) if `guard` holds.
+    Take { guard: Guard, next: Counter },
 }
 
 impl Policy {
-    /// How long to wait after the `failures`-th failure: nothing, then doubling delays, then
-    /// the lock.
-    pub fn delay_after(&self, failures: u32) -> i64 {
-        if failures >= self.lock_at {
+    /// The wait imposed after the `n`-th attempt of a window.
+    pub fn delay_after(&self, n: u32) -> i64 {
+        if self.lock_at.is_some_and(|lock| n >= lock) {
             self.lock_secs
-        } else if failures > self.free {
-            1i64 << (failures - self.free).min(6)
+        } else if n > self.free {
+            (1i64 << (n - self.free).min(20)).min(self.max_delay_secs)
         } else {
             0
         }
     }
 
-    /// The counter after one more failure at `now`.
-    pub fn fail(&self, c: Counter, now: Timestamp) -> Counter {
-        let fresh = now.0 - c.window_start >= self.window_secs && c.blocked_until <= now.0;
-        let failures = if fresh {
-            1
-        } else {
-            c.failures.saturating_add(1)
-        };
-        Counter {
-            failures,
-            window_start: if fresh { now.0 } else { c.window_start },
-            blocked_until: now.0 + self.delay_after(failures),
+    /// How many attempts a window allows before the first delay (or lock).
+    fn free_places(&self) -> u32 {
+        match self.lock_at {
+            Some(lock) => self.free.min(lock.saturating_sub(1)),
+            None => self.free,
         }
     }
-}
 
-/// Seconds to wait before another attempt, if any.
-pub fn retry_after(c: &Counter, now: Timestamp) -> Option<u64> {
-    (c.blocked_until > now.0).then(|| u64::try_from(c.blocked_until - now.0).unwrap_or(1))
+    /// Whether the attempt-taking write may proceed, given the counter as read (`None`: no
+    /// counter) at `now`.
+    pub fn attempt(&self, seen: Option<Counter>, now: Timestamp) -> Attempt {
+        let fresh = |guard| Attempt::Take {
+            guard,
+            next: Counter {
+                attempts: 1,
+                window_start: now.0,
+                next_at: now.0 + self.delay_after(1),
+            },
+        };
+        let Some(c) = seen else {
+            return fresh(Guard::Absent);
+        };
+        if c.next_at > now.0 {
+            let wait = u64::try_from(c.next_at - now.0).unwrap_or(1);
+            return Attempt::Refused { retry_after: wait };
+        }
+        if now.0 - c.window_start >= self.window_secs {
+            return fresh(Guard::Window {
+                start: c.window_start,
+            });
+        }
+        let n = c.attempts.saturating_add(1);
+        let next = Counter {
+            attempts: n,
+            window_start: c.window_start,
+            next_at: now.0 + self.delay_after(n),
+        };
+        let guard = if n <= self.free_places() {
+            Guard::FreeBelow {
+                start: c.window_start,
+                below: self.free_places(),
+            }
+        } else {
+            Guard::Exactly {
+                start: c.window_start,
+                attempts: c.attempts,
+            }
+        };
+        Attempt::Take { guard, next }
+    }
+
+    /// When a counter written at `now` may be deleted: after its window and any wait.
+    pub fn keep_until(&self, c: &Counter) -> i64 {
+        c.next_at.max(c.window_start + self.window_secs)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fail_n(p: &Policy, n: u32, now: Timestamp) -> Counter {
-        (0..n).fold(Counter::default(), |c, _| p.fail(c, now))
+    /// Takes `n` attempts one after another at `now`, as the store would apply them.
+    fn take_n(p: &Policy, n: u32, now: Timestamp) -> (Option<Counter>, Vec<Attempt>) {
+        let mut c = None;
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            let a = p.attempt(c, now);
+            if let Attempt::Take { next, .. } = a {
+                c = Some(next);
+            }
+            seen.push(a);
+        }
+        (c, seen)
+    }
+
+    fn refused(a: &Attempt) -> Option<u64> {
+        match a {
+            Attempt::Refused { retry_after } => Some(*retry_after),
+            Attempt::Take { .. } => None,
+        }
     }
 
     #[test]
-    fn the_first_failures_cost_nothing_then_delays_grow_then_it_locks() {
+    fn free_attempts_then_a_delay_then_the_lock() {
         let now = Timestamp(1_000_000);
-        assert_eq!(retry_after(&fail_n(&ACCOUNT, 5, now), now), None);
-        assert_eq!(retry_after(&fail_n(&ACCOUNT, 6, now), now), Some(2));
-        assert_eq!(retry_after(&fail_n(&ACCOUNT, 7, now), now), Some(4));
-        assert_eq!(retry_after(&fail_n(&ACCOUNT, 10, now), now), Some(900));
+        let (_, a) = take_n(&ACCOUNT_SOURCE, 7, now);
+        assert!(a[..6].iter().all(|a| refused(a).is_none()), "{a:?}");
+        assert_eq!(refused(&a[6]), Some(2), "the sixth attempt set a 2 s delay");
+
+        // Waiting out each delay, ten attempts are taken; the tenth locks.
+        let mut c: Option<Counter> = None;
+        let mut t = now;
+        for _ in 0..10 {
+            t = Timestamp(c.map_or(t.0, |c| c.next_at.max(t.0)));
+            match ACCOUNT_SOURCE.attempt(c, t) {
+                Attempt::Take { next, .. } => c = Some(next),
+                Attempt::Refused { .. } => panic!("waited long enough"),
+            }
+        }
+        assert_eq!(
+            refused(&ACCOUNT_SOURCE.attempt(c, t)),
+            Some(900),
+            "the tenth attempt locks for fifteen minutes"
+        );
     }
 
     #[test]
-    fn a_lock_passes_and_old_failures_are_forgotten() {
+    fn knocking_on_a_lock_does_not_extend_it() {
         let now = Timestamp(1_000_000);
-        let locked = fail_n(&ACCOUNT, 10, now);
-        let later = now.plus_secs(901);
-        assert_eq!(retry_after(&locked, later), None);
-        let next = ACCOUNT.fail(locked, later);
-        assert_eq!(next.failures, 1, "a new window starts");
+        let locked = Counter {
+            attempts: 10,
+            window_start: now.0,
+            next_at: now.0 + 900,
+        };
+        let later = now.plus_secs(600);
+        assert_eq!(
+            refused(&ACCOUNT_SOURCE.attempt(Some(locked), later)),
+            Some(300),
+            "retry-after counts down to the lock's end"
+        );
+        assert!(matches!(
+            ACCOUNT_SOURCE.attempt(Some(locked), now.plus_secs(900)),
+            Attempt::Take {
+                guard: Guard::Window { .. },
+                next: Counter { attempts: 1, .. }
+            }
+        ));
     }
 
     #[test]
-    fn failures_inside_a_lock_keep_it() {
+    fn account_wide_delays_never_exceed_a_minute_and_never_lock() {
+        assert_eq!(ACCOUNT.delay_after(10), 0);
+        assert_eq!(ACCOUNT.delay_after(11), 2);
+        assert_eq!(ACCOUNT.delay_after(16), 60);
+        assert_eq!(ACCOUNT.delay_after(10_000), 60);
+    }
+
+    #[test]
+    fn free_places_can_be_taken_together_but_delayed_ones_only_one_at_a_time() {
         let now = Timestamp(1_000_000);
-        let locked = fail_n(&ACCOUNT, 10, now);
-        let again = ACCOUNT.fail(locked, now.plus_secs(899));
-        assert_eq!(again.failures, 11);
-        assert!(retry_after(&again, now.plus_secs(1000)).is_some());
+        let two = Counter {
+            attempts: 2,
+            window_start: now.0,
+            next_at: now.0,
+        };
+        assert!(matches!(
+            MFA.attempt(Some(two), now),
+            Attempt::Take {
+                guard: Guard::FreeBelow { below: 3, .. },
+                ..
+            }
+        ));
+        let three = Counter { attempts: 3, ..two };
+        assert!(matches!(
+            MFA.attempt(Some(three), now),
+            Attempt::Take {
+                guard: Guard::Exactly { attempts: 3, .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn old_attempts_are_forgotten_after_the_window() {
+        let now = Timestamp(1_000_000);
+        let (c, _) = take_n(&ACCOUNT, 5, now);
+        let a = ACCOUNT.attempt(c, now.plus_secs(901));
+        assert!(matches!(
+            a,
+            Attempt::Take {
+                guard: Guard::Window { start: 1_000_000 },
+                next: Counter { attempts: 1, .. }
+            }
+        ));
+    }
+
+    #[test]
+    fn every_lock_outlives_its_window() {
+        for p in [ACCOUNT, ACCOUNT_SOURCE, SOURCE, FORGOT_SOURCE, MFA] {
+            assert!(p.lock_secs >= p.window_secs, "{p:?}");
+        }
     }
 }

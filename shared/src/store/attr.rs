@@ -62,7 +62,7 @@ pub fn get_bool(item: &Item, name: &str) -> bool {
 
 /// Attribute names that are reserved words in DynamoDB expressions; an expression writes them
 /// as `#status`, `#role`, and the builders below supply the mapping when they appear.
-const RESERVED: &[(&str, &str)] = &[("#status", "status"), ("#role", "role")];
+const RESERVED: &[(&str, &str)] = &[("#status", "status"), ("#role", "role"), ("#ttl", "ttl")];
 
 fn names_in(expressions: &[&str]) -> Option<HashMap<String, String>> {
     let names: HashMap<String, String> = RESERVED

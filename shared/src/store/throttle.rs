@@ -1,13 +1,13 @@
 //! Throttle counters: `THROTTLE#<scope>#<sha256 of key>`, expiring with their window. The rule
-//! (how failures turn into delays and locks) is pure, in `domain::throttle`.
+//! (when an attempt may be taken, and on what condition) is pure, in `domain::throttle`; this
+//! module carries it out with conditional writes.
 
-use super::attr::{condition_held, get_n, item, key, n, s, Item};
-use super::table::TTL_ATTRIBUTE;
+use super::attr::{get_n, key, n, s, update, Item};
 use super::{keys, Store, StoreError};
-use crate::domain::throttle::{Counter, Policy};
-use crate::domain::Timestamp;
+use crate::domain::throttle::{Counter, Guard, Policy};
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// A counter's address. Keys are hashed: an email typed at sign-in is not stored in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -29,99 +29,151 @@ impl ThrottleKey {
 
 fn counter(it: &Item) -> Counter {
     Counter {
-        failures: get_n(it, "failures")
+        attempts: get_n(it, "attempts")
             .and_then(|f| u32::try_from(f).ok())
             .unwrap_or(0),
         window_start: get_n(it, "window_start").unwrap_or(0),
-        blocked_until: get_n(it, "blocked_until").unwrap_or(0),
+        next_at: get_n(it, "next_at").unwrap_or(0),
     }
 }
 
+/// How often a read of counters asks again for keys DynamoDB left unprocessed before it gives
+/// up (and the caller refuses: a throttle that cannot be read fails closed).
+const UNPROCESSED_ROUNDS: usize = 5;
+
 impl Store {
-    /// The counters for `keys`, in one request (missing ones are fresh).
-    pub async fn get_counters(&self, keys: &[&ThrottleKey]) -> Result<Vec<Counter>, StoreError> {
+    /// The counters for `keys`, read consistently in one request (`None`: no counter yet).
+    /// Keys DynamoDB leaves unprocessed are asked for again, never read as zero.
+    pub async fn get_counters(
+        &self,
+        keys: &[&ThrottleKey],
+    ) -> Result<Vec<Option<Counter>>, StoreError> {
+        let mut found: HashMap<String, Counter> = HashMap::new();
         let mut ka = KeysAndAttributes::builder().consistent_read(true);
         for k in keys {
             ka = ka.keys(key(k.0.clone(), keys::THROTTLE_SK));
         }
-        let out = self
-            .db
-            .batch_get_item()
-            .request_items(&self.table, ka.build()?)
-            .send()
-            .await?;
-        let items = out
-            .responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default();
-        Ok(keys
-            .iter()
-            .map(|k| {
-                items
-                    .iter()
-                    .find(|it| it.get("pk").and_then(|v| v.as_s().ok()) == Some(&k.0))
-                    .map(counter)
-                    .unwrap_or_default()
-            })
-            .collect())
+        let mut pending = Some(ka.build()?);
+        for round in 0..UNPROCESSED_ROUNDS {
+            let Some(ask) = pending.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+            }
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, ask)
+                .send()
+                .await?;
+            for it in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                if let Some(pk) = it.get("pk").and_then(|v| v.as_s().ok()) {
+                    found.insert(pk.clone(), counter(&it));
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|ka| !ka.keys().is_empty());
+        }
+        if pending.is_some() {
+            return Err(StoreError::Sdk(
+                "throttle counters left unprocessed".to_owned(),
+            ));
+        }
+        Ok(keys.iter().map(|k| found.get(&k.0).copied()).collect())
     }
 
-    /// Counts one failure and returns the new counter. Read-modify-write with a condition on
-    /// the count read, retried, so that concurrent failures are all counted. `seen` is the
-    /// counter as the caller last read it, if it did.
-    pub async fn record_failure(
+    /// Takes one attempt on every counter at once, each under its guard: `Ok(false)` when any
+    /// guard failed (another request got there first; read again and decide again).
+    pub async fn take_attempts(
+        &self,
+        takes: &[(&ThrottleKey, &Policy, Guard, Counter)],
+    ) -> Result<bool, StoreError> {
+        let writes = takes
+            .iter()
+            .map(|(k, policy, guard, next)| self.take_write(k, policy, *guard, next))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict { reasons })
+                if reasons
+                    .iter()
+                    .all(|r| r == "ConditionalCheckFailed" || r == "None") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn take_write(
         &self,
         k: &ThrottleKey,
         policy: &Policy,
-        now: Timestamp,
-        seen: Option<Counter>,
-    ) -> Result<Counter, StoreError> {
-        let mut seen = seen;
-        for _ in 0..5 {
-            // The counter the caller already read saves a request; after a lost race, re-read.
-            let current = match seen.take() {
-                Some(c) => c,
-                None => self.get_counters(&[k]).await?.pop().unwrap_or_default(),
-            };
-            let next = policy.fail(current, now);
-            let keep_until = next
-                .blocked_until
-                .max(next.window_start + policy.window_secs);
-            let it = item([
-                ("pk", s(k.0.clone())),
-                ("sk", s(keys::THROTTLE_SK)),
-                ("entity", s("throttle")),
-                ("failures", n(i64::from(next.failures))),
-                ("window_start", n(next.window_start)),
-                ("blocked_until", n(next.blocked_until)),
-                (TTL_ATTRIBUTE, n(keep_until)),
-            ]);
-            let res = self
-                .db
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(it))
-                .condition_expression("attribute_not_exists(pk) OR failures = :seen")
-                .expression_attribute_values(":seen", n(i64::from(current.failures)))
-                .send()
-                .await;
-            if condition_held(res)? {
-                return Ok(next);
+        guard: Guard,
+        next: &Counter,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let k = key(k.0.clone(), keys::THROTTLE_SK);
+        let table = &self.table;
+        let whole = "SET entity = :entity, attempts = :attempts, window_start = :start, \
+                     next_at = :next, #ttl = :ttl";
+        let mut values: Item = [
+            (":entity", s("throttle")),
+            (":attempts", n(i64::from(next.attempts))),
+            (":start", n(next.window_start)),
+            (":next", n(next.next_at)),
+            (":ttl", n(policy.keep_until(next))),
+        ]
+        .into_iter()
+        .map(|(a, v)| (a.to_owned(), v))
+        .collect();
+        match guard {
+            Guard::Absent => update(table, k, whole, "attribute_not_exists(pk)", values),
+            Guard::Window { start } => {
+                values.insert(":seen_start".into(), n(start));
+                update(table, k, whole, "window_start = :seen_start", values)
+            }
+            Guard::FreeBelow { start, below } => update(
+                table,
+                k,
+                "ADD attempts :one",
+                "window_start = :seen_start AND attempts < :below",
+                [
+                    (":one".to_owned(), n(1)),
+                    (":seen_start".to_owned(), n(start)),
+                    (":below".to_owned(), n(i64::from(below))),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+            Guard::Exactly { start, attempts } => {
+                values.insert(":seen_start".into(), n(start));
+                values.insert(":seen".into(), n(i64::from(attempts)));
+                update(
+                    table,
+                    k,
+                    whole,
+                    "window_start = :seen_start AND attempts = :seen",
+                    values,
+                )
             }
         }
-        Err(StoreError::Conflict {
-            reasons: vec!["throttle counter contended".into()],
-        })
     }
 
-    /// After a success: the account starts afresh (the source address does not).
-    pub async fn clear_counter(&self, k: &ThrottleKey) -> Result<(), StoreError> {
-        self.db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(k.0.clone(), keys::THROTTLE_SK)))
-            .send()
-            .await?;
+    /// After a success the counters start afresh.
+    pub async fn clear_counters(&self, keys: &[&ThrottleKey]) -> Result<(), StoreError> {
+        for k in keys {
+            self.db
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(k.0.clone(), keys::THROTTLE_SK)))
+                .send()
+                .await?;
+        }
         Ok(())
     }
 }
