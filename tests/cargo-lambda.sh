@@ -60,5 +60,6 @@ check configure-sso sso-config-signed-out.json 401 unauthenticated
 check login-callback callback-unknown-state.json 302 'sso_expired'
 check api-management platform-config-signed-out.json 401 unauthenticated
 check check-license license-check-signed-out.json 401 unauthenticated
+check account account-reauth-signed-out.json 401 unauthenticated
 echo "cargo-lambda: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { tail -20 "$work/watch.log"; exit 1; }

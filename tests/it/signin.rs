@@ -246,7 +246,7 @@ async fn logout_ends_the_session_on_the_server() {
 }
 
 #[tokio::test]
-async fn a_password_reset_ends_existing_sessions_and_does_not_skip_mfa() {
+async fn a_password_reset_ends_existing_sessions_emails_the_user_and_does_not_skip_mfa() {
     let app = TestApp::spawn().await;
     let ann = app.address("ann");
     app.active_admin(&ann, PASSWORD).await;
@@ -287,6 +287,10 @@ async fn a_password_reset_ends_existing_sessions_and_does_not_skip_mfa() {
         )
         .await;
     assert_eq!((again.status, again.code()), (409, "token_used"));
+    let notice = app.outbox(&ann).await.pop().unwrap();
+    assert_eq!(notice.subject, "Your Porter sign-in methods changed");
+    assert!(notice.body.contains("password of your account was reset"));
+    assert!(!notice.body.contains(new_password));
 
     assert_eq!(
         old.get("/api/me").await.status,

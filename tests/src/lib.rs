@@ -389,6 +389,25 @@ impl Browser<'_> {
     pub async fn delete(&mut self, path: &str) -> Answer {
         self.send(request("DELETE", path, None, "")).await
     }
+
+    /// The key of this browser's session item.
+    pub fn session_pk(&self) -> String {
+        let cookie = self.cookie.as_deref().expect("signed in");
+        let (_, id) = cookie.split_once('=').unwrap();
+        let hash = porter_shared::domain::TokenHash::of_presented(id).unwrap();
+        porter_shared::store::keys::session_pk(&hash)
+    }
+
+    /// Makes this session's last proof of the second factor `secs` old (as time would).
+    pub async fn age_proof(&self, secs: i64) {
+        self.app
+            .set_numbers(
+                self.session_pk(),
+                porter_shared::store::keys::SESSION_SK,
+                &[("proved_at", now() - secs)],
+            )
+            .await;
+    }
 }
 
 impl TestApp {

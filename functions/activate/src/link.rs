@@ -3,6 +3,7 @@
 //! the user state it expects and the wording differ.
 
 use lambda_http::http::StatusCode;
+use porter_shared::auth::second_factor;
 use porter_shared::credentials::password::{self, HashError};
 use porter_shared::domain::token::token_state;
 use porter_shared::domain::{
@@ -159,6 +160,10 @@ async fn set_password(
     {
         Ok(()) => {
             tracing::info!(tenant = %user.tenant, user = %user.id, "password set");
+            if kind == TokenKind::Reset {
+                let what = "The password of your account was reset.";
+                second_factor::notify_change(state, &user, what, now).await;
+            }
             Ok(())
         }
         // Lost a race with another use of the link (or it expired meanwhile): say which.

@@ -1,6 +1,8 @@
 //! `mfa-enroll`: setting up a second factor. Mandatory at the first sign-in: a session at
 //! level `password` whose user has no factor can reach these routes and nothing else. Once a
-//! factor exists, adding another needs a full session.
+//! factor exists, adding or replacing one needs a full session and a proof of the second
+//! factor from the last five minutes (403 `reauth_required`); the change then ends the user's
+//! other sessions, gives this one a new id and emails the user.
 //!
 //! - `POST /api/mfa/totp` → `{secret, otpauth_uri, qr_svg}` (the seed is kept sealed, pending)
 //! - `POST /api/mfa/totp/confirm {code}` → `{recovery_codes, next}`
@@ -11,10 +13,12 @@ mod totp;
 mod webauthn;
 
 use lambda_http::http::StatusCode;
+use porter_shared::auth::second_factor::{change_factors, require_recent_proof};
 use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
 use porter_shared::credentials::recovery;
-use porter_shared::domain::{AuditEvent, Level};
+use porter_shared::domain::{AuditEvent, Level, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
+use porter_shared::store::users::FactorChange;
 use porter_shared::AppState;
 use serde_json::json as j;
 use std::sync::LazyLock;
@@ -31,7 +35,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
 }
 
 /// The caller, if they may enrol: first factor only and no second factor yet, or fully
-/// signed in. A password-level session of a user who has a factor must prove it first.
+/// signed in with a recent proof. A password-level session of a user who has a factor must
+/// finish signing in first.
 pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, ApiError> {
     let caller = authenticate(state, req, Level::Password).await?;
     if caller.session.level == Level::Password && caller.user.has_mfa() {
@@ -41,6 +46,7 @@ pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, 
             "Sign in with your existing second factor before adding another.",
         ));
     }
+    require_recent_proof(&caller, Timestamp::now())?;
     Ok(caller)
 }
 
@@ -51,17 +57,39 @@ pub(crate) fn recovery_codes() -> (Vec<String>, Vec<String>) {
     (codes, hashes)
 }
 
-/// The end of every enrolment: the session becomes full (new id), the event is recorded, and
-/// the codes are shown once.
+/// The end of every enrolment: `change` is stored, the event recorded, and the codes are shown
+/// once. A first enrolment completes the sign-in (the session becomes full, under a new id);
+/// a change by someone who already had a factor ends their other sessions and is emailed.
 pub(crate) async fn enrolled(
     state: &AppState,
     caller: &Caller,
+    change: &FactorChange,
     method: &'static str,
     codes: Vec<String>,
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
     let user = &caller.user;
     let mut events = vec![AuditEvent::by(user, "mfa.enroll", Some(user), ip).outcome(method)];
+    if user.has_mfa() {
+        let what = match method {
+            "totp" if user.has_totp => "Your authenticator app was replaced.",
+            "totp" => "An authenticator app was added to your account.",
+            _ => "A security key was added to your account.",
+        };
+        let cookie = change_factors(state, caller, change, &events, what).await?;
+        return Ok(json_with_cookie(
+            StatusCode::OK,
+            &j!({ "recovery_codes": codes, "next": "done" }),
+            cookie,
+        ));
+    }
+    if !state.store.change_factors(user, change).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "totp_not_started",
+            "This set-up was replaced by a newer one. Scan the newest QR code.",
+        ));
+    }
     if caller.session.level == Level::Password {
         // This enrolment was the second step of a sign-in: record the sign-in too.
         events.push(AuditEvent::by(user, "login.success", Some(user), ip).outcome(method));

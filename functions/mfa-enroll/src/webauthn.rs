@@ -5,6 +5,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
 use porter_shared::credentials::webauthn::{passkeys, security_keys, user_handle, Ceremony};
 use porter_shared::http::{client_ip, parse_json, ApiError, HandlerResult, Request};
+use porter_shared::store::users::FactorChange;
 use porter_shared::AppState;
 use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
@@ -51,9 +52,6 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
     let mut keys = passkeys(&caller.credentials.factors.security_keys);
     keys.push(passkey);
     let (codes, hashes) = recovery_codes();
-    state
-        .store
-        .set_security_keys(&caller.user, &security_keys(&keys), Some(&hashes))
-        .await?;
-    enrolled(state, &caller, "webauthn", codes, &client_ip(req)).await
+    let change = FactorChange::security_keys(&security_keys(&keys), Some(&hashes));
+    enrolled(state, &caller, &change, "webauthn", codes, &client_ip(req)).await
 }

@@ -60,6 +60,7 @@ handlers! {
     "login-callback" => login_callback,
     "api-management" => api_management,
     "check-license" => check_license,
+    "account" => account,
 }
 
 pub struct Dev {

@@ -5,4 +5,5 @@
 pub mod access;
 pub mod ceremony;
 pub mod guard;
+pub mod second_factor;
 pub mod session;

@@ -119,7 +119,9 @@ pub async fn upgrade_to_full(
     events: &[AuditEvent],
 ) -> Result<(HeaderValue, &'static str), ApiError> {
     let mut rng = rand::rngs::OsRng;
-    let (id, record) = SessionRecord::start(&caller.user, Level::Full, Timestamp::now(), &mut rng);
+    let now = Timestamp::now();
+    let (id, mut record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rng);
+    record.proved_at = Some(now);
     state
         .store
         .complete_sign_in(

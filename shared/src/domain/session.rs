@@ -78,7 +78,14 @@ pub struct SessionRecord {
     pub epoch: i64,
     /// A WebAuthn ceremony in progress (server-side state, never sent to the browser).
     pub ceremony: Option<String>,
+    /// When the user last proved a second factor in this session (the sign-in's MFA step, or
+    /// a re-authentication): changing a factor needs a proof newer than [`REAUTH_SECS`].
+    pub proved_at: Option<Timestamp>,
 }
+
+/// How long a proof of the second factor allows changing factors (ASVS 5 §6.4: a change of
+/// authentication factors needs re-authentication).
+pub const REAUTH_SECS: i64 = 5 * 60;
 
 impl SessionRecord {
     /// A new session for `user` at `level`: the id for the cookie and the record to store.
@@ -99,6 +106,27 @@ impl SessionRecord {
             expires_at: now.plus_secs(level.lifetime_secs()),
             epoch: user.session_epoch,
             ceremony: None,
+            proved_at: None,
+        };
+        (id, record)
+    }
+
+    /// Whether a second factor was proved in this session in the last [`REAUTH_SECS`].
+    pub fn recently_proved(&self, now: Timestamp) -> bool {
+        self.proved_at
+            .is_some_and(|at| at <= now && now.0 - at.0 < REAUTH_SECS)
+    }
+
+    /// The same session under a new id, in the user's new `epoch` (after a change of factors
+    /// ended every other session): its level, proof and absolute end carry over.
+    pub fn rotated(&self, epoch: i64, now: Timestamp, rng: &mut impl RngCore) -> (SessionId, Self) {
+        let (id, hash) = SessionId::generate(rng);
+        let record = Self {
+            hash,
+            last_seen: now,
+            epoch,
+            ceremony: None,
+            ..self.clone()
         };
         (id, record)
     }

@@ -109,6 +109,29 @@ pub fn password_reset(product: &str, link: &str, expires_at: Timestamp) -> Mail 
     }
 }
 
+/// A notice that the way someone signs in changed (`what`: "Your password was changed.",
+/// "A security key was added."…), so that a change the owner did not make does not go unseen.
+pub fn sign_in_methods_changed(product: &str, what: &str, at: Timestamp) -> Mail {
+    let when = at.to_human();
+    let body = format!(
+        "<p>{what}</p><p>This happened on {when}. Every other session of your {product} account has \
+         been signed out.</p><p>If this was not you, contact your administrator at once: someone \
+         may know your password and have access to your second factor.</p>",
+        what = escape(what),
+        product = escape(product),
+    );
+    let text = format!(
+        "{what}\n\nThis happened on {when}. Every other session of your {product} account has been \
+         signed out.\n\nIf this was not you, contact your administrator at once: someone may know \
+         your password and have access to your second factor.\n"
+    );
+    Mail {
+        subject: format!("Your {product} sign-in methods changed"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

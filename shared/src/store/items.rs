@@ -161,6 +161,9 @@ pub fn session(r: &SessionRecord) -> Item {
     if let Some(c) = &r.ceremony {
         it.insert("ceremony".into(), s(c));
     }
+    if let Some(at) = r.proved_at {
+        it.insert("proved_at".into(), n(at.0));
+    }
     it
 }
 
@@ -175,6 +178,7 @@ pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, Store
         expires_at: Timestamp(req_n(it, "expires_at")?),
         epoch: get_n(it, "epoch").unwrap_or_default(),
         ceremony: get_s(it, "ceremony").map(str::to_owned),
+        proved_at: get_n(it, "proved_at").map(Timestamp),
     })
 }
 

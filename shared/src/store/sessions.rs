@@ -101,6 +101,25 @@ impl Store {
         self.transact(writes).await
     }
 
+    /// Records that the user proved a second factor in this session at `now`.
+    pub async fn set_session_proof(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
+            .update_expression("SET proved_at = :now, last_seen = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.0))
+            .send()
+            .await;
+        attr::condition_held(res)
+    }
+
     /// Records activity (sliding idle expiry) and, optionally, a ceremony state.
     pub async fn touch_session(
         &self,

@@ -1,9 +1,13 @@
 //! User items: reading a user (with or without credentials), finding one by email, and the
 //! single-item changes of second factors.
 
-use super::attr::{condition_held, item, key, n, s, ss, Item};
+use super::attr::{self, condition_held, item, key, n, s, ss, Item};
 use super::{items, keys, Store, StoreError};
-use crate::domain::{Credentials, Email, SealedSeed, SecurityKeys, TenantId, UserId, UserRecord};
+use crate::domain::{
+    AuditEvent, Credentials, Email, SealedSeed, SecurityKeys, SessionRecord, TenantId, TokenHash,
+    UserId, UserRecord,
+};
+use rand::RngCore;
 
 fn user_key(tid: &TenantId, uid: &UserId) -> Item {
     key(keys::tenant_pk(tid), &keys::user_sk(uid))
@@ -81,28 +85,6 @@ impl Store {
         .await
     }
 
-    /// Turns the pending seed on (the code proved it), with the step of that code spent and a
-    /// fresh set of recovery codes. `Ok(false)`: a newer set-up replaced this seed meanwhile.
-    pub async fn enable_totp(
-        &self,
-        user: &UserRecord,
-        seed: &SealedSeed,
-        step: i64,
-        recovery_hashes: &[String],
-    ) -> Result<bool, StoreError> {
-        self.update_user(
-            user,
-            "SET totp_sealed = :p, totp_last_step = :step, recovery_hashes = :r REMOVE totp_pending_sealed",
-            "totp_pending_sealed = :p",
-            item([
-                (":p", s(seed.as_str())),
-                (":step", n(step)),
-                (":r", ss(recovery_hashes)),
-            ]),
-        )
-        .await
-    }
-
     /// Spends a TOTP step: succeeds once per step, so a code cannot be replayed.
     pub async fn spend_totp_step(&self, user: &UserRecord, step: i64) -> Result<bool, StoreError> {
         self.update_user(
@@ -129,13 +111,97 @@ impl Store {
         .await
     }
 
-    /// Stores the user's security keys; with `recovery_hashes`, a fresh set of recovery codes.
-    pub async fn set_security_keys(
+    /// Applies `change` to the user item alone: a first enrolment, or a security key's
+    /// signature counter. `Ok(false)`: its condition failed.
+    pub async fn change_factors(
         &self,
         user: &UserRecord,
-        keys: &SecurityKeys,
-        recovery_hashes: Option<&[String]>,
+        change: &FactorChange,
     ) -> Result<bool, StoreError> {
+        self.update_user(
+            user,
+            &change.update,
+            &change.condition,
+            change.values.clone(),
+        )
+        .await
+    }
+
+    /// A change of factors by a user who already had one, as one transaction: the change, the
+    /// end of every other session (the epoch moves), this session under a new id (`new`, in
+    /// the new epoch) in place of `old`, and `events`. `Ok(false)`: the change's condition or
+    /// the epoch read no longer holds; a [`StoreError::Conflict`] otherwise means `old` was
+    /// gone.
+    pub async fn change_factors_ending_other_sessions(
+        &self,
+        user: &UserRecord,
+        change: &FactorChange,
+        old: &TokenHash,
+        new: &SessionRecord,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<bool, StoreError> {
+        let mut values = change.values.clone();
+        values.insert(":epoch".into(), n(user.session_epoch));
+        values.insert(":one".into(), n(1));
+        let mut writes = vec![
+            attr::update(
+                &self.table,
+                user_key(&user.tenant, &user.id),
+                &format!("{} ADD session_epoch :one", change.update),
+                &format!(
+                    "attribute_exists(pk) AND session_epoch = :epoch AND ({})",
+                    change.condition
+                ),
+                values,
+            )?,
+            attr::delete(
+                &self.table,
+                key(keys::session_pk(old), keys::SESSION_SK),
+                "attribute_exists(pk)",
+                Item::new(),
+            )?,
+            attr::put(&self.table, items::session(new), "attribute_not_exists(pk)")?,
+        ];
+        for e in events {
+            writes.push(self.audit_put(e, rng)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A change to a user's second factors, as one update of the user item (with its condition).
+#[derive(Debug, Clone)]
+pub struct FactorChange {
+    update: String,
+    condition: String,
+    values: Item,
+}
+
+impl FactorChange {
+    /// The pending TOTP seed becomes the factor (replacing any older one), with fresh
+    /// recovery codes; `step` is the step of the code that confirmed it.
+    pub fn enable_totp(seed: &SealedSeed, step: i64, recovery_hashes: &[String]) -> Self {
+        Self {
+            update: "SET totp_sealed = :p, totp_last_step = :step, recovery_hashes = :r \
+                     REMOVE totp_pending_sealed"
+                .into(),
+            condition: "totp_pending_sealed = :p".into(),
+            values: item([
+                (":p", s(seed.as_str())),
+                (":step", n(step)),
+                (":r", ss(recovery_hashes)),
+            ]),
+        }
+    }
+
+    /// The user's security keys as given; with `recovery_hashes`, a fresh set of recovery
+    /// codes.
+    pub fn security_keys(keys: &SecurityKeys, recovery_hashes: Option<&[String]>) -> Self {
         let mut values = item([(":k", s(items::security_keys_attr(keys)))]);
         let update = match recovery_hashes {
             Some(r) => {
@@ -144,7 +210,19 @@ impl Store {
             }
             None => "SET webauthn_keys = :k",
         };
-        self.update_user(user, update, "attribute_exists(uid)", values)
-            .await
+        Self {
+            update: update.into(),
+            condition: "attribute_exists(uid)".into(),
+            values,
+        }
+    }
+
+    /// A fresh set of recovery codes in place of the old ones.
+    pub fn recovery_codes(recovery_hashes: &[String]) -> Self {
+        Self {
+            update: "SET recovery_hashes = :r".into(),
+            condition: "attribute_exists(uid)".into(),
+            values: item([(":r", ss(recovery_hashes))]),
+        }
     }
 }
