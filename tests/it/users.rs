@@ -364,7 +364,7 @@ async fn an_admin_cannot_see_or_change_another_tenants_users() {
 }
 
 #[tokio::test]
-async fn the_last_admin_cannot_demote_or_remove_themselves() {
+async fn the_last_active_admin_cannot_demote_or_remove_themselves_while_others_are_only_invited() {
     let app = TestApp::spawn().await;
     let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
     let me = format!("/api/users/{}", reg.admin);
@@ -380,6 +380,14 @@ async fn the_last_admin_cannot_demote_or_remove_themselves() {
     admin
         .post("/api/users", json!({ "email": dana, "role": "admin" }))
         .await;
+    let while_invited = admin.patch(&me, json!({ "role": "core" })).await;
+    assert_eq!(
+        (while_invited.status, while_invited.code()),
+        (409, "last_admin"),
+        "an admin who has not activated yet does not count"
+    );
+    assert_eq!(admin.delete(&me).await.code(), "last_admin");
+    app.activate(&dana).await;
     let demoted = admin.patch(&me, json!({ "role": "core" })).await;
     assert_eq!(
         demoted.status, 200,
@@ -607,8 +615,12 @@ async fn a_removal_based_on_a_role_that_changed_meanwhile_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(
-        (get_n(&tenant, "user_count"), get_n(&tenant, "admin_count")),
-        (Some(2), Some(2))
+        (
+            get_n(&tenant, "user_count"),
+            get_n(&tenant, "active_admins")
+        ),
+        (Some(2), Some(1)),
+        "bob is invited: the count of active admins is unchanged"
     );
     let still = app
         .state

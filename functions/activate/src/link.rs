@@ -155,7 +155,14 @@ async fn set_password(
     let audit = AuditEvent::by(&user, action, Some(&user), source_ip);
     match state
         .store
-        .set_password_with_token(&token, &hash, now, &audit, &mut rand::rngs::OsRng)
+        .set_password_with_token(
+            &token,
+            user.role,
+            &hash,
+            now,
+            &audit,
+            &mut rand::rngs::OsRng,
+        )
         .await
     {
         Ok(()) => {

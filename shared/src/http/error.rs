@@ -126,7 +126,7 @@ impl From<crate::store::members::MemberError> for ApiError {
             MemberError::LastAdmin => Self::new(
                 StatusCode::CONFLICT,
                 "last_admin",
-                "Your organisation needs at least one admin. Make someone else an admin first.",
+                "Your organisation needs at least one active admin. Make someone else an admin first; an invited admin counts once they have activated their account.",
             ),
             MemberError::Stale => Self::new(
                 StatusCode::CONFLICT,

@@ -192,7 +192,7 @@ pub fn new_tenant(t: &NewTenant<'_>) -> Item {
         ("status", s("active")),
         ("max_users", n(i64::from(t.max_users))),
         ("user_count", n(1)),
-        ("admin_count", n(1)),
+        ("active_admins", n(0)),
         ("setup_done", b(false)),
         ("created_at", n(t.now.0)),
         ("gsi1pk", s(keys::TENANTS_GSI_PK)),

@@ -5,7 +5,7 @@ use super::attr::{self, b, item, key, n, s, Item};
 use super::tokens::put_token;
 use super::{items, keys, Store, StoreError};
 use crate::domain::{
-    AuditEvent, Email, OneTimeToken, Role, TenantId, Timestamp, UserId, UserRecord,
+    AuditEvent, Email, OneTimeToken, Role, TenantId, Timestamp, UserId, UserRecord, UserStatus,
 };
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::RngCore;
@@ -34,9 +34,27 @@ fn user_key(user: &UserRecord) -> Item {
     key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id))
 }
 
-/// Keeps `admin_count` in step with a role change: +1, -1 or nothing.
-fn admin_delta(from: Option<Role>, to: Option<Role>) -> i64 {
+/// Keeps `active_admins` in step with a role change of an active user: +1, -1 or nothing.
+/// Invited admins do not count: a tenant whose only active admin steps down while the others
+/// have not activated would have nobody able to administer it.
+fn admin_delta(status: UserStatus, from: Option<Role>, to: Option<Role>) -> i64 {
+    if status != UserStatus::Active {
+        return 0;
+    }
     i64::from(to == Some(Role::Admin)) - i64::from(from == Some(Role::Admin))
+}
+
+/// The condition that the user is still as read (role and status): a change in between
+/// (promotion, demotion, activation) would otherwise leave `active_admins` wrong.
+fn as_read(user: &UserRecord, values: &mut Item) -> String {
+    values.insert(":read_status".into(), s(user.status.as_str()));
+    match user.role {
+        Some(r) => {
+            values.insert(":read_role".into(), s(r.as_str()));
+            "#status = :read_status AND #role = :read_role".into()
+        }
+        None => "#status = :read_status AND attribute_not_exists(#role)".into(),
+    }
 }
 
 /// The writes that bring an invited user into being: the user, the email index entry (its
@@ -80,18 +98,13 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), MemberError> {
-        let mut values = item([(":one", n(1))]);
-        let mut expr = "SET user_count = user_count + :one".to_owned();
-        if m.role == Some(Role::Admin) {
-            expr.push_str(", admin_count = if_not_exists(admin_count, :zero) + :one");
-            values.insert(":zero".into(), n(0));
-        }
+        // An invited admin is not counted among the active admins until they activate.
         let mut writes = vec![attr::update(
             &self.table,
             tenant_key(&m.tenant),
-            &expr,
+            "SET user_count = user_count + :one",
             "attribute_exists(pk) AND user_count < max_users",
-            values,
+            item([(":one", n(1))]),
         )?];
         writes.extend(invited_user_writes(&self.table, m)?);
         writes.push(self.audit_put(audit, rng)?);
@@ -111,47 +124,39 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), MemberError> {
+        if role == user.role {
+            return Ok(());
+        }
         let mut writes = Vec::new();
-        let delta = admin_delta(user.role, role);
+        let delta = admin_delta(user.status, user.role, role);
         if delta != 0 {
             let cond = if delta < 0 {
-                "admin_count > :one"
+                "active_admins > :one"
             } else {
                 "attribute_exists(pk)"
             };
             writes.push(attr::update(
                 &self.table,
                 tenant_key(&user.tenant),
-                "SET admin_count = if_not_exists(admin_count, :zero) + :d",
+                "SET active_admins = if_not_exists(active_admins, :zero) + :d",
                 cond,
                 item([(":d", n(delta)), (":one", n(1)), (":zero", n(0))]),
             )?);
         }
         let mut values = item([(":one", n(1))]);
-        let (set, cond) = match (role, user.role) {
-            (Some(r), Some(old)) => {
+        let cond = as_read(user, &mut values);
+        let set = match role {
+            Some(r) => {
                 values.insert(":new".into(), s(r.as_str()));
-                values.insert(":old".into(), s(old.as_str()));
-                ("SET #role = :new ADD session_epoch :one", "#role = :old")
+                "SET #role = :new ADD session_epoch :one"
             }
-            (Some(r), None) => {
-                values.insert(":new".into(), s(r.as_str()));
-                (
-                    "SET #role = :new ADD session_epoch :one",
-                    "attribute_exists(pk) AND attribute_not_exists(#role)",
-                )
-            }
-            (None, Some(old)) => {
-                values.insert(":old".into(), s(old.as_str()));
-                ("REMOVE #role ADD session_epoch :one", "#role = :old")
-            }
-            (None, None) => return Ok(()),
+            None => "REMOVE #role ADD session_epoch :one",
         };
         writes.push(attr::update(
             &self.table,
             user_key(user),
             set,
-            cond,
+            &cond,
             values,
         )?);
         writes.push(self.audit_put(audit, rng)?);
@@ -170,22 +175,17 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<(), MemberError> {
-        let is_admin = user.role == Some(Role::Admin);
+        let is_admin = admin_delta(user.status, user.role, None) < 0;
         let (expr, cond) = if is_admin {
             (
-                "SET user_count = user_count - :one, admin_count = admin_count - :one",
-                "admin_count > :one",
+                "SET user_count = user_count - :one, active_admins = active_admins - :one",
+                "active_admins > :one",
             )
         } else {
             ("SET user_count = user_count - :one", "user_count > :zero")
         };
-        let (role_is, role_values) = match user.role {
-            Some(r) => ("#role = :role", item([(":role", s(r.as_str()))])),
-            None => (
-                "attribute_exists(pk) AND attribute_not_exists(#role)",
-                Item::new(),
-            ),
-        };
+        let mut role_values = Item::new();
+        let role_is = as_read(user, &mut role_values);
         let result = self
             .transact(vec![
                 attr::update(
@@ -195,9 +195,7 @@ impl Store {
                     cond,
                     item([(":one", n(1)), (":zero", n(0))]),
                 )?,
-                // Conditioned on the role read: a promotion or demotion in between would
-                // otherwise leave `admin_count` wrong.
-                attr::delete(&self.table, user_key(user), role_is, role_values)?,
+                attr::delete(&self.table, user_key(user), &role_is, role_values)?,
                 attr::delete(
                     &self.table,
                     key(keys::email_pk(&user.email), keys::EMAIL_SK),
@@ -246,10 +244,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_admin_count_follows_role_changes() {
-        assert_eq!(admin_delta(Some(Role::Admin), Some(Role::Core)), -1);
-        assert_eq!(admin_delta(None, Some(Role::Admin)), 1);
-        assert_eq!(admin_delta(Some(Role::Core), None), 0);
-        assert_eq!(admin_delta(Some(Role::Admin), Some(Role::Admin)), 0);
+    fn the_active_admin_count_follows_role_changes_of_active_users_only() {
+        let active = UserStatus::Active;
+        assert_eq!(admin_delta(active, Some(Role::Admin), Some(Role::Core)), -1);
+        assert_eq!(admin_delta(active, None, Some(Role::Admin)), 1);
+        assert_eq!(admin_delta(active, Some(Role::Core), None), 0);
+        assert_eq!(admin_delta(active, Some(Role::Admin), Some(Role::Admin)), 0);
+        let invited = UserStatus::Invited;
+        assert_eq!(admin_delta(invited, Some(Role::Admin), None), 0);
+        assert_eq!(admin_delta(invited, None, Some(Role::Admin)), 0);
     }
 }

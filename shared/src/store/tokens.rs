@@ -4,7 +4,7 @@
 use super::attr::{self, b, condition_held, item, key, n, s, Item};
 use super::{items, keys, Store, StoreError};
 use crate::domain::{
-    AuditEvent, OneTimeToken, TenantId, Timestamp, TokenHash, TokenKind, TokenRecord, UserId,
+    AuditEvent, OneTimeToken, Role, TenantId, Timestamp, TokenHash, TokenKind, TokenRecord, UserId,
     UserRecord, UserStatus,
 };
 use aws_sdk_dynamodb::types::TransactWriteItem;
@@ -40,13 +40,15 @@ impl Store {
 
     /// Sets a password with a one-time link and spends the token, in one transaction whose
     /// conditions make the token single-use and bound to the user's current link of its kind:
-    /// - activation: the invited user becomes active;
+    /// - activation: the invited user (with the `role` read) becomes active, and an admin joins
+    ///   the tenant's active admins;
     /// - reset: the active user's sessions all end (the epoch moves); the second factor stays.
     ///
     /// A [`StoreError::Conflict`] means the token was used, expired or replaced meanwhile.
     pub async fn set_password_with_token(
         &self,
         token: &TokenRecord,
+        role: Option<Role>,
         password_hash: &str,
         now: Timestamp,
         audit: &AuditEvent,
@@ -83,15 +85,32 @@ impl Store {
                 )
             }
         };
+        // The role read must still hold: an admin who activates joins the active admins.
+        let condition = match role {
+            Some(r) => {
+                values.insert(":read_role".into(), s(r.as_str()));
+                format!("{condition} AND #role = :read_role")
+            }
+            None => format!("{condition} AND attribute_not_exists(#role)"),
+        };
         let set_password = attr::update(
             &self.table,
             user_key(&token.tenant, &token.user),
             update,
-            condition,
+            &condition,
             values,
         )?;
-        self.transact(vec![spend, set_password, self.audit_put(audit, rng)?])
-            .await
+        let mut writes = vec![spend, set_password, self.audit_put(audit, rng)?];
+        if token.kind == TokenKind::Activation && role == Some(Role::Admin) {
+            writes.push(attr::update(
+                &self.table,
+                key(keys::tenant_pk(&token.tenant), keys::META),
+                "SET active_admins = if_not_exists(active_admins, :zero) + :one",
+                "attribute_exists(pk)",
+                item([(":zero", n(0)), (":one", n(1))]),
+            )?);
+        }
+        self.transact(writes).await
     }
 
     /// Replaces an invited user's working link with `fresh`: the new token is written and the
