@@ -39,6 +39,18 @@ struct ServiceSecret {
     data_key: String,
 }
 
+/// Every AWS call ends within a few seconds, retries included: a dependency that is down or
+/// stalls gives a 503 well inside the function's 10 s timeout, never a hang.
+fn with_time_limits(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
+    use std::time::Duration;
+    let limits = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_millis(4500))
+        .build();
+    sdk.to_builder().timeout_config(limits).build()
+}
+
 impl AppState {
     /// Reads the configuration and the standard AWS environment (region, credentials,
     /// `AWS_ENDPOINT_URL` locally). Fails fast, naming the missing variable.
@@ -55,6 +67,7 @@ impl AppState {
         config: Config,
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, ConfigError> {
+        let sdk = &with_time_limits(sdk);
         Ok(Self {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),

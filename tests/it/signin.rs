@@ -738,3 +738,48 @@ async fn a_suspended_organisation_cannot_sign_in_and_its_sessions_end_at_once() 
         .unwrap();
     assert_eq!(get_s(&tenant, "status"), Some("active"));
 }
+
+/// A loopback server that accepts connections and never answers: a dependency that stalls.
+pub async fn stalling_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            held.push(conn);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_stalling_mail_service_does_not_hold_the_forgot_password_answer() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let stalled = porter_shared::AppState::from_sdk_config(
+        app.state.config.clone(),
+        &porter_dev::stack::sdk_config(&stalling_server().await),
+    )
+    .unwrap();
+    let mut state = app.state.clone();
+    state.mailer = stalled.mailer;
+    let login = porter_dev::server::handler_for("login").unwrap();
+
+    let started = std::time::Instant::now();
+    let answer_in_time = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        login(
+            &state,
+            json_request("/api/password/forgot", &json!({ "email": ann })),
+        ),
+    )
+    .await;
+    let a = answer(answer_in_time.expect("answered while the mail service still stalls"));
+    assert_eq!(a.status, 202);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(700),
+        "the floor still holds"
+    );
+    assert!(app.outbox(&ann).await.iter().all(|m| !m.subject.contains("Reset")));
+}
