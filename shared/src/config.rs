@@ -14,8 +14,11 @@ pub enum ConfigError {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// DynamoDB table holding every item (`PORTER_TABLE`).
+    /// DynamoDB table holding every item but audit events (`PORTER_TABLE`).
     pub table_name: String,
+    /// DynamoDB table of audit events, append-only for the functions (`PORTER_AUDIT_TABLE`,
+    /// default `<PORTER_TABLE>-audit`).
+    pub audit_table_name: String,
     /// Deployment stage, part of every secret name (`PORTER_STAGE`, default `dev`).
     pub stage: String,
     /// Where browsers reach Porter; links in emails start with it (`PORTER_PUBLIC_BASE_URL`).
@@ -84,6 +87,10 @@ impl Config {
             entra_authority,
             allow_loopback,
             webauthn_rp_id: optional("PORTER_WEBAUTHN_RP_ID", &host),
+            audit_table_name: optional(
+                "PORTER_AUDIT_TABLE",
+                &format!("{}-audit", required("PORTER_TABLE")?),
+            ),
             table_name: required("PORTER_TABLE")?,
             stage: optional("PORTER_STAGE", "dev"),
             public_base_url,

@@ -69,7 +69,11 @@ impl AppState {
     ) -> Result<Self, ConfigError> {
         let sdk = &with_time_limits(sdk);
         Ok(Self {
-            store: Store::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
+            store: Store::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                &config.table_name,
+                &config.audit_table_name,
+            ),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
             secrets: SecretStore::new(aws_sdk_secretsmanager::Client::new(sdk), &config.stage),
             webauthn: Arc::new(crate::credentials::webauthn::build(&config)?),

@@ -210,3 +210,33 @@ async fn pages_are_served_with_a_strict_content_security_policy() {
     let post = answer(web::handle(request("POST", "/login", None, "")).await);
     assert_eq!(post.status, 405);
 }
+
+#[tokio::test]
+async fn audit_events_live_in_their_own_table_and_nowhere_else() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let scan = |table: String| {
+        let client = app.state.store.client().clone();
+        async move {
+            client
+                .scan()
+                .table_name(table)
+                .send()
+                .await
+                .unwrap()
+                .items
+                .unwrap_or_default()
+        }
+    };
+    let main = scan(app.state.config.table_name.clone()).await;
+    assert!(main
+        .iter()
+        .all(|i| !get_s(i, "sk").unwrap_or("").starts_with("AUDIT#")));
+    let audit = scan(app.state.config.audit_table_name.clone()).await;
+    assert!(audit.len() >= 3, "{audit:?}");
+    assert!(audit.iter().all(|i| get_s(i, "entity") == Some("audit")));
+    assert!(admin
+        .audit_actions()
+        .await
+        .contains(&"user.activate".to_owned()));
+}

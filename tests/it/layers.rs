@@ -107,3 +107,56 @@ fn every_form_posts_so_a_page_without_its_script_never_puts_a_password_in_a_url(
     }
     assert!(forms >= 10, "found {forms} forms");
 }
+
+/// The actions a policy statement allows, and whether it names the audit table.
+fn statements(template: &serde_yaml::Value) -> Vec<(String, Vec<String>, String)> {
+    let mut out = Vec::new();
+    let resources = template["Resources"].as_mapping().unwrap();
+    for (name, resource) in resources {
+        let Some(policies) = resource["Properties"]["Policies"].as_sequence() else {
+            continue;
+        };
+        for policy in policies {
+            for st in policy["Statement"].as_sequence().into_iter().flatten() {
+                let actions = match &st["Action"] {
+                    serde_yaml::Value::String(a) => vec![a.clone()],
+                    serde_yaml::Value::Sequence(s) => {
+                        s.iter().map(|a| a.as_str().unwrap().to_owned()).collect()
+                    }
+                    other => panic!("unexpected Action {other:?}"),
+                };
+                let target = format!("{:?}", st["Resource"]);
+                out.push((name.as_str().unwrap().to_owned(), actions, target));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_may_change_or_delete_an_audit_event() {
+    let yaml = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+    let all = statements(&template);
+    let on_audit: Vec<_> = all
+        .iter()
+        .filter(|(_, _, target)| target.contains("AuditTable"))
+        .collect();
+    assert!(
+        on_audit.len() >= 10,
+        "the functions that audit may add events"
+    );
+    for (function, actions, _) in on_audit {
+        for a in actions {
+            assert!(
+                a == "dynamodb:PutItem" || (a == "dynamodb:Query" && function == "UsersFunction"),
+                "{function} may {a} on the audit table"
+            );
+        }
+    }
+    for (function, actions, target) in &all {
+        if actions.iter().any(|a| a == "dynamodb:*" || a == "*") {
+            panic!("{function} has a wildcard on {target}");
+        }
+    }
+}

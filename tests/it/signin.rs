@@ -781,5 +781,9 @@ async fn a_stalling_mail_service_does_not_hold_the_forgot_password_answer() {
         started.elapsed() >= std::time::Duration::from_millis(700),
         "the floor still holds"
     );
-    assert!(app.outbox(&ann).await.iter().all(|m| !m.subject.contains("Reset")));
+    assert!(app
+        .outbox(&ann)
+        .await
+        .iter()
+        .all(|m| !m.subject.contains("Reset")));
 }

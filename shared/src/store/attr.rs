@@ -98,7 +98,7 @@ pub fn put_if(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// An unconditional put (audit events: their keys are new by construction).
+/// An unconditional put: the caller replaces the item whole.
 pub fn put_new(table: &str, it: Item) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)

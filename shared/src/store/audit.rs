@@ -1,5 +1,6 @@
-//! The audit trail: one item per event under the tenant, sorted by time, newest read first.
-//! Events are written in the transaction of the change they describe wherever there is one.
+//! The audit trail: one item per event under the tenant, sorted by time, newest read first,
+//! in the audit table (functions may add items there, never change or delete them). Events
+//! are written in the transaction of the change they describe wherever there is one.
 
 use super::attr::{self, get_n, get_s, s};
 use super::throttle::ThrottleKey;
@@ -31,7 +32,7 @@ impl Store {
         rng: &mut impl RngCore,
     ) -> Result<TransactWriteItem, StoreError> {
         let it = items::audit(keys::tenant_pk(&event.tenant), event, rng);
-        attr::put_new(&self.table, it)
+        attr::put(&self.audit_table, it, "attribute_not_exists(pk)")
     }
 
     /// Records an event on its own (when no other write goes with it). Failures are logged,
@@ -67,7 +68,7 @@ impl Store {
             super::table::TTL_ATTRIBUTE.to_owned(),
             attr::n(Timestamp::now().0 + UNREGISTERED_KEEP_SECS),
         );
-        let result = match attr::put_new(&self.table, it) {
+        let result = match attr::put(&self.audit_table, it, "attribute_not_exists(pk)") {
             Ok(put) => self.transact(vec![put]).await,
             Err(e) => Err(e),
         };
@@ -86,7 +87,7 @@ impl Store {
         let mut q = self
             .db
             .query()
-            .table_name(&self.table)
+            .table_name(&self.audit_table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :audit)")
             .expression_attribute_values(":pk", s(keys::tenant_pk(tid)))
             .expression_attribute_values(":audit", s(keys::AUDIT_PREFIX))

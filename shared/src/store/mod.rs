@@ -1,5 +1,7 @@
-//! The single DynamoDB table, and the only module that speaks DynamoDB: everything outside
+//! The DynamoDB tables, and the only module that speaks DynamoDB: everything outside
 //! `store/` calls intent methods (`add_member`, `complete_sign_in`...) with domain types.
+//! Audit events live in a table of their own (`PORTER_AUDIT_TABLE`) that functions may only
+//! add to; everything else is in the main table (`PORTER_TABLE`).
 //!
 //! Every item has string keys `pk`/`sk`; one GSI (`gsi1pk`/`gsi1sk`) lists tenants; `ttl`
 //! lets DynamoDB delete expired items (lazily: code checks expiry itself). Key formats are in
@@ -9,7 +11,7 @@
 //! |---|---|---|
 //! | tenant | `TENANT#<tid>` | `META` |
 //! | user | `TENANT#<tid>` | `USER#<uid>` |
-//! | audit event | `TENANT#<tid>` | `AUDIT#<ms>#<id>` |
+//! | audit event (audit table) | `TENANT#<tid>` | `AUDIT#<ms>#<id>` |
 //! | email index | `EMAIL#<email>` | `EMAIL` |
 //! | one-time token | `TOKEN#<sha256>` | `TOKEN` |
 //! | session | `SESSION#<sha256 of id>` | `SESSION` |
@@ -19,7 +21,7 @@
 //! | email domain routed to a tenant | `DOMAIN#<domain>` | `DOMAIN` |
 //! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
 //! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
-//! | failed sign-in of an unknown address | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
+//! | failed sign-in of an unknown address (audit table) | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
 pub mod audit;
@@ -83,13 +85,21 @@ impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
 pub struct Store {
     pub(crate) db: aws_sdk_dynamodb::Client,
     pub(crate) table: String,
+    /// Audit events live in their own table, to which functions may only add items: IAM can
+    /// forbid updating or deleting them there, which it cannot for a sort-key prefix.
+    pub(crate) audit_table: String,
 }
 
 impl Store {
-    pub fn new(db: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+    pub fn new(
+        db: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        audit_table: impl Into<String>,
+    ) -> Self {
         Self {
             db,
             table: table.into(),
+            audit_table: audit_table.into(),
         }
     }
 

@@ -16,16 +16,20 @@ impl Store {
         self.get(pk, sk).await
     }
 
-    /// Every item of the table (test tables are tiny).
+    /// Every item Porter stored, in the main table and the audit table (test tables are tiny).
     pub async fn scan_all(&self) -> Result<Vec<Item>, StoreError> {
-        let out = self
-            .db
-            .scan()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(out.items.unwrap_or_default())
+        let mut items = Vec::new();
+        for table in [&self.table, &self.audit_table] {
+            let out = self
+                .db
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .send()
+                .await?;
+            items.extend(out.items.unwrap_or_default());
+        }
+        Ok(items)
     }
 
     /// Sets number attributes of an existing item.
