@@ -442,3 +442,107 @@ impl TestApp {
         b
     }
 }
+
+/// A loopback reverse proxy in front of moto that can be switched off: AWS answers 503 (as a
+/// service that is down does) once the request budget is spent. Moto keeps its state, so a
+/// test can look at what an interrupted flow left behind.
+pub struct Outage {
+    pub url: String,
+    budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Outage {
+    /// Unlimited requests until told otherwise.
+    pub async fn start(target: &str) -> Self {
+        use std::sync::atomic::AtomicI64;
+        let budget = std::sync::Arc::new(AtomicI64::new(-1));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (target, left) = (target.to_owned(), budget.clone());
+        let client = reqwest::Client::new();
+        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (target, left, client) = (target.clone(), left.clone(), client.clone());
+            async move { forward(&client, &target, &left, req).await }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, budget }
+    }
+
+    /// Lets `n` more requests through, then fails every one.
+    pub fn allow(&self, n: i64) {
+        self.budget.store(n, Ordering::SeqCst);
+    }
+
+    pub fn down(&self) {
+        self.allow(0);
+    }
+
+    pub fn up(&self) {
+        self.allow(-1);
+    }
+}
+
+async fn forward(
+    client: &reqwest::Client,
+    target: &str,
+    budget: &std::sync::atomic::AtomicI64,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let allowed = budget
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| match b {
+            0 => None,
+            b if b < 0 => Some(b),
+            b => Some(b - 1),
+        })
+        .is_ok();
+    if !allowed {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "{\"__type\":\"ServiceUnavailable\",\"message\":\"down for the test\"}",
+        )
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let uri = format!(
+        "{target}{}",
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut out = client.request(parts.method, uri).body(bytes);
+    for (k, v) in &parts.headers {
+        if k != http::header::HOST {
+            out = out.header(k, v);
+        }
+    }
+    match out.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.unwrap_or_default();
+            let mut r = (status, body).into_response();
+            for (k, v) in &headers {
+                if k != http::header::CONTENT_LENGTH && k != http::header::TRANSFER_ENCODING {
+                    r.headers_mut().insert(k, v.clone());
+                }
+            }
+            r
+        }
+        Err(_) => axum::http::StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+impl TestApp {
+    /// The same tables, reached through `endpoint` (an [`Outage`] proxy, a stalling server).
+    pub fn through(&self, endpoint: &str) -> TestApp {
+        TestApp {
+            state: AppState::from_sdk_config(
+                self.state.config.clone(),
+                &stack::sdk_config(endpoint),
+            )
+            .unwrap(),
+            moto: self.moto.clone(),
+            n: self.n,
+        }
+    }
+}

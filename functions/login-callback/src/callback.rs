@@ -31,6 +31,8 @@ pub(crate) fn fail(code: &'static str, reason: impl Into<String>) -> Failure {
 
 const FAILED: &str = "sso_failed";
 const EXPIRED: &str = "sso_expired";
+/// Porter's own dependency failed: the person may simply try again.
+const UNAVAILABLE: &str = "service_unavailable";
 
 /// What the callback ends in.
 enum Outcome {
@@ -71,7 +73,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
 
 fn internal(e: impl std::fmt::Display) -> Failure {
     tracing::error!(error = %e, "single sign-on: a dependency failed");
-    fail(FAILED, "a dependency failed")
+    fail(UNAVAILABLE, "a dependency failed")
 }
 
 async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, Failure> {
@@ -390,6 +392,11 @@ async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &st
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
-        fail(FAILED, e.message)
+        let code = if e.status == lambda_http::http::StatusCode::SERVICE_UNAVAILABLE {
+            UNAVAILABLE
+        } else {
+            FAILED
+        };
+        fail(code, e.message)
     }
 }

@@ -18,7 +18,7 @@ const NOT_REGISTERED: &str = "sso_not_registered";
 
 fn internal(e: StoreError) -> Failure {
     tracing::error!(error = %e, "single sign-on: storage failed");
-    fail("sso_failed", "a dependency failed")
+    fail("service_unavailable", "a dependency failed")
 }
 
 pub(crate) async fn person(

@@ -23,12 +23,12 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let started = tokio::time::Instant::now();
     let body: ForgotRequest = parse_json(req)?;
     let ip = client_ip(req);
+    let limited = forgot_limited(state, &ip, Timestamp::now()).await?;
     let (state_for_work, email) = (state.clone(), body.email);
     let mut work = tokio::spawn(async move {
-        let state = &state_for_work;
-        if forgot_limited(state, &ip, Timestamp::now()).await {
+        if limited {
             tracing::warn!("forgot password: this address is over its limit; no email");
-        } else if let Err(e) = send_reset(state, &email, &ip).await {
+        } else if let Err(e) = send_reset(&state_for_work, &email, &ip).await {
             // Logged, never shown: the answer must not depend on the account.
             tracing::error!(error = %e, "password reset email not sent");
         }

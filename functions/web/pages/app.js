@@ -163,6 +163,7 @@
     sso_cancelled: "The sign-in at the identity provider was cancelled.",
     sso_expired: "The test took too long or was started in another browser. Try again.",
     sso_failed: "The identity provider's answer could not be verified. Check the client id, secret and provider, then try again.",
+    service_unavailable: "The service is temporarily unavailable. Try the test again in a moment.",
   };
   function showMethodFields() {
     const method = document.querySelector('input[name="sso-method"]:checked')?.value || "porter";

@@ -142,6 +142,7 @@
     sso_cancelled: "The sign-in at your company's identity provider was cancelled.",
     sso_expired: "The sign-in took too long or was started in another browser. Please try again.",
     sso_failed: "We could not complete the sign-in with your company's identity provider. Please try again, or ask your administrator.",
+    service_unavailable: "The service is temporarily unavailable. Please try again in a moment.",
     tenant_suspended: "Your organisation's access is suspended. Contact your representative.",
   };
   const error = params.get("error");

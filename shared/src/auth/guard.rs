@@ -116,22 +116,19 @@ fn normalised(raw_email: &str) -> String {
     raw_email.trim().to_lowercase()
 }
 
-/// Counts a "forgot password" request from `source_ip`; `true` while that address is over its
-/// limit (then no email goes out, though the answer stays the same). Fails closed: when the
-/// counter cannot be read or written, nothing is sent.
-pub async fn forgot_limited(state: &AppState, source_ip: &str, now: Timestamp) -> bool {
+/// Counts a "forgot password" request from `source_ip`: `Ok(true)` while that address is over
+/// its limit (then no email goes out, though the answer stays the same). The counter does not
+/// depend on the account, so a store that cannot count answers 503 for everyone alike.
+pub async fn forgot_limited(
+    state: &AppState,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<bool, ApiError> {
     let key = ThrottleKey::new("forgot-source", source_ip);
     match Taken::take(state, vec![(key, throttle::FORGOT_SOURCE)], now).await {
-        Ok(_) => false,
-        Err(e) => {
-            if e.retry_after_secs.is_none() {
-                tracing::error!(
-                    code = e.code,
-                    "forgot-password limit unavailable; sending nothing"
-                );
-            }
-            true
-        }
+        Ok(_) => Ok(false),
+        Err(e) if e.retry_after_secs.is_some() => Ok(true),
+        Err(e) => Err(e),
     }
 }
 
