@@ -60,15 +60,21 @@ dev: venv idp
 	cargo build -p porter-dev -p porterctl
 	$(CARGO_TARGET_DIR)/debug/porter-dev --port $(PORT) --moto-port $(MOTO_PORT)
 
+# The test run's output, scanned for secrets at the end.
+LOGS := .porter/test-logs
+
 test: venv node idp
 	@command -v chromium >/dev/null || { echo "chromium is missing: run 'make deps' (as root)"; exit 1; }
 	cargo fmt --all --check
 	cargo build --workspace --bins
-	cargo test --workspace
-	cd $(BROWSER) && PORTER_BIN_DIR=$(CARGO_TARGET_DIR)/debug node --test
-	bash tests/cargo-lambda.sh
+	rm -rf $(LOGS) && mkdir -p $(LOGS)
+	set -o pipefail; cargo test --workspace 2>&1 | tee $(LOGS)/cargo-test.log
+	set -o pipefail; cd $(BROWSER) && PORTER_BIN_DIR=$(CARGO_TARGET_DIR)/debug node --test 2>&1 | tee $(CURDIR)/$(LOGS)/browser.log
+	set -o pipefail; PORTER_LOG_DIR=$(LOGS) bash tests/cargo-lambda.sh 2>&1 | tee $(LOGS)/cargo-lambda.log
+	bash tests/api-fuzz.sh
 	cfn-lint template.yaml
 	sam validate --lint
+	bash tests/secrets.sh $(LOGS)
 
 lint:
 	cargo fmt --all --check

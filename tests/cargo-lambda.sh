@@ -14,6 +14,8 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # Kept for the secrets scan of the test run's logs.
+  if [ -n "${PORTER_LOG_DIR:-}" ]; then cp "$work"/*.log "$PORTER_LOG_DIR"/ 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
