@@ -32,7 +32,8 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
     let via = app.through(&outage.url);
     let (reg, mut b) = via.ready_admin(&via.address("ann")).await;
     let cookie = b.cookie.clone().unwrap();
-    let yaml = std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml")).unwrap();
+    let yaml =
+        std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml")).unwrap();
     let routes = RouteTable::from_template(&yaml).unwrap();
 
     outage.down();
@@ -64,9 +65,14 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
         let a = answer(a);
         // The identity provider's redirect is a page load: it goes on to the sign-in page,
         // which says the service is unavailable.
-        let location = a.headers.get("location").map(|l| l.to_str().unwrap().to_owned());
+        let location = a
+            .headers
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
         if location.as_deref() == Some("/login?error=service_unavailable") {
-            seen.push(format!("{method} {path} 503 service_unavailable (redirect)"));
+            seen.push(format!(
+                "{method} {path} 503 service_unavailable (redirect)"
+            ));
             continue;
         }
         seen.push(format!("{method} {path} {} {}", a.status, a.code()));
@@ -152,7 +158,9 @@ async fn a_user_added_while_the_store_fails_midway_is_either_whole_or_absent() {
                 assert!(!users.is_empty());
                 // Whatever happened to the email, the invitation can be sent again.
                 let id = a.json["id"].as_str().unwrap();
-                let resend = admin.post(&format!("/api/users/{id}/resend"), json!({})).await;
+                let resend = admin
+                    .post(&format!("/api/users/{id}/resend"), json!({}))
+                    .await;
                 assert!(
                     resend.status == 202 || resend.code() == "throttled",
                     "{:?}",

@@ -56,7 +56,11 @@ async fn tracing_at_trace_level_never_prints_a_password_a_token_a_cookie_or_a_co
     let reset_token = reset_link.rsplit('=').next().unwrap().to_owned();
 
     let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(out.len() > 10_000, "trace output was captured: {}", out.len());
+    assert!(
+        out.len() > 10_000,
+        "trace output was captured: {}",
+        out.len()
+    );
     let session_id = session.split_once('=').unwrap().1.to_owned();
     let mut secrets = vec![
         ("password", PASSWORD.to_owned()),
