@@ -10,7 +10,7 @@ import sys
 import pyotp
 import requests
 
-PASSWORD = "fuzzing harbour lantern 58"
+PASSWORD = "fuzzing harbour lantern 58"  # pragma: allowlist secret (a throwaway demo account)
 base = sys.argv[1].rstrip("/")
 s = requests.Session()
 s.headers.update({"Origin": base, "Content-Type": "application/json"})
