@@ -27,6 +27,14 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// Milliseconds since the epoch as RFC 3339 with milliseconds: events of the same
+    /// second still read in order.
+    pub fn millis_to_rfc3339(millis: i64) -> String {
+        chrono::DateTime::from_timestamp_millis(millis)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+            .unwrap_or_default()
+    }
+
     /// A human date for emails, e.g. "Tuesday 24 November 2026, 17:16 UTC".
     pub fn to_human(self) -> String {
         chrono::DateTime::from_timestamp(self.0, 0)

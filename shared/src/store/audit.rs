@@ -103,7 +103,10 @@ impl Store {
             .items()
             .iter()
             .map(|it| AuditEntry {
-                at: Timestamp(get_n(it, "at").unwrap_or_default()).to_rfc3339(),
+                at: match get_n(it, "at_ms") {
+                    Some(ms) => Timestamp::millis_to_rfc3339(ms),
+                    None => Timestamp(get_n(it, "at").unwrap_or_default()).to_rfc3339(),
+                },
                 actor: get_s(it, "actor").unwrap_or_default().to_owned(),
                 action: get_s(it, "action").unwrap_or_default().to_owned(),
                 target: get_s(it, "target").map(str::to_owned),

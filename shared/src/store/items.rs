@@ -247,6 +247,7 @@ pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
         ("sk", s(keys::audit_sk(millis, &hex::encode(id)))),
         ("entity", s("audit")),
         ("at", n(i64::try_from(millis / 1000).unwrap_or(i64::MAX))),
+        ("at_ms", n(i64::try_from(millis).unwrap_or(i64::MAX))),
         ("actor", s(&e.actor)),
         ("action", s(e.action)),
         ("source_ip", s(&e.source_ip)),
