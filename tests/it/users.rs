@@ -553,7 +553,9 @@ async fn the_audit_log_tells_what_happened_newest_first_in_pages() {
     }
     let times: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(
-        times.iter().all(|t| t.len() == "2026-11-29T05:00:00.123Z".len()),
+        times
+            .iter()
+            .all(|t| t.len() == "2026-11-29T05:00:00.123Z".len()),
         "to the millisecond: {times:?}"
     );
     let mut sorted = times.clone();
@@ -566,7 +568,10 @@ async fn the_audit_log_tells_what_happened_newest_first_in_pages() {
         .copied()
         .filter(|a| ["user.invite", "user.role_change", "user.remove"].contains(a))
         .collect();
-    assert_eq!(cora_steps, ["user.remove", "user.role_change", "user.invite"]);
+    assert_eq!(
+        cora_steps,
+        ["user.remove", "user.role_change", "user.invite"]
+    );
     assert_eq!(
         actions.first(),
         Some(&"login.password"),

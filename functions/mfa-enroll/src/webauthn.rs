@@ -32,7 +32,7 @@ struct FinishRequest {
 pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let body: FinishRequest = parse_json(req)?;
-    let Some(Ceremony::Register(ceremony)) = ceremony::current(&caller) else {
+    let Some(Ceremony::Register(ceremony)) = ceremony::take(state, &caller).await? else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "webauthn_not_started",

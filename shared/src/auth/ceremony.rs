@@ -4,7 +4,7 @@
 use super::session::Caller;
 use crate::credentials::webauthn::Ceremony;
 use crate::domain::Timestamp;
-use crate::http::{json, HandlerResult};
+use crate::http::{json, ApiError, HandlerResult};
 use crate::AppState;
 use http::StatusCode;
 use serde::Serialize;
@@ -28,11 +28,19 @@ pub async fn begin(
     Ok(json(StatusCode::OK, options))
 }
 
-/// The ceremony the caller's session holds, if any.
-pub fn current(caller: &Caller) -> Option<Ceremony> {
-    caller
-        .session
-        .ceremony
-        .as_deref()
-        .and_then(Ceremony::from_json)
+/// The ceremony the caller's session holds, if any, spent as it is taken: its challenge
+/// answers one response only (a replay, or a second response sent at the same time, finds
+/// nothing).
+pub async fn take(state: &AppState, caller: &Caller) -> Result<Option<Ceremony>, ApiError> {
+    let Some(raw) = caller.session.ceremony.as_deref() else {
+        return Ok(None);
+    };
+    if !state
+        .store
+        .spend_ceremony(&caller.session.hash, raw)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Ceremony::from_json(raw))
 }

@@ -89,7 +89,7 @@ async fn check_key(
     caller: &Caller,
     credential: &PublicKeyCredential,
 ) -> Result<bool, ApiError> {
-    let Some(Ceremony::Login(ceremony)) = ceremony::current(caller) else {
+    let Some(Ceremony::Login(ceremony)) = ceremony::take(state, caller).await? else {
         return Ok(false);
     };
     let Ok(result) = state

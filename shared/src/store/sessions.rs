@@ -120,6 +120,26 @@ impl Store {
         attr::condition_held(res)
     }
 
+    /// Spends the session's ceremony state `ceremony`: `Ok(true)` for exactly one request, so
+    /// that a challenge answers one response only, even when two arrive together.
+    pub async fn spend_ceremony(
+        &self,
+        hash: &TokenHash,
+        ceremony: &str,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
+            .update_expression("REMOVE ceremony")
+            .condition_expression("ceremony = :c")
+            .expression_attribute_values(":c", s(ceremony))
+            .send()
+            .await;
+        attr::condition_held(res)
+    }
+
     /// Records activity (sliding idle expiry) and, optionally, a ceremony state.
     pub async fn touch_session(
         &self,
