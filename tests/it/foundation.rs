@@ -240,3 +240,93 @@ async fn audit_events_live_in_their_own_table_and_nowhere_else() {
         .await
         .contains(&"user.activate".to_owned()));
 }
+
+#[tokio::test]
+async fn every_state_changing_route_refuses_a_request_from_another_site() {
+    use porter_dev::routes::RouteTable;
+    let app = TestApp::spawn().await;
+    let (reg, admin) = app.ready_admin(&app.address("ann")).await;
+    let cookie = admin.cookie.clone().unwrap();
+    let yaml =
+        std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml")).unwrap();
+    let routes = RouteTable::from_template(&yaml).unwrap();
+    let mut checked = 0;
+    for route in routes.routes() {
+        let Some(method) = route.method.as_deref() else {
+            continue;
+        };
+        if !["POST", "PUT", "PATCH", "DELETE"].contains(&method) {
+            continue;
+        }
+        let path = route.path.replace("{id}", reg.admin.as_str());
+        for (with_cookie, origin) in [(true, "https://evil.example"), (false, "null")] {
+            let mut req = request(method, &path, Some("application/json"), "{}");
+            req.headers_mut().insert("origin", origin.parse().unwrap());
+            if with_cookie {
+                req.headers_mut().insert("cookie", cookie.parse().unwrap());
+            }
+            let a = answer(app.send(req).await);
+            assert_eq!(
+                (a.status, a.code()),
+                (403, "forbidden_origin"),
+                "{method} {path} from {origin}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 24, "{checked} routes");
+}
+
+#[tokio::test]
+async fn porterctl_tenant_invite_emails_a_new_link_and_the_old_one_stops_working() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let reg = app.register("Acme", &ann).await;
+    let old = app.last_activation_token(&ann).await;
+    // The first invitation went out more than a minute ago.
+    app.set_numbers(
+        keys::tenant_pk(&reg.tenant),
+        &keys::user_sk(&reg.admin),
+        &[("invited_at", Timestamp::now().0 - 120)],
+    )
+    .await;
+    let bin = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("porterctl");
+    let out = std::process::Command::new(&bin)
+        .args(["tenant", "invite", reg.tenant.as_str(), "--email", &ann])
+        .env_clear()
+        .envs(porter_dev::stack::env_vars(&app.moto, &app.state.config))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run `cargo build --workspace --bins`)",
+                bin.display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("older links no longer work"));
+    let new = app.last_activation_token(&ann).await;
+    assert_ne!(new, old);
+    let set = |token: &str| {
+        json_request(
+            "/api/activation",
+            &serde_json::json!({ "token": token, "password": PASSWORD, "password_confirm": PASSWORD }),
+        )
+    };
+    let refused = answer(app.send(set(&old)).await);
+    assert_eq!(
+        (refused.status, refused.code()),
+        (410, "token_expired"),
+        "a replaced link reads as expired and offers a new one"
+    );
+    assert_eq!(answer(app.send(set(&new)).await).status, 200);
+}

@@ -33,6 +33,7 @@ pub fn env_vars(endpoint: &str, config: &Config) -> Vec<(&'static str, String)> 
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("AWS_ENDPOINT_URL", endpoint.into()),
         ("PORTER_TABLE", config.table_name.clone()),
+        ("PORTER_AUDIT_TABLE", config.audit_table_name.clone()),
         ("PORTER_STAGE", config.stage.clone()),
         (
             "PORTER_PUBLIC_BASE_URL",
