@@ -9,7 +9,9 @@ use porter_shared::domain::{
     AuditEvent, IdpConfig, Level, Role, SessionRecord, SsoMethod, SsoPurpose, SsoState, TenantId,
     Timestamp, UserRecord,
 };
-use porter_shared::http::{client_ip, query_param, redirect, ApiError, HandlerResult, Request};
+use porter_shared::http::{
+    client_ip, query_param, redirect, user_agent, ApiError, HandlerResult, Request,
+};
 use porter_shared::outbound;
 use porter_shared::sso::{self, binding_cookie_name, clear_binding_cookie, CALLBACK_PATH};
 use porter_shared::store::sso::SsoSaveError;
@@ -106,7 +108,7 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
                     return Err(f);
                 }
             };
-            sign_in(state, &config, person, ip, now).await
+            sign_in(state, &config, person, ip, &user_agent(req), now).await
         }
     }
 }
@@ -245,6 +247,7 @@ async fn sign_in(
     config: &IdpConfig,
     person: Person,
     ip: &str,
+    agent: &str,
     now: Timestamp,
 ) -> Result<Outcome, Failure> {
     let user = person.user;
@@ -263,6 +266,7 @@ async fn sign_in(
     };
     let mut rng = rand::rngs::OsRng;
     let (id, session) = SessionRecord::start(&user, level, now, &mut rng);
+    let session = session.seen_from(ip, agent);
     let mut events = Vec::new();
     if person.newly_linked {
         events.push(

@@ -14,7 +14,7 @@ use porter_shared::domain::{
     UserStatus,
 };
 use porter_shared::http::{
-    client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
+    client_ip, json_with_cookie, parse_json, user_agent, ApiError, HandlerResult, Request,
 };
 use porter_shared::{sso, AppState};
 use secrecy::{ExposeSecret, SecretString};
@@ -82,6 +82,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     }
     let mut rng = rand::rngs::OsRng;
     let (id, session) = SessionRecord::start(&user, Level::Password, now, &mut rng);
+    let session = session.seen_from(&ip, &user_agent(req));
     let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);
     state
         .store

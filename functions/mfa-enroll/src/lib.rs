@@ -18,7 +18,7 @@ use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::{AuditEvent, Level, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
-use porter_shared::store::users::FactorChange;
+use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
 use serde_json::json as j;
 use std::sync::LazyLock;
@@ -63,7 +63,7 @@ pub(crate) fn recovery_codes() -> (Vec<String>, Vec<String>) {
 pub(crate) async fn enrolled(
     state: &AppState,
     caller: &Caller,
-    change: &FactorChange,
+    change: &CredentialChange,
     method: &'static str,
     codes: Vec<String>,
     ip: &str,

@@ -6,7 +6,7 @@ use porter_shared::auth::guard::{open_seed, seal_seed, MfaGuesses};
 use porter_shared::credentials::totp;
 use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
-use porter_shared::store::users::FactorChange;
+use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -55,6 +55,6 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     guesses.succeeded(state).await;
     let (codes, hashes) = recovery_codes();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    let change = FactorChange::enable_totp(&sealed, step, &hashes);
+    let change = CredentialChange::enable_totp(&sealed, step, &hashes);
     enrolled(state, &caller, &change, "totp", codes, &client_ip(req)).await
 }

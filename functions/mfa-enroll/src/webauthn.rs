@@ -3,9 +3,11 @@
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
-use porter_shared::credentials::webauthn::{passkeys, security_keys, user_handle, Ceremony};
+use porter_shared::credentials::webauthn::{passkeys, user_handle, with_new_key, Ceremony};
+use porter_shared::domain::factors::key_name;
+use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, parse_json, ApiError, HandlerResult, Request};
-use porter_shared::store::users::FactorChange;
+use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
 use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
@@ -27,6 +29,9 @@ pub async fn options(state: &AppState, req: &Request) -> HandlerResult {
 #[derive(Deserialize)]
 struct FinishRequest {
     credential: RegisterPublicKeyCredential,
+    /// What the user calls this key; "Security key N" when absent.
+    #[serde(default)]
+    name: Option<String>,
 }
 
 pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
@@ -49,9 +54,14 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
                 "The security key could not be registered. Try again.",
             )
         })?;
-    let mut keys = passkeys(&caller.credentials.factors.security_keys);
-    keys.push(passkey);
+    let current = &caller.credentials.factors.security_keys;
+    let name = body
+        .name
+        .as_deref()
+        .and_then(key_name)
+        .unwrap_or_else(|| format!("Security key {}", current.0.len() + 1));
+    let keys = with_new_key(current, &passkey, &name, Timestamp::now().0);
     let (codes, hashes) = recovery_codes();
-    let change = FactorChange::security_keys(&security_keys(&keys), Some(&hashes));
+    let change = CredentialChange::security_keys(&keys, Some(&hashes));
     enrolled(state, &caller, &change, "webauthn", codes, &client_ip(req)).await
 }

@@ -6,13 +6,13 @@
 use super::ceremony;
 use super::guard::{open_seed, MfaGuesses};
 use super::session::{set_cookie, unauthenticated, Caller};
-use crate::credentials::webauthn::{passkeys, security_keys, Ceremony};
+use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
 use crate::domain::{AuditEvent, SessionRecord, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::mail::templates;
-use crate::store::users::FactorChange;
+use crate::store::users::CredentialChange;
 use crate::store::StoreError;
 use crate::AppState;
 use http::{HeaderValue, StatusCode};
@@ -98,13 +98,16 @@ async fn check_key(
     else {
         return Ok(false);
     };
-    if result.needs_update() {
-        let mut keys = passkeys(&caller.credentials.factors.security_keys);
-        for k in &mut keys {
-            k.update_credential(&result);
-        }
-        let counter = FactorChange::security_keys(&security_keys(&keys), None);
-        state.store.change_factors(&caller.user, &counter).await?;
+    // Its counter (clone detection) and when it was last used, for the account page. The
+    // key was proved: a failure to record this is logged, not answered.
+    let keys = after_use(
+        &caller.credentials.factors.security_keys,
+        &result,
+        Timestamp::now().0,
+    );
+    let used = CredentialChange::security_keys(&keys, None);
+    if let Err(e) = state.store.change_factors(&caller.user, &used).await {
+        tracing::warn!(error = %e, "could not record the security key's use");
     }
     Ok(true)
 }
@@ -132,7 +135,7 @@ pub fn require_recent_proof(caller: &Caller, now: Timestamp) -> Result<(), ApiEr
 pub async fn change_factors(
     state: &AppState,
     caller: &Caller,
-    change: &FactorChange,
+    change: &CredentialChange,
     events: &[AuditEvent],
     what: &str,
 ) -> Result<HeaderValue, ApiError> {

@@ -120,7 +120,8 @@ pub async fn upgrade_to_full(
 ) -> Result<(HeaderValue, &'static str), ApiError> {
     let mut rng = rand::rngs::OsRng;
     let now = Timestamp::now();
-    let (id, mut record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rng);
+    let (id, record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rng);
+    let mut record = record.seen_from(&caller.session.ip, &caller.session.user_agent);
     record.proved_at = Some(now);
     state
         .store

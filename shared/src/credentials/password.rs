@@ -33,6 +33,7 @@ fn hasher() -> Result<Argon2<'static>, HashError> {
 /// hash, so raising them later does not break stored hashes.
 pub fn hash_blocking(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
+    let password = crate::domain::password::normalise(password);
     hasher()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -44,7 +45,9 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    // The parameters come from the stored hash, the algorithm is pinned by `hasher()`.
+    // The parameters come from the stored hash, the algorithm is pinned by `hasher()`; the
+    // password is checked in the form it was hashed in (NFKC).
+    let password = crate::domain::password::normalise(password);
     hasher().is_ok_and(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 

@@ -2,10 +2,12 @@
 //! configuration; ceremony states stay server-side, in the session item (`auth::ceremony`).
 
 use crate::config::{Config, ConfigError};
-use crate::domain::{SecurityKeys, UserId};
+use crate::domain::{SecurityKey, SecurityKeys, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PasskeyRegistration, Url, Uuid};
+use webauthn_rs::prelude::{
+    AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration, Url, Uuid,
+};
 pub use webauthn_rs::Webauthn;
 
 pub fn build(config: &Config) -> Result<Webauthn, ConfigError> {
@@ -52,15 +54,48 @@ impl Ceremony {
 pub fn passkeys(keys: &SecurityKeys) -> Vec<Passkey> {
     keys.0
         .iter()
-        .filter_map(|k| serde_json::from_value(k.clone()).ok())
+        .filter_map(|k| serde_json::from_value(k.passkey.clone()).ok())
         .collect()
 }
 
-/// The keys to store.
-pub fn security_keys(keys: &[Passkey]) -> SecurityKeys {
+/// A key's id as the account page shows it: its credential id, base64url.
+pub fn key_id(passkey: &Passkey) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref())
+}
+
+/// `keys` with a newly registered one named `name`, registered at `now`.
+pub fn with_new_key(keys: &SecurityKeys, passkey: &Passkey, name: &str, now: i64) -> SecurityKeys {
+    let mut all = keys.0.clone();
+    all.push(SecurityKey {
+        id: key_id(passkey),
+        name: name.to_owned(),
+        created_at: now,
+        last_used_at: None,
+        passkey: serde_json::to_value(passkey).unwrap_or_default(),
+    });
+    SecurityKeys(all)
+}
+
+/// `keys` after a sign-in with one of them: its counter (clone detection) and its last use.
+pub fn after_use(keys: &SecurityKeys, result: &AuthenticationResult, now: i64) -> SecurityKeys {
     SecurityKeys(
-        keys.iter()
-            .filter_map(|k| serde_json::to_value(k).ok())
+        keys.0
+            .iter()
+            .map(|k| {
+                let mut k = k.clone();
+                if let Ok(mut pk) = serde_json::from_value::<Passkey>(k.passkey.clone()) {
+                    if pk.cred_id() == result.cred_id() {
+                        pk.update_credential(result);
+                        k.passkey = serde_json::to_value(&pk).unwrap_or(k.passkey);
+                        k.last_used_at = Some(now);
+                        if k.id.is_empty() {
+                            k.id = key_id(&pk);
+                        }
+                    }
+                }
+                k
+            })
             .collect(),
     )
 }

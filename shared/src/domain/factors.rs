@@ -26,10 +26,39 @@ pub struct TotpFactor {
     pub last_step: i64,
 }
 
-/// Registered security keys, each as webauthn-rs serialises it (credential id, public key,
-/// counter: nothing secret). `credentials::webauthn` turns them into its own type.
+/// A registered security key: what the account page shows of it, and the key itself as
+/// webauthn-rs serialises it (credential id, public key, counter: nothing secret).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecurityKey {
+    /// The credential id, base64url: how the account page names the key.
+    pub id: String,
+    /// Chosen by the user ("Blue YubiKey").
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub passkey: serde_json::Value,
+}
+
+/// Registered security keys. `credentials::webauthn` turns them into its own type.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SecurityKeys(pub Vec<serde_json::Value>);
+pub struct SecurityKeys(pub Vec<SecurityKey>);
+
+/// The longest key name kept.
+pub const KEY_NAME_MAX: usize = 60;
+
+/// A key name as the user typed it, made safe to show: control and bidi characters dropped,
+/// spaces collapsed, at most [`KEY_NAME_MAX`] characters; `None` when nothing is left.
+pub fn key_name(raw: &str) -> Option<String> {
+    let kept: String = raw
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect();
+    let name = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name: String = name.chars().take(KEY_NAME_MAX).collect();
+    (!name.is_empty()).then_some(name)
+}
 
 impl SecurityKeys {
     pub fn is_empty(&self) -> bool {

@@ -18,7 +18,7 @@ pub mod user;
 
 pub use audit::AuditEvent;
 pub use email::Email;
-pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKeys, TotpFactor};
+pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKey, SecurityKeys, TotpFactor};
 pub use ids::{TenantId, UserId};
 pub use password::{Password, PasswordError};
 pub use platform::{Entitlements, PlatformConfig};

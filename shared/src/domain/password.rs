@@ -38,12 +38,15 @@ impl PasswordError {
 impl Password {
     /// `context` holds words an attacker would know about this user (email, product name):
     /// a password built from them is refused too.
+    /// Both are NFKC-normalised first: a password typed on a keyboard that composes
+    /// characters differently (é as one code point or as e + ◌́) is the same password.
     pub fn new(raw: &str, confirm: &str, context: &[&str]) -> Result<Self, PasswordError> {
+        let (raw, confirm) = (normalise(raw), normalise(confirm));
         if raw != confirm {
             return Err(PasswordError::Mismatch);
         }
-        Self::check(raw, context)?;
-        Ok(Self(SecretString::from(raw.to_owned())))
+        Self::check(&raw, context)?;
+        Ok(Self(SecretString::from(raw)))
     }
 
     fn check(raw: &str, context: &[&str]) -> Result<(), PasswordError> {
@@ -74,9 +77,24 @@ impl Password {
     }
 }
 
+/// The form a password is hashed and checked in (NFKC, as NIST SP 800-63B §5.1.1.2 advises).
+pub fn normalise(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    raw.nfkc().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn composed_and_decomposed_forms_are_the_same_password() {
+        let composed = "caf\u{e9} lantern harbour 71";
+        let decomposed = "cafe\u{301} lantern harbour 71";
+        let p = Password::new(composed, decomposed, &[]).unwrap();
+        assert_eq!(p.expose(), composed);
+        assert_eq!(normalise(decomposed), composed);
+    }
 
     fn new(p: &str) -> Result<Password, PasswordError> {
         Password::new(p, p, &["ann@acme.test", "Porter"])

@@ -78,6 +78,10 @@ pub struct SessionRecord {
     pub epoch: i64,
     /// A WebAuthn ceremony in progress (server-side state, never sent to the browser).
     pub ceremony: Option<String>,
+    /// Where the session began (API Gateway's source address) and the browser's description
+    /// of itself: shown on the account page so that a user recognises their sessions.
+    pub ip: String,
+    pub user_agent: String,
     /// When the user last proved a second factor in this session (the sign-in's MFA step, or
     /// a re-authentication): changing a factor needs a proof newer than [`REAUTH_SECS`].
     pub proved_at: Option<Timestamp>,
@@ -107,8 +111,17 @@ impl SessionRecord {
             epoch: user.session_epoch,
             ceremony: None,
             proved_at: None,
+            ip: String::new(),
+            user_agent: String::new(),
         };
         (id, record)
+    }
+
+    /// The same record, noting where it began.
+    pub fn seen_from(mut self, ip: &str, user_agent: &str) -> Self {
+        ip.clone_into(&mut self.ip);
+        user_agent.clone_into(&mut self.user_agent);
+        self
     }
 
     /// Whether a second factor was proved in this session in the last [`REAUTH_SECS`].

@@ -73,6 +73,12 @@ impl TokenHash {
         Self(s)
     }
 
+    /// A hash as shown to its owner (a session's id on the account page): 64 lowercase hex.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        (s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| Self(s.to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -9,7 +9,7 @@ mod routes;
 
 pub use error::ApiError;
 pub use request::{
-    check_origin, client_ip, parse_json, query_param, with_source_ip, MAX_BODY_BYTES,
+    check_origin, client_ip, parse_json, query_param, user_agent, with_source_ip, MAX_BODY_BYTES,
 };
 pub use response::{empty, html, json, json_with_cookie, redirect, with_security_headers};
 pub use routes::{HandlerResult, PathParam, RouteState, Routes};

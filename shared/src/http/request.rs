@@ -117,6 +117,19 @@ pub fn client_ip(req: &Request) -> String {
     .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// The browser's `User-Agent`, as the account page shows it beside a session: printable
+/// characters only, 200 at most.
+pub fn user_agent(req: &Request) -> String {
+    req.headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect()
+}
+
 /// The request as API Gateway would hand it over from `source_ip`: what the dev server does
 /// with the socket's address, and the tests with an address of their choosing.
 pub fn with_source_ip(req: Request, source_ip: &str) -> Request {

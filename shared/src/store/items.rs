@@ -39,7 +39,7 @@ pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
         pending_reset: get_s(it, "pending_reset").map(|h| TokenHash::from_stored(h.to_owned())),
         session_epoch: get_n(it, "session_epoch").unwrap_or(0),
         has_totp: it.contains_key("totp_sealed"),
-        has_webauthn: it.contains_key("webauthn_keys"),
+        has_webauthn: !security_keys_from(get_s(it, "webauthn_keys")).is_empty(),
         last_login_at: get_n(it, "last_login_at"),
     })
 }
@@ -63,11 +63,27 @@ pub fn credentials(it: &Item) -> Credentials {
     }
 }
 
-/// Security keys are kept as one JSON array attribute, `webauthn_keys`.
+/// Security keys are kept as one JSON array attribute, `webauthn_keys`. An entry stored
+/// before keys had names (the bare passkey) reads as an unnamed key.
 fn security_keys_from(raw: Option<&str>) -> SecurityKeys {
+    let entries: Vec<serde_json::Value> = raw
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
     SecurityKeys(
-        raw.and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or_default(),
+        entries
+            .into_iter()
+            .map(|v| {
+                serde_json::from_value::<crate::domain::SecurityKey>(v.clone()).unwrap_or(
+                    crate::domain::SecurityKey {
+                        id: String::new(),
+                        name: "Security key".into(),
+                        created_at: 0,
+                        last_used_at: None,
+                        passkey: v,
+                    },
+                )
+            })
+            .collect(),
     )
 }
 
@@ -157,6 +173,10 @@ pub fn session(r: &SessionRecord) -> Item {
         ("expires_at", n(r.expires_at.0)),
         (TTL_ATTRIBUTE, n(r.expires_at.0)),
         ("epoch", n(r.epoch)),
+        ("ip", s(&r.ip)),
+        ("user_agent", s(&r.user_agent)),
+        ("gsi1pk", s(keys::user_sessions_gsi_pk(&r.tenant, &r.user))),
+        ("gsi1sk", s(format!("{:012}", r.created_at.0))),
     ]);
     if let Some(c) = &r.ceremony {
         it.insert("ceremony".into(), s(c));
@@ -179,6 +199,8 @@ pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, Store
         epoch: get_n(it, "epoch").unwrap_or_default(),
         ceremony: get_s(it, "ceremony").map(str::to_owned),
         proved_at: get_n(it, "proved_at").map(Timestamp),
+        ip: get_s(it, "ip").unwrap_or_default().to_owned(),
+        user_agent: get_s(it, "user_agent").unwrap_or_default().to_owned(),
     })
 }
 

@@ -41,6 +41,17 @@ pub fn session_pk(hash: &TokenHash) -> String {
     format!("SESSION#{}", hash.as_str())
 }
 
+/// The session's hash back from its key.
+pub fn session_hash(pk: &str) -> Option<TokenHash> {
+    pk.strip_prefix("SESSION#")
+        .map(|h| TokenHash::from_stored(h.to_owned()))
+}
+
+/// `gsi1pk` of a user's sessions: the account page lists them through the GSI.
+pub fn user_sessions_gsi_pk(tid: &TenantId, uid: &UserId) -> String {
+    format!("SESSIONS#{}#{}", tid.as_str(), uid.as_str())
+}
+
 /// `AUDIT#<13-digit ms>#<random>`: sorts by time, unique within the millisecond.
 pub fn audit_sk(millis: u64, id: &str) -> String {
     format!("{AUDIT_PREFIX}{millis:013}#{id}")

@@ -101,6 +101,51 @@ impl Store {
         self.transact(writes).await
     }
 
+    /// The user's session items, oldest first, through the GSI (the caller keeps the live
+    /// ones: ended sessions linger until their TTL).
+    pub async fn list_sessions(&self, user: &UserRecord) -> Result<Vec<SessionRecord>, StoreError> {
+        let q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(super::table::GSI1)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(
+                ":p",
+                s(keys::user_sessions_gsi_pk(&user.tenant, &user.id)),
+            );
+        let items = self.query_all(q).await?;
+        items
+            .iter()
+            .filter_map(|it| {
+                let hash = it
+                    .get("pk")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|pk| keys::session_hash(pk))?;
+                Some(items::session_record(hash, it))
+            })
+            .collect()
+    }
+
+    /// Ends one of `user`'s sessions: `Ok(false)` when it is not theirs (or gone).
+    pub async fn end_session_of(
+        &self,
+        user: &UserRecord,
+        hash: &TokenHash,
+    ) -> Result<bool, StoreError> {
+        let res = self
+            .db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
+            .condition_expression("tid = :t AND uid = :u")
+            .expression_attribute_values(":t", s(user.tenant.as_str()))
+            .expression_attribute_values(":u", s(user.id.as_str()))
+            .send()
+            .await;
+        attr::condition_held(res)
+    }
+
     /// Records that the user proved a second factor in this session at `now`.
     pub async fn set_session_proof(
         &self,

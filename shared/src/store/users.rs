@@ -116,7 +116,7 @@ impl Store {
     pub async fn change_factors(
         &self,
         user: &UserRecord,
-        change: &FactorChange,
+        change: &CredentialChange,
     ) -> Result<bool, StoreError> {
         self.update_user(
             user,
@@ -135,7 +135,7 @@ impl Store {
     pub async fn change_factors_ending_other_sessions(
         &self,
         user: &UserRecord,
-        change: &FactorChange,
+        change: &CredentialChange,
         old: &TokenHash,
         new: &SessionRecord,
         events: &[AuditEvent],
@@ -148,7 +148,7 @@ impl Store {
             attr::update(
                 &self.table,
                 user_key(&user.tenant, &user.id),
-                &format!("{} ADD session_epoch :one", change.update),
+                format!("{} ADD session_epoch :one", change.update).trim(),
                 &format!(
                     "attribute_exists(pk) AND session_epoch = :epoch AND ({})",
                     change.condition
@@ -174,15 +174,16 @@ impl Store {
     }
 }
 
-/// A change to a user's second factors, as one update of the user item (with its condition).
+/// A change to a user's credentials (second factors, password), as one update of the user
+/// item with its condition.
 #[derive(Debug, Clone)]
-pub struct FactorChange {
+pub struct CredentialChange {
     update: String,
     condition: String,
     values: Item,
 }
 
-impl FactorChange {
+impl CredentialChange {
     /// The pending TOTP seed becomes the factor (replacing any older one), with fresh
     /// recovery codes; `step` is the step of the code that confirmed it.
     pub fn enable_totp(seed: &SealedSeed, step: i64, recovery_hashes: &[String]) -> Self {
@@ -199,21 +200,55 @@ impl FactorChange {
         }
     }
 
-    /// The user's security keys as given; with `recovery_hashes`, a fresh set of recovery
-    /// codes.
+    /// The user's security keys as given (none: the attribute goes); with `recovery_hashes`,
+    /// a fresh set of recovery codes.
     pub fn security_keys(keys: &SecurityKeys, recovery_hashes: Option<&[String]>) -> Self {
-        let mut values = item([(":k", s(items::security_keys_attr(keys)))]);
-        let update = match recovery_hashes {
-            Some(r) => {
-                values.insert(":r".into(), ss(r));
-                "SET webauthn_keys = :k, recovery_hashes = :r"
-            }
-            None => "SET webauthn_keys = :k",
+        let mut values = Item::new();
+        let mut update = if keys.is_empty() {
+            "REMOVE webauthn_keys".to_owned()
+        } else {
+            values.insert(":k".into(), s(items::security_keys_attr(keys)));
+            "SET webauthn_keys = :k".to_owned()
         };
+        if let Some(r) = recovery_hashes {
+            values.insert(":r".into(), ss(r));
+            update = if keys.is_empty() {
+                format!("SET recovery_hashes = :r {update}")
+            } else {
+                format!("{update}, recovery_hashes = :r")
+            };
+        }
         Self {
-            update: update.into(),
+            update,
             condition: "attribute_exists(uid)".into(),
             values,
+        }
+    }
+
+    /// The authenticator app goes (the caller makes sure another factor stays).
+    pub fn remove_totp() -> Self {
+        Self {
+            update: "REMOVE totp_sealed, totp_last_step, totp_pending_sealed".into(),
+            condition: "attribute_exists(totp_sealed)".into(),
+            values: Item::new(),
+        }
+    }
+
+    /// A new password hash (NFKC-normalised before hashing), set at `now`.
+    pub fn password(hash: &str, now: i64) -> Self {
+        Self {
+            update: "SET password_hash = :hash, password_changed_at = :now".into(),
+            condition: "attribute_exists(password_hash)".into(),
+            values: item([(":hash", s(hash)), (":now", n(now))]),
+        }
+    }
+
+    /// Nothing but the end of the other sessions ("sign out everywhere else").
+    pub fn nothing() -> Self {
+        Self {
+            update: String::new(),
+            condition: "attribute_exists(uid)".into(),
+            values: Item::new(),
         }
     }
 

@@ -1,0 +1,196 @@
+//! Second factors on the account page: a fresh proof (`reauth`), new recovery codes, renaming
+//! or removing a security key, removing the authenticator app. Each needs a proof of the last
+//! five minutes (403 `reauth_required`), none may leave the user without a second factor
+//! (409 `last_factor`), and each but a rename ends the user's other sessions and is emailed.
+
+use lambda_http::http::StatusCode;
+use porter_shared::auth::second_factor::{change_factors, prove, require_recent_proof, Proof};
+use porter_shared::auth::session::{authenticate, unauthenticated, Caller};
+use porter_shared::credentials::recovery;
+use porter_shared::domain::factors::key_name;
+use porter_shared::domain::session::REAUTH_SECS;
+use porter_shared::domain::{AuditEvent, Level, SecurityKeys, Timestamp};
+use porter_shared::http::{
+    client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
+};
+use porter_shared::store::users::CredentialChange;
+use porter_shared::AppState;
+use serde::Deserialize;
+use serde_json::json as j;
+
+pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    let proof: Proof = parse_json(req)?;
+    let now = Timestamp::now();
+    let ip = client_ip(req);
+    let user = &caller.user;
+    if !prove(state, &caller, &proof, now).await? {
+        let event = AuditEvent::by(user, "account.reauth", Some(user), &ip).outcome("failure");
+        state.store.audit(&event).await;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            "That code is not valid. Try the current one.",
+        ));
+    }
+    if !state
+        .store
+        .set_session_proof(&caller.session.hash, now)
+        .await?
+    {
+        return Err(unauthenticated());
+    }
+    let event = AuditEvent::by(user, "account.reauth", Some(user), &ip).outcome(proof.method());
+    state.store.audit(&event).await;
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "message": "Confirmed. You can change your sign-in methods now.", "valid_for_secs": REAUTH_SECS }),
+    ))
+}
+
+pub async fn new_recovery_codes(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    if !caller.user.has_mfa() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_not_enrolled",
+            "Set up a second factor first: recovery codes come with it.",
+        ));
+    }
+    let codes = recovery::generate(&mut rand::rngs::OsRng);
+    let hashes: Vec<String> = codes.iter().filter_map(|c| recovery::hash(c)).collect();
+    let user = &caller.user;
+    let event = AuditEvent::by(user, "mfa.recovery_codes", Some(user), &client_ip(req));
+    let cookie = change_factors(
+        state,
+        &caller,
+        &CredentialChange::recovery_codes(&hashes),
+        &[event],
+        "New recovery codes were made for your account; the old ones no longer work.",
+    )
+    .await?;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &j!({ "recovery_codes": codes }),
+        cookie,
+    ))
+}
+
+fn key_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "key_not_found",
+        "There is no such security key on your account.",
+    )
+}
+
+fn last_factor() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "last_factor",
+        "This is your only second factor. Add another one before removing it.",
+    )
+}
+
+/// The caller's keys, and where key `id` stands among them.
+fn find_key(caller: &Caller, id: &str) -> Result<(SecurityKeys, usize), ApiError> {
+    let keys = caller.credentials.factors.security_keys.clone();
+    let at = keys
+        .0
+        .iter()
+        .position(|k| !k.id.is_empty() && k.id == id)
+        .ok_or_else(key_not_found)?;
+    Ok((keys, at))
+}
+
+#[derive(Deserialize)]
+struct RenameRequest {
+    name: String,
+}
+
+pub async fn rename_key(state: &AppState, req: &Request, id: String) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    let body: RenameRequest = parse_json(req)?;
+    require_recent_proof(&caller, Timestamp::now())?;
+    let (mut keys, at) = find_key(&caller, &id)?;
+    let name = key_name(&body.name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_name",
+            "Give the key a name you will recognise, up to 60 characters.",
+        )
+    })?;
+    if let Some(k) = keys.0.get_mut(at) {
+        k.name.clone_from(&name);
+    }
+    let user = &caller.user;
+    if !state
+        .store
+        .change_factors(user, &CredentialChange::security_keys(&keys, None))
+        .await?
+    {
+        return Err(key_not_found());
+    }
+    let event = AuditEvent::by(user, "mfa.key_rename", Some(user), &client_ip(req));
+    state.store.audit(&event).await;
+    Ok(json(StatusCode::OK, &j!({ "id": id, "name": name })))
+}
+
+pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    require_recent_proof(&caller, Timestamp::now())?;
+    let (mut keys, at) = find_key(&caller, &id)?;
+    if keys.0.len() == 1 && caller.credentials.factors.totp.is_none() {
+        return Err(last_factor());
+    }
+    let removed = keys.0.remove(at);
+    let user = &caller.user;
+    let event = AuditEvent::by(user, "mfa.key_remove", Some(user), &client_ip(req));
+    let what = format!(
+        "The security key \u{201c}{}\u{201d} was removed from your account.",
+        removed.name
+    );
+    let cookie = change_factors(
+        state,
+        &caller,
+        &CredentialChange::security_keys(&keys, None),
+        &[event],
+        &what,
+    )
+    .await?;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &j!({ "message": "Security key removed." }),
+        cookie,
+    ))
+}
+
+pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    require_recent_proof(&caller, Timestamp::now())?;
+    if caller.credentials.factors.totp.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "totp_not_enrolled",
+            "There is no authenticator app on your account.",
+        ));
+    }
+    if caller.credentials.factors.security_keys.is_empty() {
+        return Err(last_factor());
+    }
+    let user = &caller.user;
+    let event = AuditEvent::by(user, "mfa.totp_remove", Some(user), &client_ip(req));
+    let cookie = change_factors(
+        state,
+        &caller,
+        &CredentialChange::remove_totp(),
+        &[event],
+        "The authenticator app was removed from your account.",
+    )
+    .await?;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &j!({ "message": "Authenticator app removed." }),
+        cookie,
+    ))
+}
