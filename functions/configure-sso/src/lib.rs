@@ -3,6 +3,7 @@
 //! - `GET /api/config/sso` → the configuration (never the secret)
 //! - `PUT /api/config/sso` → a new provider configuration, `pending` until tested; or
 //!   `{"method":"porter"}` for passwords again
+//! - `GET`/`PUT /api/config/signin {email_pin}`: sign-in with an emailed PIN, on or off
 //! - `POST /api/config/sso/test` → `{redirect}`: the admin signs in through the pending
 //!   provider; when the callback sees that same admin, the configuration becomes `active`
 //!
@@ -10,6 +11,7 @@
 //! domains (the organisation's own, not a public mail service, not another organisation's).
 
 mod save;
+mod signin;
 
 use lambda_http::http::{header, StatusCode};
 use porter_shared::auth::access;
@@ -26,6 +28,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .get("/api/config/sso", get)
             .put("/api/config/sso", save::put)
             .post("/api/config/sso/test", test)
+            .get("/api/config/signin", signin::get)
+            .put("/api/config/signin", signin::put)
     });
     ROUTES.serve(state, req).await
 }

@@ -1,9 +1,11 @@
-//! `login`: email first, password, second factor, sign-out, and "forgot password".
+//! `login`: email first, password (or a PIN emailed to the person), second factor, sign-out,
+//! and "forgot password".
 
 mod forgot;
 mod identify;
 mod mfa;
 mod password;
+mod pin;
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session;
@@ -21,6 +23,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/login/webauthn/options", mfa::webauthn_options)
             .post("/api/logout", logout)
             .post("/api/password/forgot", forgot::handle)
+            .post("/api/login/pin/request", pin::request)
+            .post("/api/login/pin", pin::sign_in)
     });
     ROUTES.serve(state, req).await
 }

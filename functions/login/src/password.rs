@@ -28,7 +28,7 @@ struct PasswordRequest {
     password: String,
 }
 
-fn invalid_credentials() -> ApiError {
+pub(crate) fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
@@ -75,18 +75,31 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     };
 
     guesses.succeeded(state).await;
-    // Only someone who proved the password learns that the organisation is suspended.
+    first_factor_passed(state, req, &user, "login.password").await
+}
+
+/// The end of a first factor (password or emailed PIN): a session at level `password`, and
+/// where the person goes next. Only someone who proved the first factor learns that their
+/// organisation is suspended.
+pub(crate) async fn first_factor_passed(
+    state: &AppState,
+    req: &Request,
+    user: &UserRecord,
+    action: &'static str,
+) -> HandlerResult {
+    let ip = client_ip(req);
+    let now = Timestamp::now();
     let tenant = state.store.get_tenant(&user.tenant).await?;
     if tenant.as_ref().is_none_or(|t| t.is_suspended()) {
         return Err(porter_shared::auth::access::tenant_suspended());
     }
     let mut rng = rand::rngs::OsRng;
-    let (id, session) = SessionRecord::start(&user, Level::Password, now, &mut rng);
+    let (id, session) = SessionRecord::start(user, Level::Password, now, &mut rng);
     let session = session.seen_from(&ip, &user_agent(req));
-    let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);
+    let event = AuditEvent::by(user, action, Some(user), &ip);
     state
         .store
-        .start_session(&session, &user, &[event], &mut rng)
+        .start_session(&session, user, &[event], &mut rng)
         .await?;
     let next = if user.has_mfa() {
         "mfa_verify"
@@ -102,14 +115,17 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
 
 /// A real argon2id hash of a random password, made once per instance: verifying against it
 /// costs what verifying a real one costs.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_blocking("dummy password for timing only").unwrap_or_default())
 }
 
 /// Verifies `password` against `stored`, or against the dummy hash when there is none (and
 /// then answers false), on the blocking pool.
-async fn password_matches(password: SecretString, stored: Option<&SecretString>) -> bool {
+pub(crate) async fn password_matches(
+    password: SecretString,
+    stored: Option<&SecretString>,
+) -> bool {
     let has_real_hash = stored.is_some();
     let hash = stored.map_or_else(|| dummy_hash().to_owned(), |h| h.expose_secret().to_owned());
     let matches = tokio::task::spawn_blocking(move || {

@@ -132,6 +132,32 @@ pub async fn forgot_limited(
     }
 }
 
+/// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while either is
+/// over its limit (three emails per address per fifteen minutes; ten requests per source).
+/// Then no email goes out, and the answer stays the same.
+pub async fn pin_emails_limited(
+    state: &AppState,
+    raw_email: &str,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<bool, ApiError> {
+    let counters = vec![
+        (
+            ThrottleKey::new("pin-email", &normalised(raw_email)),
+            throttle::PIN_EMAILS,
+        ),
+        (
+            ThrottleKey::new("pin-source", source_ip),
+            throttle::PIN_SOURCE,
+        ),
+    ];
+    match Taken::take(state, counters, now).await {
+        Ok(_) => Ok(false),
+        Err(e) if e.retry_after_secs.is_some() => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// Second-factor guesses per user, for the check at sign-in and the code that confirms an
 /// authenticator app.
 pub struct MfaGuesses(Taken);

@@ -7,6 +7,7 @@ pub mod email;
 pub mod factors;
 pub mod ids;
 pub mod password;
+pub mod pin;
 pub mod platform;
 pub mod session;
 pub mod sso;

@@ -21,6 +21,9 @@ pub struct TenantRecord {
     pub created_at: String,
     /// What the last successful license check said the tenant may use.
     pub entitlements: Option<super::platform::Entitlements>,
+    /// Whether its people may sign in with a PIN emailed to them instead of the password
+    /// (the second factor is still required). Off unless an admin turns it on.
+    pub email_pin: bool,
 }
 
 impl TenantRecord {

@@ -59,6 +59,17 @@ pub const FORGOT_SOURCE: Policy = Policy {
     lock_secs: 15 * 60,
     max_delay_secs: 60,
 };
+/// Sign-in PIN emails per address typed (registered or not: the answer is the same): three in
+/// fifteen minutes.
+pub const PIN_EMAILS: Policy = Policy {
+    window_secs: 15 * 60,
+    free: 3,
+    lock_at: Some(3),
+    lock_secs: 15 * 60,
+    max_delay_secs: 60,
+};
+/// Sign-in PIN requests per source address: one address cannot mail PINs to a list.
+pub const PIN_SOURCE: Policy = FORGOT_SOURCE;
 /// Second-factor guesses per user (TOTP, recovery code, security key, emailed PIN checks).
 pub const MFA: Policy = Policy {
     window_secs: 15 * 60,
@@ -292,7 +303,14 @@ mod tests {
 
     #[test]
     fn every_lock_outlives_its_window() {
-        for p in [ACCOUNT, ACCOUNT_SOURCE, SOURCE, FORGOT_SOURCE, MFA] {
+        for p in [
+            ACCOUNT,
+            ACCOUNT_SOURCE,
+            SOURCE,
+            FORGOT_SOURCE,
+            MFA,
+            PIN_EMAILS,
+        ] {
             assert!(p.lock_secs >= p.window_secs, "{p:?}");
         }
     }

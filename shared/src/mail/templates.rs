@@ -109,6 +109,31 @@ pub fn password_reset(product: &str, link: &str, expires_at: Timestamp) -> Mail 
     }
 }
 
+/// A sign-in PIN. The PIN is the only secret in it; it is shown in two groups of four.
+pub fn sign_in_pin(product: &str, pin: &str, expires_at: Timestamp) -> Mail {
+    let grouped = format!("{} {}", &pin[..4.min(pin.len())], &pin[4.min(pin.len())..]);
+    let expiry = expires_at.to_human();
+    let body = format!(
+        "<p>Your code to sign in to {product}:</p>\
+         <p style=\"font-size:28px;letter-spacing:4px;font-family:monospace\">{grouped}</p>\
+         <p>It works once, until {expiry}. You will still confirm the sign-in with your second \
+         factor.</p><p>If you did not try to sign in, ignore this email; nobody can sign in \
+         with the code alone.</p>",
+        product = escape(product),
+        grouped = escape(&grouped),
+    );
+    let text = format!(
+        "Your code to sign in to {product}: {grouped}\n\nIt works once, until {expiry}. You will \
+         still confirm the sign-in with your second factor.\n\nIf you did not try to sign in, \
+         ignore this email; nobody can sign in with the code alone.\n"
+    );
+    Mail {
+        subject: format!("Your {product} sign-in code"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
 /// A notice that the way someone signs in changed (`what`: "Your password was changed.",
 /// "A security key was added."…), so that a change the owner did not make does not go unseen.
 pub fn sign_in_methods_changed(product: &str, what: &str, at: Timestamp) -> Mail {

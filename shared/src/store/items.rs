@@ -236,6 +236,7 @@ pub fn tenant(it: &Item) -> Result<TenantRecord, StoreError> {
         organisation_name: get_s(it, "organisation_name").map(str::to_owned),
         created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
         entitlements: get_s(it, "entitlements").and_then(|e| serde_json::from_str(e).ok()),
+        email_pin: get_bool(it, "email_pin"),
     })
 }
 

@@ -8,6 +8,7 @@ pub const EMAIL_SK: &str = "EMAIL";
 pub const TOKEN_SK: &str = "TOKEN";
 pub const SESSION_SK: &str = "SESSION";
 pub const THROTTLE_SK: &str = "THROTTLE";
+pub const PIN_SK: &str = "PIN";
 pub const SSO_SK: &str = "SSO";
 pub const PLATFORM_SK: &str = "PLATFORM";
 pub const DOMAIN_SK: &str = "DOMAIN";

@@ -212,6 +212,47 @@ impl Store {
         }
     }
 
+    /// An invited user of a PIN tenant who signed in with an emailed PIN: active now, with no
+    /// password (their invitation link stops working); an admin joins the active admins.
+    /// `Ok(false)` when the user changed meanwhile.
+    pub async fn activate_by_pin(
+        &self,
+        user: &UserRecord,
+        now: Timestamp,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<bool, StoreError> {
+        let mut values = item([
+            (":active", s(UserStatus::Active.as_str())),
+            (":now", n(now.0)),
+        ]);
+        let cond = as_read(user, &mut values);
+        let mut writes = vec![
+            attr::update(
+                &self.table,
+                user_key(user),
+                "SET #status = :active, activated_at = :now REMOVE pending_token",
+                &cond,
+                values,
+            )?,
+            self.audit_put(audit, rng)?,
+        ];
+        if user.role == Some(Role::Admin) {
+            writes.push(attr::update(
+                &self.table,
+                tenant_key(&user.tenant),
+                "SET active_admins = if_not_exists(active_admins, :zero) + :one",
+                "attribute_exists(pk)",
+                item([(":zero", n(0)), (":one", n(1))]),
+            )?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Marks the initial setup done, once. `Ok(false)`: it was done already.
     pub async fn finish_setup(
         &self,

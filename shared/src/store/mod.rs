@@ -16,6 +16,8 @@
 //! | one-time token | `TOKEN#<sha256>` | `TOKEN` |
 //! | session | `SESSION#<sha256 of id>` | `SESSION` |
 //! | throttle counter | `THROTTLE#<scope>#<sha256>` | `THROTTLE` |
+//! | sign-in PIN | `PIN#<sha256 of the address>` | `PIN` |
+//! | session, listed per user | (gsi1) `SESSIONS#<tid>#<uid>` | (gsi1) created at |
 //! | single sign-on configuration | `TENANT#<tid>` | `SSO` |
 //! | platform connection (metadata) | `TENANT#<tid>` | `PLATFORM` |
 //! | email domain routed to a tenant | `DOMAIN#<domain>` | `DOMAIN` |
@@ -28,6 +30,7 @@ pub mod audit;
 mod items;
 pub mod keys;
 pub mod members;
+pub mod pins;
 pub mod platform;
 pub mod sessions;
 pub mod sso;

@@ -119,6 +119,25 @@ impl Store {
         }
     }
 
+    /// Turns sign-in with an emailed PIN on or off, with its audit event.
+    pub async fn set_email_pin(
+        &self,
+        tid: &TenantId,
+        on: bool,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<(), StoreError> {
+        let change = attr::update(
+            &self.table,
+            key(keys::tenant_pk(tid), keys::META),
+            "SET email_pin = :on",
+            "attribute_exists(pk)",
+            item([(":on", attr::b(on))]),
+        )?;
+        self.transact(vec![change, self.audit_put(audit, rng)?])
+            .await
+    }
+
     /// Ends every session of every user of a tenant at once (their epochs move).
     pub async fn end_all_sessions(&self, tid: &TenantId) -> Result<(), StoreError> {
         for user in self.list_users(tid).await? {

@@ -1,0 +1,47 @@
+//! `GET`/`PUT /api/config/signin {email_pin}`: whether the organisation's people may sign in
+//! with a PIN emailed to them instead of their password (the second factor is still asked
+//! for). Off by default; each change is audited.
+
+use lambda_http::http::StatusCode;
+use porter_shared::auth::access;
+use porter_shared::domain::AuditEvent;
+use porter_shared::http::{client_ip, json, parse_json, HandlerResult, Request};
+use porter_shared::AppState;
+use serde::Deserialize;
+use serde_json::json as j;
+
+pub async fn get(state: &AppState, req: &Request) -> HandlerResult {
+    let admin = access::admin(state, req, true).await?;
+    Ok(json(
+        StatusCode::OK,
+        &j!({ "email_pin": admin.tenant.email_pin }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInSettings {
+    email_pin: bool,
+}
+
+pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
+    let admin = access::admin(state, req, true).await?;
+    let body: SignInSettings = parse_json(req)?;
+    let user = &admin.caller.user;
+    let event =
+        AuditEvent::by(user, "config.signin", None, &client_ip(req)).outcome(if body.email_pin {
+            "email_pin_on"
+        } else {
+            "email_pin_off"
+        });
+    state
+        .store
+        .set_email_pin(
+            &admin.tenant.id,
+            body.email_pin,
+            &event,
+            &mut rand::rngs::OsRng,
+        )
+        .await?;
+    Ok(json(StatusCode::OK, &j!({ "email_pin": body.email_pin })))
+}
