@@ -14,7 +14,7 @@ fn body_for(path: &str) -> serde_json::Value {
     let email = "someone@example.test";
     let mut b = json!({
         "email": email, "password": PASSWORD, "password_confirm": PASSWORD,
-        "token": "ab".repeat(32), "code": "123456", "method": "totp",
+        "token": "ab".repeat(32), "code": "123456", "method": "totp", "pin": "12345678",
         "role": "core", "organisation_name": "Acme Ltd", "current_password": PASSWORD,
     });
     if path.starts_with("/api/config/sso") {
