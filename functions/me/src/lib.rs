@@ -38,6 +38,7 @@ pub fn menu(role: Role, entitlements: Option<&Entitlements>) -> Vec<Value> {
                 { "id": "users", "label": "Users", "href": "/app/configuration/users" },
                 { "id": "api", "label": "API management", "href": "/app/configuration/api" },
                 { "id": "sso", "label": "Single sign-on", "href": "/app/configuration/sso" },
+                { "id": "signin", "label": "Sign-in", "href": "/app/configuration/signin" },
                 { "id": "audit", "label": "Audit log", "href": "/app/configuration/audit" },
             ],
         }));

@@ -4,7 +4,7 @@
 (async function () {
   const { $, call, post, say } = porter;
   const path = window.location.pathname.replace(/\/+$/, "");
-  const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-api", "view-solution", "view-denied"];
+  const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-api", "view-solution", "view-account", "view-signin", "view-denied"];
 
   function el(tag, props, ...children) {
     const e = Object.assign(document.createElement(tag), props || {});
@@ -20,6 +20,7 @@
   const me = await call("GET", "/api/me");
   $("loading").hidden = true;
   $("sign-out").hidden = false;
+  $("my-account").hidden = false;
   if (me.status === 401 || me.code === "mfa_required") return window.location.assign("/login?reason=expired");
   if (me.code === "no_role") {
     $("no-role-message").textContent = me.message;
@@ -223,6 +224,147 @@
   });
 
   // API management: the connection is described, never shown back; Check license fills the menu.
+  async function loadSignIn() {
+    const r = await call("GET", "/api/config/signin");
+    if (r.status !== 200) return denied(r);
+    view("view-signin");
+    $("email-pin").checked = r.data.email_pin;
+    $("signin-form").onsubmit = async (e) => {
+      e.preventDefault();
+      const s = await call("PUT", "/api/config/signin", { email_pin: $("email-pin").checked });
+      if (s.status === 200) say("signin-message", s.data.email_pin ? "Sign-in with an emailed code is on." : "Sign-in with an emailed code is off.", "success");
+      else say("signin-message", s.message);
+    };
+  }
+
+  // My account. A change of sign-in methods may answer 403 reauth_required: the page then
+  // asks for the second factor and runs the change again once it is confirmed.
+  let pendingChange = null;
+  async function guarded(change) {
+    const r = await change();
+    if (r.code !== "reauth_required") return r;
+    pendingChange = change;
+    $("reauth").hidden = false;
+    $("reauth-code").focus();
+    return null;
+  }
+  async function reauthWith(body) {
+    const r = await post("/api/account/reauth", body);
+    if (r.status !== 200) return say("reauth-error", r.message);
+    say("reauth-error", "");
+    $("reauth").hidden = true;
+    const change = pendingChange;
+    pendingChange = null;
+    if (change) await afterChange(await change());
+  }
+  $("reauth-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const code = $("reauth-code").value.trim();
+    $("reauth-code").value = "";
+    reauthWith(/^\d{6}$/.test(code) ? { method: "totp", code } : { method: "recovery", code });
+  });
+  $("reauth-key").addEventListener("click", async () => {
+    const o = await post("/api/login/webauthn/options");
+    if (o.status !== 200) return say("reauth-error", o.message);
+    try {
+      reauthWith({ method: "webauthn", credential: await porter.getAssertion(o.data) });
+    } catch (_) {
+      say("reauth-error", "The security key did not answer. Try again.");
+    }
+  });
+  async function afterChange(r) {
+    if (!r) return;
+    if (r.status >= 400) return say("factors-error", r.message);
+    say("factors-error", "");
+    if (r.data && r.data.recovery_codes) {
+      $("new-codes").replaceChildren(...r.data.recovery_codes.map((c) => el("li", { textContent: c })));
+      $("new-codes").hidden = false;
+    }
+    if (r.data && r.data.message) say("account-message", r.data.message, "success");
+    loadAccount();
+  }
+
+  const when = (t) => (t ? new Date(t).toLocaleString() : "never");
+  async function loadAccount() {
+    const r = await call("GET", "/api/account");
+    if (r.status !== 200) return denied(r);
+    view("view-account");
+    const a = r.data;
+    $("account-email").textContent = a.email;
+    $("password-managed").hidden = !a.password.managed_by_idp;
+    $("password-change").hidden = a.password.managed_by_idp;
+    $("totp-state").textContent = a.factors.totp ? "Authenticator app: on" : "Authenticator app: not set up";
+    $("totp-remove").hidden = !a.factors.totp;
+    $("codes-left").textContent = `${a.factors.recovery_codes_left} recovery codes left`;
+    $("key-rows").replaceChildren(
+      ...a.factors.security_keys.map((k) => {
+        const rename = el("button", { type: "button", textContent: "Rename" });
+        rename.setAttribute("aria-label", `Rename ${k.name}`);
+        rename.onclick = async () => {
+          const name = window.prompt("New name for this key", k.name);
+          if (name) afterChange(await guarded(() => call("PATCH", `/api/account/security-keys/${encodeURIComponent(k.id)}`, { name })));
+        };
+        const remove = el("button", { type: "button", textContent: "Remove" });
+        remove.setAttribute("aria-label", `Remove ${k.name}`);
+        remove.onclick = async () => afterChange(await guarded(() => call("DELETE", `/api/account/security-keys/${encodeURIComponent(k.id)}`)));
+        return el("tr", {}, el("td", { textContent: k.name }), el("td", { textContent: when(k.created_at) }), el("td", { textContent: when(k.last_used_at) }), el("td", {}, rename, remove));
+      }),
+    );
+    $("session-rows").replaceChildren(
+      ...a.sessions.map((s) => {
+        const cell = el("td");
+        if (s.current) cell.textContent = "This browser";
+        else {
+          const end = el("button", { type: "button", textContent: "Sign out" });
+          end.setAttribute("aria-label", `Sign out the session from ${s.ip}`);
+          end.onclick = async () => {
+            const e = await call("DELETE", `/api/account/sessions/${s.id}`);
+            if (e.status === 204) loadAccount();
+            else say("account-message", e.message);
+          };
+          cell.append(end);
+        }
+        return el("tr", {}, el("td", { textContent: s.user_agent || "Unknown browser" }), el("td", { textContent: s.ip }), el("td", { textContent: when(s.created_at) }), el("td", { textContent: when(s.last_seen_at) }), cell);
+      }),
+    );
+  }
+  $("password-change").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/account/password", {
+      current_password: $("current-password").value,
+      password: $("new-password").value,
+      password_confirm: $("new-password-confirm").value,
+    });
+    if (r.status !== 200) return say("password-change-error", r.message);
+    for (const id of ["current-password", "new-password", "new-password-confirm"]) $(id).value = "";
+    say("password-change-error", "");
+    say("account-message", r.data.message, "success");
+    loadAccount();
+  });
+  $("key-add").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = $("key-name").value.trim();
+    const r = await guarded(async () => {
+      const o = await post("/api/mfa/webauthn/options");
+      if (o.status !== 200) return o;
+      try {
+        return await post("/api/mfa/webauthn", { credential: await porter.createCredential(o.data), name });
+      } catch (_) {
+        return { status: 400, message: "The security key could not be registered. Try again." };
+      }
+    });
+    $("key-name").value = "";
+    afterChange(r);
+  });
+  $("codes-new").addEventListener("click", async () => afterChange(await guarded(() => post("/api/account/recovery-codes"))));
+  $("totp-remove").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/totp"))));
+  $("sessions-end-others").addEventListener("click", async () => {
+    const r = await call("DELETE", "/api/account/sessions");
+    if (r.status !== 200) return say("account-message", r.message);
+    say("account-message", r.data.message, "success");
+    loadAccount();
+  });
+
   async function loadApi() {
     const r = await call("GET", "/api/config/platform");
     if (r.status !== 200) return denied(r);
@@ -280,6 +422,8 @@
   }
   else if (path === "/app/configuration/audit") loadAudit(false);
   else if (path === "/app/configuration/sso") loadSso();
+  else if (path === "/app/configuration/signin") loadSignIn();
+  else if (path === "/app/account") loadAccount();
   else if (path.startsWith("/app/configuration/")) denied({ message: "There is nothing here." });
   else view("view-dashboard");
 })();

@@ -3,7 +3,7 @@
 
 (function () {
   const { $, show, post, say } = porter;
-  const steps = ["email-step", "password-step", "verify-step", "enrol-step", "codes-step", "forgot-step"];
+  const steps = ["email-step", "password-step", "pin-step", "verify-step", "enrol-step", "codes-step", "forgot-step"];
   let email = "";
   let afterCodes = "/app";
 
@@ -46,6 +46,27 @@
     $("not-registered").hidden = r.code !== "invalid_credentials";
     if (r.status !== 200) return problem("password-error", r);
     say("password-error", "");
+    goNext(r.data.next);
+  });
+
+  // A code by email instead of the password. The answer is the same for everyone; only the
+  // people of organisations that allow it receive a code.
+  async function askForPin() {
+    const r = await post("/api/login/pin/request", { email });
+    if (r.status !== 202) return problem("pin-error", r);
+    $("pin-sent").textContent = r.data.message;
+    show(steps, "pin-step");
+    $("pin").focus();
+  }
+  $("pin-instead").addEventListener("click", askForPin);
+  $("pin-again").addEventListener("click", askForPin);
+
+  $("pin-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/login/pin", { email, pin: $("pin").value.trim() });
+    $("pin").value = "";
+    if (r.status !== 200) return problem("pin-error", r);
+    say("pin-error", "");
     goNext(r.data.next);
   });
 
