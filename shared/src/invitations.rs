@@ -230,6 +230,9 @@ pub async fn reissue_now(
         actor: actor.to_owned(),
         action: "invitation.resend",
         target: Some(user.id.to_string()),
+        actor_email: None,
+        target_email: Some(user.email.as_str().to_owned()),
+        detail: None,
         source_ip: source_ip.to_owned(),
         outcome: "success",
     };

@@ -53,6 +53,7 @@ test("a PIN from the outbox signs in; the account page adds a key and signs anot
   await home.getByRole("button", { name: "Verify" }).click();
   await home.waitForURL((u) => u.pathname.startsWith("/app"));
 
+  await home.locator("#user-button").click();
   await home.getByRole("link", { name: "My account" }).click();
   await home.getByRole("heading", { name: "My account" }).waitFor();
   await home.getByText("Authenticator app: on").waitFor();

@@ -218,3 +218,9 @@ export function useStack() {
   });
   return stack;
 }
+
+/** Signs out through the person's menu in the top bar. */
+export async function signOut(page) {
+  await page.locator("#user-button").click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+}

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { useStack, activationLinkFrom, porterctl, PASSWORD, activate, signInWithPassword, saveCodes, finishSetup } from "./harness.mjs";
+import { useStack, activationLinkFrom, porterctl, PASSWORD, activate, signInWithPassword, saveCodes, finishSetup, signOut } from "./harness.mjs";
 
 const stack = useStack();
 
@@ -28,7 +28,7 @@ test("an admin enrols a security key, signs out and signs in with it", async () 
   assert.ok(await page.locator('[data-menu="configuration"]').isVisible());
   await page.screenshot({ path: "/tmp/porter-dashboard.png" });
 
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
   await page.getByText("You are signed out.").waitFor();
   const me = await page.evaluate(async () => (await fetch("/api/me")).status);
   assert.equal(me, 401, "the session ended on the server");
@@ -58,7 +58,7 @@ test("a user enrols an authenticator app from the QR page and signs in with a co
   await page.getByText(`Signed in as ${email}`).waitFor();
   await page.screenshot({ path: "/tmp/porter-totp-done.png" });
 
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
   await page.getByText("You are signed out.").waitFor();
   await signInWithPassword(stack.dev, page, email);
   await page.getByRole("heading", { name: "Second step" }).waitFor();

@@ -3,7 +3,7 @@
 // in through the provider; a person the admin never added is told to ask the administrator.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useStack, readyDemoAdmin } from "./harness.mjs";
+import { useStack, readyDemoAdmin, signOut } from "./harness.mjs";
 
 const stack = useStack();
 
@@ -42,7 +42,7 @@ test("an admin turns on single sign-on after a test sign-in, then signs in throu
   await page.getByText("The test sign-in worked: single sign-on is on.").waitFor();
   await page.getByText("People sign in with OpenID Connect.").waitFor();
 
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
   await page.getByText("You are signed out.").waitFor();
 
   // Through the provider: the address's domain decides, and no password is asked.

@@ -49,8 +49,24 @@ test("an admin adds a core user, who activates, enrols and sees no Configuration
   // The audit view: newest first, the invitation and the activation among them.
   await admin.locator('[data-menu="audit"]').click();
   await admin.getByRole("heading", { name: "Audit log" }).waitFor();
-  await admin.getByRole("cell", { name: "user.invite", exact: true }).first().waitFor();
-  await admin.getByRole("cell", { name: "user.activate", exact: true }).first().waitFor();
-  const first = await admin.locator("#audit-rows tr").first().locator("td").nth(1).textContent();
-  assert.equal(first, "login.success", "the core user's sign-in is the newest event");
+  // People by address, actions in words.
+  await admin.getByRole("cell", { name: "Invited cory@users.test as Solutions Core", exact: true }).first().waitFor();
+  await admin.getByRole("cell", { name: "Activated the account", exact: true }).first().waitFor();
+  const newest = admin.locator("#audit-rows tr").first().locator("td");
+  assert.equal(await newest.nth(1).textContent(), "Signed in with an authenticator app", "the core user's sign-in is the newest event");
+  assert.equal(await newest.nth(3).textContent(), "cory@users.test");
+  assert.equal(await admin.locator("#audit-rows").getByText(/^u_[a-z0-9]{16}$/).count(), 0, "no ids where addresses belong");
+
+  // Filters: by person, by action; and the CSV of what is filtered.
+  await admin.getByLabel("Person (email)").fill("cory@users.test");
+  await admin.getByLabel("Action").selectOption("user.invite");
+  await admin.getByRole("button", { name: "Filter" }).click();
+  await admin.waitForFunction(() => document.querySelectorAll("#audit-rows tr").length === 1);
+  const csvHref = await admin.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+  assert.match(csvHref, /format=csv/);
+  const csv = await admin.evaluate(async (href) => (await fetch(href)).text(), csvHref);
+  const lines = csv.trim().split("\r\n");
+  assert.equal(lines[0], "time,action,outcome,actor,actor_email,target,target_email,source_ip");
+  assert.equal(lines.length, 2, csv);
+  assert.match(lines[1], /"user.invite","success","u_[a-z0-9]+","ada@users.test","u_[a-z0-9]+","cory@users.test"/);
 });

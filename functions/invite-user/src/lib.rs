@@ -57,7 +57,9 @@ async fn add(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError
         now,
     };
     let audit = AuditEvent::by(&admin.caller.user, "user.invite", None, &client_ip(req))
-        .target_text(member.id.to_string());
+        .target_text(member.id.to_string())
+        .target_email(email.as_str())
+        .detail(role.map_or(porter_shared::domain::Role::NONE_LABEL, |r| r.label()));
     state.store.add_member(&member, &audit, &mut rng).await?;
     // The user exists from here on. If the email fails, they are listed as invited and the
     // admin can resend: nothing is lost.

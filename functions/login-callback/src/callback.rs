@@ -388,6 +388,9 @@ async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &st
         actor: "identity provider".to_owned(),
         action: "login.sso",
         target: Some(format!("{}: {}", f.code, f.reason)),
+        actor_email: None,
+        target_email: None,
+        detail: None,
         source_ip: ip.to_owned(),
         outcome: "failure",
     };

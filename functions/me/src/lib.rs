@@ -56,12 +56,65 @@ async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError>
         .get_tenant(&caller.user.tenant)
         .await?
         .ok_or_else(porter_shared::auth::session::unauthenticated)?;
+    let checklist = if role == Role::Admin {
+        Some(checklist(state, &tenant).await?)
+    } else {
+        None
+    };
     Ok(json(
         StatusCode::OK,
         &j!({
             "user": { "id": caller.user.id, "email": caller.user.email, "role": role, "role_label": role.label() },
             "tenant": { "id": tenant.id, "name": tenant.display_name(), "setup_done": tenant.setup_done },
             "menu": menu(role, tenant.entitlements.as_ref()),
+            "checklist": checklist,
         }),
     ))
+}
+
+/// The admin's setup checklist, each step ticked from what is stored (the two reads it needs
+/// run together).
+async fn checklist(
+    state: &AppState,
+    tenant: &porter_shared::domain::TenantRecord,
+) -> Result<serde_json::Value, ApiError> {
+    let (sso, platform) = tokio::join!(
+        state.store.get_sso(&tenant.id),
+        state.store.get_platform(&tenant.id)
+    );
+    let (sso, _) = sso?;
+    let platform = platform?;
+    let step = |id: &str, label: &str, done: bool, href: &str| j!({ "id": id, "label": label, "done": done, "href": href });
+    Ok(j!([
+        step(
+            "organisation",
+            "Name your organisation",
+            tenant.setup_done,
+            "/app/setup"
+        ),
+        step(
+            "api",
+            "Connect to the platform (API management)",
+            platform.is_some(),
+            "/app/configuration/api"
+        ),
+        step(
+            "license",
+            "Check your license",
+            tenant.entitlements.is_some(),
+            "/app/configuration/api"
+        ),
+        step(
+            "sso",
+            "Choose how people sign in (single sign-on, or skip it)",
+            sso.updated_at.is_some(),
+            "/app/configuration/sso"
+        ),
+        step(
+            "users",
+            "Invite your users",
+            tenant.user_count > 1,
+            "/app/configuration/users"
+        ),
+    ]))
 }

@@ -13,12 +13,13 @@ use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{AuditEvent, UserRecord};
 use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
-    client_ip, empty, json, parse_json, query_param, ApiError, Body, HandlerResult, Request,
-    Response, Routes,
+    client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::members::MemberError;
 use porter_shared::AppState;
+
+mod audit_view;
 use serde::Deserialize;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
@@ -65,7 +66,13 @@ fn roles() -> Vec<Value> {
 }
 
 fn view(u: &UserRecord) -> Value {
+    let invited_at = u.invited_at.filter(|_| u.status == UserStatus::Invited);
+    let expired = invited_at.is_some_and(|at| {
+        Timestamp::now().0 >= at + porter_shared::domain::TokenKind::Activation.lifetime_secs()
+    });
     j!({
+        "invited_at": invited_at.map(|t| Timestamp(t).to_rfc3339()),
+        "invitation_expired": expired,
         "id": u.id,
         "email": u.email,
         "role": u.role,
@@ -114,7 +121,8 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
         "user.role_change",
         Some(&user),
         &client_ip(req),
-    );
+    )
+    .detail(role.map_or(Role::NONE_LABEL, |r| r.label()));
     state
         .store
         .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
@@ -128,7 +136,8 @@ async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let user = target(state, &id, &admin).await?;
     // The address is kept in the event: the user item it would be read from is gone.
     let audit = AuditEvent::by(&admin.caller.user, "user.remove", None, &client_ip(req))
-        .target_text(format!("{} ({})", user.id, user.email));
+        .target_text(format!("{} ({})", user.id, user.email))
+        .target_email(user.email.as_str());
     match state
         .store
         .remove_member(&user, &audit, &mut rand::rngs::OsRng)
@@ -179,17 +188,5 @@ async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
 
 async fn audit(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
-    let limit = query_param(req, "limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(50)
-        .clamp(1, 100);
-    let after = query_param(req, "next");
-    let (events, next) = state
-        .store
-        .audit_page(&admin.tenant.id, limit, after.as_deref())
-        .await?;
-    Ok(json(
-        StatusCode::OK,
-        &j!({ "events": events, "next": next }),
-    ))
+    audit_view::serve(state, req, &admin.tenant.id).await
 }

@@ -17,10 +17,35 @@
     window.location.assign("/login?reason=signed_out");
   });
 
+  // The person's menu in the top bar: My account, Sign out. Escape or a click elsewhere
+  // closes it.
+  function userMenu(open) {
+    $("user-popup").hidden = !open;
+    $("user-button").setAttribute("aria-expanded", String(open));
+  }
+  $("user-button").addEventListener("click", (e) => {
+    e.stopPropagation();
+    userMenu($("user-popup").hidden);
+  });
+  document.addEventListener("click", (e) => {
+    if (!$("user-menu").contains(e.target)) userMenu(false);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !$("user-popup").hidden) {
+      userMenu(false);
+      $("user-button").focus();
+    }
+  });
+  // Below 768 px the navigation folds behind the Menu button.
+  $("nav-toggle").addEventListener("click", () => {
+    const open = !$("sidenav").classList.contains("open");
+    $("sidenav").classList.toggle("open", open);
+    $("nav-toggle").setAttribute("aria-expanded", String(open));
+  });
+
   const me = await call("GET", "/api/me");
   $("loading").hidden = true;
-  $("sign-out").hidden = false;
-  $("my-account").hidden = false;
+  $("user-menu").hidden = false;
   if (me.status === 401 || me.code === "mfa_required") return window.location.assign("/login?reason=expired");
   if (me.code === "no_role") {
     $("no-role-message").textContent = me.message;
@@ -47,18 +72,56 @@
     return;
   }
 
-  $("welcome").textContent = tenant.name;
+  $("org-name").textContent = tenant.name;
   $("who").textContent = `Signed in as ${user.email} (${user.role_label})`;
+  const here = path === "/app" ? "/app/dashboard" : path;
   const menuItem = (m) => {
     const a = el("a", { href: m.href, textContent: m.label });
     a.dataset.menu = m.id;
+    if (m.href === here || (m.id === "dashboard" && path === "/app")) a.setAttribute("aria-current", "page");
     const li = el("li", {}, a);
     if (m.children) li.append(el("ul", {}, ...m.children.map(menuItem)));
     return li;
   };
   const renderMenu = (items) => $("menu").replaceChildren(...items.map(menuItem));
   renderMenu(menu);
+  $("sidenav").hidden = false;
+  $("nav-toggle").hidden = false;
   $("shell").hidden = false;
+
+  // Dashboard: the admin's setup checklist (ticked from what is stored) and the solutions
+  // the organisation is entitled to, as cards.
+  function loadDashboard() {
+    view("view-dashboard");
+    const steps = me.data.checklist || [];
+    $("checklist-panel").hidden = steps.length === 0;
+    const done = steps.filter((s) => s.done).length;
+    $("checklist-progress").textContent = `${done} of ${steps.length} done`;
+    $("checklist").replaceChildren(
+      ...steps.map((s) =>
+        el(
+          "li",
+          { className: s.done ? "done" : "todo" },
+          el("span", { className: "tick", textContent: s.done ? "✓" : "○", ariaHidden: "true" }),
+          el("a", { href: s.href, textContent: s.label }),
+          el("span", { className: `badge ${s.done ? "good" : "muted"}`, textContent: s.done ? "Done" : "To do" }),
+        ),
+      ),
+    );
+    for (const li of $("checklist").children) li.dataset.step = steps[[...$("checklist").children].indexOf(li)].id;
+    const solutions = menu.filter((m) => m.id.startsWith("solution:"));
+    $("solution-cards").replaceChildren(
+      ...solutions.map((s) =>
+        el(
+          "li",
+          {},
+          el("h3", {}, el("a", { href: s.href, textContent: s.label })),
+          el("p", { className: "hint", textContent: (s.children || []).map((c) => c.label).join(" · ") || "Included in your license" }),
+        ),
+      ),
+    );
+    $("no-solutions").hidden = solutions.length > 0;
+  }
 
   function view(id) {
     porter.show(views, id);
@@ -69,11 +132,28 @@
     view("view-denied");
   }
 
+  const ago = (t) => {
+    const secs = Math.max(0, (Date.now() - new Date(t).getTime()) / 1000);
+    if (secs < 90) return "just now";
+    if (secs < 5400) return `${Math.round(secs / 60)} minutes ago`;
+    if (secs < 129600) return `${Math.round(secs / 3600)} hours ago`;
+    return `${Math.round(secs / 86400)} days ago`;
+  };
+  function statusBadge(u) {
+    if (u.status !== "invited") return el("span", { className: "badge good", textContent: u.status });
+    const since = u.invited_at ? `, invited ${ago(u.invited_at)}` : "";
+    const cell = el("span", {}, el("span", { className: "badge warn", textContent: "invited" }));
+    cell.append(` ${since.slice(2)}${u.invitation_expired ? ", link expired" : ""}`);
+    return cell;
+  }
+
   async function loadUsers() {
     const r = await call("GET", "/api/users");
     if (r.status !== 200) return denied(r);
     view("view-users");
     $("seats").textContent = `${r.data.user_count} of ${r.data.max_users} users`;
+    if (r.data.user_count >= r.data.max_users)
+      $("seats").textContent += ". Your organisation has reached its user limit; contact your representative to add more.";
     // Role names come from the API, the one place that knows them.
     const roleOptions = (selected) =>
       r.data.roles.map(({ role, label }) => el("option", { value: role || "", textContent: label, selected: (role || "") === selected }));
@@ -110,7 +190,7 @@
         {},
         el("td", { textContent: u.email }),
         el("td", {}, role),
-        el("td", { textContent: u.status }),
+        el("td", {}, statusBadge(u)),
         el("td", { textContent: u.mfa_enrolled ? "yes" : "no" }),
         el("td", { textContent: u.last_sign_in ? new Date(u.last_sign_in).toLocaleString() : "never" }),
         actions,
@@ -132,29 +212,89 @@
     } else say("users-message", r.message);
   });
 
+  // The audit log in words: who and whom by address, what happened as a sentence, the
+  // outcome as a badge, the time relative with the exact time on hover.
+  const methods = { totp: "an authenticator app", webauthn: "a security key", recovery: "a recovery code", pin: "an emailed code" };
+  const actions = {
+    "tenant.create": () => "Organisation created",
+    "tenant.setup": () => "Organisation set up",
+    "tenant.suspend": () => "Organisation suspended",
+    "tenant.resume": () => "Organisation resumed",
+    "user.invite": (e) => `Invited ${e.target_email || "a user"}${e.detail ? ` as ${e.detail}` : ""}`,
+    "user.activate": (e) => (e.outcome === "pin" ? "Activated the account with an emailed code" : "Activated the account"),
+    "user.role_change": (e) => `Made ${e.target_email || "a user"} ${e.detail || "another role"}`,
+    "user.remove": (e) => `Removed ${e.target_email || "a user"}`,
+    "invitation.resend": (e) => `Sent a new invitation to ${e.target_email || "a user"}`,
+    "login.password": (e) => (e.outcome === "success" ? "Entered the right password" : "Typed a wrong password"),
+    "login.pin": () => "Signed in with an emailed code (first step)",
+    "login.pin_requested": () => "Asked for a sign-in code by email",
+    "login.mfa": () => "Entered a wrong second-factor code",
+    "login.success": (e) => (methods[e.outcome] ? `Signed in with ${methods[e.outcome]}` : "Signed in"),
+    "login.sso": () => "Single sign-on failed",
+    "mfa.enroll": (e) => `Set up ${methods[e.outcome] || "a second factor"}`,
+    "mfa.recovery_codes": () => "Made new recovery codes",
+    "mfa.key_rename": () => "Renamed a security key",
+    "mfa.key_remove": () => "Removed a security key",
+    "mfa.totp_remove": () => "Removed the authenticator app",
+    "account.reauth": (e) => (e.outcome === "failure" ? "Failed to confirm identity" : "Confirmed identity again"),
+    "account.password": (e) => (e.outcome === "failure" ? "Typed a wrong current password" : "Changed the password"),
+    "password.reset_requested": () => "Asked for a password reset",
+    "password.reset": () => "Reset the password",
+    "session.end": () => "Signed a session out",
+    "session.end_others": () => "Signed out everywhere else",
+    "config.signin": (e) => (e.outcome === "email_pin_on" ? "Turned sign-in with emailed codes on" : "Turned sign-in with emailed codes off"),
+    "license.check": () => "Checked the license",
+  };
+  const describe = (e) => (actions[e.action] ? actions[e.action](e) : e.action);
+  const outcomeBadge = (o) => {
+    const kind = o === "failure" ? "bad" : o === "success" || methods[o] ? "good" : "muted";
+    return el("span", { className: `badge ${kind}`, textContent: o === "success" || methods[o] ? "success" : o });
+  };
+  $("audit-action").append(
+    ...Object.keys(actions)
+      .sort()
+      .map((a) => el("option", { value: a, textContent: `${describe({ action: a, outcome: "success" })} (${a})` })),
+  );
   let auditNext = null;
+  function auditQuery() {
+    const q = new URLSearchParams();
+    if ($("audit-action").value) q.set("action", $("audit-action").value);
+    if ($("audit-person").value.trim()) q.set("person", $("audit-person").value.trim());
+    return q;
+  }
   async function loadAudit(more) {
-    const r = await call("GET", `/api/audit?limit=50${more && auditNext ? `&next=${encodeURIComponent(auditNext)}` : ""}`);
+    const q = auditQuery();
+    q.set("limit", "50");
+    if (more && auditNext) q.set("next", auditNext);
+    const r = await call("GET", `/api/audit?${q}`);
     if (r.status !== 200) return denied(r);
     view("view-audit");
+    const csv = auditQuery();
+    csv.set("format", "csv");
+    $("audit-csv").href = `/api/audit?${csv}`;
     const rows = r.data.events.map((ev) =>
       el(
         "tr",
         {},
-        el("td", { textContent: new Date(ev.at).toLocaleString() }),
-        el("td", { textContent: ev.action }),
-        el("td", { textContent: ev.outcome }),
-        el("td", { textContent: ev.actor }),
-        el("td", { textContent: ev.target || "" }),
-        el("td", { textContent: ev.source_ip }),
+        el("td", { textContent: ago(ev.at), title: new Date(ev.at).toLocaleString() }),
+        el("td", { textContent: describe(ev) }),
+        el("td", {}, outcomeBadge(ev.outcome)),
+        el("td", { className: "wrap", textContent: ev.actor_email || ev.actor }),
+        el("td", { className: "wrap", textContent: ev.target_email || (ev.target && !ev.target.startsWith("u_") ? ev.target : "") }),
+        el("td", { className: "wrap", textContent: ev.source_ip }),
       ),
     );
     if (more) $("audit-rows").append(...rows);
     else $("audit-rows").replaceChildren(...rows);
     auditNext = r.data.next;
     $("audit-more").hidden = !auditNext;
+    $("audit-empty").hidden = $("audit-rows").children.length > 0;
   }
   $("audit-more").addEventListener("click", () => loadAudit(true));
+  $("audit-filters").addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadAudit(false);
+  });
 
   // Single sign-on: the form shows the newest configuration; a saved provider stays pending
   // (sign-in keeps the previous method) until the admin's own test sign-in succeeds.
@@ -425,5 +565,5 @@
   else if (path === "/app/configuration/signin") loadSignIn();
   else if (path === "/app/account") loadAccount();
   else if (path.startsWith("/app/configuration/")) denied({ message: "There is nothing here." });
-  else view("view-dashboard");
+  else loadDashboard();
 })();

@@ -13,6 +13,12 @@ pub struct AuditEvent {
     pub action: &'static str,
     /// Whom it concerned, if anyone.
     pub target: Option<String>,
+    /// The addresses of actor and target as they were when it happened: the audit view shows
+    /// people by address, and a removed user's address stays in their events.
+    pub actor_email: Option<String>,
+    pub target_email: Option<String>,
+    /// A word more for people reading the trail (e.g. the role someone was invited with).
+    pub detail: Option<String>,
     pub source_ip: String,
     pub outcome: &'static str,
 }
@@ -31,6 +37,9 @@ impl AuditEvent {
             actor: actor.id.to_string(),
             action,
             target: target.map(|t| t.id.to_string()),
+            actor_email: Some(actor.email.as_str().to_owned()),
+            target_email: target.map(|t| t.email.as_str().to_owned()),
+            detail: None,
             source_ip: source_ip.to_owned(),
             outcome: "success",
         }
@@ -43,6 +52,9 @@ impl AuditEvent {
             actor: "operator".to_owned(),
             action,
             target,
+            actor_email: None,
+            target_email: None,
+            detail: None,
             source_ip: "operator".to_owned(),
             outcome: "success",
         }
@@ -51,6 +63,18 @@ impl AuditEvent {
     /// The outcome, when it is not plain success (`failure`, or the method used: `totp`...).
     pub fn outcome(mut self, outcome: &'static str) -> Self {
         self.outcome = outcome;
+        self
+    }
+
+    /// The target's address, when the target is not at hand as a user record.
+    pub fn target_email(mut self, email: &str) -> Self {
+        self.target_email = Some(email.to_owned());
+        self
+    }
+
+    /// A word more for the reader (e.g. a role's label).
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
         self
     }
 

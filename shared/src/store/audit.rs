@@ -14,10 +14,21 @@ use rand::RngCore;
 pub struct AuditEntry {
     pub at: String,
     pub actor: String,
+    pub actor_email: Option<String>,
     pub action: String,
     pub target: Option<String>,
+    pub target_email: Option<String>,
+    pub detail: Option<String>,
     pub source_ip: String,
     pub outcome: String,
+}
+
+/// Which events an audit page keeps (none set: all).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    /// An address, lower-case: events this person did or was the target of.
+    pub person: Option<String>,
 }
 
 /// How long the trace of a failed sign-in for an unknown address is kept.
@@ -56,6 +67,9 @@ impl Store {
             actor: account.as_str().to_owned(),
             action: "login.password",
             target: None,
+            actor_email: None,
+            target_email: None,
+            detail: None,
             source_ip: source_ip.to_owned(),
             outcome: "unregistered",
         };
@@ -77,12 +91,16 @@ impl Store {
         }
     }
 
-    /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous page.
+    /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous
+    /// page. `filter` keeps only one action and/or the events a person (by address) did or
+    /// was the target of; a page may then hold fewer than `limit` events, and `next` still
+    /// says whether older ones exist.
     pub async fn audit_page(
         &self,
         tid: &TenantId,
         limit: i32,
         after: Option<&str>,
+        filter: &AuditFilter,
     ) -> Result<(Vec<AuditEntry>, Option<String>), StoreError> {
         let mut q = self
             .db
@@ -93,6 +111,20 @@ impl Store {
             .expression_attribute_values(":audit", s(keys::AUDIT_PREFIX))
             .scan_index_forward(false)
             .limit(limit);
+        let mut conditions = Vec::new();
+        if let Some(action) = &filter.action {
+            conditions.push("#action = :action");
+            q = q
+                .expression_attribute_names("#action", "action")
+                .expression_attribute_values(":action", s(action));
+        }
+        if let Some(person) = &filter.person {
+            conditions.push("(actor_email = :person OR target_email = :person)");
+            q = q.expression_attribute_values(":person", s(person));
+        }
+        if !conditions.is_empty() {
+            q = q.filter_expression(conditions.join(" AND "));
+        }
         if let Some(sk) = after.filter(|a| a.starts_with(keys::AUDIT_PREFIX)) {
             q = q
                 .exclusive_start_key("pk", s(keys::tenant_pk(tid)))
@@ -108,8 +140,11 @@ impl Store {
                     None => Timestamp(get_n(it, "at").unwrap_or_default()).to_rfc3339(),
                 },
                 actor: get_s(it, "actor").unwrap_or_default().to_owned(),
+                actor_email: get_s(it, "actor_email").map(str::to_owned),
                 action: get_s(it, "action").unwrap_or_default().to_owned(),
                 target: get_s(it, "target").map(str::to_owned),
+                target_email: get_s(it, "target_email").map(str::to_owned),
+                detail: get_s(it, "detail").map(str::to_owned),
                 source_ip: get_s(it, "source_ip").unwrap_or_default().to_owned(),
                 outcome: get_s(it, "outcome").unwrap_or_default().to_owned(),
             })

@@ -279,6 +279,15 @@ pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
     if let Some(t) = &e.target {
         it.insert("target".into(), s(t));
     }
+    if let Some(a) = &e.actor_email {
+        it.insert("actor_email".into(), s(a));
+    }
+    if let Some(t) = &e.target_email {
+        it.insert("target_email".into(), s(t));
+    }
+    if let Some(d) = &e.detail {
+        it.insert("detail".into(), s(d));
+    }
     it
 }
 
