@@ -20,7 +20,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export AWS_ENDPOINT_URL := http://127.0.0.1:$(MOTO_PORT)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test venv node idp deps lint fmt bench release sizes
+.PHONY: help dev test venv node idp deps lint fmt bench release sizes screenshots
 
 help:
 	@echo "make dev    run Porter at http://localhost:$(PORT) (moto, table, demo tenant, outbox)"
@@ -28,6 +28,7 @@ help:
 	@echo "make lint   rustfmt and clippy (-D warnings)"
 	@echo "make deps   Debian packages the build and tests need (chromium, oathtool, libssl-dev); needs root"
 	@echo "make sizes  release build and the size of each function binary"
+	@echo "make screenshots  a PNG of every page in both themes, into screenshots/"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -75,6 +76,11 @@ test: venv node idp
 	cfn-lint template.yaml
 	sam validate --lint
 	bash tests/secrets.sh $(LOGS)
+
+# A PNG of every page, light and dark, desktop and phone width, into screenshots/.
+screenshots: node idp
+	cargo build -p porter-dev -p porterctl
+	cd $(BROWSER) && PORTER_BIN_DIR=$(CARGO_TARGET_DIR)/debug node screenshots.mjs
 
 lint:
 	cargo fmt --all --check

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup } from "./harness.mjs";
+import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup, checkA11y } from "./harness.mjs";
 
 const stack = useStack();
 
@@ -43,10 +43,12 @@ test("a PIN from the outbox signs in; the account page adds a key and signs anot
   await home.getByRole("button", { name: "Continue" }).click();
   await home.getByRole("button", { name: "Email me a sign-in code instead" }).click();
   await home.getByRole("heading", { name: "Enter the code we emailed" }).waitFor();
+  await checkA11y(home, "sign-in: emailed code");
   const pin = pinFrom(await stack.dev.outbox(), "admin@demo.test");
   await home.getByLabel("Sign-in code (8 digits)").fill(pin);
   await home.getByRole("button", { name: "Sign in" }).click();
   await home.getByRole("heading", { name: "Second step" }).waitFor();
+  await checkA11y(home, "sign-in: second step");
   // The step after the one enrolment used, so the code is new.
   const code = execFileSync("oathtool", ["--totp", "-b", "-N", "now + 30 seconds", secret]).toString().trim();
   await home.getByLabel("Code from your authenticator app").fill(code);
@@ -57,6 +59,7 @@ test("a PIN from the outbox signs in; the account page adds a key and signs anot
   await home.getByRole("link", { name: "My account" }).click();
   await home.getByRole("heading", { name: "My account" }).waitFor();
   await home.getByText("Authenticator app: on").waitFor();
+  await checkA11y(home, "my account");
 
   // The office session is listed; signing it out from here ends it there.
   const others = home.getByRole("button", { name: /^Sign out the session from/ });
@@ -71,6 +74,7 @@ test("a PIN from the outbox signs in; the account page adds a key and signs anot
   await home.getByRole("button", { name: "Add a security key" }).click();
   await home.getByRole("cell", { name: "Backup key", exact: true }).waitFor();
   assert.equal(await home.locator("#new-codes li").count(), 10, "new recovery codes are shown once");
+  await checkA11y(home, "my account with a key and new codes");
   await first.close();
   await second.close();
 });

@@ -224,3 +224,20 @@ export async function signOut(page) {
   await page.locator("#user-button").click();
   await page.getByRole("button", { name: "Sign out" }).click();
 }
+
+/** axe-core on the page as it stands: no serious or critical violation. */
+export async function checkA11y(page, where) {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length) {
+    const lines = bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    throw new Error(`accessibility of ${where}:\n${lines.join("\n")}`);
+  }
+  return results.violations.length;
+}
+
+/** Whether the page scrolls sideways. */
+export async function scrollsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+}

@@ -682,3 +682,136 @@ async fn an_admin_reads_only_their_own_organisations_audit_trail() {
         .iter()
         .all(|e| e["action"] != "user.invite"));
 }
+
+#[tokio::test]
+async fn the_audit_names_people_by_address_filters_and_exports_csv() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (_, mut admin) = app.ready_admin(&ann).await;
+    let cora = app.address("cora");
+    let id = admin.add_user(&cora, "core").await;
+    admin.delete(&format!("/api/users/{id}")).await;
+
+    let all = admin.get("/api/audit?limit=100").await;
+    let events = all.json["events"].as_array().unwrap();
+    let invite = events
+        .iter()
+        .find(|e| e["action"] == "user.invite")
+        .unwrap();
+    assert_eq!(invite["actor_email"], ann.as_str());
+    assert_eq!(invite["target_email"], cora.as_str());
+    assert_eq!(invite["detail"], "Solutions Core");
+    let removal = events
+        .iter()
+        .find(|e| e["action"] == "user.remove")
+        .unwrap();
+    assert_eq!(
+        removal["target_email"],
+        cora.as_str(),
+        "a removed user's address is kept"
+    );
+
+    let by_person = admin
+        .get(&format!("/api/audit?person={}", cora.to_uppercase()))
+        .await;
+    let actions: Vec<&str> = by_person.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["user.remove", "user.invite"]);
+    let by_action = admin.get("/api/audit?action=user.invite").await;
+    assert_eq!(by_action.json["events"].as_array().unwrap().len(), 1);
+
+    let csv = admin.get("/api/audit?format=csv&action=user.remove").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(csv.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("audit.csv"));
+    let text = csv.text.clone();
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "time,action,outcome,actor,actor_email,target,target_email,source_ip"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains(&format!("\"{cora}\"")), "{text}");
+}
+
+#[tokio::test]
+async fn the_dashboard_checklist_ticks_from_what_is_stored() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let steps = |me: &Answer| -> Vec<(String, bool)> {
+        me.json["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["done"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let before = steps(&admin.get("/api/me").await);
+    assert_eq!(
+        before,
+        [
+            ("organisation".to_owned(), true),
+            ("api".to_owned(), false),
+            ("license".to_owned(), false),
+            ("sso".to_owned(), false),
+            ("users".to_owned(), false),
+        ]
+    );
+    admin.add_user(&app.address("cora"), "core").await;
+    admin
+        .put("/api/config/sso", json!({ "method": "porter" }))
+        .await;
+    let after = steps(&admin.get("/api/me").await);
+    assert!(after.contains(&("users".to_owned(), true)));
+    assert!(
+        after.contains(&("sso".to_owned(), true)),
+        "porter chosen: skipped"
+    );
+    let mut core = app.ready_member(&app.address("cora")).await;
+    assert!(core.get("/api/me").await.json["checklist"].is_null());
+}
+
+#[tokio::test]
+async fn an_invited_user_shows_since_when_and_whether_the_link_expired() {
+    let app = TestApp::spawn().await;
+    let (reg, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    let id = admin.add_user(&cora, "core").await;
+    let row = |a: &Answer| {
+        a.json["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == cora.as_str())
+            .unwrap()
+            .clone()
+    };
+    let fresh = row(&admin.get("/api/users").await);
+    assert!(fresh["invited_at"].as_str().unwrap().starts_with("20"));
+    assert_eq!(fresh["invitation_expired"], false);
+    app.set_numbers(
+        keys::tenant_pk(&reg.tenant),
+        &keys::user_sk(&porter_shared::domain::UserId::parse(&id).unwrap()),
+        &[("invited_at", now() - 8 * 24 * 3600)],
+    )
+    .await;
+    assert_eq!(
+        row(&admin.get("/api/users").await)["invitation_expired"],
+        true
+    );
+}

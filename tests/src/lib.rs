@@ -37,6 +37,8 @@ pub struct Answer {
     pub status: u16,
     pub json: Value,
     pub headers: http::HeaderMap,
+    /// The body as text (for answers that are not JSON, e.g. CSV).
+    pub text: String,
 }
 
 impl Answer {
@@ -154,6 +156,7 @@ pub fn answer(resp: Response<Body>) -> Answer {
         status: parts.status.as_u16(),
         json: serde_json::from_slice(bytes).unwrap_or(Value::Null),
         headers: parts.headers,
+        text: String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 

@@ -1,6 +1,17 @@
 // Helpers shared by Porter's pages. No framework: a few fetch calls and DOM toggles.
 "use strict";
 
+// "Show password" buttons: `data-reveal` names the field they show or hide.
+document.addEventListener("click", (e) => {
+  const button = e.target.closest && e.target.closest("button[data-reveal]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.reveal);
+  const shown = field.type === "password";
+  field.type = shown ? "text" : "password";
+  button.setAttribute("aria-pressed", String(shown));
+  button.textContent = shown ? "Hide password" : "Show password";
+});
+
 const porter = {
   $(id) {
     return document.getElementById(id);
