@@ -20,7 +20,7 @@ export AWS_EC2_METADATA_DISABLED := true
 export AWS_ENDPOINT_URL := http://127.0.0.1:$(MOTO_PORT)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help dev test venv node idp deps lint fmt bench release sizes screenshots
+.PHONY: help dev test venv node idp deps lint fmt bench release sizes screenshots deploy-check
 
 help:
 	@echo "make dev    run Porter at http://localhost:$(PORT) (moto, table, demo tenant, outbox)"
@@ -29,6 +29,7 @@ help:
 	@echo "make deps   Debian packages the build and tests need (chromium, oathtool, libssl-dev); needs root"
 	@echo "make sizes  release build and the size of each function binary"
 	@echo "make screenshots  a PNG of every page in both themes, into screenshots/"
+	@echo "make deploy-check  sam validate --lint, sam build (arm64), bootstrap sizes against budgets"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -65,7 +66,10 @@ dev: venv idp
 LOGS := .porter/test-logs
 
 test: venv node idp
-	@command -v chromium >/dev/null || { echo "chromium is missing: run 'make deps' (as root)"; exit 1; }
+	@# The Debian packages: installed here when running as root, else named exactly.
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
+	 else for c in chromium oathtool pkg-config; do command -v $$c >/dev/null || \
+	   { echo "$$c is missing: run 'sudo make deps' (it installs chromium, oathtool, libssl-dev, pkg-config)"; exit 1; }; done; fi
 	cargo fmt --all --check
 	cargo build --workspace --bins
 	rm -rf $(LOGS) && mkdir -p $(LOGS)
@@ -76,6 +80,10 @@ test: venv node idp
 	cfn-lint template.yaml
 	sam validate --lint
 	bash tests/secrets.sh $(LOGS)
+
+# sam validate --lint, sam build (arm64) and every bootstrap present and within its budget.
+deploy-check: venv
+	bash tests/deploy-check.sh
 
 # A PNG of every page, light and dark, desktop and phone width, into screenshots/.
 screenshots: node idp

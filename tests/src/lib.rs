@@ -452,6 +452,8 @@ impl TestApp {
 pub struct Outage {
     pub url: String,
     budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The AWS operations that went through (`DynamoDB_20120810.GetItem`, …), in order.
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Outage {
@@ -459,16 +461,33 @@ impl Outage {
     pub async fn start(target: &str) -> Self {
         use std::sync::atomic::AtomicI64;
         let budget = std::sync::Arc::new(AtomicI64::new(-1));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (target, left) = (target.to_owned(), budget.clone());
         let client = reqwest::Client::new();
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
             let (target, left, client) = (target.clone(), left.clone(), client.clone());
+            let operation = req
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("other")
+                .to_owned();
+            log.lock().unwrap().push(operation);
             async move { forward(&client, &target, &left, req).await }
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, budget }
+        Self { url, budget, seen }
+    }
+
+    /// The DynamoDB operations seen since the last call, by name (`GetItem`, …).
+    pub fn take_dynamodb(&self) -> Vec<String> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+            .into_iter()
+            .filter_map(|t| t.strip_prefix("DynamoDB_20120810.").map(str::to_owned))
+            .collect()
     }
 
     /// Lets `n` more requests through, then fails every one.
