@@ -46,6 +46,17 @@ async fn assertion(
     serde_json::to_value(authenticator.do_authentication(at, options).unwrap()).unwrap()
 }
 
+/// A key registered at the right origin and enrolled by `b`.
+async fn enrolled_key(b: &mut Browser<'_>) -> WebauthnAuthenticator<SoftPasskey> {
+    let mut k = key();
+    let credential = register_at(b, &mut k, origin(), |_| {}).await;
+    let a = b
+        .post("/api/mfa/webauthn", json!({ "credential": credential }))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    k
+}
+
 /// Ann, active, first factor done, about to enrol her first factor.
 async fn ann_signed_in(app: &TestApp) -> (String, Browser<'_>) {
     let ann = app.address("ann");
@@ -123,14 +134,7 @@ async fn a_key_registered_from_another_origin_or_for_another_site_is_refused() {
 async fn a_challenge_answers_once_and_only_in_the_session_that_asked_for_it() {
     let app = TestApp::spawn().await;
     let (ann, mut b) = ann_signed_in(&app).await;
-    let mut k = key();
-    let credential = register_at(&mut b, &mut k, origin(), |_| {}).await;
-    assert_eq!(
-        b.post("/api/mfa/webauthn", json!({ "credential": credential }))
-            .await
-            .status,
-        200
-    );
+    let mut k = enrolled_key(&mut b).await;
 
     // Two sign-ins; the key answers the first one's challenge.
     let mut first = app.browser();
@@ -196,14 +200,7 @@ async fn a_first_factor_alone_cannot_add_a_key_to_an_account_that_has_one() {
 async fn adding_a_second_key_needs_a_recent_proof_and_a_key_can_give_it() {
     let app = TestApp::spawn().await;
     let (ann, mut b) = ann_signed_in(&app).await;
-    let mut k = key();
-    let credential = register_at(&mut b, &mut k, origin(), |_| {}).await;
-    assert_eq!(
-        b.post("/api/mfa/webauthn", json!({ "credential": credential }))
-            .await
-            .status,
-        200
-    );
+    let mut k = enrolled_key(&mut b).await;
     b.age_proof(600).await;
     let refused = b.post("/api/mfa/webauthn/options", json!({})).await;
     assert_eq!((refused.status, refused.code()), (403, "reauth_required"));

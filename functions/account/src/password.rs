@@ -6,8 +6,8 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::SignInGuesses;
-use porter_shared::auth::second_factor::notify_change;
-use porter_shared::auth::session::{authenticate, set_cookie, unauthenticated};
+use porter_shared::auth::second_factor::{end_other_sessions, notify_change};
+use porter_shared::auth::session::authenticate;
 use porter_shared::credentials::password::{self as hashing, verify_blocking};
 use porter_shared::domain::password::{Password, PasswordError};
 use porter_shared::domain::{AuditEvent, Level, Timestamp};
@@ -15,7 +15,6 @@ use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
 use porter_shared::store::users::CredentialChange;
-use porter_shared::store::StoreError;
 use porter_shared::{sso, AppState};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -76,33 +75,9 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     let hash = hashing::hash(&password)
         .await
         .map_err(|e| ApiError::internal("password hash", &e))?;
-    let mut rng = rand::rngs::OsRng;
-    let (id, session) = caller
-        .session
-        .rotated(user.session_epoch + 1, now, &mut rng);
     let event = AuditEvent::by(user, "account.password", Some(user), &ip);
-    let done = state
-        .store
-        .change_factors_ending_other_sessions(
-            user,
-            &CredentialChange::password(&hash, now.0),
-            &caller.session.hash,
-            &session,
-            &[event],
-            &mut rng,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => unauthenticated(),
-            e => e.into(),
-        })?;
-    if !done {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "Your account changed meanwhile. Reload the page and try again.",
-        ));
-    }
+    let change = CredentialChange::password(&hash, now.0);
+    let cookie = end_other_sessions(state, &caller, &change, &[event]).await?;
     notify_change(
         state,
         user,
@@ -113,10 +88,6 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     Ok(json_with_cookie(
         StatusCode::OK,
         &j!({ "message": "Password changed. Your other sessions were signed out." }),
-        set_cookie(
-            &state.config,
-            id.secret(),
-            (session.expires_at.0 - now.0).max(0),
-        ),
+        cookie,
     ))
 }

@@ -3,6 +3,7 @@
 //! that sending an email cannot be told apart from not sending one, and never waits for the
 //! mail service past it: a slow SES would otherwise tell who has an account.
 
+use crate::floor::at_floor;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::forgot_limited;
 use porter_shared::domain::{AuditEvent, Email, Timestamp, UserStatus};
@@ -10,9 +11,6 @@ use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, 
 use porter_shared::{invitations, AppState};
 use serde::Deserialize;
 use serde_json::json as j;
-use std::time::Duration;
-
-const MIN_ANSWER: Duration = Duration::from_millis(700);
 
 #[derive(Deserialize)]
 struct ForgotRequest {
@@ -25,22 +23,15 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let ip = client_ip(req);
     let limited = forgot_limited(state, &ip, Timestamp::now()).await?;
     let (state_for_work, email) = (state.clone(), body.email);
-    let mut work = tokio::spawn(async move {
+    at_floor(started, async move {
         if limited {
             tracing::warn!("forgot password: this address is over its limit; no email");
         } else if let Err(e) = send_reset(&state_for_work, &email, &ip).await {
             // Logged, never shown: the answer must not depend on the account.
             tracing::error!(error = %e, "password reset email not sent");
         }
-    });
-    // The work goes on after the answer when it takes longer (a slow SES): in Lambda it
-    // finishes when the instance next runs; asking again after a minute sends a new link.
-    let deadline = started + MIN_ANSWER;
-    tokio::select! {
-        _ = &mut work => {}
-        () = tokio::time::sleep_until(deadline) => {}
-    }
-    tokio::time::sleep_until(deadline).await;
+    })
+    .await;
     Ok(json(
         StatusCode::ACCEPTED,
         &j!({ "status": "accepted", "message": "If this address belongs to an account, a reset link is on its way. It works for one hour." }),

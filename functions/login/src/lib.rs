@@ -1,6 +1,7 @@
 //! `login`: email first, password (or a PIN emailed to the person), second factor, sign-out,
 //! and "forgot password".
 
+mod floor;
 mod forgot;
 mod identify;
 mod mfa;

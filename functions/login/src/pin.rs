@@ -11,6 +11,7 @@
 //!   like wrong passwords, and the fifth wrong one kills the PIN. An invited user who signs in
 //!   this way is activated (their invitation link stops working).
 
+use crate::floor::at_floor;
 use crate::password::{first_factor_passed, invalid_credentials, password_matches};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{pin_emails_limited, SignInGuesses};
@@ -23,10 +24,6 @@ use porter_shared::{sso, AppState};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
-use std::time::Duration;
-
-/// The same floor as "forgot password": sending a PIN cannot be told from not sending one.
-const MIN_ANSWER: Duration = Duration::from_millis(700);
 
 #[derive(Deserialize)]
 struct PinRequest {
@@ -39,19 +36,14 @@ pub async fn request(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
     let limited = pin_emails_limited(state, &body.email, &ip, Timestamp::now()).await?;
     let (state_for_work, email) = (state.clone(), body.email);
-    let mut work = tokio::spawn(async move {
+    at_floor(started, async move {
         if limited {
             tracing::warn!("sign-in PIN: over the limit for this address or source; no email");
         } else if let Err(e) = send_pin(&state_for_work, &email, &ip).await {
             tracing::error!(error = %e, "sign-in PIN not sent");
         }
-    });
-    let deadline = started + MIN_ANSWER;
-    tokio::select! {
-        _ = &mut work => {}
-        () = tokio::time::sleep_until(deadline) => {}
-    }
-    tokio::time::sleep_until(deadline).await;
+    })
+    .await;
     Ok(json(
         StatusCode::ACCEPTED,
         &j!({ "status": "accepted", "message": "If this address can sign in with a code, one is on its way. It works once, for ten minutes." }),

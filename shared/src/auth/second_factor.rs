@@ -141,6 +141,22 @@ pub async fn change_factors(
 ) -> Result<HeaderValue, ApiError> {
     let now = Timestamp::now();
     require_recent_proof(caller, now)?;
+    let cookie = end_other_sessions(state, caller, change, events).await?;
+    notify_change(state, &caller.user, what, now).await;
+    Ok(cookie)
+}
+
+/// `change` to the caller's credentials (possibly none), the end of every other session of
+/// theirs and this one under a new id, with `events`, in one transaction. Returns the new
+/// session cookie; 409 `factors_changed` when the account changed meanwhile, 401 when this
+/// session ended meanwhile.
+pub async fn end_other_sessions(
+    state: &AppState,
+    caller: &Caller,
+    change: &CredentialChange,
+    events: &[AuditEvent],
+) -> Result<HeaderValue, ApiError> {
+    let now = Timestamp::now();
     let mut rng = rand::rngs::OsRng;
     let (id, session) = caller
         .session
@@ -167,7 +183,6 @@ pub async fn change_factors(
             "Your sign-in methods changed meanwhile. Reload the page and try again.",
         ));
     }
-    notify_change(state, &caller.user, what, now).await;
     Ok(cookie_for(state, &session, id.secret(), now))
 }
 

@@ -146,23 +146,37 @@ impl Store {
         attr::condition_held(res)
     }
 
-    /// Records that the user proved a second factor in this session at `now`.
-    pub async fn set_session_proof(
+    /// One conditional update of a session item: `Ok(false)` when `condition` failed.
+    async fn update_session(
         &self,
         hash: &TokenHash,
-        now: Timestamp,
+        expression: &str,
+        condition: &str,
+        values: attr::Item,
     ) -> Result<bool, StoreError> {
         let res = self
             .db
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
-            .update_expression("SET proved_at = :now, last_seen = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", n(now.0))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         attr::condition_held(res)
+    }
+
+    /// Records that the user proved a second factor in this session at `now`.
+    pub async fn set_session_proof(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let expression = "SET proved_at = :now, last_seen = :now";
+        let values = item([(":now", n(now.0))]);
+        self.update_session(hash, expression, "attribute_exists(pk)", values)
+            .await
     }
 
     /// Spends the session's ceremony state `ceremony`: `Ok(true)` for exactly one request, so
@@ -172,17 +186,9 @@ impl Store {
         hash: &TokenHash,
         ceremony: &str,
     ) -> Result<bool, StoreError> {
-        let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
-            .update_expression("REMOVE ceremony")
-            .condition_expression("ceremony = :c")
-            .expression_attribute_values(":c", s(ceremony))
-            .send()
-            .await;
-        attr::condition_held(res)
+        let values = item([(":c", s(ceremony))]);
+        self.update_session(hash, "REMOVE ceremony", "ceremony = :c", values)
+            .await
     }
 
     /// Records activity (sliding idle expiry) and, optionally, a ceremony state.
