@@ -520,28 +520,15 @@ async fn the_stand_in_refuses_a_replayed_assertion_and_an_unknown_kid_like_a_pla
     assert_eq!(post(wrong_aud).await.0, 401);
 }
 
-/// Every log line written while `f` runs, at TRACE level, as one string.
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_log_line_at_trace_level_carries_the_key_or_its_password() {
     let app = TestApp::spawn().await;
     let mut s = setup(&app).await;
-    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let buffer = porter_tests::CapturedLog::default();
     let sink = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || Captured(sink.clone()))
+        .with_writer(move || sink.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let pem = pem_encrypted(&s.key);
@@ -553,7 +540,7 @@ async fn no_log_line_at_trace_level_carries_the_key_or_its_password() {
     s.platform
         .set_mode(Mode::RefuseToken("invalid_client".into(), "no".into()));
     assert_eq!(s.check().await.status, 502);
-    let logs = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let logs = buffer.text();
     assert!(logs.len() > 1000, "the capture works: {} bytes", logs.len());
     for secret in [
         PASSWORD,

@@ -6,25 +6,10 @@
 
 use porter_tests::*;
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn tracing_at_trace_level_never_prints_a_password_a_token_a_cookie_or_a_code() {
-    let captured = Captured::default();
+    let captured = CapturedLog::default();
     let writer = captured.clone();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
@@ -55,7 +40,7 @@ async fn tracing_at_trace_level_never_prints_a_password_a_token_a_cookie_or_a_co
     let reset_link = reset_mail.link_to("/reset?token=").unwrap();
     let reset_token = reset_link.rsplit('=').next().unwrap().to_owned();
 
-    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let out = captured.text();
     assert!(
         out.len() > 10_000,
         "trace output was captured: {}",

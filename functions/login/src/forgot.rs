@@ -3,10 +3,10 @@
 //! that sending an email cannot be told apart from not sending one, and never waits for the
 //! mail service past it: a slow SES would otherwise tell who has an account.
 
-use crate::floor::at_floor;
+use crate::floor::{addressee, at_floor};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::forgot_limited;
-use porter_shared::domain::{AuditEvent, Email, Timestamp, UserStatus};
+use porter_shared::domain::{AuditEvent, Timestamp, UserStatus};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::{invitations, AppState};
 use serde::Deserialize;
@@ -43,13 +43,7 @@ async fn send_reset(
     raw_email: &str,
     ip: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let Ok(email) = Email::parse(raw_email) else {
-        return Ok(());
-    };
-    let Some((tid, uid)) = state.store.find_by_email(&email).await? else {
-        return Ok(());
-    };
-    let Some(user) = state.store.get_user(&tid, &uid).await? else {
+    let Some(user) = addressee(state, raw_email).await? else {
         return Ok(());
     };
     if user.status != UserStatus::Active || !invitations::send_reset(state, &user).await? {

@@ -11,7 +11,7 @@
 //!   like wrong passwords, and the fifth wrong one kills the PIN. An invited user who signs in
 //!   this way is activated (their invitation link stops working).
 
-use crate::floor::at_floor;
+use crate::floor::{addressee, at_floor};
 use crate::password::{first_factor_passed, invalid_credentials, password_matches};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{pin_emails_limited, SignInGuesses};
@@ -55,15 +55,10 @@ async fn send_pin(
     raw_email: &str,
     ip: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let Ok(email) = Email::parse(raw_email) else {
+    let Some(user) = addressee(state, raw_email).await? else {
         return Ok(());
     };
-    let Some((tid, uid)) = state.store.find_by_email(&email).await? else {
-        return Ok(());
-    };
-    let Some(user) = state.store.get_user(&tid, &uid).await? else {
-        return Ok(());
-    };
+    let (tid, uid) = (user.tenant.clone(), user.id.clone());
     let tenant = state.store.get_tenant(&tid).await?;
     let allowed = tenant.is_some_and(|t| t.email_pin && !t.is_suspended());
     if !allowed || sso::route_for(state, &user.email).await?.is_some() {
@@ -80,7 +75,7 @@ async fn send_pin(
         expires_at: now.plus_secs(PIN_LIFETIME_SECS),
     };
     // The same normalisation as the check: the key is the address as typed, lower-cased.
-    state.store.put_pin(email.as_str(), &record).await?;
+    state.store.put_pin(user.email.as_str(), &record).await?;
     let mail = templates::sign_in_pin(
         &state.config.product_name,
         code.expose_secret(),

@@ -2,9 +2,9 @@
 //! filtered by `action` and by `person` (an address: what they did or what was done to them);
 //! `format=csv` exports everything the filters keep (at most `CSV_MAX` events) as a download.
 
-use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::http::StatusCode;
 use porter_shared::domain::TenantId;
-use porter_shared::http::{json, query_param, Body, HandlerResult, Request, Response};
+use porter_shared::http::{attachment, json, query_param, HandlerResult, Request};
 use porter_shared::store::audit::{AuditEntry, AuditFilter};
 use porter_shared::AppState;
 use serde_json::json as j;
@@ -64,19 +64,12 @@ async fn csv(state: &AppState, tid: &TenantId, filter: &AuditFilter) -> HandlerR
     for e in &rows {
         out.push_str(&line(e));
     }
-    let mut resp = Response::new(Body::Text(out));
-    *resp.status_mut() = StatusCode::OK;
-    let headers = resp.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"audit.csv\""),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    // No-store comes with every answer (`with_security_headers`).
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        "attachment; filename=\"audit.csv\"",
+        out,
+    ))
 }
 
 fn line(e: &AuditEntry) -> String {

@@ -5,7 +5,7 @@
 
 use super::ceremony;
 use super::guard::{open_seed, MfaGuesses};
-use super::session::{set_cookie, unauthenticated, Caller};
+use super::session::{session_gone, set_cookie, Caller};
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
@@ -13,7 +13,6 @@ use crate::domain::{AuditEvent, SessionRecord, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::mail::templates;
 use crate::store::users::CredentialChange;
-use crate::store::StoreError;
 use crate::AppState;
 use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
@@ -172,10 +171,7 @@ pub async fn end_other_sessions(
             &mut rng,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => unauthenticated(),
-            e => e.into(),
-        })?;
+        .map_err(session_gone)?;
     if !done {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -61,6 +61,15 @@ pub struct Caller {
     pub credentials: Credentials,
 }
 
+/// A store error of a write that replaces the caller's session: a failed condition means the
+/// session was gone (signed out, ended elsewhere), which the client sees as 401.
+pub fn session_gone(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict { .. } => unauthenticated(),
+        e => e.into(),
+    }
+}
+
 pub fn unauthenticated() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -133,10 +142,7 @@ pub async fn upgrade_to_full(
             &mut rng,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => unauthenticated(),
-            e => e.into(),
-        })?;
+        .map_err(session_gone)?;
     let next = if caller.user.role == Some(Role::Admin) {
         let tenant = state.store.get_tenant(&caller.user.tenant).await?;
         if tenant.is_some_and(|t| !t.setup_done) {

@@ -11,7 +11,9 @@ pub use error::ApiError;
 pub use request::{
     check_origin, client_ip, parse_json, query_param, user_agent, with_source_ip, MAX_BODY_BYTES,
 };
-pub use response::{empty, html, json, json_with_cookie, redirect, with_security_headers};
+pub use response::{
+    attachment, empty, html, json, json_with_cookie, redirect, with_security_headers,
+};
 pub use routes::{HandlerResult, PathParam, RouteState, Routes};
 
 pub use lambda_http::{Body, Request, Response};

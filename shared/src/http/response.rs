@@ -20,6 +20,20 @@ pub fn with_security_headers(mut resp: Response<Body>) -> Response<Body> {
     resp
 }
 
+/// A file to download (`Content-Disposition: attachment`), e.g. a CSV export.
+pub fn attachment(
+    content_type: &'static str,
+    disposition: &'static str,
+    body: String,
+) -> Response<Body> {
+    let mut resp = build(StatusCode::OK, content_type, Body::Text(body));
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(disposition),
+    );
+    resp
+}
+
 fn build(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
