@@ -160,3 +160,34 @@ fn no_function_may_change_or_delete_an_audit_event() {
         }
     }
 }
+
+/// The caller of every signed-in route is read in one BatchGetItem (user, tenant and what the
+/// route needs with them), and a right guess clears its counters in one BatchWriteItem: moto
+/// does not enforce IAM, so the template is checked here.
+#[test]
+fn every_function_that_reads_the_table_may_read_in_batches() {
+    let yaml = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+    let on_table: Vec<_> = statements(&template)
+        .into_iter()
+        .filter(|(_, _, target)| target.contains("Table") && !target.contains("AuditTable"))
+        .filter(|(_, _, target)| !target.contains("index"))
+        .collect();
+    let may = |function: &str, action: &str| {
+        on_table
+            .iter()
+            .any(|(f, actions, _)| f == function && actions.iter().any(|a| a == action))
+    };
+    let readers: Vec<&String> = on_table
+        .iter()
+        .filter(|(_, actions, _)| actions.iter().any(|a| a == "dynamodb:GetItem"))
+        .map(|(f, _, _)| f)
+        .collect();
+    assert!(readers.len() >= 10, "found {readers:?}");
+    for f in readers {
+        assert!(may(f, "dynamodb:BatchGetItem"), "{f} may not BatchGetItem");
+    }
+    for f in ["LoginFunction", "AccountFunction", "MfaEnrollFunction"] {
+        assert!(may(f, "dynamodb:BatchWriteItem"), "{f} may not BatchWriteItem");
+    }
+}

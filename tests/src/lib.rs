@@ -452,8 +452,49 @@ impl TestApp {
 pub struct Outage {
     pub url: String,
     budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    /// The AWS operations that went through (`DynamoDB_20120810.GetItem`, …), in order.
-    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The AWS requests that went through, in the order they arrived.
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Call>>>,
+}
+
+/// One AWS request seen by an [`Outage`] proxy: its operation (`DynamoDB_20120810.GetItem`…),
+/// when it arrived and when its answer left.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub operation: String,
+    pub start: std::time::Instant,
+    pub end: std::time::Instant,
+}
+
+/// DynamoDB requests of one step: how many, and how many rounds one after the other (a
+/// request that starts before every earlier one has answered runs beside them).
+#[derive(Debug)]
+pub struct Trips {
+    pub operations: Vec<String>,
+    pub rounds: Vec<Vec<String>>,
+}
+
+impl Trips {
+    fn of(mut calls: Vec<Call>) -> Self {
+        calls.sort_by_key(|c| c.start);
+        let mut rounds: Vec<Vec<String>> = Vec::new();
+        let mut round_end: Option<std::time::Instant> = None;
+        for c in &calls {
+            match round_end {
+                Some(end) if c.start < end => {
+                    rounds.last_mut().unwrap().push(c.operation.clone());
+                    round_end = Some(end.max(c.end));
+                }
+                _ => {
+                    rounds.push(vec![c.operation.clone()]);
+                    round_end = Some(c.end);
+                }
+            }
+        }
+        Self {
+            operations: calls.into_iter().map(|c| c.operation).collect(),
+            rounds,
+        }
+    }
 }
 
 impl Outage {
@@ -475,19 +516,34 @@ impl Outage {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("other")
                 .to_owned();
-            log.lock().unwrap().push(operation);
-            async move { forward(&client, &target, &left, req).await }
+            let log = log.clone();
+            async move {
+                let start = std::time::Instant::now();
+                let answer = forward(&client, &target, &left, req).await;
+                let end = std::time::Instant::now();
+                log.lock().unwrap().push(Call {
+                    operation,
+                    start,
+                    end,
+                });
+                answer
+            }
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { url, budget, seen }
     }
 
-    /// The DynamoDB operations seen since the last call, by name (`GetItem`, …).
-    pub fn take_dynamodb(&self) -> Vec<String> {
-        std::mem::take(&mut *self.seen.lock().unwrap())
+    /// The DynamoDB requests seen since the last call, by operation (`GetItem`, …) and in
+    /// rounds.
+    pub fn take_dynamodb(&self) -> Trips {
+        let calls = std::mem::take(&mut *self.seen.lock().unwrap())
             .into_iter()
-            .filter_map(|t| t.strip_prefix("DynamoDB_20120810.").map(str::to_owned))
-            .collect()
+            .filter_map(|c| {
+                let op = c.operation.strip_prefix("DynamoDB_20120810.")?.to_owned();
+                Some(Call { operation: op, ..c })
+            })
+            .collect();
+        Trips::of(calls)
     }
 
     /// Lets `n` more requests through, then fails every one.

@@ -4,44 +4,35 @@
 //! (409 `last_factor`), and each but a rename ends the user's other sessions and is emailed.
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::second_factor::{change_factors, prove, require_recent_proof, Proof};
-use porter_shared::auth::session::{authenticate, unauthenticated, Caller};
+use porter_shared::auth::guard::MfaGuesses;
+use porter_shared::auth::second_factor::{change_factors, reprove, require_recent_proof, Proof};
+use porter_shared::auth::session::{authenticate, authenticate_with, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::session::REAUTH_SECS;
-use porter_shared::domain::{AuditEvent, Level, SecurityKeys, Timestamp};
+use porter_shared::domain::{AuditEvent, Level, SecurityKeys, SessionRecord, Timestamp};
 use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
 
 pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
-    let caller = authenticate(state, req, Level::Full).await?;
+    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
+    let caller = authenticate_with(state, req, Level::Full, with_counter).await?;
     let proof: Proof = parse_json(req)?;
-    let now = Timestamp::now();
     let ip = client_ip(req);
-    let user = &caller.user;
-    if !prove(state, &caller, &proof, now).await? {
-        let event = AuditEvent::by(user, "account.reauth", Some(user), &ip).outcome("failure");
-        state.store.audit(&event).await;
+    let now = Timestamp::now();
+    if !reprove(state, &caller, &proof, "account.reauth", &ip, now).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_code",
             "That code is not valid. Try the current one.",
         ));
     }
-    if !state
-        .store
-        .set_session_proof(&caller.session.hash, now)
-        .await?
-    {
-        return Err(unauthenticated());
-    }
-    let event = AuditEvent::by(user, "account.reauth", Some(user), &ip).outcome(proof.method());
-    state.store.audit(&event).await;
     Ok(json(
         StatusCode::OK,
         &j!({ "message": "Confirmed. You can change your sign-in methods now.", "valid_for_secs": REAUTH_SECS }),

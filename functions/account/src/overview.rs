@@ -3,18 +3,24 @@
 //! which cannot be turned back into a cookie.
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::session::authenticate;
-use porter_shared::domain::{Level, Timestamp};
+use porter_shared::auth::session::authenticate_alongside;
+use porter_shared::domain::{Level, SessionRecord, Timestamp};
 use porter_shared::http::{json, HandlerResult, Request};
-use porter_shared::{sso, AppState};
+use porter_shared::store::fetch::Fetch;
+use porter_shared::AppState;
 use serde_json::json as j;
 
 fn time(secs: i64) -> String {
     Timestamp(secs).to_rfc3339()
 }
 
+/// Two requests one after the other: the session; then the user, tenant and the tenant's
+/// single sign-on configuration together, while the sessions are listed.
 pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
-    let caller = authenticate(state, req, Level::Full).await?;
+    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let list = |tid, uid| async move { state.store.list_sessions(&tid, &uid).await };
+    let (caller, mut sessions) =
+        authenticate_alongside(state, req, Level::Full, with_sso, list).await?;
     let now = Timestamp::now();
     let user = &caller.user;
     let factors = &caller.credentials.factors;
@@ -29,7 +35,6 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
             })
         })
         .collect();
-    let mut sessions = state.store.list_sessions(user).await?;
     sessions.retain(|s| s.is_live(user, now));
     sessions.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
     let sessions: Vec<_> = sessions
@@ -42,7 +47,13 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
             })
         })
         .collect();
-    let managed_by_idp = sso::route_for(state, &user.email).await?.is_some();
+    // A domain is routed to one tenant at most, and its users' addresses are the domain's:
+    // the caller's own tenant's configuration says whether their password is managed there.
+    let managed_by_idp = caller
+        .more
+        .sso
+        .as_ref()
+        .is_some_and(|(sso, _)| sso.route(user.email.domain()).is_some());
     Ok(json(
         StatusCode::OK,
         &j!({

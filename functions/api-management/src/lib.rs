@@ -10,11 +10,13 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::platform::parse_hostname;
+use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{AuditEvent, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{
     client_ip, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
 use porter_shared::platform::{self, KeyMaterial};
+use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -47,8 +49,9 @@ pub fn view(config: Option<&PlatformConfig>) -> Value {
 }
 
 async fn get(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let config = state.store.get_platform(&admin.tenant.id).await?;
+    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let admin = access::admin_with(state, req, true, with_platform).await?;
+    let config = admin.caller.more.platform;
     Ok(json(StatusCode::OK, &view(config.as_ref())))
 }
 

@@ -15,9 +15,11 @@ mod signin;
 
 use lambda_http::http::{header, StatusCode};
 use porter_shared::auth::access;
+use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{IdpConfig, SsoPurpose, TenantSso};
 use porter_shared::http::{json, ApiError, Body, HandlerResult, Request, Response, Routes};
 use porter_shared::sso;
+use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
@@ -83,8 +85,9 @@ pub(crate) async fn view(
 }
 
 async fn get(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let (sso, _) = state.store.get_sso(&admin.tenant.id).await?;
+    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let admin = access::admin_with(state, req, true, with_sso).await?;
+    let (sso, _) = admin.caller.more.sso.clone().unwrap_or_default();
     Ok(json(
         StatusCode::OK,
         &view(state, &admin.tenant.id, &sso).await?,

@@ -5,13 +5,15 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
-use porter_shared::auth::second_factor::{prove, Proof};
-use porter_shared::auth::session::{authenticate, upgrade_to_full};
+use porter_shared::auth::guard::MfaGuesses;
+use porter_shared::auth::second_factor::{sign_in, Proof};
+use porter_shared::auth::session::{authenticate, authenticate_with, next_after_sign_in};
 use porter_shared::credentials::webauthn::{passkeys, Ceremony};
-use porter_shared::domain::{AuditEvent, Level, Timestamp};
+use porter_shared::domain::{Level, SessionRecord, Timestamp};
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
+use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use serde_json::json as j;
 
@@ -23,8 +25,11 @@ fn invalid_code() -> ApiError {
     )
 }
 
+/// Three requests one after the other: the session; the user, tenant and guess counter
+/// together; one transaction that settles the guess with all it leads to.
 pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
-    let caller = authenticate(state, req, Level::Password).await?;
+    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
+    let caller = authenticate_with(state, req, Level::Password, with_counter).await?;
     let body: Proof = parse_json(req)?;
     if !caller.user.has_mfa() {
         return Err(ApiError::new(
@@ -33,20 +38,13 @@ pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
             "Set up a second factor first.",
         ));
     }
-    let now = Timestamp::now();
     let ip = client_ip(req);
-    let ok = prove(state, &caller, &body, now).await?;
-    let user = &caller.user;
-    if !ok {
-        let event = AuditEvent::by(user, "login.mfa", Some(user), &ip).outcome("failure");
-        state.store.audit(&event).await;
+    let Some(cookie) = sign_in(state, &caller, &body, &ip, Timestamp::now()).await? else {
         return Err(invalid_code());
-    }
-    let success = AuditEvent::by(user, "login.success", Some(user), &ip).outcome(body.method());
-    let (cookie, next) = upgrade_to_full(state, &caller, &[success]).await?;
+    };
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "next": next }),
+        &j!({ "next": next_after_sign_in(&caller) }),
         cookie,
     ))
 }

@@ -2,21 +2,22 @@
 //! level `password`, good only for enrolling or checking a second factor.
 //!
 //! Unknown email, invited user and wrong password answer alike (401 `invalid_credentials`),
-//! after the same work: two reads and one argon2id verification (against a dummy hash when
-//! there is no real one). Failures count per typed email and per source address.
+//! after the same work: the same requests and one argon2id verification (against a dummy hash
+//! when there is no real one). Failures count per typed email and per source address.
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::SignInGuesses;
 use porter_shared::auth::session::{set_cookie, PASSWORD_LEVEL_SECS};
 use porter_shared::credentials::password::{hash_blocking, verify_blocking};
 use porter_shared::domain::{
-    AuditEvent, Credentials, Email, Level, SessionRecord, TenantId, Timestamp, UserId, UserRecord,
+    AuditEvent, Email, Level, SessionRecord, TenantId, TenantRecord, Timestamp, UserId, UserRecord,
     UserStatus,
 };
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, user_agent, ApiError, HandlerResult, Request,
 };
-use porter_shared::{sso, AppState};
+use porter_shared::store::fetch::Fetch;
+use porter_shared::AppState;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
@@ -36,25 +37,48 @@ pub(crate) fn invalid_credentials() -> ApiError {
     )
 }
 
+/// Three requests one after the other, the same for every address: the guess counters, the
+/// email index and the domain's single sign-on route together; an attempt taken while the
+/// user and tenant are read; the session with its audit event (or the failure's event) while
+/// the counters are cleared.
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let body: PasswordRequest = parse_json(req)?;
     let ip = client_ip(req);
     let now = Timestamp::now();
-    let guesses = SignInGuesses::check(state, &body.email, &ip, now).await?;
-    let found = lookup(state, &body.email).await?;
+    let email = Email::parse(&body.email).ok();
+    let mut first = Fetch::default().counters(SignInGuesses::counters(&body.email, &ip));
+    if let Some(e) = &email {
+        first = first.email_index(e).domain_route(e.domain());
+    }
+    let first = state.store.fetch(&first).await?;
+    let (tid, uid) = first
+        .email_ids
+        .clone()
+        .unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
+    let mut second = Fetch::default().user(&tid, &uid).tenant(&tid);
+    if let Some(routed) = &first.domain_tenant {
+        second = second.sso(routed);
+    }
+    let seen = Some(first.counters);
+    let (guesses, found) = tokio::join!(
+        SignInGuesses::check_seen(state, &body.email, &ip, seen, now),
+        state.store.fetch(&second)
+    );
+    let (guesses, mut found) = (guesses?, found?);
     let stored_hash = found
+        .user
         .as_ref()
         .filter(|(u, _)| u.status == UserStatus::Active)
         .and_then(|(_, c)| c.password_hash.as_ref());
     let matches = password_matches(SecretString::from(body.password), stored_hash).await;
     // A leaked old password must not bypass the customer's identity provider: an address
     // routed to single sign-on fails here exactly like a wrong password.
-    let routed = match &found {
-        Some((user, _)) if matches => sso::route_for(state, &user.email).await?.is_some(),
+    let routed = match (&found.sso, &email) {
+        (Some((sso, _)), Some(e)) => sso.route(e.domain()).is_some(),
         _ => false,
     };
 
-    let user = match found {
+    let user = match found.user.take() {
         Some((user, _)) if matches && !routed => user,
         other => {
             match other {
@@ -74,8 +98,12 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         }
     };
 
-    guesses.succeeded(state).await;
-    first_factor_passed(state, req, &user, "login.password").await
+    let tenant = found.tenant.as_ref();
+    let (_, passed) = tokio::join!(
+        guesses.succeeded(state),
+        first_factor_passed(state, req, &user, tenant, "login.password")
+    );
+    passed
 }
 
 /// The end of a first factor (password or emailed PIN): a session at level `password`, and
@@ -85,12 +113,12 @@ pub(crate) async fn first_factor_passed(
     state: &AppState,
     req: &Request,
     user: &UserRecord,
+    tenant: Option<&TenantRecord>,
     action: &'static str,
 ) -> HandlerResult {
     let ip = client_ip(req);
     let now = Timestamp::now();
-    let tenant = state.store.get_tenant(&user.tenant).await?;
-    if tenant.as_ref().is_none_or(|t| t.is_suspended()) {
+    if tenant.is_none_or(|t| t.is_suspended()) {
         return Err(porter_shared::auth::access::tenant_suspended());
     }
     let mut rng = rand::rngs::OsRng;
@@ -135,18 +163,4 @@ pub(crate) async fn password_matches(
     .await
     .unwrap_or(false);
     matches && has_real_hash
-}
-
-/// The user and credentials behind a typed email. For an unknown address it still reads a
-/// (missing) user item, so that both paths make the same requests.
-async fn lookup(
-    state: &AppState,
-    raw_email: &str,
-) -> Result<Option<(UserRecord, Credentials)>, ApiError> {
-    let ids = match Email::parse(raw_email) {
-        Ok(email) => state.store.find_by_email(&email).await?,
-        Err(_) => None,
-    };
-    let (tid, uid) = ids.unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
-    Ok(state.store.get_user_with_credentials(&tid, &uid).await?)
 }

@@ -140,7 +140,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         }
         user.status = UserStatus::Active;
     }
-    first_factor_passed(state, req, &user, "login.pin").await
+    first_factor_passed(state, req, &user, Some(&tenant), "login.pin").await
 }
 
 /// Every failure looks the same; a trace of it is kept like a wrong password's.

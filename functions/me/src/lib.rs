@@ -1,9 +1,10 @@
 //! `me`: `GET /api/me`, who is signed in and what their menu holds. Needs a full session.
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::session::authenticate;
-use porter_shared::domain::{Entitlements, Level, Role};
+use porter_shared::auth::session::authenticate_with;
+use porter_shared::domain::{Entitlements, Level, Role, SessionRecord, TenantRecord};
 use porter_shared::http::{json, ApiError, Body, Request, Response, Routes};
+use porter_shared::store::fetch::{Fetch, Fetched};
 use porter_shared::AppState;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
@@ -46,21 +47,19 @@ pub fn menu(role: Role, entitlements: Option<&Entitlements>) -> Vec<Value> {
     items
 }
 
+/// Two requests one after the other: the session; then the user, the tenant and what the
+/// admin's checklist ticks from (the SSO configuration, the platform connection) together.
 async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(state, req, Level::Full).await?;
+    let checklist_items = |s: &SessionRecord| Fetch::default().sso(&s.tenant).platform(&s.tenant);
+    let caller = authenticate_with(state, req, Level::Full, checklist_items).await?;
     let Some(role) = caller.user.role else {
         return Err(porter_shared::auth::access::no_role());
     };
-    let tenant = state
-        .store
-        .get_tenant(&caller.user.tenant)
-        .await?
+    let tenant = caller
+        .tenant
+        .as_ref()
         .ok_or_else(porter_shared::auth::session::unauthenticated)?;
-    let checklist = if role == Role::Admin {
-        Some(checklist(state, &tenant).await?)
-    } else {
-        None
-    };
+    let checklist = (role == Role::Admin).then(|| checklist(&caller.more, tenant));
     Ok(json(
         StatusCode::OK,
         &j!({
@@ -72,20 +71,15 @@ async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError>
     ))
 }
 
-/// The admin's setup checklist, each step ticked from what is stored (the two reads it needs
-/// run together).
-async fn checklist(
-    state: &AppState,
-    tenant: &porter_shared::domain::TenantRecord,
-) -> Result<serde_json::Value, ApiError> {
-    let (sso, platform) = tokio::join!(
-        state.store.get_sso(&tenant.id),
-        state.store.get_platform(&tenant.id)
-    );
-    let (sso, _) = sso?;
-    let platform = platform?;
+/// The admin's setup checklist, each step ticked from what is stored.
+fn checklist(stored: &Fetched, tenant: &TenantRecord) -> Value {
+    let sso_chosen = stored
+        .sso
+        .as_ref()
+        .is_some_and(|(sso, _)| sso.updated_at.is_some());
+    let platform = stored.platform.as_ref();
     let step = |id: &str, label: &str, done: bool, href: &str| j!({ "id": id, "label": label, "done": done, "href": href });
-    Ok(j!([
+    j!([
         step(
             "organisation",
             "Name your organisation",
@@ -107,7 +101,7 @@ async fn checklist(
         step(
             "sso",
             "Choose how people sign in (single sign-on, or skip it)",
-            sso.updated_at.is_some(),
+            sso_chosen,
             "/app/configuration/sso"
         ),
         step(
@@ -116,5 +110,5 @@ async fn checklist(
             tenant.user_count > 1,
             "/app/configuration/users"
         ),
-    ]))
+    ])
 }

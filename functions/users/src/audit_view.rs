@@ -3,6 +3,7 @@
 //! `format=csv` exports everything the filters keep (at most `CSV_MAX` events) as a download.
 
 use lambda_http::http::StatusCode;
+use porter_shared::auth::access;
 use porter_shared::domain::TenantId;
 use porter_shared::http::{attachment, json, query_param, HandlerResult, Request};
 use porter_shared::store::audit::{AuditEntry, AuditFilter};
@@ -24,20 +25,23 @@ fn filter(req: &Request) -> AuditFilter {
     }
 }
 
-pub async fn serve(state: &AppState, req: &Request, tid: &TenantId) -> HandlerResult {
+/// A page: two requests one after the other (the session; the caller and tenant while the
+/// page is read). The CSV export reads page after page once the caller is known.
+pub async fn serve(state: &AppState, req: &Request) -> HandlerResult {
     let filter = filter(req);
     if query_param(req, "format").as_deref() == Some("csv") {
-        return csv(state, tid, &filter).await;
+        let admin = access::admin(state, req, true).await?;
+        return csv(state, &admin.tenant.id, &filter).await;
     }
     let limit = query_param(req, "limit")
         .and_then(|l| l.parse().ok())
         .unwrap_or(50)
         .clamp(1, 100);
     let after = query_param(req, "next");
-    let (events, next) = state
-        .store
-        .audit_page(tid, limit, after.as_deref(), &filter)
-        .await?;
+    let (after, filter) = (after.as_deref(), &filter);
+    let read =
+        |tid: TenantId, _| async move { state.store.audit_page(&tid, limit, after, filter).await };
+    let (_, (events, next)) = access::admin_alongside(state, req, true, read).await?;
     Ok(json(
         StatusCode::OK,
         &j!({ "events": events, "next": next }),

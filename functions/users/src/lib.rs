@@ -83,9 +83,11 @@ fn view(u: &UserRecord) -> Value {
     })
 }
 
+/// Two requests one after the other: the session; the caller and tenant while the users are
+/// listed.
 async fn list(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let mut users = state.store.list_users(&admin.tenant.id).await?;
+    let read = |tid, _| async move { state.store.list_users(&tid).await };
+    let (admin, mut users) = access::admin_alongside(state, req, true, read).await?;
     users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
     Ok(json(
         StatusCode::OK,
@@ -187,6 +189,5 @@ async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
 }
 
 async fn audit(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    audit_view::serve(state, req, &admin.tenant.id).await
+    audit_view::serve(state, req).await
 }

@@ -1,12 +1,15 @@
 //! Who may do what. Admins reach everything; core users the product but never Configuration
 //! (API management, SSO, users, audit); users without a role nothing but the message.
 
-use super::session::{authenticate, unauthenticated, Caller};
-use crate::domain::{Level, Role, TenantRecord};
+use super::session::{authenticate_alongside, authenticate_with, unauthenticated, Caller};
+use crate::domain::{Level, Role, SessionRecord, TenantId, TenantRecord, UserId};
 use crate::http::ApiError;
+use crate::store::fetch::Fetch;
+use crate::store::StoreError;
 use crate::AppState;
 use http::StatusCode;
 use lambda_http::Request;
+use std::future::Future;
 
 pub fn no_role() -> ApiError {
     ApiError::new(
@@ -48,17 +51,44 @@ pub struct Admin {
 
 /// The caller, if they are an admin; with `setup_first`, only once the tenant is set up.
 pub async fn admin(state: &AppState, req: &Request, setup_first: bool) -> Result<Admin, ApiError> {
-    let caller = authenticate(state, req, Level::Full).await?;
+    admin_with(state, req, setup_first, |_| Fetch::default()).await
+}
+
+/// [`admin`], reading the items `more` names with the caller (see [`authenticate_with`]).
+pub async fn admin_with(
+    state: &AppState,
+    req: &Request,
+    setup_first: bool,
+    more: impl FnOnce(&SessionRecord) -> Fetch,
+) -> Result<Admin, ApiError> {
+    let caller = authenticate_with(state, req, Level::Full, more).await?;
+    admitted(caller, setup_first)
+}
+
+/// [`admin`], running the route's own read of the tenant's items at the same time (see
+/// [`authenticate_alongside`]); it is dropped unless the caller is an admin.
+pub async fn admin_alongside<T, F, Fut>(
+    state: &AppState,
+    req: &Request,
+    setup_first: bool,
+    read: F,
+) -> Result<(Admin, T), ApiError>
+where
+    F: FnOnce(TenantId, UserId) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let nothing = |_: &SessionRecord| Fetch::default();
+    let (caller, found) = authenticate_alongside(state, req, Level::Full, nothing, read).await?;
+    Ok((admitted(caller, setup_first)?, found))
+}
+
+fn admitted(caller: Caller, setup_first: bool) -> Result<Admin, ApiError> {
     match caller.user.role {
         None => return Err(no_role()),
         Some(Role::Core) => return Err(forbidden()),
         Some(Role::Admin) => {}
     }
-    let tenant = state
-        .store
-        .get_tenant(&caller.user.tenant)
-        .await?
-        .ok_or_else(unauthenticated)?;
+    let tenant = caller.tenant.clone().ok_or_else(unauthenticated)?;
     if setup_first && !tenant.setup_done {
         return Err(setup_required());
     }

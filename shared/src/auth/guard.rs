@@ -2,10 +2,11 @@
 //! typed account and per source address, second-factor codes per user. And opening a sealed
 //! TOTP seed, which every code check needs, and sealing a new one.
 
-use crate::domain::throttle::{self, Attempt, Policy};
+use crate::domain::throttle::{self, Attempt, Counter, Policy};
 use crate::domain::{SealedSeed, Timestamp, UserRecord};
 use crate::http::ApiError;
-use crate::store::throttle::ThrottleKey;
+use crate::store::throttle::{Settle, Settled, ThrottleKey};
+use crate::store::{StoreError, Writes};
 use crate::AppState;
 
 /// How many times a request reads the counters again after losing a race for a place; a
@@ -23,9 +24,23 @@ impl Taken {
         counters: Vec<(ThrottleKey, Policy)>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
+        Self::take_seen(state, counters, None, now).await
+    }
+
+    /// [`Taken::take`], deciding the first round on counters the caller read already (with
+    /// the other items of its step, in the same request).
+    async fn take_seen(
+        state: &AppState,
+        counters: Vec<(ThrottleKey, Policy)>,
+        mut first: Option<Vec<Option<Counter>>>,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
         let keys: Vec<&ThrottleKey> = counters.iter().map(|(k, _)| k).collect();
         for _ in 0..ROUNDS {
-            let seen = state.store.get_counters(&keys).await?;
+            let seen = match first.take() {
+                Some(seen) if seen.len() == keys.len() => seen,
+                _ => state.store.get_counters(&keys).await?,
+            };
             let mut takes = Vec::with_capacity(counters.len());
             let mut wait = None;
             for ((k, policy), c) in counters.iter().zip(seen) {
@@ -75,6 +90,18 @@ impl SignInGuesses {
         ThrottleKey::new("account", &normalised(raw_email))
     }
 
+    /// The counters a password guess for `raw_email` from `source_ip` is limited by.
+    pub fn counters(raw_email: &str, source_ip: &str) -> Vec<ThrottleKey> {
+        vec![
+            Self::account_key(raw_email),
+            ThrottleKey::new(
+                "account-source",
+                &format!("{}\n{source_ip}", normalised(raw_email)),
+            ),
+            ThrottleKey::new("source", source_ip),
+        ]
+    }
+
     /// Takes an attempt, or refuses with 429 while any counter asks to wait.
     pub async fn check(
         state: &AppState,
@@ -82,22 +109,29 @@ impl SignInGuesses {
         source_ip: &str,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        let account = Self::account_key(raw_email);
-        let pair = ThrottleKey::new(
-            "account-source",
-            &format!("{}\n{source_ip}", normalised(raw_email)),
-        );
-        let source = ThrottleKey::new("source", source_ip);
-        let taken = Taken::take(
-            state,
-            vec![
-                (account.clone(), throttle::ACCOUNT),
-                (pair, throttle::ACCOUNT_SOURCE),
-                (source, throttle::SOURCE),
-            ],
-            now,
-        )
-        .await?;
+        Self::check_seen(state, raw_email, source_ip, None, now).await
+    }
+
+    /// [`SignInGuesses::check`] on counters already read (in the order of
+    /// [`SignInGuesses::counters`]), saving the step a request.
+    pub async fn check_seen(
+        state: &AppState,
+        raw_email: &str,
+        source_ip: &str,
+        seen: Option<Vec<Option<Counter>>>,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        let policies = [
+            throttle::ACCOUNT,
+            throttle::ACCOUNT_SOURCE,
+            throttle::SOURCE,
+        ];
+        let counters: Vec<_> = Self::counters(raw_email, source_ip)
+            .into_iter()
+            .zip(policies)
+            .collect();
+        let account = counters[0].0.clone();
+        let taken = Taken::take_seen(state, counters, seen, now).await?;
         Ok(Self { taken, account })
     }
 
@@ -162,14 +196,63 @@ pub async fn pin_emails_limited(
 /// authenticator app.
 pub struct MfaGuesses(Taken);
 
+/// How a judged second factor was settled.
+pub enum Verdict {
+    /// Counted, and what it leads to written with it.
+    Settled,
+    /// Element `index` of the writes that go with it failed its condition: nothing was
+    /// written, not even the attempt.
+    Refused { index: usize },
+}
+
 impl MfaGuesses {
+    /// The counter of `user`'s second-factor guesses.
+    pub fn key(user: &crate::domain::UserId) -> ThrottleKey {
+        ThrottleKey::new("mfa", user.as_str())
+    }
+
+    /// Settles a second factor judged already (`right` or not) together with what it leads
+    /// to: a right one resets the user's guess counter, a wrong one takes an attempt, each
+    /// only while the counter allows an attempt now. The verdict reaches nobody before this
+    /// transaction succeeded: refused (429, nothing written) when the guesses are used up,
+    /// whatever the guess was. `seen` is the counter as read with the caller.
+    pub async fn settle(
+        state: &AppState,
+        user: &UserRecord,
+        mut seen: Option<Option<Counter>>,
+        right: bool,
+        then: impl Fn() -> Result<Writes, StoreError>,
+        now: Timestamp,
+    ) -> Result<Verdict, ApiError> {
+        let key = Self::key(&user.id);
+        let policy = throttle::MFA;
+        let settle = if right { Settle::Clear } else { Settle::Take };
+        for _ in 0..ROUNDS {
+            let counter = match seen.take() {
+                Some(c) => c,
+                None => state.store.get_counters(&[&key]).await?.pop().flatten(),
+            };
+            let (guard, next) = match policy.attempt(counter, now) {
+                Attempt::Refused { retry_after } => return Err(ApiError::throttled(retry_after)),
+                Attempt::Take { guard, next } => (guard, next),
+            };
+            let counters = [(&key, &policy, guard, next, settle)];
+            match state.store.settle(&counters, then()?).await? {
+                Settled::Done => return Ok(Verdict::Settled),
+                Settled::Refused { index } => return Ok(Verdict::Refused { index }),
+                Settled::LostRace => {}
+            }
+        }
+        Err(ApiError::throttled(1))
+    }
+
     /// Takes an attempt, or refuses with 429 while the user's guesses wait or are locked.
     pub async fn check(
         state: &AppState,
         user: &UserRecord,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        let key = ThrottleKey::new("mfa", user.id.as_str());
+        let key = Self::key(&user.id);
         Ok(Self(
             Taken::take(state, vec![(key, throttle::MFA)], now).await?,
         ))

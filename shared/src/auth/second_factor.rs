@@ -3,9 +3,10 @@
 //! already has one needs a proof of the last [`REAUTH_SECS`], ends every other session of the
 //! user, gives this one a new id and tells the user by email.
 
-use super::ceremony;
-use super::guard::{open_seed, MfaGuesses};
-use super::session::{session_gone, set_cookie, Caller};
+use super::guard::{open_seed, MfaGuesses, Verdict};
+use super::session::{
+    full_session, session_gone, set_cookie, unauthenticated, Caller, ABSOLUTE_SECS,
+};
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
@@ -13,6 +14,7 @@ use crate::domain::{AuditEvent, SessionRecord, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::mail::templates;
 use crate::store::users::CredentialChange;
+use crate::store::{StoreError, Writes};
 use crate::AppState;
 use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
@@ -38,77 +40,147 @@ impl Proof {
     }
 }
 
-/// Judges `proof` for the caller, after taking a guess (429 when they are used up): a current
-/// TOTP code not used before, an unspent recovery code (spent now), or the security-key
-/// ceremony the session holds. A right proof starts the guess count afresh.
-pub async fn prove(
+/// Proves a second factor at sign-in: a right one, its use (the TOTP step, the recovery code,
+/// the key's challenge), the end of the password-level session, a new full one and the
+/// sign-in event are one transaction with the reset of the user's guess counter; a wrong one
+/// takes a guess with its audit event. The cookie of the new session, or `None` when wrong.
+pub async fn sign_in(
+    state: &AppState,
+    caller: &Caller,
+    proof: &Proof,
+    ip: &str,
+    now: Timestamp,
+) -> Result<Option<HeaderValue>, ApiError> {
+    let (id, record) = full_session(caller, now);
+    let user = &caller.user;
+    let success = [AuditEvent::by(user, "login.success", Some(user), ip).outcome(proof.method())];
+    let failure = AuditEvent::by(user, "login.mfa", Some(user), ip).outcome("failure");
+    let writes = |spend: CredentialChange, ceremony: Option<&str>| {
+        let old = &caller.session.hash;
+        let mut rng = rand::rngs::OsRng;
+        state
+            .store
+            .sign_in_writes(old, ceremony, &record, user, spend, &success, &mut rng)
+    };
+    if !prove_then(state, caller, proof, now, writes, failure).await? {
+        return Ok(None);
+    }
+    Ok(Some(set_cookie(&state.config, id.secret(), ABSOLUTE_SECS)))
+}
+
+/// Proves a second factor again (before a change of factors): a right one is spent and
+/// recorded on the session as its latest proof, with the event `action`, in one transaction;
+/// a wrong one takes a guess, recorded as a failure of `action`.
+pub async fn reprove(
+    state: &AppState,
+    caller: &Caller,
+    proof: &Proof,
+    action: &'static str,
+    ip: &str,
+    now: Timestamp,
+) -> Result<bool, ApiError> {
+    let user = &caller.user;
+    let success = [AuditEvent::by(user, action, Some(user), ip).outcome(proof.method())];
+    let failure = AuditEvent::by(user, action, Some(user), ip).outcome("failure");
+    let writes = |spend: CredentialChange, ceremony: Option<&str>| {
+        let session = &caller.session.hash;
+        let mut rng = rand::rngs::OsRng;
+        state
+            .store
+            .proof_writes(session, ceremony, now, user, spend, &success, &mut rng)
+    };
+    prove_then(state, caller, proof, now, writes, failure).await
+}
+
+/// Judges `proof` without writing anything, then settles it under the user's guess limit
+/// ([`MfaGuesses::settle`]): a right one with `writes` (its use is conditioned there, so a code
+/// counts once even when two requests bring it together), a wrong one with `failure`. The
+/// verdict is answered only once it is settled; 429 while the guesses are used up.
+async fn prove_then(
     state: &AppState,
     caller: &Caller,
     proof: &Proof,
     now: Timestamp,
+    writes: impl Fn(CredentialChange, Option<&str>) -> Result<Writes, StoreError>,
+    failure: AuditEvent,
 ) -> Result<bool, ApiError> {
-    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
-    let ok = match proof {
-        Proof::Totp { code } => check_totp(state, caller, code, now).await?,
-        Proof::Recovery { code } => match recovery::hash(code) {
-            Some(h) => state.store.spend_recovery_code(&caller.user, &h).await?,
-            None => false,
-        },
-        Proof::Webauthn { credential } => check_key(state, caller, credential).await?,
-    };
-    if ok {
-        guesses.succeeded(state).await;
+    // The counter as read with the caller, when the route asked for it.
+    let mut seen = caller.more.counters.first().copied();
+    if let Some((spend, ceremony)) = judge(state, caller, proof, now).await? {
+        let right = || writes(spend.clone(), ceremony.as_deref());
+        match MfaGuesses::settle(state, &caller.user, seen, true, right, now).await? {
+            Verdict::Settled => return Ok(true),
+            // The code was spent meanwhile (a replay racing the original) or the challenge
+            // answered already: a wrong guess after all, counted as one.
+            Verdict::Refused { index: 0 } => {}
+            Verdict::Refused { .. } if ceremony.is_some() => {}
+            Verdict::Refused { .. } => return Err(unauthenticated()),
+        }
+        seen = None;
     }
-    Ok(ok)
+    let answered_challenge =
+        matches!(proof, Proof::Webauthn { .. }) && caller.session.ceremony.is_some();
+    let spent = answered_challenge.then_some(&caller.session.hash);
+    let events = [failure];
+    let wrong = || {
+        state
+            .store
+            .failure_writes(spent, &events, &mut rand::rngs::OsRng)
+    };
+    match MfaGuesses::settle(state, &caller.user, seen, false, wrong, now).await? {
+        Verdict::Settled => Ok(false),
+        // Only the session can fail its condition here: it ended meanwhile.
+        Verdict::Refused { .. } => Err(unauthenticated()),
+    }
 }
 
-/// A current code, not used before: the step it belongs to is spent atomically.
-async fn check_totp(
+/// What a right `proof` spends (and the challenge it answered), or `None` for a wrong one: a
+/// current TOTP code of a step not used before, an unspent recovery code, a valid answer to
+/// the security-key challenge the session holds. Writes nothing.
+async fn judge(
     state: &AppState,
     caller: &Caller,
-    code: &str,
+    proof: &Proof,
     now: Timestamp,
-) -> Result<bool, ApiError> {
-    let Some(factor) = &caller.credentials.factors.totp else {
-        return Ok(false);
-    };
-    let seed = open_seed(state, &factor.seed, &caller.user).await?;
-    let Some(step) = totp::matching_step(&seed, code, now) else {
-        return Ok(false);
-    };
-    let step = i64::try_from(step).unwrap_or(i64::MAX);
-    if step <= factor.last_step {
-        return Ok(false); // replayed
+) -> Result<Option<(CredentialChange, Option<String>)>, ApiError> {
+    let factors = &caller.credentials.factors;
+    match proof {
+        Proof::Totp { code } => {
+            let Some(factor) = &factors.totp else {
+                return Ok(None);
+            };
+            let seed = open_seed(state, &factor.seed, &caller.user).await?;
+            let Some(step) = totp::matching_step(&seed, code, now) else {
+                return Ok(None);
+            };
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            if step <= factor.last_step {
+                return Ok(None); // replayed
+            }
+            Ok(Some((CredentialChange::spend_totp_step(step), None)))
+        }
+        Proof::Recovery { code } => Ok(recovery::hash(code)
+            .filter(|h| factors.recovery_hashes.contains(h))
+            .map(|h| (CredentialChange::spend_recovery_code(&h), None))),
+        Proof::Webauthn { credential } => {
+            let Some(raw) = caller.session.ceremony.as_deref() else {
+                return Ok(None);
+            };
+            let Some(Ceremony::Login(ceremony)) = Ceremony::from_json(raw) else {
+                return Ok(None);
+            };
+            let Ok(result) = state
+                .webauthn
+                .finish_passkey_authentication(credential, &ceremony)
+            else {
+                return Ok(None);
+            };
+            // Its counter (clone detection) and when it was last used, for the account page.
+            let keys = after_use(&factors.security_keys, &result, now.0);
+            let spend = CredentialChange::security_keys(&keys, None);
+            Ok(Some((spend, Some(raw.to_owned()))))
+        }
     }
-    Ok(state.store.spend_totp_step(&caller.user, step).await?)
-}
-
-async fn check_key(
-    state: &AppState,
-    caller: &Caller,
-    credential: &PublicKeyCredential,
-) -> Result<bool, ApiError> {
-    let Some(Ceremony::Login(ceremony)) = ceremony::take(state, caller).await? else {
-        return Ok(false);
-    };
-    let Ok(result) = state
-        .webauthn
-        .finish_passkey_authentication(credential, &ceremony)
-    else {
-        return Ok(false);
-    };
-    // Its counter (clone detection) and when it was last used, for the account page. The
-    // key was proved: a failure to record this is logged, not answered.
-    let keys = after_use(
-        &caller.credentials.factors.security_keys,
-        &result,
-        Timestamp::now().0,
-    );
-    let used = CredentialChange::security_keys(&keys, None);
-    if let Err(e) = state.store.change_factors(&caller.user, &used).await {
-        tracing::warn!(error = %e, "could not record the security key's use");
-    }
-    Ok(true)
 }
 
 /// Whether the caller may change their factors now: always while they have none (the first

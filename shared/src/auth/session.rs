@@ -3,13 +3,16 @@
 
 pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
 use crate::domain::{
-    AuditEvent, Credentials, Level, Role, SessionRecord, Timestamp, TokenHash, UserRecord,
+    AuditEvent, Credentials, Level, Role, SessionId, SessionRecord, TenantId, TenantRecord,
+    Timestamp, TokenHash, UserId, UserRecord,
 };
 use crate::http::ApiError;
+use crate::store::fetch::{Fetch, Fetched};
 use crate::store::StoreError;
 use crate::{AppState, Config};
 use http::{header, HeaderValue, StatusCode};
 use lambda_http::Request;
+use std::future::Future;
 
 /// Activity is written at most this often (each write costs a request).
 const TOUCH_EVERY_SECS: i64 = 60;
@@ -54,11 +57,16 @@ pub fn read_cookie_named(req: &Request, name: &str) -> Option<String> {
 }
 
 /// The caller, as their session proves. The credentials come with the same read of the user
-/// item, so the MFA flows need no second one.
+/// item, so the MFA flows need no second one; the tenant and whatever else the route named
+/// ([`authenticate_with`]) come in the same request too.
 pub struct Caller {
     pub session: SessionRecord,
     pub user: UserRecord,
     pub credentials: Credentials,
+    /// `None` only if the tenant item is gone.
+    pub tenant: Option<TenantRecord>,
+    /// What the route asked to read with the caller (counters, the SSO configuration...).
+    pub more: Fetched,
 }
 
 /// A store error of a write that replaces the caller's session: a failed condition means the
@@ -80,11 +88,44 @@ pub fn unauthenticated() -> ApiError {
 
 /// Resolves the request's session. `need` is the least level the route requires: a session
 /// at `password` level gets 403 `mfa_required` from everything but enrolment and the MFA check.
+/// Two requests one after the other: the session item, then the user and tenant items
+/// together (with the activity write beside them when it is due).
 pub async fn authenticate(
     state: &AppState,
     req: &Request,
     need: Level,
 ) -> Result<Caller, ApiError> {
+    authenticate_with(state, req, need, |_| Fetch::default()).await
+}
+
+/// [`authenticate`], reading the items `more` names (for the session's tenant or user) in the
+/// same request as the user and the tenant.
+pub async fn authenticate_with(
+    state: &AppState,
+    req: &Request,
+    need: Level,
+    more: impl FnOnce(&SessionRecord) -> Fetch,
+) -> Result<Caller, ApiError> {
+    let nothing = |_, _| async { Ok(()) };
+    Ok(authenticate_alongside(state, req, need, more, nothing)
+        .await?
+        .0)
+}
+
+/// [`authenticate_with`], running the route's own read (a query under the session's tenant
+/// or user) at the same time, so that it does not wait for the caller's. Its result is
+/// dropped unless the caller is who the session says and may use the route.
+pub async fn authenticate_alongside<T, F, Fut>(
+    state: &AppState,
+    req: &Request,
+    need: Level,
+    more: impl FnOnce(&SessionRecord) -> Fetch,
+    read: F,
+) -> Result<(Caller, T), ApiError>
+where
+    F: FnOnce(TenantId, UserId) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
     let now = Timestamp::now();
     let id = read_cookie(req, &state.config).ok_or_else(unauthenticated)?;
     let hash = TokenHash::of_presented(&id).ok_or_else(unauthenticated)?;
@@ -93,11 +134,27 @@ pub async fn authenticate(
         .get_session(&hash)
         .await?
         .ok_or_else(unauthenticated)?;
-    let found = state
-        .store
-        .get_user_with_credentials(&session.tenant, &session.user)
-        .await?;
-    let Some((user, credentials)) = found.filter(|(u, _)| session.is_live(u, now)) else {
+    let fresh = session.is_fresh(now);
+    let fetch = more(&session)
+        .user(&session.tenant, &session.user)
+        .tenant(&session.tenant);
+    // Activity is recorded only on a session within its limits: touching an idle one would
+    // bring it back.
+    let touch = async {
+        if fresh && now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
+            if let Err(e) = state.store.touch_session(&hash, now, None).await {
+                tracing::warn!(error = %e, "could not record session activity");
+            }
+        }
+    };
+    let (fetched, (), extra) = tokio::join!(
+        state.store.fetch(&fetch),
+        touch,
+        read(session.tenant.clone(), session.user.clone())
+    );
+    let mut fetched = fetched?;
+    let Some((user, credentials)) = fetched.user.take().filter(|(u, _)| session.is_live(u, now))
+    else {
         // Removed user, reset password, expired: the session is over; tidy it away.
         let _ = state.store.delete_session(&hash).await;
         return Err(unauthenticated());
@@ -109,14 +166,18 @@ pub async fn authenticate(
             "Complete the second sign-in step first.",
         ));
     }
-    if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
-        state.store.touch_session(&hash, now, None).await?;
-    }
-    Ok(Caller {
-        session,
-        user,
-        credentials,
-    })
+    let extra = extra?;
+    let tenant = fetched.tenant.take();
+    Ok((
+        Caller {
+            session,
+            user,
+            credentials,
+            tenant,
+            more: fetched,
+        },
+        extra,
+    ))
 }
 
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the
@@ -128,10 +189,7 @@ pub async fn upgrade_to_full(
     events: &[AuditEvent],
 ) -> Result<(HeaderValue, &'static str), ApiError> {
     let mut rng = rand::rngs::OsRng;
-    let now = Timestamp::now();
-    let (id, record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rng);
-    let mut record = record.seen_from(&caller.session.ip, &caller.session.user_agent);
-    record.proved_at = Some(now);
+    let (id, record) = full_session(caller, Timestamp::now());
     state
         .store
         .complete_sign_in(
@@ -143,17 +201,29 @@ pub async fn upgrade_to_full(
         )
         .await
         .map_err(session_gone)?;
-    let next = if caller.user.role == Some(Role::Admin) {
-        let tenant = state.store.get_tenant(&caller.user.tenant).await?;
-        if tenant.is_some_and(|t| !t.setup_done) {
-            "setup"
-        } else {
-            "done"
-        }
+    Ok((
+        set_cookie(&state.config, id.secret(), ABSOLUTE_SECS),
+        next_after_sign_in(caller),
+    ))
+}
+
+/// A full session for the caller, proved now, from where their sign-in began.
+pub fn full_session(caller: &Caller, now: Timestamp) -> (SessionId, SessionRecord) {
+    let (id, record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rand::rngs::OsRng);
+    let mut record = record.seen_from(&caller.session.ip, &caller.session.user_agent);
+    record.proved_at = Some(now);
+    (id, record)
+}
+
+/// Where a person goes once fully signed in: `setup` for an admin whose tenant is not set up
+/// yet, else `done`.
+pub fn next_after_sign_in(caller: &Caller) -> &'static str {
+    let setup_pending = caller.tenant.as_ref().is_some_and(|t| !t.setup_done);
+    if caller.user.role == Some(Role::Admin) && setup_pending {
+        "setup"
     } else {
         "done"
-    };
-    Ok((set_cookie(&state.config, id.secret(), ABSOLUTE_SECS), next))
+    }
 }
 
 #[cfg(test)]

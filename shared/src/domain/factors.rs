@@ -75,6 +75,8 @@ pub struct SecondFactors {
     pub security_keys: SecurityKeys,
     /// Recovery codes not yet spent (only their hashes are stored).
     pub recovery_codes_left: usize,
+    /// Their hashes: a code is judged against them before it is spent.
+    pub recovery_hashes: Vec<String>,
 }
 
 impl SecondFactors {

@@ -147,8 +147,11 @@ impl SessionRecord {
     /// Whether the session still counts at `now` for `user`: not past its end, not idle too
     /// long, and not ended by a bump of the user's epoch (reset, role change).
     pub fn is_live(&self, user: &UserRecord, now: Timestamp) -> bool {
-        now < self.expires_at
-            && now.0 - self.last_seen.0 < IDLE_SECS
-            && self.epoch == user.session_epoch
+        self.is_fresh(now) && self.epoch == user.session_epoch
+    }
+
+    /// Within its absolute and idle limits: what can be judged without the user's item.
+    pub fn is_fresh(&self, now: Timestamp) -> bool {
+        now < self.expires_at && now.0 - self.last_seen.0 < IDLE_SECS
     }
 }

@@ -46,6 +46,11 @@ pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
 
 pub fn credentials(it: &Item) -> Credentials {
     let sealed = |name: &str| get_s(it, name).map(|v| SealedSeed::new(v.to_owned()));
+    let recovery_hashes = it
+        .get("recovery_hashes")
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default();
     Credentials {
         password_hash: get_s(it, "password_hash").map(|h| SecretString::from(h.to_owned())),
         factors: SecondFactors {
@@ -55,10 +60,8 @@ pub fn credentials(it: &Item) -> Credentials {
             }),
             totp_pending: sealed("totp_pending_sealed"),
             security_keys: security_keys_from(get_s(it, "webauthn_keys")),
-            recovery_codes_left: it
-                .get("recovery_hashes")
-                .and_then(|v| v.as_ss().ok())
-                .map_or(0, Vec::len),
+            recovery_codes_left: recovery_hashes.len(),
+            recovery_hashes,
         },
     }
 }
@@ -374,4 +377,9 @@ pub fn linked_ids(it: &Item) -> Result<(TenantId, UserId), StoreError> {
 
 pub fn tenant_of(it: &Item) -> Result<TenantId, StoreError> {
     tenant_id(it, "domain")
+}
+
+pub fn platform(it: &Item) -> Result<crate::domain::PlatformConfig, StoreError> {
+    let raw = super::attr::req_s(it, "config")?;
+    serde_json::from_str(raw).map_err(|_| StoreError::Corrupt("platform item: config".into()))
 }

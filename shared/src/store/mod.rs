@@ -27,6 +27,7 @@
 
 mod attr;
 pub mod audit;
+pub mod fetch;
 mod items;
 pub mod keys;
 pub mod members;
@@ -80,6 +81,18 @@ where
 impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
     fn from(e: aws_sdk_dynamodb::error::BuildError) -> Self {
         Self::Sdk(e.to_string())
+    }
+}
+
+/// Writes that go into the transaction settling a guess ([`Store::settle`]), so that what a
+/// right or wrong guess leads to is written exactly when its attempt is counted. Only store
+/// methods build them.
+#[derive(Debug, Default)]
+pub struct Writes(Vec<TransactWriteItem>);
+
+impl Writes {
+    pub fn none() -> Self {
+        Self::default()
     }
 }
 

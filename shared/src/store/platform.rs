@@ -8,13 +8,11 @@ use rand::RngCore;
 
 impl Store {
     pub async fn get_platform(&self, tid: &TenantId) -> Result<Option<PlatformConfig>, StoreError> {
-        let Some(it) = self.get(keys::tenant_pk(tid), keys::PLATFORM_SK).await? else {
-            return Ok(None);
-        };
-        let raw = attr::req_s(&it, "config")?;
-        serde_json::from_str(raw)
-            .map(Some)
-            .map_err(|_| StoreError::Corrupt("platform item: config".into()))
+        self.get(keys::tenant_pk(tid), keys::PLATFORM_SK)
+            .await?
+            .as_ref()
+            .map(super::items::platform)
+            .transpose()
     }
 
     /// Stores the connection with its audit event.

@@ -2,8 +2,11 @@
 //! password reset, role change) takes effect at once.
 
 use super::attr::{self, item, key, n, s};
-use super::{items, keys, Store, StoreError};
-use crate::domain::{AuditEvent, SessionRecord, Timestamp, TokenHash, UserRecord};
+use super::users::CredentialChange;
+use super::{items, keys, Store, StoreError, Writes};
+use crate::domain::{
+    AuditEvent, SessionRecord, TenantId, Timestamp, TokenHash, UserId, UserRecord,
+};
 use rand::RngCore;
 
 /// The write that records when a user signed in.
@@ -19,6 +22,14 @@ fn last_login(
         "attribute_exists(pk)",
         item([(":now", n(at.0))]),
     )
+}
+
+/// A session still there and, with `ceremony`, still holding that challenge.
+fn session_condition(ceremony: Option<&str>) -> (&'static str, attr::Item) {
+    match ceremony {
+        Some(c) => ("ceremony = :c", item([(":c", s(c))])),
+        None => ("attribute_exists(pk)", attr::Item::new()),
+    }
 }
 
 impl Store {
@@ -101,19 +112,110 @@ impl Store {
         self.transact(writes).await
     }
 
+    /// What a second factor proved at sign-in leads to, for [`Store::settle`]: `spend` on the
+    /// user item (the code counted once) with the sign-in time (element 0), the old session
+    /// gone — on `ceremony`, when a security key answered its challenge, which is spent with
+    /// it — (element 1), the new full session stored (2) and `events` recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_in_writes(
+        &self,
+        old: &TokenHash,
+        ceremony: Option<&str>,
+        new: &SessionRecord,
+        user: &UserRecord,
+        spend: CredentialChange,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<Writes, StoreError> {
+        let (condition, values) = session_condition(ceremony);
+        let mut writes = vec![
+            spend
+                .with_sign_in_at(new.created_at.0)
+                .write(&self.table, user)?,
+            attr::delete(
+                &self.table,
+                key(keys::session_pk(old), keys::SESSION_SK),
+                condition,
+                values,
+            )?,
+            attr::put(&self.table, items::session(new), "attribute_not_exists(pk)")?,
+        ];
+        for e in events {
+            writes.push(self.audit_put(e, rng)?);
+        }
+        Ok(Writes(writes))
+    }
+
+    /// What a second factor proved again (before a change of factors) leads to: `spend` on the
+    /// user item (element 0), the session recording the proof at `now` and losing its
+    /// ceremony — on `ceremony`, when a key answered it — (element 1), `events` recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn proof_writes(
+        &self,
+        session: &TokenHash,
+        ceremony: Option<&str>,
+        now: Timestamp,
+        user: &UserRecord,
+        spend: CredentialChange,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<Writes, StoreError> {
+        let (condition, mut values) = session_condition(ceremony);
+        values.insert(":now".into(), n(now.0));
+        let mut writes = vec![
+            spend.write(&self.table, user)?,
+            attr::update(
+                &self.table,
+                key(keys::session_pk(session), keys::SESSION_SK),
+                "SET proved_at = :now, last_seen = :now REMOVE ceremony",
+                condition,
+                values,
+            )?,
+        ];
+        for e in events {
+            writes.push(self.audit_put(e, rng)?);
+        }
+        Ok(Writes(writes))
+    }
+
+    /// What a wrong second factor leads to: `events` recorded and, when it answered a security
+    /// key's challenge, the challenge spent (element 0 then: the session must still exist).
+    pub fn failure_writes(
+        &self,
+        spent_ceremony: Option<&TokenHash>,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<Writes, StoreError> {
+        let mut writes = Vec::new();
+        if let Some(session) = spent_ceremony {
+            writes.push(attr::update(
+                &self.table,
+                key(keys::session_pk(session), keys::SESSION_SK),
+                "REMOVE ceremony",
+                "attribute_exists(pk)",
+                attr::Item::new(),
+            )?);
+        }
+        for e in events {
+            writes.push(self.audit_put(e, rng)?);
+        }
+        Ok(Writes(writes))
+    }
+
     /// The user's session items, oldest first, through the GSI (the caller keeps the live
     /// ones: ended sessions linger until their TTL).
-    pub async fn list_sessions(&self, user: &UserRecord) -> Result<Vec<SessionRecord>, StoreError> {
+    pub async fn list_sessions(
+        &self,
+        tid: &TenantId,
+        uid: &UserId,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
         let q = self
             .db
             .query()
             .table_name(&self.table)
             .index_name(super::table::GSI1)
             .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(
-                ":p",
-                s(keys::user_sessions_gsi_pk(&user.tenant, &user.id)),
-            );
+            .expression_attribute_values(":p", s(keys::user_sessions_gsi_pk(tid, uid)));
         let items = self.query_all(q).await?;
         items
             .iter()
@@ -165,18 +267,6 @@ impl Store {
             .send()
             .await;
         attr::condition_held(res)
-    }
-
-    /// Records that the user proved a second factor in this session at `now`.
-    pub async fn set_session_proof(
-        &self,
-        hash: &TokenHash,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let expression = "SET proved_at = :now, last_seen = :now";
-        let values = item([(":now", n(now.0))]);
-        self.update_session(hash, expression, "attribute_exists(pk)", values)
-            .await
     }
 
     /// Spends the session's ceremony state `ceremony`: `Ok(true)` for exactly one request, so

@@ -3,11 +3,10 @@
 //! module carries it out with conditional writes.
 
 use super::attr::{get_n, key, n, s, update, Item};
-use super::{keys, Store, StoreError};
+use super::{keys, Store, StoreError, Writes};
 use crate::domain::throttle::{Counter, Guard, Policy};
-use aws_sdk_dynamodb::types::KeysAndAttributes;
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 /// A counter's address. Keys are hashed: an email typed at sign-in is not stored in clear.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,7 +26,7 @@ impl ThrottleKey {
     }
 }
 
-fn counter(it: &Item) -> Counter {
+pub(super) fn counter(it: &Item) -> Counter {
     Counter {
         attempts: get_n(it, "attempts")
             .and_then(|f| u32::try_from(f).ok())
@@ -37,54 +36,60 @@ fn counter(it: &Item) -> Counter {
     }
 }
 
-/// How often a read of counters asks again for keys DynamoDB left unprocessed before it gives
-/// up (and the caller refuses: a throttle that cannot be read fails closed).
-const UNPROCESSED_ROUNDS: usize = 5;
+/// What happens to a counter when a judged guess is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// A wrong guess (or a right one that does not reset this counter): one attempt more.
+    Take,
+    /// A right guess: the counter starts afresh, on the same guard (the attempt was allowed).
+    Clear,
+}
+
+/// How a settlement of a guess went.
+#[derive(Debug)]
+pub enum Settled {
+    Done,
+    /// A counter's guard failed: another request moved it first. Read again, decide again.
+    LostRace,
+    /// Element `index` of the writes that went with it failed its condition; nothing was
+    /// written.
+    Refused {
+        index: usize,
+    },
+}
+
+/// The condition under which an attempt on a counter is allowed, and its values.
+fn guard_condition(guard: Guard) -> (&'static str, Item) {
+    let pairs: Vec<(&str, i64)> = match guard {
+        Guard::Absent => return ("attribute_not_exists(pk)", Item::new()),
+        Guard::Window { start } => vec![(":seen_start", start)],
+        Guard::FreeBelow { start, below } => {
+            vec![(":seen_start", start), (":below", i64::from(below))]
+        }
+        Guard::Exactly { start, attempts } => {
+            vec![(":seen_start", start), (":seen", i64::from(attempts))]
+        }
+    };
+    let condition = match guard {
+        Guard::FreeBelow { .. } => "window_start = :seen_start AND attempts < :below",
+        Guard::Exactly { .. } => "window_start = :seen_start AND attempts = :seen",
+        _ => "window_start = :seen_start",
+    };
+    let values = pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), n(v)))
+        .collect();
+    (condition, values)
+}
 
 impl Store {
     /// The counters for `keys`, read consistently in one request (`None`: no counter yet).
-    /// Keys DynamoDB leaves unprocessed are asked for again, never read as zero.
     pub async fn get_counters(
         &self,
         keys: &[&ThrottleKey],
     ) -> Result<Vec<Option<Counter>>, StoreError> {
-        let mut found: HashMap<String, Counter> = HashMap::new();
-        let mut ka = KeysAndAttributes::builder().consistent_read(true);
-        for k in keys {
-            ka = ka.keys(key(k.0.clone(), keys::THROTTLE_SK));
-        }
-        let mut pending = Some(ka.build()?);
-        for round in 0..UNPROCESSED_ROUNDS {
-            let Some(ask) = pending.take() else { break };
-            if round > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
-            }
-            let out = self
-                .db
-                .batch_get_item()
-                .request_items(&self.table, ask)
-                .send()
-                .await?;
-            for it in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                if let Some(pk) = it.get("pk").and_then(|v| v.as_s().ok()) {
-                    found.insert(pk.clone(), counter(&it));
-                }
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|ka| !ka.keys().is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Sdk(
-                "throttle counters left unprocessed".to_owned(),
-            ));
-        }
-        Ok(keys.iter().map(|k| found.get(&k.0).copied()).collect())
+        let fetch = super::fetch::Fetch::default().counters(keys.iter().map(|k| (*k).clone()));
+        Ok(self.fetch(&fetch).await?.counters)
     }
 
     /// Takes one attempt on every counter at once, each under its guard: `Ok(false)` when any
@@ -93,18 +98,50 @@ impl Store {
         &self,
         takes: &[(&ThrottleKey, &Policy, Guard, Counter)],
     ) -> Result<bool, StoreError> {
-        let writes = takes
+        let settles: Vec<_> = takes
             .iter()
-            .map(|(k, policy, guard, next)| self.take_write(k, policy, *guard, next))
+            .map(|(k, p, g, c)| (*k, *p, *g, *c, Settle::Take))
+            .collect();
+        match self.settle(&settles, Writes::none()).await? {
+            Settled::Done => Ok(true),
+            _ => Ok(false),
+        }
+    }
+
+    /// Settles a judged guess in one transaction: each counter taken or cleared under its
+    /// guard, together with `then` (the session, the spent code, the audit event the guess
+    /// leads to). Nothing of it is written unless all of it is.
+    pub async fn settle(
+        &self,
+        counters: &[(&ThrottleKey, &Policy, Guard, Counter, Settle)],
+        then: Writes,
+    ) -> Result<Settled, StoreError> {
+        let mut writes = counters
+            .iter()
+            .map(|(k, policy, guard, next, settle)| match settle {
+                Settle::Take => self.take_write(k, policy, *guard, next),
+                Settle::Clear => {
+                    let (condition, values) = guard_condition(*guard);
+                    let k = key(k.as_str().to_owned(), keys::THROTTLE_SK);
+                    super::attr::delete(&self.table, k, condition, values)
+                }
+            })
             .collect::<Result<Vec<_>, _>>()?;
+        writes.extend(then.0);
         match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict { reasons })
-                if reasons
-                    .iter()
-                    .all(|r| r == "ConditionalCheckFailed" || r == "None") =>
-            {
-                Ok(false)
+            Ok(()) => Ok(Settled::Done),
+            Err(StoreError::Conflict { reasons }) => {
+                let failed = |r: &String| r == "ConditionalCheckFailed";
+                if let Some(i) = reasons.iter().skip(counters.len()).position(failed) {
+                    return Ok(Settled::Refused { index: i });
+                }
+                // DynamoDB cancels a transaction that meets another on the same item
+                // ("TransactionConflict"): for counters that is a lost race too.
+                let raced = |r: &String| failed(r) || r == "None" || r == "TransactionConflict";
+                if reasons.iter().all(raced) {
+                    return Ok(Settled::LostRace);
+                }
+                Err(StoreError::Conflict { reasons })
             }
             Err(e) => Err(e),
         }
@@ -131,48 +168,40 @@ impl Store {
         .into_iter()
         .map(|(a, v)| (a.to_owned(), v))
         .collect();
-        match guard {
-            Guard::Absent => update(table, k, whole, "attribute_not_exists(pk)", values),
-            Guard::Window { start } => {
-                values.insert(":seen_start".into(), n(start));
-                update(table, k, whole, "window_start = :seen_start", values)
-            }
-            Guard::FreeBelow { start, below } => update(
-                table,
-                k,
-                "ADD attempts :one",
-                "window_start = :seen_start AND attempts < :below",
-                [
-                    (":one".to_owned(), n(1)),
-                    (":seen_start".to_owned(), n(start)),
-                    (":below".to_owned(), n(i64::from(below))),
-                ]
-                .into_iter()
-                .collect(),
-            ),
-            Guard::Exactly { start, attempts } => {
-                values.insert(":seen_start".into(), n(start));
-                values.insert(":seen".into(), n(i64::from(attempts)));
-                update(
-                    table,
-                    k,
-                    whole,
-                    "window_start = :seen_start AND attempts = :seen",
-                    values,
-                )
-            }
+        if let Guard::FreeBelow { .. } = guard {
+            // Any number of requests may take a free place at once: the count only grows,
+            // and the condition stops it at the limit.
+            let (condition, mut values) = guard_condition(guard);
+            values.insert(":one".to_owned(), n(1));
+            return update(table, k, "ADD attempts :one", condition, values);
         }
+        let (condition, seen) = guard_condition(guard);
+        values.extend(seen);
+        update(table, k, whole, condition, values)
     }
 
-    /// After a success the counters start afresh.
+    /// After a success the counters start afresh: one request, whatever their number.
     pub async fn clear_counters(&self, keys: &[&ThrottleKey]) -> Result<(), StoreError> {
-        for k in keys {
-            self.db
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(k.0.clone(), keys::THROTTLE_SK)))
-                .send()
-                .await?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let deletes = keys
+            .iter()
+            .map(|k| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key(k.as_str().to_owned(), keys::THROTTLE_SK)))
+                    .build()?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let out = self
+            .db
+            .batch_write_item()
+            .request_items(&self.table, deletes)
+            .send()
+            .await?;
+        if out.unprocessed_items.is_some_and(|u| !u.is_empty()) {
+            return Err(StoreError::Sdk("counters left uncleared".to_owned()));
         }
         Ok(())
     }

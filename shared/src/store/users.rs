@@ -85,32 +85,6 @@ impl Store {
         .await
     }
 
-    /// Spends a TOTP step: succeeds once per step, so a code cannot be replayed.
-    pub async fn spend_totp_step(&self, user: &UserRecord, step: i64) -> Result<bool, StoreError> {
-        self.update_user(
-            user,
-            "SET totp_last_step = :step",
-            "attribute_not_exists(totp_last_step) OR totp_last_step < :step",
-            item([(":step", n(step))]),
-        )
-        .await
-    }
-
-    /// Spends a recovery code: succeeds once per code.
-    pub async fn spend_recovery_code(
-        &self,
-        user: &UserRecord,
-        hash: &str,
-    ) -> Result<bool, StoreError> {
-        self.update_user(
-            user,
-            "DELETE recovery_hashes :set",
-            "contains(recovery_hashes, :h)",
-            item([(":set", ss(&[hash.to_owned()])), (":h", s(hash))]),
-        )
-        .await
-    }
-
     /// Applies `change` to the user item alone: a first enrolment, or a security key's
     /// signature counter. `Ok(false)`: its condition failed.
     pub async fn change_factors(
@@ -241,6 +215,52 @@ impl CredentialChange {
             condition: "attribute_exists(password_hash)".into(),
             values: item([(":hash", s(hash)), (":now", n(now))]),
         }
+    }
+
+    /// A TOTP step spent: a code counts once, so it cannot be replayed.
+    pub fn spend_totp_step(step: i64) -> Self {
+        Self {
+            update: "SET totp_last_step = :step".into(),
+            condition: "attribute_not_exists(totp_last_step) OR totp_last_step < :step".into(),
+            values: item([(":step", n(step))]),
+        }
+    }
+
+    /// A recovery code spent: it counts once.
+    pub fn spend_recovery_code(hash: &str) -> Self {
+        Self {
+            update: "DELETE recovery_hashes :set".into(),
+            condition: "contains(recovery_hashes, :h)".into(),
+            values: item([(":set", ss(&[hash.to_owned()])), (":h", s(hash))]),
+        }
+    }
+
+    /// The same change, recording a sign-in at `at` too.
+    pub fn with_sign_in_at(mut self, at: i64) -> Self {
+        // An update expression holds each clause once: join an existing SET or start one.
+        self.update = match self.update.strip_prefix("SET ") {
+            Some(rest) => format!("SET last_login_at = :login_at, {rest}"),
+            None => format!("SET last_login_at = :login_at {}", self.update)
+                .trim()
+                .to_owned(),
+        };
+        self.values.insert(":login_at".into(), n(at));
+        self
+    }
+
+    /// As one element of a transaction on `user`'s item.
+    pub(super) fn write(
+        &self,
+        table: &str,
+        user: &UserRecord,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        attr::update(
+            table,
+            user_key(&user.tenant, &user.id),
+            &self.update,
+            &format!("attribute_exists(pk) AND ({})", self.condition),
+            self.values.clone(),
+        )
     }
 
     /// Nothing but the end of the other sessions ("sign out everywhere else").

@@ -1,0 +1,231 @@
+//! Reading several items in one request. A step that needs the caller's user, tenant and guess
+//! counter (or the counters, the email index and the domain route of a sign-in) asks for all
+//! of them at once with a [`Fetch`]: one BatchGetItem, read consistently, instead of a chain of
+//! GetItems, each waiting for the one before.
+
+use super::attr::{key, Item};
+use super::throttle::{self, ThrottleKey};
+use super::{items, keys, Store, StoreError};
+use crate::domain::throttle::Counter;
+use crate::domain::{
+    Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, UserId, UserRecord,
+};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use std::collections::HashMap;
+
+/// How often a batch read asks again for keys DynamoDB left unprocessed before it gives up
+/// (and the caller refuses: a throttle that cannot be read fails closed).
+const UNPROCESSED_ROUNDS: usize = 5;
+
+/// The items one request should read. Builders add a key; absent items come back as `None`.
+#[derive(Debug, Default, Clone)]
+pub struct Fetch {
+    counters: Vec<ThrottleKey>,
+    email: Option<Email>,
+    domain: Option<String>,
+    user: Option<(TenantId, UserId)>,
+    tenant: Option<TenantId>,
+    sso: Option<TenantId>,
+    platform: Option<TenantId>,
+}
+
+/// What a [`Fetch`] found.
+#[derive(Default)]
+pub struct Fetched {
+    /// In the order the keys were given; `None`: no counter yet.
+    pub counters: Vec<Option<Counter>>,
+    /// The user the email index names.
+    pub email_ids: Option<(TenantId, UserId)>,
+    /// The tenant the email domain is routed to for single sign-on.
+    pub domain_tenant: Option<TenantId>,
+    pub user: Option<(UserRecord, Credentials)>,
+    pub tenant: Option<TenantRecord>,
+    /// The single sign-on configuration and its version (the default when none was saved).
+    pub sso: Option<(TenantSso, i64)>,
+    pub platform: Option<PlatformConfig>,
+}
+
+impl Fetch {
+    pub fn counters(mut self, keys: impl IntoIterator<Item = ThrottleKey>) -> Self {
+        self.counters.extend(keys);
+        self
+    }
+
+    pub fn email_index(mut self, email: &Email) -> Self {
+        self.email = Some(email.clone());
+        self
+    }
+
+    pub fn domain_route(mut self, domain: &str) -> Self {
+        self.domain = Some(domain.to_owned());
+        self
+    }
+
+    pub fn user(mut self, tid: &TenantId, uid: &UserId) -> Self {
+        self.user = Some((tid.clone(), uid.clone()));
+        self
+    }
+
+    pub fn tenant(mut self, tid: &TenantId) -> Self {
+        self.tenant = Some(tid.clone());
+        self
+    }
+
+    pub fn sso(mut self, tid: &TenantId) -> Self {
+        self.sso = Some(tid.clone());
+        self
+    }
+
+    pub fn platform(mut self, tid: &TenantId) -> Self {
+        self.platform = Some(tid.clone());
+        self
+    }
+
+    fn keys(&self) -> Vec<(String, String)> {
+        let mut keys: Vec<(String, String)> = self
+            .counters
+            .iter()
+            .map(|k| (k.as_str().to_owned(), keys::THROTTLE_SK.to_owned()))
+            .collect();
+        let mut add = |pk: String, sk: &str| keys.push((pk, sk.to_owned()));
+        if let Some(e) = &self.email {
+            add(keys::email_pk(e), keys::EMAIL_SK);
+        }
+        if let Some(d) = &self.domain {
+            add(keys::domain_pk(d), keys::DOMAIN_SK);
+        }
+        if let Some((tid, uid)) = &self.user {
+            add(keys::tenant_pk(tid), &keys::user_sk(uid));
+        }
+        if let Some(tid) = &self.tenant {
+            add(keys::tenant_pk(tid), keys::META);
+        }
+        if let Some(tid) = &self.sso {
+            add(keys::tenant_pk(tid), keys::SSO_SK);
+        }
+        if let Some(tid) = &self.platform {
+            add(keys::tenant_pk(tid), keys::PLATFORM_SK);
+        }
+        keys
+    }
+}
+
+impl Store {
+    /// Reads every item `fetch` names in one consistent BatchGetItem (none at all when it
+    /// names nothing).
+    pub async fn fetch(&self, fetch: &Fetch) -> Result<Fetched, StoreError> {
+        let mut found = self.get_many(fetch.keys()).await?;
+        let mut take = |pk: String, sk: &str| found.remove(&(pk, sk.to_owned()));
+        let counters = fetch
+            .counters
+            .iter()
+            .map(|k| {
+                take(k.as_str().to_owned(), keys::THROTTLE_SK)
+                    .as_ref()
+                    .map(throttle::counter)
+            })
+            .collect();
+        let email_ids = match &fetch.email {
+            Some(e) => take(keys::email_pk(e), keys::EMAIL_SK)
+                .as_ref()
+                .map(items::email_index_ids)
+                .transpose()?,
+            None => None,
+        };
+        let domain_tenant = match &fetch.domain {
+            Some(d) => take(keys::domain_pk(d), keys::DOMAIN_SK)
+                .as_ref()
+                .map(items::tenant_of)
+                .transpose()?,
+            None => None,
+        };
+        let user = match &fetch.user {
+            Some((tid, uid)) => match take(keys::tenant_pk(tid), &keys::user_sk(uid)) {
+                Some(it) => Some((items::user(&it)?, items::credentials(&it))),
+                None => None,
+            },
+            None => None,
+        };
+        let tenant = match &fetch.tenant {
+            Some(tid) => take(keys::tenant_pk(tid), keys::META)
+                .as_ref()
+                .map(items::tenant)
+                .transpose()?,
+            None => None,
+        };
+        let sso = match &fetch.sso {
+            Some(tid) => Some(match take(keys::tenant_pk(tid), keys::SSO_SK) {
+                Some(it) => items::tenant_sso(&it)?,
+                None => (TenantSso::default(), 0),
+            }),
+            None => None,
+        };
+        let platform = match &fetch.platform {
+            Some(tid) => take(keys::tenant_pk(tid), keys::PLATFORM_SK)
+                .as_ref()
+                .map(items::platform)
+                .transpose()?,
+            None => None,
+        };
+        Ok(Fetched {
+            counters,
+            email_ids,
+            domain_tenant,
+            user,
+            tenant,
+            sso,
+            platform,
+        })
+    }
+
+    /// Items by their keys, read consistently in one request, keyed by `(pk, sk)`; missing
+    /// items are absent. Keys DynamoDB leaves unprocessed are asked for again (never read as
+    /// missing); if they stay unprocessed the read fails.
+    pub(crate) async fn get_many(
+        &self,
+        mut wanted: Vec<(String, String)>,
+    ) -> Result<HashMap<(String, String), Item>, StoreError> {
+        let mut found = HashMap::new();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let mut ka = KeysAndAttributes::builder().consistent_read(true);
+        for (pk, sk) in wanted {
+            ka = ka.keys(key(pk, &sk));
+        }
+        let mut pending = Some(ka.build()?);
+        for round in 0..UNPROCESSED_ROUNDS {
+            let Some(ask) = pending.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+            }
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, ask)
+                .send()
+                .await?;
+            for it in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let pk = super::attr::get_s(&it, "pk").map(str::to_owned);
+                let sk = super::attr::get_s(&it, "sk").map(str::to_owned);
+                if let (Some(pk), Some(sk)) = (pk, sk) {
+                    found.insert((pk, sk), it);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|ka| !ka.keys().is_empty());
+        }
+        if pending.is_some() {
+            return Err(StoreError::Sdk("keys left unprocessed".to_owned()));
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench` (not part of `make test`): release build; cold starts of every function and of
+# two floor binaries under a Runtime API played on loopback; DynamoDB rounds per step; sign-ins
+# per second per core against the local stack; one argon2id verification. Figures, not
+# assertions: README "Performance" holds the last table.
+#   RUNS=15 ROUNDS=2 USERS=20 bash tests/bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${RUNS:-15}; rounds=${ROUNDS:-2}; users=${USERS:-20}
+target=${CARGO_TARGET_DIR:-target}
+start=$(date +%s)
+cargo build --release -q --workspace --bins
+echo "release build: $(( $(date +%s) - start )) s"
+. tests/bench/devserver.sh
+echo
+python3 tests/bench/coldstart.py "$target/release" "$env_file" "$runs" "$rounds" "$work/coldstart.md"
+echo
+python3 tests/bench/signin.py "$base" "$env_file" \
+  "$(grep -o 'activation link: \S*' "$work/dev.log" | head -1 | cut -d' ' -f3)" \
+  "$dev" "$target/release/porterctl" "$users"
+echo
+cargo run -q --release -p porter-shared --example password_bench -- 30
+echo
+echo "DynamoDB rounds per step (through a counting proxy in front of moto):"
+cargo test -q -p porter-tests --test round_trips -- --nocapture --test-threads 1 2>&1 \
+  | grep -E '^[a-zA-Z/ ]+: [0-9]+ rounds'
