@@ -30,6 +30,7 @@ help:
 	@echo "make sizes  release build and the size of each function binary"
 	@echo "make screenshots  a PNG of every page in both themes, into screenshots/"
 	@echo "make deploy-check  sam validate --lint, sam build (arm64), bootstrap sizes against budgets"
+	@echo "make bench  cold starts against floor binaries, sign-ins per second, DynamoDB rounds (release)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -80,6 +81,12 @@ test: venv node idp
 	cfn-lint template.yaml
 	sam validate --lint
 	bash tests/secrets.sh $(LOGS)
+
+# Figures, not a test: release build, cold starts of every function against two floor
+# binaries (Runtime API played on loopback), sign-ins per second per core, one argon2id check,
+# DynamoDB rounds per step. README "Performance" holds the last run.
+bench: venv idp
+	bash tests/bench/run.sh
 
 # sam validate --lint, sam build (arm64) and every bootstrap present and within its budget.
 deploy-check: venv

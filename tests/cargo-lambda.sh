@@ -63,5 +63,12 @@ check login-callback callback-unknown-state.json 302 'sso_expired'
 check api-management platform-config-signed-out.json 401 unauthenticated
 check check-license license-check-signed-out.json 401 unauthenticated
 check account account-reauth-signed-out.json 401 unauthenticated
+# Operators read one JSON line per request, carrying the invocation's request id.
+if grep -q '"message":"answered".*"request_id":"[0-9a-f-]\{8,\}"' "$work/watch.log" \
+   || grep -q '"request_id":"[0-9a-f-]\{8,\}".*"message":"answered"' "$work/watch.log"; then
+  echo "ok - JSON request lines with the Lambda request id"; passed=$((passed + 1))
+else
+  echo "not ok - no JSON request line with a request id in the function logs"; failed=$((failed + 1))
+fi
 echo "cargo-lambda: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || { tail -20 "$work/watch.log"; exit 1; }

@@ -118,6 +118,20 @@ impl Config {
     }
 
     /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
+    /// WebAuthn's relying party id must be the public host or a domain it belongs to; checked
+    /// at start, since the verifier itself is built on first use.
+    pub fn check_webauthn_rp_id(&self) -> Result<(), ConfigError> {
+        let host = self.public_base_url.host_str().unwrap_or_default();
+        let rp = self.webauthn_rp_id.as_str();
+        if !rp.is_empty() && (host == rp || host.ends_with(&format!(".{rp}"))) {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            name: "PORTER_WEBAUTHN_RP_ID",
+            reason: format!("must be {host} or a domain it belongs to"),
+        })
+    }
+
     pub fn public_origin(&self) -> String {
         self.public_base_url.origin().ascii_serialization()
     }

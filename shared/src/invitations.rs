@@ -57,7 +57,7 @@ pub async fn send_invitation(
             token.expires_at,
         )
     };
-    state.mailer.send(to.as_str(), &mail).await
+    state.mailer().send(to.as_str(), &mail).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -297,7 +297,7 @@ pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, Res
         link.expose_secret(),
         token.expires_at,
     );
-    state.mailer.send(user.email.as_str(), &mail).await?;
+    state.mailer().send(user.email.as_str(), &mail).await?;
     Ok(true)
 }
 

@@ -16,11 +16,11 @@ pub struct KeyMaterial {
 }
 
 fn secret_name(state: &AppState, tid: &TenantId) -> String {
-    state.secrets.tenant_secret_name(tid.as_str(), "platform")
+    state.secrets().tenant_secret_name(tid.as_str(), "platform")
 }
 
 pub async fn load(state: &AppState, tid: &TenantId) -> Result<Option<KeyMaterial>, SecretsError> {
-    match state.secrets.get(&secret_name(state, tid)).await {
+    match state.secrets().get(&secret_name(state, tid)).await {
         Ok(raw) => Ok(serde_json::from_str(raw.expose_secret()).ok()),
         Err(SecretsError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
@@ -29,7 +29,7 @@ pub async fn load(state: &AppState, tid: &TenantId) -> Result<Option<KeyMaterial
 
 pub async fn save(state: &AppState, tid: &TenantId, m: &KeyMaterial) -> Result<(), SecretsError> {
     let value = SecretString::from(serde_json::to_string(m).unwrap_or_default());
-    state.secrets.put(&secret_name(state, tid), &value).await
+    state.secrets().put(&secret_name(state, tid), &value).await
 }
 
 /// `https://<hostname>`; plain http only for loopback hosts when `PORTER_ALLOW_LOOPBACK=true`.

@@ -78,11 +78,11 @@ pub async fn discover(state: &AppState, discovery_url: &str) -> Result<Provider,
 type StoredSecrets = HashMap<String, String>;
 
 fn secret_name(state: &AppState, tid: &TenantId) -> String {
-    state.secrets.tenant_secret_name(tid.as_str(), "sso")
+    state.secrets().tenant_secret_name(tid.as_str(), "sso")
 }
 
 async fn read_secrets(state: &AppState, tid: &TenantId) -> Result<StoredSecrets, SecretsError> {
-    match state.secrets.get(&secret_name(state, tid)).await {
+    match state.secrets().get(&secret_name(state, tid)).await {
         Ok(raw) => Ok(serde_json::from_str(raw.expose_secret()).unwrap_or_default()),
         Err(SecretsError::NotFound(_)) => Ok(StoredSecrets::default()),
         Err(e) => Err(e),
@@ -123,7 +123,7 @@ pub async fn store_secret(
     stored.retain(|k, _| keep.contains(&k.as_str()));
     stored.insert(reference.clone(), value);
     let json = SecretString::from(serde_json::to_string(&stored).unwrap_or_default());
-    state.secrets.put(&secret_name(state, tid), &json).await?;
+    state.secrets().put(&secret_name(state, tid), &json).await?;
     Ok(Some(reference))
 }
 

@@ -4,21 +4,26 @@
 use crate::config::{Config, ConfigError};
 use crate::credentials::crypto::DataKey;
 use crate::credentials::webauthn::Webauthn;
+use crate::http::ApiError;
 use crate::mail::Mailer;
 use crate::secrets::SecretStore;
 use crate::secrets::SecretsError;
 use crate::store::Store;
 use secrecy::ExposeSecret;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::OnceCell;
 
+/// The DynamoDB client is built at start (every request reads a session or a counter); the
+/// SES and Secrets Manager clients and the WebAuthn verifier on first use, once per instance:
+/// a cold start pays only for what its first request needs.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Config,
     pub store: Store,
-    pub mailer: Mailer,
-    pub secrets: SecretStore,
-    pub webauthn: Arc<Webauthn>,
+    sdk: aws_config::SdkConfig,
+    mailer: Arc<OnceLock<Mailer>>,
+    secrets: Arc<OnceLock<SecretStore>>,
+    webauthn: Arc<OnceLock<Result<Webauthn, String>>>,
     /// Identity providers' key sets, per instance.
     pub jwks: crate::sso::JwksCache,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
@@ -67,20 +72,59 @@ impl AppState {
         config: Config,
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, ConfigError> {
-        let sdk = &with_time_limits(sdk);
+        let sdk = with_time_limits(sdk);
+        config.check_webauthn_rp_id()?;
         Ok(Self {
             store: Store::new(
-                aws_sdk_dynamodb::Client::new(sdk),
+                aws_sdk_dynamodb::Client::new(&sdk),
                 &config.table_name,
                 &config.audit_table_name,
             ),
-            mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), &config.mail_from),
-            secrets: SecretStore::new(aws_sdk_secretsmanager::Client::new(sdk), &config.stage),
-            webauthn: Arc::new(crate::credentials::webauthn::build(&config)?),
+            sdk,
+            mailer: Arc::default(),
+            secrets: Arc::default(),
+            webauthn: Arc::default(),
             jwks: crate::sso::JwksCache::default(),
             data_key: Arc::new(OnceCell::new()),
             config,
         })
+    }
+
+    /// The mail sender (SES), built on first use.
+    pub fn mailer(&self) -> &Mailer {
+        self.mailer.get_or_init(|| {
+            Mailer::new(
+                aws_sdk_sesv2::Client::new(&self.sdk),
+                &self.config.mail_from,
+            )
+        })
+    }
+
+    /// Secrets Manager, built on first use.
+    pub fn secrets(&self) -> &SecretStore {
+        self.secrets.get_or_init(|| {
+            SecretStore::new(
+                aws_sdk_secretsmanager::Client::new(&self.sdk),
+                &self.config.stage,
+            )
+        })
+    }
+
+    /// The WebAuthn verifier, built on first use (its settings were checked at start).
+    pub fn webauthn(&self) -> Result<&Webauthn, ApiError> {
+        self.webauthn
+            .get_or_init(|| {
+                crate::credentials::webauthn::build(&self.config).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ApiError::internal("webauthn settings", e))
+    }
+
+    /// This state sending its mail through `other`'s mail service (a test points it at a
+    /// server that stalls).
+    pub fn with_mailer_of(mut self, other: &AppState) -> Self {
+        self.mailer = Arc::new(OnceLock::from(other.mailer().clone()));
+        self
     }
 
     /// The key that seals TOTP seeds. Fetched once per instance, on the first request that
@@ -89,8 +133,8 @@ impl AppState {
         self.data_key
             .get_or_try_init(|| async {
                 let raw = self
-                    .secrets
-                    .get(&self.secrets.service_secret_name())
+                    .secrets()
+                    .get(&self.secrets().service_secret_name())
                     .await?;
                 let parsed: ServiceSecret =
                     serde_json::from_str(raw.expose_secret()).map_err(|_| {

@@ -55,21 +55,23 @@ def event_for(name):
 class Runtime(http.server.BaseHTTPRequestHandler):
     """One invocation per process: the first /next gets the event, later ones wait."""
     protocol_version = "HTTP/1.1"
-    run = None  # set per cold start
 
     def log_message(self, *args):
         pass
 
     def reply(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the process was killed once it answered
 
     def do_GET(self):
-        run = Runtime.run
+        run = self.server.run
         if not self.path.endswith("/runtime/invocation/next"):
             return self.reply(404)
         if run["next_at"] is not None:
@@ -88,7 +90,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
         ])
 
     def do_POST(self):
-        run = Runtime.run
+        run = self.server.run
         length = int(self.headers.get("content-length", 0))
         body = self.rfile.read(length)
         if "/invocation/" in self.path and self.path.endswith("/response"):
@@ -100,29 +102,39 @@ class Runtime(http.server.BaseHTTPRequestHandler):
         run["done"].set()
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Runtime)
-threading.Thread(target=server.serve_forever, daemon=True).start()
 env = dict(os.environ)
 env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
 env.update({
-    "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
     "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
     "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "RUST_LOG": "warn",
 })
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a killed process leaves its last request half-done; that is expected
+
+
 def cold_start(name):
-    Runtime.run = {"event": event_for(name), "next_at": None, "sent_at": None,
-                   "answered_at": None, "answer": None, "error": None,
-                   "done": threading.Event()}
+    """One process under a Runtime API of its own (a fresh port: a request of the previous
+    process still in flight cannot be taken for this one's)."""
+    server = Server(("127.0.0.1", 0), Runtime)
+    server.run = run = {"event": event_for(name), "next_at": None, "sent_at": None,
+                        "answered_at": None, "answer": None, "error": None,
+                        "done": threading.Event()}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    penv = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
     started = time.perf_counter()
-    proc = subprocess.Popen([os.path.join(bin_dir, name)], env=env,
+    proc = subprocess.Popen([os.path.join(bin_dir, name)], env=penv,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    finished = Runtime.run["done"].wait(30)
+    finished = run["done"].wait(30)
     proc.kill()
     _, err = proc.communicate()
-    run = Runtime.run
+    server.shutdown()
+    server.server_close()
     if not finished or run["answered_at"] is None:
         sys.exit(f"{name}: no answer ({run['error']!r}); stderr: {err.decode()[-800:]}")
     status = json.loads(run["answer"]).get("statusCode")

@@ -155,7 +155,7 @@ async fn the_seat_limit_cannot_drop_below_the_seats_taken() {
 #[tokio::test]
 async fn secrets_are_stored_and_read_back_through_secrets_manager() {
     let app = TestApp::spawn().await;
-    let secrets = &app.state.secrets;
+    let secrets = &app.state.secrets();
     let name =
         secrets.tenant_secret_name(&format!("t_{}", app.state.store.table_name()), "platform");
     assert!(name.starts_with("porter/local/tenant/"));

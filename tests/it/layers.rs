@@ -188,6 +188,9 @@ fn every_function_that_reads_the_table_may_read_in_batches() {
         assert!(may(f, "dynamodb:BatchGetItem"), "{f} may not BatchGetItem");
     }
     for f in ["LoginFunction", "AccountFunction", "MfaEnrollFunction"] {
-        assert!(may(f, "dynamodb:BatchWriteItem"), "{f} may not BatchWriteItem");
+        assert!(
+            may(f, "dynamodb:BatchWriteItem"),
+            "{f} may not BatchWriteItem"
+        );
     }
 }

@@ -326,9 +326,9 @@ async fn each_bad_connection_is_refused_with_its_own_code_and_nothing_is_stored(
     assert_eq!(got.json["configured"], false);
     assert!(app
         .state
-        .secrets
+        .secrets()
         .get(
-            &app.state.secrets.tenant_secret_name(
+            &app.state.secrets().tenant_secret_name(
                 s.admin.get("/api/me").await.json["tenant"]["id"]
                     .as_str()
                     .unwrap(),

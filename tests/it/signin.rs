@@ -762,8 +762,7 @@ async fn a_stalling_mail_service_does_not_hold_the_forgot_password_answer() {
         &porter_dev::stack::sdk_config(&stalling_server().await),
     )
     .unwrap();
-    let mut state = app.state.clone();
-    state.mailer = stalled.mailer;
+    let state = app.state.clone().with_mailer_of(&stalled);
     let login = porter_dev::server::handler_for("login").unwrap();
 
     let started = std::time::Instant::now();

@@ -60,7 +60,7 @@ pub async fn webauthn_options(state: &AppState, req: &Request) -> HandlerResult 
         ));
     }
     let (options, ceremony) = state
-        .webauthn
+        .webauthn()?
         .start_passkey_authentication(&keys)
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
     ceremony::begin(state, &caller, Ceremony::Login(ceremony), &options).await

@@ -8,7 +8,7 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::SignInGuesses;
 use porter_shared::auth::session::{set_cookie, PASSWORD_LEVEL_SECS};
-use porter_shared::credentials::password::{hash_blocking, verify_blocking};
+use porter_shared::credentials::password::{verify_blocking, DUMMY_HASH};
 use porter_shared::domain::{
     AuditEvent, Email, Level, SessionRecord, TenantId, TenantRecord, Timestamp, UserId, UserRecord,
     UserStatus,
@@ -21,7 +21,6 @@ use porter_shared::AppState;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
-use std::sync::OnceLock;
 
 #[derive(Deserialize)]
 struct PasswordRequest {
@@ -141,13 +140,6 @@ pub(crate) async fn first_factor_passed(
     ))
 }
 
-/// A real argon2id hash of a random password, made once per instance: verifying against it
-/// costs what verifying a real one costs.
-pub(crate) fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_blocking("dummy password for timing only").unwrap_or_default())
-}
-
 /// Verifies `password` against `stored`, or against the dummy hash when there is none (and
 /// then answers false), on the blocking pool.
 pub(crate) async fn password_matches(
@@ -155,7 +147,7 @@ pub(crate) async fn password_matches(
     stored: Option<&SecretString>,
 ) -> bool {
     let has_real_hash = stored.is_some();
-    let hash = stored.map_or_else(|| dummy_hash().to_owned(), |h| h.expose_secret().to_owned());
+    let hash = stored.map_or_else(|| DUMMY_HASH.to_owned(), |h| h.expose_secret().to_owned());
     let matches = tokio::task::spawn_blocking(move || {
         // Longer than any password the policy allows: refuse without hashing megabytes.
         password.expose_secret().len() <= 1024 && verify_blocking(password.expose_secret(), &hash)

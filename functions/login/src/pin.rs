@@ -81,7 +81,7 @@ async fn send_pin(
         code.expose_secret(),
         record.expires_at,
     );
-    state.mailer.send(user.email.as_str(), &mail).await?;
+    state.mailer().send(user.email.as_str(), &mail).await?;
     let event = AuditEvent::by(&user, "login.pin_requested", Some(&user), ip);
     state.store.audit(&event).await;
     Ok(())

@@ -20,7 +20,7 @@ pub async fn options(state: &AppState, req: &Request) -> HandlerResult {
         .collect();
     let email = caller.user.email.as_str();
     let (options, ceremony) = state
-        .webauthn
+        .webauthn()?
         .start_passkey_registration(user_handle(&caller.user.id), email, email, Some(existing))
         .map_err(|e| ApiError::internal("webauthn options", &e))?;
     ceremony::begin(state, &caller, Ceremony::Register(ceremony), &options).await
@@ -45,7 +45,7 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
         ));
     };
     let passkey = state
-        .webauthn
+        .webauthn()?
         .finish_passkey_registration(&body.credential, &ceremony)
         .map_err(|_| {
             ApiError::new(

@@ -89,9 +89,9 @@ pub async fn ensure_service_secret(state: &AppState) -> anyhow::Result<()> {
     rand::rngs::OsRng.fill_bytes(&mut material);
     let value = serde_json::json!({ "data_key": hex::encode(material) }).to_string();
     state
-        .secrets
+        .secrets()
         .create_if_absent(
-            &state.secrets.service_secret_name(),
+            &state.secrets().service_secret_name(),
             &SecretString::from(value),
         )
         .await?;
@@ -100,7 +100,7 @@ pub async fn ensure_service_secret(state: &AppState) -> anyhow::Result<()> {
 
 /// moto, like SES in its sandbox, refuses to send from an unverified address.
 pub async fn verify_sender(state: &AppState) -> anyhow::Result<()> {
-    let ses = state.mailer.client();
+    let ses = state.mailer().client();
     let res = ses
         .create_email_identity()
         .email_identity(&state.config.mail_from)

@@ -170,7 +170,7 @@ async fn judge(
                 return Ok(None);
             };
             let Ok(result) = state
-                .webauthn
+                .webauthn()?
                 .finish_passkey_authentication(credential, &ceremony)
             else {
                 return Ok(None);
@@ -263,7 +263,7 @@ fn cookie_for(state: &AppState, session: &SessionRecord, id: &str, now: Timestam
 /// go out is logged, not answered.
 pub async fn notify_change(state: &AppState, user: &UserRecord, what: &str, now: Timestamp) {
     let mail = templates::sign_in_methods_changed(&state.config.product_name, what, now);
-    if let Err(e) = state.mailer.send(user.email.as_str(), &mail).await {
+    if let Err(e) = state.mailer().send(user.email.as_str(), &mail).await {
         tracing::warn!(error = %e, "could not send the sign-in methods notice");
     }
 }

@@ -270,6 +270,7 @@ impl<S: RouteState> Routes<S> {
 
     /// The one envelope: Origin check, routing, 405/404, error → JSON, security headers.
     pub async fn serve(&self, state: &S, req: Request) -> Response<Body> {
+        let started = std::time::Instant::now();
         let result = match state.check_origin(&req) {
             Err(e) => Err(e),
             Ok(()) => self.dispatch(state, &req).await,
@@ -283,6 +284,16 @@ impl<S: RouteState> Routes<S> {
                 HeaderValue::from_static("max-age=31536000; includeSubDomains"),
             );
         }
+        // One line per request, for CloudWatch Logs Insights: the path without its query
+        // (links carry tokens there), never a header or a body.
+        tracing::info!(
+            request_id = %request_id(&req),
+            method = %req.method(),
+            path = req.uri().path(),
+            status = resp.status().as_u16(),
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "answered"
+        );
         resp
     }
 
@@ -315,6 +326,19 @@ impl<S: RouteState> Routes<S> {
             resp.headers_mut().insert(header::ALLOW, v);
         }
         Ok(resp)
+    }
+}
+
+/// The Lambda invocation's request id (what Lambda's own log lines carry), else API Gateway's.
+fn request_id(req: &Request) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    if let Some(c) = req.lambda_context_ref() {
+        return c.request_id.clone();
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(c)) => c.request_id.clone().unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
