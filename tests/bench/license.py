@@ -10,7 +10,7 @@ opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 def call(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"content-type": "application/json"})
+                                 headers={"content-type": "application/json", "origin": base})
     try:
         with opener.open(req) as r:
             return r.status, json.loads(r.read() or b"{}")

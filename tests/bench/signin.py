@@ -27,7 +27,7 @@ class Browser:
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json", "origin": base})
         try:
             with self.opener.open(req) as r:
                 return r.status, json.loads(r.read() or b"{}")
