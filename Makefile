@@ -108,5 +108,6 @@ fmt:
 # this measures the native release build with the same profile.
 sizes:
 	cargo build --release --workspace --bins
-	@for b in activate login mfa-enroll me setup invite-user users web porterctl porter-dev; do \
+	@for b in web login activate me mfa-enroll setup invite-user users configure-sso login-callback \
+	  api-management check-license account floor-hello floor-dynamodb porterctl porter-dev; do \
 	  printf '%-12s %s\n' $$b "$$(du -h $(CARGO_TARGET_DIR)/release/$$b | cut -f1)"; done

@@ -23,4 +23,4 @@ cargo run -q --release -p porter-shared --example password_bench -- 30
 echo
 echo "DynamoDB rounds per step (through a counting proxy in front of moto):"
 cargo test -q -p porter-tests --test round_trips -- --nocapture --test-threads 1 2>&1 \
-  | grep -E '^[a-zA-Z/ ]+: [0-9]+ rounds'
+  | grep -oE '(password step|MFA step|wrong [a-z]+|unknown address|/api/[a-z/]+): [0-9]+ rounds.*'
