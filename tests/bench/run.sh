@@ -19,6 +19,10 @@ python3 tests/bench/signin.py "$base" "$env_file" \
   "$(grep -o 'activation link: \S*' "$work/dev.log" | head -1 | cut -d' ' -f3)" \
   "$dev" "$target/release/porterctl" "$users"
 echo
+# The people signin.py made share its password; user0 signs in again, in the Lambda binary.
+python3 tests/bench/warm.py "$target/release" "$env_file" user0@demo.test \
+  "tangerine orbit kettle 94" 40  # pragma: allowlist secret
+echo
 cargo run -q --release -p porter-shared --example password_bench -- 30
 echo
 echo "DynamoDB rounds per step (through a counting proxy in front of moto):"

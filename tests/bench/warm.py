@@ -1,0 +1,99 @@
+"""CPU per password step in the Lambda binary itself: the login function runs under a Runtime
+API played here (as in coldstart.py) and answers N password steps one after another, warm;
+the CPU its process used (utime + stime) is read around them. Nothing of the dev server is in
+the figure, only the function, its SDK calls and the hash.
+
+    python3 tests/bench/warm.py BIN_DIR ENV_FILE EMAIL PASSWORD N
+
+Standard library only; ENV_FILE (the dev server's) points every AWS call at moto on loopback."""
+import http.server, json, os, queue, subprocess, sys, threading, time
+
+bin_dir, env_file, email, password, n = sys.argv[1:6]
+n = int(n)
+events_dir = os.path.join(os.path.dirname(__file__), "..", "events")
+tick = os.sysconf("SC_CLK_TCK")
+
+
+def password_event(i):
+    e = json.load(open(os.path.join(events_dir, "identify.json")))
+    e["rawPath"] = e["requestContext"]["http"]["path"] = "/api/login/password"
+    e["routeKey"] = e["requestContext"]["routeKey"] = "POST /api/login/password"
+    # A source address per step: the per-address guess limit must not be what is measured.
+    e["requestContext"]["http"]["sourceIp"] = f"198.18.{i // 250}.{i % 250 + 1}"
+    e["body"] = json.dumps({"email": email, "password": password})
+    return json.dumps(e).encode()
+
+
+events, answers = queue.Queue(), queue.Queue()
+
+
+class Runtime(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = events.get()
+        self.send_response(200)
+        for k, v in [("content-type", "application/json"),
+                     ("lambda-runtime-aws-request-id", f"warm-{time.time_ns()}"),
+                     ("lambda-runtime-deadline-ms", str(int(time.time() * 1000) + 30000)),
+                     ("lambda-runtime-invoked-function-arn",
+                      "arn:aws:lambda:us-east-1:000000000000:function:bench"),
+                     ("content-length", str(len(body)))]:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(202)
+        self.send_header("content-length", "0")
+        self.end_headers()
+        answers.put((self.path, body))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+server = Server(("127.0.0.1", 0), Runtime)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+env = dict(os.environ)
+env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
+env.update({"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
+            "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "RUST_LOG": "warn"})
+proc = subprocess.Popen([os.path.join(bin_dir, "login")], env=env,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu():
+    fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def step(i):
+    events.put(password_event(i))
+    path, body = answers.get(timeout=30)
+    status = json.loads(body).get("statusCode")
+    assert path.endswith("/response") and status == 200, (path, body[:300])
+
+
+try:
+    step(0)  # cold: connections, the blocking pool, the hash's working memory
+    c0, t0 = cpu(), time.perf_counter()
+    for i in range(1, n + 1):
+        step(i)
+    c1, t1 = cpu(), time.perf_counter()
+finally:
+    proc.kill()
+per = (c1 - c0) / n * 1000
+print(f"login binary, warm, {n} right-password steps: CPU {per:.1f} ms per step, "
+      f"wall {(t1 - t0) / n * 1000:.1f} ms per step")
+print(f"RESULT lambda_cpu_per_password_ms={per:.1f}")
