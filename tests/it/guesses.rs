@@ -6,7 +6,8 @@
 
 use futures::future::join_all;
 use porter_shared::domain::throttle::{self, Counter, Guard};
-use porter_shared::store::throttle::ThrottleKey;
+use porter_shared::store::throttle::{Settle, Settled, ThrottleKey};
+use porter_shared::store::Writes;
 use porter_tests::*;
 use serde_json::json;
 
@@ -231,12 +232,15 @@ async fn one_address_guessing_at_many_accounts_is_locked_out_of_all_of_them() {
         window_start: now(),
         next_at: 0,
     };
-    assert!(app
-        .state
-        .store
-        .take_attempts(&[(&key, &throttle::SOURCE, Guard::Absent, seeded)])
-        .await
-        .unwrap());
+    let take = (&key, &throttle::SOURCE, Guard::Absent, seeded, Settle::Take);
+    assert!(matches!(
+        app.state
+            .store
+            .settle(&[take], Writes::none())
+            .await
+            .unwrap(),
+        Settled::Done
+    ));
     let mut b = app.browser_at(stuffer);
     assert_eq!(b.sign_in(&app.address("x"), "guess").await.status, 401);
     let refused = b.sign_in(&ann, PASSWORD).await;

@@ -32,33 +32,16 @@ impl Taken {
     async fn take_seen(
         state: &AppState,
         counters: Vec<(ThrottleKey, Policy)>,
-        mut first: Option<Vec<Option<Counter>>>,
+        first: Option<Vec<Option<Counter>>>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        let keys: Vec<&ThrottleKey> = counters.iter().map(|(k, _)| k).collect();
-        for _ in 0..ROUNDS {
-            let seen = match first.take() {
-                Some(seen) if seen.len() == keys.len() => seen,
-                _ => state.store.get_counters(&keys).await?,
-            };
-            let mut takes = Vec::with_capacity(counters.len());
-            let mut wait = None;
-            for ((k, policy), c) in counters.iter().zip(seen) {
-                match policy.attempt(c, now) {
-                    Attempt::Refused { retry_after } => {
-                        wait = Some(wait.unwrap_or(0).max(retry_after));
-                    }
-                    Attempt::Take { guard, next } => takes.push((k, policy, guard, next)),
-                }
-            }
-            if let Some(wait) = wait {
-                return Err(ApiError::throttled(wait));
-            }
-            if state.store.take_attempts(&takes).await? {
-                return Ok(Self(counters));
-            }
-        }
-        Err(ApiError::throttled(1))
+        let takes: Vec<_> = counters
+            .iter()
+            .map(|(k, p)| (k, *p, Settle::Take))
+            .collect();
+        // With no other writes, nothing but a counter's guard can fail.
+        settle_guess(state, &takes, first, || Ok(Writes::none()), now).await?;
+        Ok(Self(counters))
     }
 
     /// A right guess starts the counters at `clear` afresh. The guess was judged: a failure
@@ -74,6 +57,46 @@ impl Taken {
             tracing::warn!(error = %e, "could not clear guess counters");
         }
     }
+}
+
+/// Counts a guess on every counter that limits it, in one transaction with `then` (what the
+/// guess leads to): each counter taken or cleared (`Settle`) under the guard its policy gives
+/// for the counter as read. Refuses with 429 and the longest wait while any counter asks to
+/// wait (writing nothing); a lost race reads again (from `first`, the counters as the caller
+/// read them, on the first round), [`ROUNDS`] times, then asks to retry in a second.
+async fn settle_guess(
+    state: &AppState,
+    counters: &[(&ThrottleKey, Policy, Settle)],
+    mut first: Option<Vec<Option<Counter>>>,
+    then: impl Fn() -> Result<Writes, StoreError>,
+    now: Timestamp,
+) -> Result<Verdict, ApiError> {
+    let keys: Vec<&ThrottleKey> = counters.iter().map(|(k, _, _)| *k).collect();
+    for _ in 0..ROUNDS {
+        let seen = match first.take() {
+            Some(seen) if seen.len() == keys.len() => seen,
+            _ => state.store.get_counters(&keys).await?,
+        };
+        let mut settles = Vec::with_capacity(counters.len());
+        let mut wait = None;
+        for ((k, policy, settle), c) in counters.iter().zip(seen) {
+            match policy.attempt(c, now) {
+                Attempt::Refused { retry_after } => {
+                    wait = Some(wait.unwrap_or(0).max(retry_after));
+                }
+                Attempt::Take { guard, next } => settles.push((*k, policy, guard, next, *settle)),
+            }
+        }
+        if let Some(wait) = wait {
+            return Err(ApiError::throttled(wait));
+        }
+        match state.store.settle(&settles, then()?).await? {
+            Settled::Done => return Ok(Verdict::Settled),
+            Settled::Refused { index } => return Ok(Verdict::Refused { index }),
+            Settled::LostRace => {}
+        }
+    }
+    Err(ApiError::throttled(1))
 }
 
 /// Password guesses: per account whoever guesses (delays only), per account from this source
@@ -196,7 +219,7 @@ pub async fn pin_emails_limited(
 /// authenticator app.
 pub struct MfaGuesses(Taken);
 
-/// How a judged second factor was settled.
+/// How a counted guess was settled.
 pub enum Verdict {
     /// Counted, and what it leads to written with it.
     Settled,
@@ -219,31 +242,15 @@ impl MfaGuesses {
     pub async fn settle(
         state: &AppState,
         user: &UserRecord,
-        mut seen: Option<Option<Counter>>,
+        seen: Option<Option<Counter>>,
         right: bool,
         then: impl Fn() -> Result<Writes, StoreError>,
         now: Timestamp,
     ) -> Result<Verdict, ApiError> {
         let key = Self::key(&user.id);
-        let policy = throttle::MFA;
         let settle = if right { Settle::Clear } else { Settle::Take };
-        for _ in 0..ROUNDS {
-            let counter = match seen.take() {
-                Some(c) => c,
-                None => state.store.get_counters(&[&key]).await?.pop().flatten(),
-            };
-            let (guard, next) = match policy.attempt(counter, now) {
-                Attempt::Refused { retry_after } => return Err(ApiError::throttled(retry_after)),
-                Attempt::Take { guard, next } => (guard, next),
-            };
-            let counters = [(&key, &policy, guard, next, settle)];
-            match state.store.settle(&counters, then()?).await? {
-                Settled::Done => return Ok(Verdict::Settled),
-                Settled::Refused { index } => return Ok(Verdict::Refused { index }),
-                Settled::LostRace => {}
-            }
-        }
-        Err(ApiError::throttled(1))
+        let first = seen.map(|c| vec![c]);
+        settle_guess(state, &[(&key, throttle::MFA, settle)], first, then, now).await
     }
 
     /// Takes an attempt, or refuses with 429 while the user's guesses wait or are locked.

@@ -92,22 +92,6 @@ impl Store {
         Ok(self.fetch(&fetch).await?.counters)
     }
 
-    /// Takes one attempt on every counter at once, each under its guard: `Ok(false)` when any
-    /// guard failed (another request got there first; read again and decide again).
-    pub async fn take_attempts(
-        &self,
-        takes: &[(&ThrottleKey, &Policy, Guard, Counter)],
-    ) -> Result<bool, StoreError> {
-        let settles: Vec<_> = takes
-            .iter()
-            .map(|(k, p, g, c)| (*k, *p, *g, *c, Settle::Take))
-            .collect();
-        match self.settle(&settles, Writes::none()).await? {
-            Settled::Done => Ok(true),
-            _ => Ok(false),
-        }
-    }
-
     /// Settles a judged guess in one transaction: each counter taken or cleared under its
     /// guard, together with `then` (the session, the spent code, the audit event the guess
     /// leads to). Nothing of it is written unless all of it is.
