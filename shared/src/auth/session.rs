@@ -134,14 +134,15 @@ where
         .get_session(&hash)
         .await?
         .ok_or_else(unauthenticated)?;
-    let fresh = session.is_fresh(now);
+    // Expired or idle: over before anything else is read (and never touched back to life).
+    if !session.is_fresh(now) {
+        return Err(ended(state, &hash).await);
+    }
     let fetch = more(&session)
         .user(&session.tenant, &session.user)
         .tenant(&session.tenant);
-    // Activity is recorded only on a session within its limits: touching an idle one would
-    // bring it back.
     let touch = async {
-        if fresh && now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
+        if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
             if let Err(e) = state.store.touch_session(&hash, now, None).await {
                 tracing::warn!(error = %e, "could not record session activity");
             }
@@ -155,9 +156,7 @@ where
     let mut fetched = fetched?;
     let Some((user, credentials)) = fetched.user.take().filter(|(u, _)| session.is_live(u, now))
     else {
-        // Removed user, reset password, expired: the session is over; tidy it away.
-        let _ = state.store.delete_session(&hash).await;
-        return Err(unauthenticated());
+        return Err(ended(state, &hash).await);
     };
     if need == Level::Full && session.level != Level::Full {
         return Err(ApiError::new(
@@ -178,6 +177,13 @@ where
         },
         extra,
     ))
+}
+
+/// A session that is over (expired, idle, its user removed or their sessions ended): tidied
+/// away, and the caller told to sign in.
+async fn ended(state: &AppState, hash: &TokenHash) -> ApiError {
+    let _ = state.store.delete_session(hash).await;
+    unauthenticated()
 }
 
 /// After a second factor was proved: a new session id at level `full` (the old id dies), the
