@@ -107,7 +107,8 @@ fmt:
 # Release binaries as Lambda runs them would be `cargo lambda build --release --arm64`;
 # this measures the native release build with the same profile.
 sizes:
-	cargo build --release --workspace --bins
+	. tests/bench/release-env.sh && cargo build --release --workspace --bins && \
+	  cargo build --release --manifest-path bench/Cargo.toml
 	@for b in web login activate me mfa-enroll setup invite-user users configure-sso login-callback \
 	  api-management check-license account floor-hello floor-dynamodb porterctl porter-dev; do \
 	  printf '%-12s %s\n' $$b "$$(du -h $(CARGO_TARGET_DIR)/release/$$b | cut -f1)"; done

@@ -136,7 +136,19 @@ pub async fn check(raw: &str, allow_loopback: bool) -> Result<Target, OutboundEr
     Ok(Target { url, host, addr })
 }
 
+/// reqwest is built without a crypto provider of its own (it would link ring): it takes the
+/// process default, which this sets to the aws-lc-rs the AWS SDK links already. Call it before
+/// building any reqwest client; later calls do nothing.
+pub fn use_sdk_tls_provider() {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err only when a default is set already, which is as good.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
 fn client(target: &Target) -> Result<reqwest::Client, OutboundError> {
+    use_sdk_tls_provider();
     reqwest::Client::builder()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
@@ -268,5 +280,32 @@ mod tests {
         ));
         assert!(check("http://127.0.0.1:9/x", true).await.is_ok());
         assert!(check("http://localhost:9/x", true).await.is_ok());
+    }
+
+    /// reqwest links no crypto provider of its own: an https call must still open with a TLS
+    /// handshake (on the SDK's aws-lc-rs), and a server that is no TLS server is unreachable.
+    #[tokio::test]
+    async fn https_calls_speak_tls_and_a_server_that_does_not_is_unreachable() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 3];
+            socket.read_exact(&mut first).await.unwrap();
+            first // the socket drops here: no TLS answer
+        });
+        let target = Target {
+            url: Url::parse(&format!("https://idp.test:{}/x", addr.port())).unwrap(),
+            host: "idp.test".into(),
+            addr,
+        };
+        let answer = get(&target).await;
+        assert!(
+            matches!(answer, Err(OutboundError::Unreachable(_))),
+            "{answer:?}"
+        );
+        // A TLS record of type handshake (22), version 3.x: a ClientHello.
+        assert_eq!(server.await.unwrap()[..2], [22, 3]);
     }
 }

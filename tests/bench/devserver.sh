@@ -4,6 +4,7 @@
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
   AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:9 RUST_LOG=warn
 target=${CARGO_TARGET_DIR:-target}
+. "$(dirname "${BASH_SOURCE[0]}")/release-env.sh"
 cargo build --release -q -p porter-dev
 work=$(mktemp -d)
 env_file="$work/env"

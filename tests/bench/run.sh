@@ -7,9 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-15}; rounds=${ROUNDS:-2}; users=${USERS:-20}
-target=${CARGO_TARGET_DIR:-target}
+# One target folder for both workspaces (the floors are bench/Cargo.toml's).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+target=$CARGO_TARGET_DIR
+. tests/bench/release-env.sh
 start=$(date +%s)
 cargo build --release -q --workspace --bins
+# The floors are a workspace of their own (bench/Cargo.toml): the crates' defaults, unmixed.
+cargo build --release -q --manifest-path bench/Cargo.toml
 echo "release build: $(( $(date +%s) - start )) s"
 . tests/bench/devserver.sh
 echo
@@ -26,5 +31,8 @@ echo
 cargo run -q --release -p porter-shared --example password_bench -- 30
 echo
 echo "DynamoDB rounds per step (through a counting proxy in front of moto):"
-cargo test -q -p porter-tests --test round_trips -- --nocapture --test-threads 1 2>&1 \
+# A debug build, as `make test` links it: without the static-OpenSSL variables, so that this
+# does not rebuild the tests' dependencies.
+env -u OPENSSL_STATIC -u OPENSSL_NO_PKG_CONFIG -u OPENSSL_INCLUDE_DIR -u OPENSSL_LIB_DIR \
+  cargo test -q -p porter-tests --test round_trips -- --nocapture --test-threads 1 2>&1 \
   | grep -oE '(password step|MFA step|wrong [a-z]+|unknown address|/api/[a-z/]+): [0-9]+ rounds.*'

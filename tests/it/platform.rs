@@ -488,6 +488,7 @@ async fn the_stand_in_refuses_a_replayed_assertion_and_an_unknown_kid_like_a_pla
                 ("client_assertion", assertion.as_str()),
                 ("client_id", CLIENT_ID),
             ];
+            porter_shared::outbound::use_sdk_tls_provider();
             let resp = reqwest::Client::new()
                 .post(&endpoint)
                 .form(&form)

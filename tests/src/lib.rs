@@ -507,6 +507,7 @@ impl Outage {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (target, left) = (target.to_owned(), budget.clone());
+        porter_shared::outbound::use_sdk_tls_provider();
         let client = reqwest::Client::new();
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
             let (target, left, client) = (target.clone(), left.clone(), client.clone());

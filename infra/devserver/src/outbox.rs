@@ -32,6 +32,7 @@ impl SentMail {
 
 /// Every message sent so far, oldest first.
 pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
+    porter_shared::outbound::use_sdk_tls_provider();
     let data: serde_json::Value = reqwest::get(format!("{moto_endpoint}/moto-api/data.json"))
         .await?
         .error_for_status()?
