@@ -63,6 +63,7 @@ check login-callback callback-unknown-state.json 302 'sso_expired'
 check api-management platform-config-signed-out.json 401 unauthenticated
 check check-license license-check-signed-out.json 401 unauthenticated
 check account account-reauth-signed-out.json 401 unauthenticated
+check account-password account-password-signed-out.json 401 unauthenticated
 # Operators read one JSON line per request, carrying the invocation's request id.
 if grep -q '"message":"answered".*"request_id":"[0-9a-f-]\{8,\}"' "$work/watch.log" \
    || grep -q '"request_id":"[0-9a-f-]\{8,\}".*"message":"answered"' "$work/watch.log"; then

@@ -1,7 +1,7 @@
 //! `account`: a signed-in user looking after their own account (page `/app/account`).
 //!
 //! - `GET /api/account` → email, role, second factors, live sessions
-//! - `POST /api/account/password {current_password, password, password_confirm}`
+//! - (`POST /api/account/password` is the `account-password` function's)
 //! - `POST /api/account/reauth {method, code | credential}`: a fresh proof of the second
 //!   factor, which changing factors needs (403 `reauth_required` without one)
 //! - `POST /api/account/recovery-codes`: a new set
@@ -10,7 +10,6 @@
 
 mod factors;
 mod overview;
-mod password;
 mod sessions;
 
 use porter_shared::http::{Body, Request, Response, Routes};
@@ -21,7 +20,6 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
         Routes::new()
             .get("/api/account", overview::show)
-            .post("/api/account/password", password::change)
             .post("/api/account/reauth", factors::reauth)
             .post("/api/account/recovery-codes", factors::new_recovery_codes)
             .patch("/api/account/security-keys/{id}", factors::rename_key)

@@ -61,6 +61,7 @@ handlers! {
     "api-management" => api_management,
     "check-license" => check_license,
     "account" => account,
+    "account-password" => account_password,
 }
 
 pub struct Dev {
