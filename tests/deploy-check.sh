@@ -10,9 +10,9 @@ export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
 # link OpenSSL, which arm64 builds compile in (vendored), ~3.5 MiB.
 budget() {
   case "$1" in
-    WebFunction) echo 4 ;;
-    LoginFunction|MfaEnrollFunction|AccountFunction|ApiManagementFunction|CheckLicenseFunction) echo 18 ;;
-    *) echo 13 ;;
+    WebFunction) echo 3 ;;
+    LoginFunction|MfaEnrollFunction|AccountFunction|ApiManagementFunction|CheckLicenseFunction) echo 14 ;;
+    *) echo 11 ;;
   esac
 }
 
