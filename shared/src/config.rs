@@ -117,7 +117,6 @@ impl Config {
         }
     }
 
-    /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
     /// WebAuthn's relying party id must be the public host or a domain it belongs to; checked
     /// at start, since the verifier itself is built on first use.
     pub fn check_webauthn_rp_id(&self) -> Result<(), ConfigError> {
@@ -132,6 +131,7 @@ impl Config {
         })
     }
 
+    /// The origin browsers send in the `Origin` header, e.g. `https://id.example.com`.
     pub fn public_origin(&self) -> String {
         self.public_base_url.origin().ascii_serialization()
     }
