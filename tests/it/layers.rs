@@ -187,7 +187,11 @@ fn every_function_that_reads_the_table_may_read_in_batches() {
     for f in readers {
         assert!(may(f, "dynamodb:BatchGetItem"), "{f} may not BatchGetItem");
     }
-    for f in ["LoginFunction", "AccountFunction", "MfaEnrollFunction"] {
+    for f in [
+        "LoginFunction",
+        "AccountPasswordFunction",
+        "MfaEnrollFunction",
+    ] {
         assert!(
             may(f, "dynamodb:BatchWriteItem"),
             "{f} may not BatchWriteItem"
