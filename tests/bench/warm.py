@@ -26,9 +26,6 @@ def password_event(i):
     return json.dumps(e).encode()
 
 
-events, answers = queue.Queue(), queue.Queue()
-
-
 class Runtime(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -36,7 +33,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        body = events.get()
+        body = self.server.events.get()
         self.send_response(200)
         for k, v in [("content-type", "application/json"),
                      ("lambda-runtime-aws-request-id", f"warm-{time.time_ns()}"),
@@ -53,7 +50,7 @@ class Runtime(http.server.BaseHTTPRequestHandler):
         self.send_response(202)
         self.send_header("content-length", "0")
         self.end_headers()
-        answers.put((self.path, body))
+        self.server.answers.put((self.path, body))
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -89,23 +86,26 @@ class KeepAlive(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-server = Server(("127.0.0.1", 0), Runtime)
-threading.Thread(target=server.serve_forever, daemon=True).start()
 env = dict(os.environ)
 env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
 proxy = Server(("127.0.0.1", 0), KeepAlive)
 proxy.moto = env["AWS_ENDPOINT_URL"]
 threading.Thread(target=proxy.serve_forever, daemon=True).start()
-env.update({"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
-            "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
             "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "RUST_LOG": "warn"})
 
 
 def measure(endpoint):
-    global proc
+    """One process under a Runtime API of its own: the /next a killed process left waiting
+    must not take the next process's event (with one shared queue, it did, now and then)."""
+    global proc, server
+    server = Server(("127.0.0.1", 0), Runtime)
+    server.events, server.answers = queue.Queue(), queue.Queue()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     proc = subprocess.Popen([os.path.join(bin_dir, "login")],
-                            env=dict(env, AWS_ENDPOINT_URL=endpoint),
+                            env=dict(env, AWS_ENDPOINT_URL=endpoint,
+                                     AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         step(0)  # cold: connections, the blocking pool, the hash's working memory
@@ -116,6 +116,7 @@ def measure(endpoint):
     finally:
         proc.kill()
         proc.wait()
+        server.shutdown()
     return (c1 - c0) / n * 1000, (t1 - t0) / n * 1000
 
 
@@ -125,8 +126,8 @@ def cpu():
 
 
 def step(i):
-    events.put(password_event(i))
-    path, body = answers.get(timeout=30)
+    server.events.put(password_event(i))
+    path, body = server.answers.get(timeout=30)
     status = json.loads(body).get("statusCode")
     assert path.endswith("/response") and status == 200, (path, body[:300])
 
