@@ -38,7 +38,9 @@ pub use state::AppState;
 #[macro_export]
 macro_rules! lambda_main {
     ($handler:path) => {
-        #[tokio::main]
+        // One thread: Lambda hands an instance one event at a time, and a second worker
+        // would only add wake-ups between threads to every request (CPU Lambda bills).
+        #[tokio::main(flavor = "current_thread")]
         async fn main() -> Result<(), lambda_http::Error> {
             $crate::telemetry::init();
             let state = $crate::AppState::from_env().await?;

@@ -53,7 +53,12 @@ fn with_time_limits(sdk: &aws_config::SdkConfig) -> aws_config::SdkConfig {
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_millis(4500))
         .build();
-    sdk.to_builder().timeout_config(limits).build()
+    sdk.to_builder()
+        .timeout_config(limits)
+        .stalled_stream_protection(
+            aws_config::stalled_stream_protection::StalledStreamProtectionConfig::disabled(),
+        )
+        .build()
 }
 
 impl AppState {

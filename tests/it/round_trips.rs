@@ -66,7 +66,7 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.json);
-    let password = Budget::of("password step", 3, 5);
+    let password = Budget::of("password step", 3, 3);
     within(&outage.take_dynamodb(), &password, &mut over);
 
     let code = oathtool(&secret, now() + 30);
@@ -118,7 +118,7 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
             )
             .await;
         assert_eq!(a.code(), "invalid_credentials");
-        let budget = Budget::of(step, 3, 4);
+        let budget = Budget::of(step, 3, 3);
         within(&outage.take_dynamodb(), &budget, &mut over);
     }
 

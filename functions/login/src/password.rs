@@ -6,18 +6,21 @@
 //! when there is no real one). Failures count per typed email and per source address.
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::SignInGuesses;
+use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::session::{set_cookie, PASSWORD_LEVEL_SECS};
 use porter_shared::credentials::password::{verify_blocking, DUMMY_HASH};
 use porter_shared::domain::{
-    AuditEvent, Email, Level, SessionRecord, TenantId, TenantRecord, Timestamp, UserId, UserRecord,
-    UserStatus,
+    AuditEvent, Email, Level, SessionId, SessionRecord, TenantId, TenantRecord, Timestamp, UserId,
+    UserRecord, UserStatus,
 };
 use porter_shared::http::{
-    client_ip, json_with_cookie, parse_json, user_agent, ApiError, HandlerResult, Request,
+    client_ip, json_with_cookie, parse_json, user_agent, ApiError, Body, HandlerResult, Request,
+    Response,
 };
 use porter_shared::store::fetch::Fetch;
+use porter_shared::store::Writes;
 use porter_shared::AppState;
+use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
@@ -36,10 +39,11 @@ pub(crate) fn invalid_credentials() -> ApiError {
     )
 }
 
-/// Three requests one after the other, the same for every address: the guess counters, the
-/// email index and the domain's single sign-on route together; an attempt taken while the
-/// user and tenant are read; the session with its audit event (or the failure's event) while
-/// the counters are cleared.
+/// Three requests one after the other, the same for every address and outcome: the guess
+/// counters, the email index and the domain's single sign-on route together; the user, tenant
+/// and single sign-on settings together; then, once the password is judged, one transaction
+/// that counts the guess with what it leads to (the session and its audit event, or the
+/// failure's event). Nobody learns the verdict of a guess that was not counted.
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let body: PasswordRequest = parse_json(req)?;
     let ip = client_ip(req);
@@ -50,6 +54,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         first = first.email_index(e).domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
+    let guess = PasswordGuess::allowed(&body.email, &ip, first.counters, now)?;
     let (tid, uid) = first
         .email_ids
         .clone()
@@ -58,12 +63,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     if let Some(routed) = &first.domain_tenant {
         second = second.sso(routed);
     }
-    let seen = Some(first.counters);
-    let (guesses, found) = tokio::join!(
-        SignInGuesses::check_seen(state, &body.email, &ip, seen, now),
-        state.store.fetch(&second)
-    );
-    let (guesses, mut found) = (guesses?, found?);
+    let mut found = state.store.fetch(&second).await?;
     let stored_hash = found
         .user
         .as_ref()
@@ -79,30 +79,40 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
 
     let user = match found.user.take() {
         Some((user, _)) if matches && !routed => user,
-        other => {
-            match other {
-                Some((user, _)) => {
-                    let event = AuditEvent::by(&user, "login.password", Some(&user), &ip);
-                    state.store.audit(&event.outcome("failure")).await;
-                }
-                // Same write for an address nobody has: the same work, and a trace of the try.
-                None => {
-                    state
-                        .store
-                        .audit_unregistered_failure(guesses.account(), &ip)
-                        .await
-                }
-            }
+        Some((user, _)) => {
+            let events =
+                [AuditEvent::by(&user, "login.password", Some(&user), &ip).outcome("failure")];
+            let failure = || state.store.failure_writes(None, &events, &mut OsRng);
+            guess.settle(state, false, failure).await?;
+            return Err(invalid_credentials());
+        }
+        // Same write for an address nobody has: the same work, and a trace of the try.
+        None => {
+            let account = SignInGuesses::account_key(&body.email);
+            let failure = || state.store.unregistered_failure_writes(&account, &ip);
+            guess.settle(state, false, failure).await?;
             return Err(invalid_credentials());
         }
     };
 
+    // Only someone whose password was right learns that their organisation is suspended.
     let tenant = found.tenant.as_ref();
-    let (_, passed) = tokio::join!(
-        guesses.succeeded(state),
-        first_factor_passed(state, req, &user, tenant, "login.password")
-    );
-    passed
+    if tenant.is_none_or(|t| t.is_suspended()) {
+        guess.settle(state, true, || Ok(Writes::none())).await?;
+        return Err(porter_shared::auth::access::tenant_suspended());
+    }
+    let (id, session) = new_session(req, &user, now);
+    let events = [AuditEvent::by(&user, "login.password", Some(&user), &ip)];
+    let start = || {
+        state
+            .store
+            .session_writes(&session, &user, &events, &mut OsRng)
+    };
+    match guess.settle(state, true, start).await? {
+        Verdict::Settled => Ok(signed_in(state, &user, &id)),
+        // Only a fresh session id could fail its condition: never, but not a success either.
+        Verdict::Refused { .. } => Err(ApiError::unavailable()),
+    }
 }
 
 /// The end of a first factor (password or emailed PIN): a session at level `password`, and
@@ -116,43 +126,58 @@ pub(crate) async fn first_factor_passed(
     action: &'static str,
 ) -> HandlerResult {
     let ip = client_ip(req);
-    let now = Timestamp::now();
     if tenant.is_none_or(|t| t.is_suspended()) {
         return Err(porter_shared::auth::access::tenant_suspended());
     }
-    let mut rng = rand::rngs::OsRng;
-    let (id, session) = SessionRecord::start(user, Level::Password, now, &mut rng);
-    let session = session.seen_from(&ip, &user_agent(req));
+    let (id, session) = new_session(req, user, Timestamp::now());
     let event = AuditEvent::by(user, action, Some(user), &ip);
     state
         .store
-        .start_session(&session, user, &[event], &mut rng)
+        .start_session(&session, user, &[event], &mut OsRng)
         .await?;
+    Ok(signed_in(state, user, &id))
+}
+
+/// A session at level `password` for `user`, seen from the request's address and browser.
+fn new_session(req: &Request, user: &UserRecord, now: Timestamp) -> (SessionId, SessionRecord) {
+    let (id, session) = SessionRecord::start(user, Level::Password, now, &mut OsRng);
+    (id, session.seen_from(&client_ip(req), &user_agent(req)))
+}
+
+/// The answer to a first factor passed: the session cookie, and where the person goes next.
+fn signed_in(state: &AppState, user: &UserRecord, id: &SessionId) -> Response<Body> {
     let next = if user.has_mfa() {
         "mfa_verify"
     } else {
         "mfa_enroll"
     };
-    Ok(json_with_cookie(
+    json_with_cookie(
         StatusCode::OK,
         &j!({ "next": next }),
         set_cookie(&state.config, id.secret(), PASSWORD_LEVEL_SECS),
-    ))
+    )
 }
 
 /// Verifies `password` against `stored`, or against the dummy hash when there is none (and
-/// then answers false), on the blocking pool.
+/// then answers false). On the blocking pool, except under a single-threaded runtime (the
+/// Lambda binaries): there one request runs at a time and nothing else waits for the thread,
+/// so hashing on it saves two thread hand-offs per sign-in.
 pub(crate) async fn password_matches(
     password: SecretString,
     stored: Option<&SecretString>,
 ) -> bool {
     let has_real_hash = stored.is_some();
     let hash = stored.map_or_else(|| DUMMY_HASH.to_owned(), |h| h.expose_secret().to_owned());
-    let matches = tokio::task::spawn_blocking(move || {
+    let check = move || {
         // Longer than any password the policy allows: refuse without hashing megabytes.
         password.expose_secret().len() <= 1024 && verify_blocking(password.expose_secret(), &hash)
-    })
-    .await
-    .unwrap_or(false);
+    };
+    let matches = if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::CurrentThread
+    {
+        check()
+    } else {
+        tokio::task::spawn_blocking(check).await.unwrap_or(false)
+    };
     matches && has_real_hash
 }

@@ -24,23 +24,12 @@ impl Taken {
         counters: Vec<(ThrottleKey, Policy)>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        Self::take_seen(state, counters, None, now).await
-    }
-
-    /// [`Taken::take`], deciding the first round on counters the caller read already (with
-    /// the other items of its step, in the same request).
-    async fn take_seen(
-        state: &AppState,
-        counters: Vec<(ThrottleKey, Policy)>,
-        first: Option<Vec<Option<Counter>>>,
-        now: Timestamp,
-    ) -> Result<Self, ApiError> {
         let takes: Vec<_> = counters
             .iter()
             .map(|(k, p)| (k, *p, Settle::Take))
             .collect();
         // With no other writes, nothing but a counter's guard can fail.
-        settle_guess(state, &takes, first, || Ok(Writes::none()), now).await?;
+        settle_guess(state, &takes, None, || Ok(Writes::none()), now).await?;
         Ok(Self(counters))
     }
 
@@ -77,18 +66,15 @@ async fn settle_guess(
             Some(seen) if seen.len() == keys.len() => seen,
             _ => state.store.get_counters(&keys).await?,
         };
-        let mut settles = Vec::with_capacity(counters.len());
-        let mut wait = None;
-        for ((k, policy, settle), c) in counters.iter().zip(seen) {
-            match policy.attempt(c, now) {
-                Attempt::Refused { retry_after } => {
-                    wait = Some(wait.unwrap_or(0).max(retry_after));
-                }
-                Attempt::Take { guard, next } => settles.push((*k, policy, guard, next, *settle)),
-            }
-        }
-        if let Some(wait) = wait {
+        let policies = counters.iter().map(|(_, p, _)| *p);
+        if let Some(wait) = longest_wait(policies, &seen, now) {
             return Err(ApiError::throttled(wait));
+        }
+        let mut settles = Vec::with_capacity(counters.len());
+        for ((k, policy, settle), c) in counters.iter().zip(seen) {
+            if let Attempt::Take { guard, next } = policy.attempt(c, now) {
+                settles.push((*k, policy, guard, next, *settle));
+            }
         }
         match state.store.settle(&settles, then()?).await? {
             Settled::Done => return Ok(Verdict::Settled),
@@ -99,9 +85,26 @@ async fn settle_guess(
     Err(ApiError::throttled(1))
 }
 
+/// The longest wait any counter (as `seen`, in the order of `policies`) asks for now, if any.
+fn longest_wait(
+    policies: impl Iterator<Item = Policy>,
+    seen: &[Option<Counter>],
+    now: Timestamp,
+) -> Option<u64> {
+    policies
+        .zip(seen)
+        .filter_map(|(policy, c)| match policy.attempt(*c, now) {
+            Attempt::Refused { retry_after } => Some(retry_after),
+            Attempt::Take { .. } => None,
+        })
+        .max()
+}
+
 /// Password guesses: per account whoever guesses (delays only), per account from this source
-/// address (delays, then a lock only this address suffers) and per source address. One
-/// attempt is taken on all three before the password is checked.
+/// address (delays, then a lock only this address suffers) and per source address. A guess
+/// counts on all three before anyone learns its verdict: an attempt taken before it is judged
+/// ([`SignInGuesses::check`]), or the judged guess settled in one transaction with what it
+/// leads to ([`PasswordGuess::settle`]).
 pub struct SignInGuesses {
     taken: Taken,
     account: ThrottleKey,
@@ -132,31 +135,21 @@ impl SignInGuesses {
         source_ip: &str,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        Self::check_seen(state, raw_email, source_ip, None, now).await
-    }
-
-    /// [`SignInGuesses::check`] on counters already read (in the order of
-    /// [`SignInGuesses::counters`]), saving the step a request.
-    pub async fn check_seen(
-        state: &AppState,
-        raw_email: &str,
-        source_ip: &str,
-        seen: Option<Vec<Option<Counter>>>,
-        now: Timestamp,
-    ) -> Result<Self, ApiError> {
-        let policies = [
-            throttle::ACCOUNT,
-            throttle::ACCOUNT_SOURCE,
-            throttle::SOURCE,
-        ];
         let counters: Vec<_> = Self::counters(raw_email, source_ip)
             .into_iter()
-            .zip(policies)
+            .zip(Self::POLICIES)
             .collect();
         let account = counters[0].0.clone();
-        let taken = Taken::take_seen(state, counters, seen, now).await?;
+        let taken = Taken::take(state, counters, now).await?;
         Ok(Self { taken, account })
     }
+
+    /// The policies of [`SignInGuesses::counters`], in their order.
+    const POLICIES: [Policy; 3] = [
+        throttle::ACCOUNT,
+        throttle::ACCOUNT_SOURCE,
+        throttle::SOURCE,
+    ];
 
     /// The hashed account key, for the trace of a failure that names nobody.
     pub fn account(&self) -> &ThrottleKey {
@@ -166,6 +159,61 @@ impl SignInGuesses {
     /// The account starts afresh, everywhere; the source address's own count does not.
     pub async fn succeeded(&self, state: &AppState) {
         self.taken.clear(state, |p| *p != throttle::SOURCE).await;
+    }
+}
+
+/// A password guess whose counters were read (with the other items of the step's first
+/// request) and allow it: judged by the caller, then settled with what it leads to.
+pub struct PasswordGuess<'a> {
+    raw_email: &'a str,
+    source_ip: &'a str,
+    seen: Vec<Option<Counter>>,
+    now: Timestamp,
+}
+
+impl<'a> PasswordGuess<'a> {
+    /// 429 with the longest wait when the counters as `seen` (in the order of
+    /// [`SignInGuesses::counters`]) refuse a guess now: before the guess is judged, so that a
+    /// throttled guesser costs no hashing.
+    pub fn allowed(
+        raw_email: &'a str,
+        source_ip: &'a str,
+        seen: Vec<Option<Counter>>,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        if let Some(wait) = longest_wait(SignInGuesses::POLICIES.into_iter(), &seen, now) {
+            return Err(ApiError::throttled(wait));
+        }
+        Ok(Self {
+            raw_email,
+            source_ip,
+            seen,
+            now,
+        })
+    }
+
+    /// Settles the guess, judged (`right` or not), together with `then`, what it leads to, in
+    /// one transaction: a right one starts the account's counters afresh and counts on the
+    /// source address's; a wrong one takes an attempt on all three. Each only while its
+    /// counter allows an attempt now: the verdict reaches nobody before it is counted (429,
+    /// nothing written, when the guesses ran out meanwhile, whatever the guess was).
+    pub async fn settle(
+        &self,
+        state: &AppState,
+        right: bool,
+        then: impl Fn() -> Result<Writes, StoreError>,
+    ) -> Result<Verdict, ApiError> {
+        let keys = SignInGuesses::counters(self.raw_email, self.source_ip);
+        let counters: Vec<_> = keys
+            .iter()
+            .zip(SignInGuesses::POLICIES)
+            .map(|(k, policy)| {
+                let clears = right && policy != throttle::SOURCE;
+                (k, policy, if clears { Settle::Clear } else { Settle::Take })
+            })
+            .collect();
+        let seen = Some(self.seen.clone());
+        settle_guess(state, &counters, seen, then, self.now).await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::attr::{self, get_n, get_s, s};
 use super::throttle::ThrottleKey;
-use super::{items, keys, Store, StoreError};
+use super::{items, keys, Store, StoreError, Writes};
 use crate::domain::{AuditEvent, TenantId, Timestamp};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::RngCore;
@@ -62,6 +62,22 @@ impl Store {
     /// (30 days), keyed by the hashed address, so that credential stuffing leaves a trace and
     /// the request costs what a registered address's failure costs.
     pub async fn audit_unregistered_failure(&self, account: &ThrottleKey, source_ip: &str) {
+        let result = match self.unregistered_failure_writes(account, source_ip) {
+            Ok(Writes(writes)) => self.transact(writes).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "audit event not written");
+        }
+    }
+
+    /// The write of [`Store::audit_unregistered_failure`], for a transaction that settles the
+    /// guess.
+    pub fn unregistered_failure_writes(
+        &self,
+        account: &ThrottleKey,
+        source_ip: &str,
+    ) -> Result<Writes, StoreError> {
         let event = AuditEvent {
             tenant: crate::domain::TenantId::nobody(),
             actor: account.as_str().to_owned(),
@@ -82,13 +98,8 @@ impl Store {
             super::table::TTL_ATTRIBUTE.to_owned(),
             attr::n(Timestamp::now().0 + UNREGISTERED_KEEP_SECS),
         );
-        let result = match attr::put(&self.audit_table, it, "attribute_not_exists(pk)") {
-            Ok(put) => self.transact(vec![put]).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "audit event not written");
-        }
+        let put = attr::put(&self.audit_table, it, "attribute_not_exists(pk)")?;
+        Ok(Writes(vec![put]))
     }
 
     /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous

@@ -53,6 +53,18 @@ impl Store {
         events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<(), StoreError> {
+        let Writes(writes) = self.session_writes(session, user, events, rng)?;
+        self.transact(writes).await
+    }
+
+    /// The writes of [`Store::start_session`], for a transaction that settles a guess.
+    pub fn session_writes(
+        &self,
+        session: &SessionRecord,
+        user: &UserRecord,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<Writes, StoreError> {
         let mut writes = vec![attr::put(
             &self.table,
             items::session(session),
@@ -64,7 +76,7 @@ impl Store {
         for e in events {
             writes.push(self.audit_put(e, rng)?);
         }
-        self.transact(writes).await
+        Ok(Writes(writes))
     }
 
     pub async fn get_session(&self, hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
