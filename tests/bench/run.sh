@@ -26,7 +26,7 @@ python3 tests/bench/signin.py "$base" "$env_file" \
 echo
 # The people signin.py made share its password; user0 signs in again, in the Lambda binary.
 python3 tests/bench/warm.py "$target/release" "$env_file" user0@demo.test \
-  "tangerine orbit kettle 94" 40  # pragma: allowlist secret
+  "tangerine orbit kettle 94" 100  # pragma: allowlist secret
 echo
 cargo run -q --release -p porter-shared --example password_bench -- 30
 echo

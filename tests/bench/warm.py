@@ -8,7 +8,7 @@ that keeps the function's connections open, as DynamoDB's endpoint does.
     python3 tests/bench/warm.py BIN_DIR ENV_FILE EMAIL PASSWORD N
 
 Standard library only; ENV_FILE (the dev server's) points every AWS call at moto on loopback."""
-import http.server, json, os, queue, subprocess, sys, threading, time
+import http, http.server, json, os, queue, subprocess, sys, threading, time
 
 bin_dir, env_file, email, password, n = sys.argv[1:6]
 n = int(n)
@@ -26,6 +26,15 @@ def password_event(i):
     return json.dumps(e).encode()
 
 
+def reply(handler, status, headers, body=b""):
+    """The whole answer in one write, as a server that builds its response first sends it:
+    headers and body written apart reach the function as two segments, and it wakes up twice
+    (CPU billed to the function that a real Runtime API or DynamoDB does not cause)."""
+    head = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}"]
+    head += [f"{k}: {v}" for k, v in headers] + [f"content-length: {len(body)}", "", ""]
+    handler.wfile.write("\r\n".join(head).encode() + body)
+
+
 class Runtime(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -34,22 +43,15 @@ class Runtime(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         body = self.server.events.get()
-        self.send_response(200)
-        for k, v in [("content-type", "application/json"),
-                     ("lambda-runtime-aws-request-id", f"warm-{time.time_ns()}"),
-                     ("lambda-runtime-deadline-ms", str(int(time.time() * 1000) + 30000)),
-                     ("lambda-runtime-invoked-function-arn",
-                      "arn:aws:lambda:us-east-1:000000000000:function:bench"),
-                     ("content-length", str(len(body)))]:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        reply(self, 200, [("content-type", "application/json"),
+                          ("lambda-runtime-aws-request-id", f"warm-{time.time_ns()}"),
+                          ("lambda-runtime-deadline-ms", str(int(time.time() * 1000) + 30000)),
+                          ("lambda-runtime-invoked-function-arn",
+                           "arn:aws:lambda:us-east-1:000000000000:function:bench")], body)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(202)
-        self.send_header("content-length", "0")
-        self.end_headers()
+        reply(self, 202, [])
         self.server.answers.put((self.path, body))
 
 
@@ -77,13 +79,8 @@ class KeepAlive(http.server.BaseHTTPRequestHandler):
         r = conn.getresponse()
         data = r.read()
         conn.close()
-        self.send_response(r.status)
-        for k, v in r.getheaders():
-            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(k, v)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        skip = ("content-length", "connection", "transfer-encoding")
+        reply(self, r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in skip], data)
 
 
 env = dict(os.environ)
