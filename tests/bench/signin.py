@@ -1,8 +1,9 @@
 """Sign-ins per second per core: USERS people sign in with password + TOTP through the release
-dev server, and the server's CPU time (utime + stime of its process: Porter's code, not moto's)
+dev server, and the CPU time of the server's threads (cpu.py; Porter's code, not moto's)
 is read around each step. Standard library, oathtool and porterctl; bounded: USERS sign-ins.
 
     python3 tests/bench/signin.py BASE ENV_FILE ACTIVATION_LINK DEV_PID PORTERCTL USERS"""
+from cpu import spent, threads
 import http.cookiejar, json, os, re, statistics, subprocess, sys, time, urllib.parse, urllib.request
 
 base, env_file, link, pid, porterctl, users = sys.argv[1:7]
@@ -10,13 +11,11 @@ users = int(users)
 env = dict(os.environ)
 env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
 password = "tangerine orbit kettle 94"  # pragma: allowlist secret
-tick = os.sysconf("SC_CLK_TCK")
 
 
 def cpu():
-    """Seconds of CPU the dev server's process used so far."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
+    """The dev server's threads' CPU so far (Porter's code, not moto's)."""
+    return threads(pid)
 
 
 class Browser:
@@ -89,8 +88,8 @@ for b, (e, secret) in zip(browsers, people):
     mfa_walls.append((time.perf_counter() - t) * 1000)
 t2, c2 = time.perf_counter(), cpu()
 
-per_password = (c1 - c0) / users * 1000
-per_mfa = (c2 - c1) / users * 1000
+per_password = spent(c0, c1) / users * 1000
+per_mfa = spent(c1, c2) / users * 1000
 per_login = per_password + per_mfa
 print(f"sign-ins (password + TOTP), {users} people, one after another, release dev server:")
 print(f"  password step: wall median {statistics.median(walls):.1f} ms, "

@@ -1,6 +1,6 @@
 """CPU per password step in the Lambda binary itself: the login function runs under a Runtime
 API played here (as in coldstart.py) and answers N password steps one after another, warm;
-the CPU its process used (utime + stime) is read around them. Nothing of the dev server is in
+the CPU its threads used (cpu.py) is read around them. Nothing of the dev server is in
 the figure, only the function, its SDK calls and the hash. Twice: talking to moto directly
 (which answers HTTP/1.0, so every request opens a connection) and through a loopback proxy
 that keeps the function's connections open, as DynamoDB's endpoint does.
@@ -8,12 +8,12 @@ that keeps the function's connections open, as DynamoDB's endpoint does.
     python3 tests/bench/warm.py BIN_DIR ENV_FILE EMAIL PASSWORD N
 
 Standard library only; ENV_FILE (the dev server's) points every AWS call at moto on loopback."""
+from cpu import spent, threads
 import http, http.server, json, os, queue, subprocess, sys, threading, time
 
 bin_dir, env_file, email, password, n = sys.argv[1:6]
 n = int(n)
 events_dir = os.path.join(os.path.dirname(__file__), "..", "events")
-tick = os.sysconf("SC_CLK_TCK")
 
 
 def password_event(i):
@@ -114,12 +114,11 @@ def measure(endpoint):
         proc.kill()
         proc.wait()
         server.shutdown()
-    return (c1 - c0) / n * 1000, (t1 - t0) / n * 1000
+    return spent(c0, c1) / n * 1000, (t1 - t0) / n * 1000
 
 
 def cpu():
-    fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
+    return threads(proc.pid)
 
 
 def step(i):
