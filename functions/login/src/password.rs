@@ -111,7 +111,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     match guess.settle(state, true, start).await? {
         Verdict::Settled => Ok(signed_in(state, &user, &id)),
         // Only a fresh session id could fail its condition: never, but not a success either.
-        Verdict::Refused { .. } => Err(ApiError::unavailable()),
+        Verdict::Refused { .. } => Err(ApiError::internal("sign-in", &"new session refused")),
     }
 }
 
