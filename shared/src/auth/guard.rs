@@ -339,3 +339,31 @@ pub async fn open_seed(
     key.open(seed.as_str(), user.id.as_str())
         .map_err(|e| ApiError::internal("totp seed", &e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting_until(next_at: i64) -> Option<Counter> {
+        Some(Counter {
+            attempts: 12,
+            window_start: 0,
+            next_at,
+        })
+    }
+
+    #[test]
+    fn a_password_guess_waits_for_the_longest_delay_of_its_counters_before_it_is_judged() {
+        let now = Timestamp(1_000);
+        let seen = vec![waiting_until(1_030), None, waiting_until(1_045)];
+        let refused = PasswordGuess::allowed("ann@example.com", "192.0.2.1", seen, now);
+        assert_eq!(refused.err().and_then(|e| e.retry_after_secs), Some(45));
+    }
+
+    #[test]
+    fn a_password_guess_on_counters_that_are_absent_or_past_their_delay_is_allowed() {
+        let now = Timestamp(1_000);
+        let seen = vec![None, waiting_until(1_000), waiting_until(900)];
+        assert!(PasswordGuess::allowed("ann@example.com", "192.0.2.1", seen, now).is_ok());
+    }
+}
