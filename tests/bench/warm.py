@@ -105,7 +105,7 @@ def measure(endpoint):
                                      AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        step(0)  # cold: connections, the blocking pool, the hash's working memory
+        step(0)  # cold: connections, the hash's working memory
         c0, t0 = cpu(), time.perf_counter()
         for i in range(1, n + 1):
             step(i)

@@ -49,12 +49,13 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
     let now = Timestamp::now();
     let email = Email::parse(&body.email).ok();
-    let mut first = Fetch::default().counters(SignInGuesses::counters(&body.email, &ip));
+    let keys = SignInGuesses::counters(&body.email, &ip);
+    let mut first = Fetch::default().counters(keys.clone());
     if let Some(e) = &email {
         first = first.email_index(e).domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
-    let guess = PasswordGuess::allowed(&body.email, &ip, first.counters, now)?;
+    let guess = PasswordGuess::allowed(keys, first.counters, now)?;
     let (tid, uid) = first
         .email_ids
         .clone()
@@ -88,8 +89,11 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         }
         // Same write for an address nobody has: the same work, and a trace of the try.
         None => {
-            let account = SignInGuesses::account_key(&body.email);
-            let failure = || state.store.unregistered_failure_writes(&account, &ip);
+            let failure = || {
+                state
+                    .store
+                    .unregistered_failure_writes(guess.account(), &ip)
+            };
             guess.settle(state, false, failure).await?;
             return Err(invalid_credentials());
         }
@@ -101,7 +105,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         guess.settle(state, true, || Ok(Writes::none())).await?;
         return Err(porter_shared::auth::access::tenant_suspended());
     }
-    let (id, session) = new_session(req, &user, now);
+    let (id, session) = new_session(req, &ip, &user, now);
     let events = [AuditEvent::by(&user, "login.password", Some(&user), &ip)];
     let start = || {
         state
@@ -129,7 +133,7 @@ pub(crate) async fn first_factor_passed(
     if tenant.is_none_or(|t| t.is_suspended()) {
         return Err(porter_shared::auth::access::tenant_suspended());
     }
-    let (id, session) = new_session(req, user, Timestamp::now());
+    let (id, session) = new_session(req, &ip, user, Timestamp::now());
     let event = AuditEvent::by(user, action, Some(user), &ip);
     state
         .store
@@ -138,10 +142,15 @@ pub(crate) async fn first_factor_passed(
     Ok(signed_in(state, user, &id))
 }
 
-/// A session at level `password` for `user`, seen from the request's address and browser.
-fn new_session(req: &Request, user: &UserRecord, now: Timestamp) -> (SessionId, SessionRecord) {
+/// A session at level `password` for `user`, seen from `ip` and the request's browser.
+fn new_session(
+    req: &Request,
+    ip: &str,
+    user: &UserRecord,
+    now: Timestamp,
+) -> (SessionId, SessionRecord) {
     let (id, session) = SessionRecord::start(user, Level::Password, now, &mut OsRng);
-    (id, session.seen_from(&client_ip(req), &user_agent(req)))
+    (id, session.seen_from(ip, &user_agent(req)))
 }
 
 /// The answer to a first factor passed: the session cookie, and where the person goes next.

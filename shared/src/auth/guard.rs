@@ -164,32 +164,31 @@ impl SignInGuesses {
 
 /// A password guess whose counters were read (with the other items of the step's first
 /// request) and allow it: judged by the caller, then settled with what it leads to.
-pub struct PasswordGuess<'a> {
-    raw_email: &'a str,
-    source_ip: &'a str,
+pub struct PasswordGuess {
+    /// [`SignInGuesses::counters`], as the caller read them.
+    keys: Vec<ThrottleKey>,
     seen: Vec<Option<Counter>>,
     now: Timestamp,
 }
 
-impl<'a> PasswordGuess<'a> {
-    /// 429 with the longest wait when the counters as `seen` (in the order of
-    /// [`SignInGuesses::counters`]) refuse a guess now: before the guess is judged, so that a
-    /// throttled guesser costs no hashing.
+impl PasswordGuess {
+    /// 429 with the longest wait when the counters `keys` (the caller's
+    /// [`SignInGuesses::counters`]), as `seen` in that order, refuse a guess now: before the
+    /// guess is judged, so that a throttled guesser costs no hashing.
     pub fn allowed(
-        raw_email: &'a str,
-        source_ip: &'a str,
+        keys: Vec<ThrottleKey>,
         seen: Vec<Option<Counter>>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
         if let Some(wait) = longest_wait(SignInGuesses::POLICIES.into_iter(), &seen, now) {
             return Err(ApiError::throttled(wait));
         }
-        Ok(Self {
-            raw_email,
-            source_ip,
-            seen,
-            now,
-        })
+        Ok(Self { keys, seen, now })
+    }
+
+    /// The hashed account key, for the trace of a failure that names nobody.
+    pub fn account(&self) -> &ThrottleKey {
+        &self.keys[0]
     }
 
     /// Settles the guess, judged (`right` or not), together with `then`, what it leads to, in
@@ -203,8 +202,8 @@ impl<'a> PasswordGuess<'a> {
         right: bool,
         then: impl Fn() -> Result<Writes, StoreError>,
     ) -> Result<Verdict, ApiError> {
-        let keys = SignInGuesses::counters(self.raw_email, self.source_ip);
-        let counters: Vec<_> = keys
+        let counters: Vec<_> = self
+            .keys
             .iter()
             .zip(SignInGuesses::POLICIES)
             .map(|(k, policy)| {
@@ -344,6 +343,10 @@ pub async fn open_seed(
 mod tests {
     use super::*;
 
+    fn keys() -> Vec<ThrottleKey> {
+        SignInGuesses::counters("ann@example.com", "192.0.2.1")
+    }
+
     fn waiting_until(next_at: i64) -> Option<Counter> {
         Some(Counter {
             attempts: 12,
@@ -356,7 +359,7 @@ mod tests {
     fn a_password_guess_waits_for_the_longest_delay_of_its_counters_before_it_is_judged() {
         let now = Timestamp(1_000);
         let seen = vec![waiting_until(1_030), None, waiting_until(1_045)];
-        let refused = PasswordGuess::allowed("ann@example.com", "192.0.2.1", seen, now);
+        let refused = PasswordGuess::allowed(keys(), seen, now);
         assert_eq!(refused.err().and_then(|e| e.retry_after_secs), Some(45));
     }
 
@@ -364,6 +367,6 @@ mod tests {
     fn a_password_guess_on_counters_that_are_absent_or_past_their_delay_is_allowed() {
         let now = Timestamp(1_000);
         let seen = vec![None, waiting_until(1_000), waiting_until(900)];
-        assert!(PasswordGuess::allowed("ann@example.com", "192.0.2.1", seen, now).is_ok());
+        assert!(PasswordGuess::allowed(keys(), seen, now).is_ok());
     }
 }
