@@ -1,11 +1,11 @@
 """CPU per password step in the Lambda binary itself: the login function runs under a Runtime
-API played here (as in coldstart.py) and answers N password steps one after another, warm;
-the CPU its threads used (cpu.py) is read around them. Nothing of the dev server is in
-the figure, only the function, its SDK calls and the hash. Twice: talking to moto directly
-(which answers HTTP/1.0, so every request opens a connection) and through a loopback proxy
-that keeps the function's connections open, as DynamoDB's endpoint does. With PASSWORD_BENCH
-(the password_bench example's binary), one argon2id verification is measured between the
-blocks of steps, and each block is compared with the verification next to it.
+API played here (as in coldstart.py) and answers N password steps, warm; the CPU its threads
+used (cpu.py) is read around each step. Nothing of the dev server is in the figure, only the
+function, its SDK calls and the hash. Two processes, a block of steps each by turns: one talks
+to moto directly (which answers HTTP/1.0, so every request opens a connection), one through a
+loopback proxy that keeps the function's connections open, as DynamoDB's endpoint does. With
+PASSWORD_BENCH (the password_bench example's binary), one argon2id verification is measured
+between the blocks, and each block's median step is compared with the verification next to it.
 
     python3 tests/bench/warm.py BIN_DIR ENV_FILE EMAIL PASSWORD N [PASSWORD_BENCH]
 
