@@ -113,21 +113,21 @@ class Function:
                                               AWS_LAMBDA_RUNTIME_API=api),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.cpu = []  # the median step's CPU (ms), one figure per block
+        self.server.polls.get(timeout=30)  # started, and waiting for its first event
         self.step()  # cold: connections, the hash's working memory
 
     def step(self):
-        """One password step; the CPU it took (ms), read once the function asked for its next
-        event (then its thread sleeps, and schedstat has counted all of the step)."""
+        """One password step; the CPU it took (ms), read before the event and once the
+        function asked for its next one: each time its thread sleeps, and schedstat has
+        counted all it did."""
         global steps
         steps += 1
-        self.server.polls.get(timeout=30)
         c0 = threads(self.proc.pid)
         self.server.events.put(password_event(steps))
         path, body = self.server.answers.get(timeout=30)
         status = json.loads(body).get("statusCode")
         assert path.endswith("/response") and status == 200, (path, body[:300])
         self.server.polls.get(timeout=30)
-        self.server.polls.put(None)
         return spent(c0, threads(self.proc.pid)) * 1000
 
     def block(self, k):
