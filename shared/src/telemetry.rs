@@ -23,20 +23,33 @@ fn filter_from(rust_log: Option<&str>) -> Targets {
 
 /// Installs the global subscriber; a second call (tests, the dev server) is a no-op.
 pub fn init() {
-    let _ = tracing_subscriber::fmt()
+    let _ = json(filter(), std::io::stdout).try_init();
+}
+
+/// The JSON subscriber `init` installs, writing to `writer`. fmt's own level is opened to
+/// TRACE, else it would keep its default (INFO) and `RUST_LOG=debug` would show nothing: the
+/// `Targets` filter alone decides. Callsites it turns off are cached as off, so this costs an
+/// INFO-level function nothing.
+fn json<W>(filter: Targets, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
+        .with_max_level(Level::TRACE)
         .with_target(false)
         .with_current_span(false)
         .without_time()
         .with_ansi(false)
+        .with_writer(writer)
         .finish()
-        .with(filter())
-        .try_init();
+        .with(filter)
 }
 
 /// Human-readable logs for the dev server and CLI.
 pub fn init_pretty() {
     let _ = tracing_subscriber::fmt()
+        .with_max_level(Level::TRACE)
         .with_target(false)
         .compact()
         .finish()
@@ -57,6 +70,45 @@ mod tests {
         for fallback in [filter_from(None), filter_from(Some("=nonsense=["))] {
             assert!(fallback.would_enable("porter_shared", &Level::INFO));
             assert!(!fallback.would_enable("porter_shared", &Level::DEBUG));
+        }
+    }
+
+    /// What an operator who sets `RUST_LOG=info,porter_shared=debug` reads: that target's
+    /// debug lines and everyone's info lines, as JSON, and nobody else's debug lines.
+    #[test]
+    fn a_debug_level_in_rust_log_shows_debug_lines_of_that_target_only() {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = lines.clone();
+        let writer = move || Sink(sink.clone());
+        let subscriber = json(filter_from(Some("info,porter_shared=debug")), writer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "porter_shared::credentials", ms = 17.5, "shown");
+            tracing::debug!(target: "aws_smithy_runtime", "hidden");
+            tracing::info!(target: "aws_smithy_runtime", "also shown");
+        });
+        let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+        let logged: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let messages: Vec<&str> = logged
+            .iter()
+            .map(|l| l["fields"]["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(messages, ["shown", "also shown"], "{text}");
+        assert_eq!(logged[0]["level"], "DEBUG");
+        assert_eq!(logged[0]["fields"]["ms"], 17.5);
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
 }

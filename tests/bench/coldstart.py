@@ -109,7 +109,8 @@ env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in
 env.update({
     "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
-    "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "RUST_LOG": "warn",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+    "RUST_LOG": "info",  # as template.yaml deploys: a function's log lines are part of its cost
 })
 
 

@@ -181,6 +181,7 @@ pub(crate) async fn password_matches(
         // Longer than any password the policy allows: refuse without hashing megabytes.
         password.expose_secret().len() <= 1024 && verify_blocking(password.expose_secret(), &hash)
     };
+    let started = std::time::Instant::now();
     let matches = if tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::CurrentThread
     {
@@ -188,5 +189,12 @@ pub(crate) async fn password_matches(
     } else {
         tokio::task::spawn_blocking(check).await.unwrap_or(false)
     };
+    // The verification is nearly all of a sign-in's CPU: what it took, for an operator who
+    // asks why sign-ins are slow and for `make bench`, which compares it with the whole step
+    // (tests/bench/warm.py). Milliseconds only, and the same line for every outcome.
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "password verification"
+    );
     matches && has_real_hash
 }
