@@ -3,7 +3,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::credentials::crypto::DataKey;
-use crate::credentials::webauthn::Webauthn;
+#[cfg(feature = "webauthn")]
 use crate::http::ApiError;
 use crate::mail::Mailer;
 use crate::secrets::SecretStore;
@@ -23,7 +23,8 @@ pub struct AppState {
     sdk: aws_config::SdkConfig,
     mailer: Arc<OnceLock<Mailer>>,
     secrets: Arc<OnceLock<SecretStore>>,
-    webauthn: Arc<OnceLock<Result<Webauthn, String>>>,
+    #[cfg(feature = "webauthn")]
+    webauthn: Arc<OnceLock<Result<crate::credentials::webauthn::Webauthn, String>>>,
     /// Identity providers' key sets, per instance.
     pub jwks: crate::sso::JwksCache,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
@@ -88,6 +89,7 @@ impl AppState {
             sdk,
             mailer: Arc::default(),
             secrets: Arc::default(),
+            #[cfg(feature = "webauthn")]
             webauthn: Arc::default(),
             jwks: crate::sso::JwksCache::default(),
             data_key: Arc::new(OnceCell::new()),
@@ -116,7 +118,8 @@ impl AppState {
     }
 
     /// The WebAuthn verifier, built on first use (its settings were checked at start).
-    pub fn webauthn(&self) -> Result<&Webauthn, ApiError> {
+    #[cfg(feature = "webauthn")]
+    pub fn webauthn(&self) -> Result<&crate::credentials::webauthn::Webauthn, ApiError> {
         self.webauthn
             .get_or_init(|| {
                 crate::credentials::webauthn::build(&self.config).map_err(|e| e.to_string())

@@ -198,3 +198,45 @@ fn every_function_that_reads_the_table_may_read_in_batches() {
         );
     }
 }
+
+/// What each function's binary is built from, as `sam build` builds it (one function at a
+/// time, so no other function's features reach it): WebAuthn only where security keys are
+/// registered or checked.
+#[test]
+fn only_login_mfa_enroll_and_account_depend_on_webauthn() {
+    let root = root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut linking = Vec::new();
+    let mut functions: Vec<String> = std::fs::read_dir(root.join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    functions.sort();
+    for function in &functions {
+        let out = std::process::Command::new(&cargo)
+            .args([
+                "tree",
+                "--offline",
+                "-q",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+            ])
+            .args(["-p", function])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo tree -p {function}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tree = String::from_utf8(out.stdout).unwrap();
+        if tree.lines().any(|l| l.starts_with("webauthn-rs ")) {
+            linking.push(function.as_str());
+        }
+    }
+    assert_eq!(functions.len(), 14, "{functions:?}");
+    assert_eq!(linking, ["account", "login", "mfa-enroll"]);
+}

@@ -3,6 +3,7 @@
 //! checks they use are pure, in `credentials`.
 
 pub mod access;
+#[cfg(feature = "webauthn")]
 pub mod ceremony;
 pub mod guard;
 pub mod second_factor;

@@ -7,6 +7,7 @@ use super::guard::{open_seed, MfaGuesses, Verdict};
 use super::session::{
     full_session, session_gone, set_cookie, unauthenticated, Caller, ABSOLUTE_SECS,
 };
+#[cfg(feature = "webauthn")]
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
@@ -18,16 +19,25 @@ use crate::store::{StoreError, Writes};
 use crate::AppState;
 use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
+#[cfg(feature = "webauthn")]
 use webauthn_rs::prelude::PublicKeyCredential;
 
 /// A second factor presented: `{"method":"totp","code"}`, `{"method":"recovery","code"}` or
-/// `{"method":"webauthn","credential"}` (after the options of `/api/login/webauthn/options`).
+/// `{"method":"webauthn","credential"}` (after the options of `/api/login/webauthn/options`;
+/// only where the `webauthn` feature is on: the functions that take a second factor).
 #[derive(Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
 pub enum Proof {
-    Totp { code: String },
-    Recovery { code: String },
-    Webauthn { credential: PublicKeyCredential },
+    Totp {
+        code: String,
+    },
+    Recovery {
+        code: String,
+    },
+    #[cfg(feature = "webauthn")]
+    Webauthn {
+        credential: PublicKeyCredential,
+    },
 }
 
 impl Proof {
@@ -35,8 +45,18 @@ impl Proof {
         match self {
             Self::Totp { .. } => "totp",
             Self::Recovery { .. } => "recovery",
+            #[cfg(feature = "webauthn")]
             Self::Webauthn { .. } => "webauthn",
         }
+    }
+
+    /// A security key's answer to a challenge, which spends the challenge, right or wrong.
+    fn is_security_key(&self) -> bool {
+        #[cfg(feature = "webauthn")]
+        if matches!(self, Self::Webauthn { .. }) {
+            return true;
+        }
+        false
     }
 }
 
@@ -118,8 +138,7 @@ async fn prove_then(
         }
         seen = None;
     }
-    let answered_challenge =
-        matches!(proof, Proof::Webauthn { .. }) && caller.session.ceremony.is_some();
+    let answered_challenge = proof.is_security_key() && caller.session.ceremony.is_some();
     let spent = answered_challenge.then_some(&caller.session.hash);
     let events = [failure];
     let wrong = || {
@@ -162,6 +181,7 @@ async fn judge(
         Proof::Recovery { code } => Ok(recovery::hash(code)
             .filter(|h| factors.recovery_hashes.contains(h))
             .map(|h| (CredentialChange::spend_recovery_code(&h), None))),
+        #[cfg(feature = "webauthn")]
         Proof::Webauthn { credential } => {
             let Some(raw) = caller.session.ceremony.as_deref() else {
                 return Ok(None);
