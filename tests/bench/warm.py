@@ -146,7 +146,12 @@ class Function:
         status = json.loads(body).get("statusCode")
         assert path.endswith("/response") and status == 200, (path, body[:300])
         self.server.polls.get(timeout=30)
-        return spent(c0, threads(self.proc.pid)) * 1000, self.hashes.get(timeout=30)
+        cpu = spent(c0, threads(self.proc.pid)) * 1000
+        try:
+            return cpu, self.hashes.get(timeout=10)
+        except queue.Empty:
+            sys.exit("login logged no 'password verification' line (debug level, target "
+                     "login::password): the step cannot be compared with its own verification")
 
     def block(self, k):
         """The median step of `k`: a step the host slowed down (it happens, at random) moves
