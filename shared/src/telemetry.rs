@@ -46,6 +46,37 @@ where
         .with(filter)
 }
 
+/// A log sink for `tracing_subscriber`'s writer: every line written, kept for a test to read.
+#[cfg(any(test, feature = "test-util"))]
+#[derive(Clone, Default)]
+pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(any(test, feature = "test-util"))]
+impl CapturedLog {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines()).into_owned()
+    }
+
+    /// A test that panicked while writing leaves the lines it wrote readable.
+    fn lines(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(any(test, feature = "test-util"))]
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.lines().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Human-readable logs for the dev server and CLI.
 pub fn init_pretty() {
     let _ = tracing_subscriber::fmt()
@@ -77,16 +108,17 @@ mod tests {
     /// debug lines and everyone's info lines, as JSON, and nobody else's debug lines.
     #[test]
     fn a_debug_level_in_rust_log_shows_debug_lines_of_that_target_only() {
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-        let sink = lines.clone();
-        let writer = move || Sink(sink.clone());
-        let subscriber = json(filter_from(Some("info,porter_shared=debug")), writer);
+        let captured = CapturedLog::default();
+        let sink = captured.clone();
+        let subscriber = json(filter_from(Some("info,porter_shared=debug")), move || {
+            sink.clone()
+        });
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "porter_shared::credentials", ms = 17.5, "shown");
             tracing::debug!(target: "aws_smithy_runtime", "hidden");
             tracing::info!(target: "aws_smithy_runtime", "also shown");
         });
-        let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+        let text = captured.text();
         let logged: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -98,17 +130,5 @@ mod tests {
         assert_eq!(messages, ["shown", "also shown"], "{text}");
         assert_eq!(logged[0]["level"], "DEBUG");
         assert_eq!(logged[0]["fields"]["ms"], 17.5);
-    }
-
-    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 }

@@ -626,23 +626,5 @@ impl TestApp {
     }
 }
 
-/// A log sink for `tracing_subscriber`'s writer: every line written, kept for a test to read.
-#[derive(Clone, Default)]
-pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl CapturedLog {
-    /// Everything written so far.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// A log sink for `tracing_subscriber`'s writer (the shared crate's, which its own tests use).
+pub use porter_shared::telemetry::CapturedLog;
