@@ -7,23 +7,8 @@ use porter_shared::invitations::Registration;
 use porter_tests::*;
 use serde_json::json;
 
-/// The PIN in the newest sign-in code email to `to`.
 async fn pin_from_outbox(app: &TestApp, to: &str) -> Option<String> {
-    let mail = app
-        .outbox(to)
-        .await
-        .into_iter()
-        .rev()
-        .find(|m| m.subject.contains("sign-in code"))?;
-    let re_digits: String = mail
-        .body
-        .split("letter-spacing:4px;font-family:monospace\">")
-        .nth(1)?
-        .chars()
-        .take_while(|c| *c != '<')
-        .filter(char::is_ascii_digit)
-        .collect();
-    Some(re_digits)
+    app.pin_from_outbox(to).await
 }
 
 fn pin_mails(mails: &[porter_dev::outbox::SentMail]) -> usize {
@@ -94,7 +79,13 @@ async fn a_pin_signs_in_once_and_still_asks_for_the_second_factor() {
     let a = b
         .post("/api/login/pin", json!({ "email": ann, "pin": pin }))
         .await;
-    assert_eq!((a.status, &a.json), (200, &json!({ "next": "mfa_verify" })));
+    assert_eq!(
+        (a.status, &a.json),
+        (
+            200,
+            &json!({ "next": "mfa_verify", "path": "/login?step=mfa_verify" })
+        )
+    );
     let me = b.get("/api/me").await;
     assert_eq!(
         (me.status, me.code()),
@@ -250,7 +241,13 @@ async fn an_invited_user_of_a_pin_tenant_activates_with_a_pin_and_enrols() {
     let a = b
         .post("/api/login/pin", json!({ "email": cora, "pin": pin }))
         .await;
-    assert_eq!((a.status, &a.json), (200, &json!({ "next": "mfa_enroll" })));
+    assert_eq!(
+        (a.status, &a.json),
+        (
+            200,
+            &json!({ "next": "mfa_enroll", "path": "/login?step=mfa_enroll" })
+        )
+    );
     b.enrol_totp_after_first_factor().await;
     assert_eq!(b.get("/api/me").await.json["user"]["email"], cora);
     let users = admin.get("/api/users").await;

@@ -141,3 +141,34 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
     within(&outage.take_dynamodb(), &wrong_code, &mut over);
     assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
 }
+
+#[tokio::test]
+async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
+    let app = TestApp::spawn().await;
+    let outage = Outage::start(&app.moto).await;
+    let via = app.through(&outage.url);
+    let cal = via.address("cal");
+    let (_, mut admin) = via.ready_admin(&cal).await;
+    let on = json!({ "email_pin": true });
+    assert_eq!(admin.put("/api/config/signin", on).await.status, 200);
+    let mut b = via.browser_at("192.0.2.202");
+    let asked = json!({ "email": cal });
+    assert_eq!(b.post("/api/login/pin/request", asked).await.status, 202);
+    let pin = via.pin_from_outbox(&cal).await.expect("a PIN was emailed");
+    let wrong = format!("{:08}", (pin.parse::<u32>().unwrap() + 1) % 100_000_000);
+    let mut over = Vec::new();
+    outage.take_dynamodb();
+
+    for (typed, step, status) in [
+        (wrong.as_str(), "wrong PIN", 401),
+        ("not a pin", "no PIN typed", 401),
+        (pin.as_str(), "PIN step", 200),
+    ] {
+        let a = b
+            .post("/api/login/pin", json!({ "email": cal, "pin": typed }))
+            .await;
+        assert_eq!(a.status, status, "{step}: {:?}", a.json);
+        within(&outage.take_dynamodb(), &Budget::of(step, 3, 4), &mut over);
+    }
+    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+}

@@ -97,6 +97,25 @@ impl TestApp {
         outbox::to(&self.moto, to).await.unwrap()
     }
 
+    /// The PIN in the newest sign-in code email to `to`.
+    pub async fn pin_from_outbox(&self, to: &str) -> Option<String> {
+        let mail = self
+            .outbox(to)
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m.subject.contains("sign-in code"))?;
+        let digits: String = mail
+            .body
+            .split("letter-spacing:4px;font-family:monospace\">")
+            .nth(1)?
+            .chars()
+            .take_while(|c| *c != '<')
+            .filter(char::is_ascii_digit)
+            .collect();
+        Some(digits)
+    }
+
     /// The token of the newest activation link emailed to `to`.
     pub async fn last_activation_token(&self, to: &str) -> String {
         let mails = self.outbox(to).await;

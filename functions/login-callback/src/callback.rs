@@ -1,13 +1,13 @@
 //! The callback, step by step; `link.rs` finds the person an identity belongs to.
 
 use crate::link::{self, Person};
-use lambda_http::http::{header, HeaderValue};
-use porter_shared::auth::session::{read_cookie_named, set_cookie};
+use lambda_http::http::header;
+use porter_shared::auth::session::read_cookie_named;
+use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
 use porter_shared::domain::{
-    AuditEvent, IdpConfig, Level, Role, SessionRecord, SsoMethod, SsoPurpose, SsoState, TenantId,
-    Timestamp, UserRecord,
+    AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, Timestamp, UserRecord,
 };
 use porter_shared::http::{
     client_ip, query_param, redirect, user_agent, ApiError, HandlerResult, Request,
@@ -38,11 +38,8 @@ const UNAVAILABLE: &str = "service_unavailable";
 
 /// What the callback ends in.
 enum Outcome {
-    /// Signed in: the session cookie and where to go.
-    SignedIn {
-        cookie: HeaderValue,
-        to: &'static str,
-    },
+    /// Signed in: the session, and where to go.
+    SignedIn(NewSession),
     /// An admin's test sign-in: the configuration is active now, or says why not.
     Tested(Result<(), Failure>),
 }
@@ -50,11 +47,7 @@ enum Outcome {
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
     let mut resp = match complete(state, req, &ip).await {
-        Ok(Outcome::SignedIn { cookie, to }) => {
-            let mut r = redirect(to);
-            r.headers_mut().append(header::SET_COOKIE, cookie);
-            r
-        }
+        Ok(Outcome::SignedIn(session)) => session.redirect(&state.config),
         Ok(Outcome::Tested(Ok(()))) => redirect("/app/configuration/sso?tested=ok"),
         Ok(Outcome::Tested(Err(f))) => {
             tracing::warn!(code = f.code, reason = %f.reason, "single sign-on test failed");
@@ -108,7 +101,11 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
                     return Err(f);
                 }
             };
-            sign_in(state, &config, person, ip, &user_agent(req), now).await
+            let seen = Seen {
+                ip,
+                user_agent: &user_agent(req),
+            };
+            sign_in(state, &config, person, seen, now).await
         }
     }
 }
@@ -240,14 +237,13 @@ async fn check_token(
     result.map_err(|e| fail(FAILED, e.to_string()))
 }
 
-/// A sign-in that got through: a session like password + MFA gives (or, with
-/// `mfa_after_sso`, one at the password level that must pass Porter's second factor).
+/// A sign-in that got through: a full session, or (when the organisation's policy asks for
+/// Porter's second factor after its provider) one at the password level.
 async fn sign_in(
     state: &AppState,
     config: &IdpConfig,
     person: Person,
-    ip: &str,
-    agent: &str,
+    seen: Seen<'_>,
     now: Timestamp,
 ) -> Result<Outcome, Failure> {
     let user = person.user;
@@ -256,64 +252,22 @@ async fn sign_in(
         .get_tenant(&user.tenant)
         .await
         .map_err(internal)?;
-    if tenant.is_none_or(|t| t.is_suspended()) {
-        return Err(fail("tenant_suspended", "the organisation is suspended"));
-    }
-    let level = if config.mfa_after_sso {
-        Level::Password
-    } else {
-        Level::Full
-    };
-    let mut rng = rand::rngs::OsRng;
-    let (id, session) = SessionRecord::start(&user, level, now, &mut rng);
-    let session = session.seen_from(ip, agent);
     let mut events = Vec::new();
     if person.newly_linked {
-        events.push(
-            AuditEvent::by(&user, "sso.link", Some(&user), ip).outcome(config.method.as_str()),
-        );
+        let link = AuditEvent::by(&user, "sso.link", Some(&user), seen.ip);
+        events.push(link.outcome(config.method.as_str()));
     }
-    let action = if level == Level::Full {
-        "login.success"
-    } else {
-        "login.sso"
+    let proved = Proved::Provider {
+        then_second_factor: config.mfa_after_sso,
     };
-    events.push(AuditEvent::by(&user, action, Some(&user), ip).outcome("sso"));
+    let new = sign_in::begin(proved, &user, tenant.as_ref(), seen, events, now)
+        .map_err(|_| fail("tenant_suspended", "the organisation is suspended"))?;
     state
         .store
-        .start_session(&session, &user, &events, &mut rng)
+        .start_session(&new.record, &user, &new.events, &mut rand::rngs::OsRng)
         .await
         .map_err(internal)?;
-    let to = next_page(state, &user, level).await?;
-    Ok(Outcome::SignedIn {
-        cookie: set_cookie(&state.config, id.secret(), level.lifetime_secs()),
-        to,
-    })
-}
-
-async fn next_page(
-    state: &AppState,
-    user: &UserRecord,
-    level: Level,
-) -> Result<&'static str, Failure> {
-    if level == Level::Password {
-        return Ok(if user.has_mfa() {
-            "/login?step=mfa_verify"
-        } else {
-            "/login?step=mfa_enroll"
-        });
-    }
-    if user.role == Some(Role::Admin) {
-        let tenant = state
-            .store
-            .get_tenant(&user.tenant)
-            .await
-            .map_err(internal)?;
-        if tenant.is_some_and(|t| !t.setup_done) {
-            return Ok("/app/setup");
-        }
-    }
-    Ok("/app")
+    Ok(Outcome::SignedIn(new))
 }
 
 /// An admin's test: it must name that same admin; then the configuration becomes active.

@@ -7,15 +7,12 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
 use porter_shared::auth::guard::MfaGuesses;
 use porter_shared::auth::second_factor::{sign_in, Proof};
-use porter_shared::auth::session::{authenticate, authenticate_with, next_after_sign_in};
+use porter_shared::auth::session::{authenticate, authenticate_with};
 use porter_shared::credentials::webauthn::{passkeys, Ceremony};
 use porter_shared::domain::{Level, SessionRecord, Timestamp};
-use porter_shared::http::{
-    client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
-};
+use porter_shared::http::{client_ip, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
-use serde_json::json as j;
 
 fn invalid_code() -> ApiError {
     ApiError::new(
@@ -39,14 +36,10 @@ pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
         ));
     }
     let ip = client_ip(req);
-    let Some(cookie) = sign_in(state, &caller, &body, &ip, Timestamp::now()).await? else {
+    let Some(session) = sign_in(state, &caller, &body, &ip, Timestamp::now()).await? else {
         return Err(invalid_code());
     };
-    Ok(json_with_cookie(
-        StatusCode::OK,
-        &j!({ "next": next_after_sign_in(&caller) }),
-        cookie,
-    ))
+    Ok(session.json(&state.config))
 }
 
 pub async fn webauthn_options(state: &AppState, req: &Request) -> HandlerResult {

@@ -7,23 +7,16 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
-use porter_shared::auth::session::{set_cookie, PASSWORD_LEVEL_SECS};
+use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::{verify_blocking, DUMMY_HASH};
-use porter_shared::domain::{
-    AuditEvent, Email, Level, SessionId, SessionRecord, TenantId, TenantRecord, Timestamp, UserId,
-    UserRecord, UserStatus,
-};
-use porter_shared::http::{
-    client_ip, json_with_cookie, parse_json, user_agent, ApiError, Body, HandlerResult, Request,
-    Response,
-};
+use porter_shared::domain::{AuditEvent, Email, TenantId, Timestamp, UserId, UserStatus};
+use porter_shared::http::{client_ip, parse_json, user_agent, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::Writes;
 use porter_shared::AppState;
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json as j;
 
 #[derive(Deserialize)]
 struct PasswordRequest {
@@ -99,72 +92,35 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         }
     };
 
-    // Only someone whose password was right learns that their organisation is suspended.
-    let tenant = found.tenant.as_ref();
-    if tenant.is_none_or(|t| t.is_suspended()) {
-        guess.settle(state, true, || Ok(Writes::none())).await?;
-        return Err(porter_shared::auth::access::tenant_suspended());
-    }
-    let (id, session) = new_session(req, &ip, &user, now);
-    let events = [AuditEvent::by(&user, "login.password", Some(&user), &ip)];
+    let seen = Seen {
+        ip: &ip,
+        user_agent: &user_agent(req),
+    };
+    let new = match sign_in::begin(
+        Proved::Password,
+        &user,
+        found.tenant.as_ref(),
+        seen,
+        vec![],
+        now,
+    ) {
+        Ok(new) => new,
+        Err(refused) => {
+            guess.settle(state, true, || Ok(Writes::none())).await?;
+            return Err(refused);
+        }
+    };
     let start = || {
+        let events = &new.events;
         state
             .store
-            .session_writes(&session, &user, &events, &mut OsRng)
+            .session_writes(&new.record, &user, events, &mut OsRng)
     };
     match guess.settle(state, true, start).await? {
-        Verdict::Settled => Ok(signed_in(state, &user, &id)),
+        Verdict::Settled => Ok(new.json(&state.config)),
         // Only a fresh session id could fail its condition: never, but not a success either.
         Verdict::Refused { .. } => Err(ApiError::internal("sign-in", &"new session refused")),
     }
-}
-
-/// The end of a first factor (password or emailed PIN): a session at level `password`, and
-/// where the person goes next. Only someone who proved the first factor learns that their
-/// organisation is suspended.
-pub(crate) async fn first_factor_passed(
-    state: &AppState,
-    req: &Request,
-    user: &UserRecord,
-    tenant: Option<&TenantRecord>,
-    action: &'static str,
-) -> HandlerResult {
-    let ip = client_ip(req);
-    if tenant.is_none_or(|t| t.is_suspended()) {
-        return Err(porter_shared::auth::access::tenant_suspended());
-    }
-    let (id, session) = new_session(req, &ip, user, Timestamp::now());
-    let event = AuditEvent::by(user, action, Some(user), &ip);
-    state
-        .store
-        .start_session(&session, user, &[event], &mut OsRng)
-        .await?;
-    Ok(signed_in(state, user, &id))
-}
-
-/// A session at level `password` for `user`, seen from `ip` and the request's browser.
-fn new_session(
-    req: &Request,
-    ip: &str,
-    user: &UserRecord,
-    now: Timestamp,
-) -> (SessionId, SessionRecord) {
-    let (id, session) = SessionRecord::start(user, Level::Password, now, &mut OsRng);
-    (id, session.seen_from(ip, &user_agent(req)))
-}
-
-/// The answer to a first factor passed: the session cookie, and where the person goes next.
-fn signed_in(state: &AppState, user: &UserRecord, id: &SessionId) -> Response<Body> {
-    let next = if user.has_mfa() {
-        "mfa_verify"
-    } else {
-        "mfa_enroll"
-    };
-    json_with_cookie(
-        StatusCode::OK,
-        &j!({ "next": next }),
-        set_cookie(&state.config, id.secret(), PASSWORD_LEVEL_SECS),
-    )
 }
 
 /// Verifies `password` against `stored`, or against the dummy hash when there is none (and

@@ -7,20 +7,28 @@
 //!   single use, a new one replaces the last, at most 3 emails per address per 15 minutes.
 //! - `POST /api/login/pin {email, pin}` → exactly what the password step gives: a session at
 //!   level `password`, `next: mfa_enroll | mfa_verify`. Every failure is 401
-//!   `invalid_credentials` after the same work (a try taken, one argon2id check); tries count
-//!   like wrong passwords, and the fifth wrong one kills the PIN. An invited user who signs in
+//!   `invalid_credentials` after the same work (the same requests, one argon2id check); tries
+//!   count like wrong passwords, and the fifth wrong one kills the PIN. An invited user who signs in
 //!   this way is activated (their invitation link stops working).
 
 use crate::floor::{addressee, at_floor};
-use crate::password::{first_factor_passed, invalid_credentials, password_matches};
+use crate::password::{invalid_credentials, password_matches};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{pin_emails_limited, SignInGuesses};
+use porter_shared::auth::guard::{pin_emails_limited, PasswordGuess, SignInGuesses, Verdict};
+use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::hash_blocking;
 use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
-use porter_shared::domain::{AuditEvent, Email, Timestamp, UserStatus};
-use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
+use porter_shared::domain::{
+    AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
+};
+use porter_shared::http::{
+    client_ip, json, parse_json, user_agent, ApiError, HandlerResult, Request,
+};
 use porter_shared::mail::templates;
+use porter_shared::store::fetch::Fetch;
+use porter_shared::store::Writes;
 use porter_shared::{sso, AppState};
+use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json as j;
@@ -73,6 +81,7 @@ async fn send_pin(
         user: uid,
         hash,
         expires_at: now.plus_secs(PIN_LIFETIME_SECS),
+        tries: 0,
     };
     // The same normalisation as the check: the key is the address as typed, lower-cased.
     state.store.put_pin(user.email.as_str(), &record).await?;
@@ -93,61 +102,116 @@ struct PinSignIn {
     pin: String,
 }
 
+/// Three requests one after the other, like the password step: the guess counters with the
+/// address's PIN; the user and tenant the PIN names; then, once the PIN is judged, one
+/// transaction that counts the guess with what it leads to (the PIN spent, an invited user
+/// activated, the session; or one more try on the PIN). Nobody learns a verdict that was not
+/// counted.
 pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let body: PinSignIn = parse_json(req)?;
     let ip = client_ip(req);
     let now = Timestamp::now();
-    let guesses = SignInGuesses::check(state, &body.email, &ip, now).await?;
     let typed = pin::typed(&body.pin);
-    let normal = Email::parse(&body.email)
+    let address = Email::parse(&body.email)
         .map(|e| e.as_str().to_owned())
         .ok();
-    // A try is taken before the PIN is judged; with no PIN to try, the same argon2id work is
-    // done against the dummy hash.
-    let taken = match (&typed, &normal) {
-        (Some(_), Some(address)) => state.store.take_pin_try(address, now).await?,
-        _ => None,
-    };
-    let stored = taken.as_ref().map(|r| SecretString::from(r.hash.clone()));
-    let candidate = SecretString::from(typed.clone().unwrap_or_default());
+    let keys = SignInGuesses::counters(&body.email, &ip);
+    let mut first = Fetch::default().counters(keys.clone());
+    if let Some(a) = &address {
+        first = first.pin(a);
+    }
+    let first = state.store.fetch(&first).await?;
+    let pin = first.pin.filter(|p| p.is_usable(now));
+    let guess = PasswordGuess::allowed(keys, first.counters, now)?;
+    let (tid, uid) = pin.as_ref().map_or_else(
+        || (TenantId::nobody(), UserId::nobody()),
+        |p| (p.tenant.clone(), p.user.clone()),
+    );
+    let mut found = state
+        .store
+        .fetch(&Fetch::default().user(&tid, &uid).tenant(&tid))
+        .await?;
+    // With no PIN to try, the same argon2id work is done against the dummy hash.
+    let stored = pin
+        .as_ref()
+        .filter(|_| typed.is_some())
+        .map(|p| SecretString::from(p.hash.clone()));
+    let candidate = SecretString::from(typed.unwrap_or_default());
     let matches = password_matches(candidate, stored.as_ref()).await;
-    let record = match taken {
-        Some(r) if matches && r.is_fresh(now) => r,
-        _ => return Err(failed(state, &guesses, &ip).await),
-    };
-    let user = state.store.get_user(&record.tenant, &record.user).await?;
-    let tenant = state.store.get_tenant(&record.tenant).await?;
-    let (Some(mut user), Some(tenant)) = (user, tenant) else {
-        return Err(failed(state, &guesses, &ip).await);
-    };
-    let address = normal.unwrap_or_default();
-    if !tenant.email_pin || !state.store.spend_pin(&address, &record.hash).await? {
-        return Err(failed(state, &guesses, &ip).await);
-    }
-    guesses.succeeded(state).await;
-    if user.status == UserStatus::Invited {
-        let event = AuditEvent::by(&user, "user.activate", Some(&user), &ip).outcome("pin");
-        if !state
-            .store
-            .activate_by_pin(&user, now, &event, &mut rand::rngs::OsRng)
-            .await?
-        {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Your account changed meanwhile. Ask for a new code.",
-            ));
+    let address = address.unwrap_or_default();
+    let (pin, user, tenant) = match (pin, found.user.take(), found.tenant.take()) {
+        (Some(pin), Some((user, _)), Some(tenant)) if matches && tenant.email_pin => {
+            (pin, user, tenant)
         }
-        user.status = UserStatus::Active;
+        (pin, _, _) => return Err(wrong(state, &guess, &address, pin.as_ref(), &ip).await),
+    };
+
+    // An invited user who signs in this way is activated: their invitation link stops working.
+    let activated = (user.status == UserStatus::Invited)
+        .then(|| AuditEvent::by(&user, "user.activate", Some(&user), &ip).outcome("pin"));
+    let active = UserRecord {
+        status: UserStatus::Active,
+        ..user.clone()
+    };
+    let seen = Seen {
+        ip: &ip,
+        user_agent: &user_agent(req),
+    };
+    let new = match sign_in::begin(Proved::Pin, &active, Some(&tenant), seen, vec![], now) {
+        Ok(new) => new,
+        Err(refused) => {
+            let spend = || state.store.pin_spend_write(&address, &pin);
+            guess.settle(state, true, spend).await?;
+            return Err(refused);
+        }
+    };
+    let writes = || {
+        state.store.pin_sign_in_writes(
+            &address,
+            &pin,
+            &user,
+            activated.as_ref(),
+            &new.record,
+            &new.events,
+            &mut OsRng,
+        )
+    };
+    match guess.settle(state, true, writes).await? {
+        Verdict::Settled => Ok(new.json(&state.config)),
+        // The PIN was spent, replaced or tried meanwhile: the guess was not counted.
+        Verdict::Refused { index: 0 } => Err(ApiError::throttled(1)),
+        Verdict::Refused { index: 1 } if activated.is_some() => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Your account changed meanwhile. Ask for a new code.",
+        )),
+        Verdict::Refused { .. } => Err(ApiError::internal("sign-in", &"new session refused")),
     }
-    first_factor_passed(state, req, &user, Some(&tenant), "login.pin").await
 }
 
-/// Every failure looks the same; a trace of it is kept like a wrong password's.
-async fn failed(state: &AppState, guesses: &SignInGuesses, ip: &str) -> ApiError {
-    state
-        .store
-        .audit_unregistered_failure(guesses.account(), ip)
-        .await;
-    invalid_credentials()
+/// A wrong PIN (or none to try): one more try on the PIN, when there is one, counted with the
+/// guess and a trace of it like a wrong password's; every failure looks the same.
+async fn wrong(
+    state: &AppState,
+    guess: &PasswordGuess,
+    address: &str,
+    pin: Option<&PinRecord>,
+    ip: &str,
+) -> ApiError {
+    let then = || {
+        let tried = match pin {
+            Some(p) => state.store.pin_try_write(address, p)?,
+            None => Writes::none(),
+        };
+        let trace = state
+            .store
+            .unregistered_failure_writes(guess.account(), ip)?;
+        Ok(tried.and(trace))
+    };
+    match guess.settle(state, false, then).await {
+        Ok(Verdict::Settled) => invalid_credentials(),
+        // Another guess at the same PIN was counted first: this one was not; try again.
+        Ok(Verdict::Refused { .. }) => ApiError::throttled(1),
+        Err(e) => e,
+    }
 }

@@ -14,13 +14,14 @@ mod webauthn;
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::second_factor::{change_factors, require_recent_proof};
-use porter_shared::auth::session::{authenticate, upgrade_to_full, Caller};
+use porter_shared::auth::session::{authenticate, Caller};
+use porter_shared::auth::sign_in::{after_second_factor, upgrade, Next, Proved};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::{AuditEvent, Level, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
-use serde_json::json as j;
+use serde::Serialize;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
@@ -57,6 +58,14 @@ pub(crate) fn recovery_codes() -> (Vec<String>, Vec<String>) {
     (codes, hashes)
 }
 
+/// The answer of an enrolment: the recovery codes, shown once, and where to go next.
+#[derive(Serialize)]
+struct Enrolled {
+    recovery_codes: Vec<String>,
+    next: &'static str,
+    path: &'static str,
+}
+
 /// The end of every enrolment: `change` is stored, the event recorded, and the codes are shown
 /// once. A first enrolment completes the sign-in (the session becomes full, under a new id);
 /// a change by someone who already had a factor ends their other sessions and is emailed.
@@ -69,7 +78,7 @@ pub(crate) async fn enrolled(
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
     let user = &caller.user;
-    let mut events = vec![AuditEvent::by(user, "mfa.enroll", Some(user), ip).outcome(method)];
+    let events = vec![AuditEvent::by(user, "mfa.enroll", Some(user), ip).outcome(method)];
     if user.has_mfa() {
         let what = match method {
             "totp" if user.has_totp => "Your authenticator app was replaced.",
@@ -77,11 +86,12 @@ pub(crate) async fn enrolled(
             _ => "A security key was added to your account.",
         };
         let cookie = change_factors(state, caller, change, &events, what).await?;
-        return Ok(json_with_cookie(
-            StatusCode::OK,
-            &j!({ "recovery_codes": codes, "next": "done" }),
-            cookie,
-        ));
+        let body = Enrolled {
+            recovery_codes: codes,
+            next: Next::App.as_str(),
+            path: Next::App.path(),
+        };
+        return Ok(json_with_cookie(StatusCode::OK, &body, cookie));
     }
     if !state.store.change_factors(user, change).await? {
         return Err(ApiError::new(
@@ -90,14 +100,19 @@ pub(crate) async fn enrolled(
             "This set-up was replaced by a newer one. Scan the newest QR code.",
         ));
     }
-    if caller.session.level == Level::Password {
-        // This enrolment was the second step of a sign-in: record the sign-in too.
-        events.push(AuditEvent::by(user, "login.success", Some(user), ip).outcome(method));
-    }
-    let (cookie, next) = upgrade_to_full(state, caller, &events).await?;
-    Ok(json_with_cookie(
-        StatusCode::OK,
-        &j!({ "recovery_codes": codes, "next": next }),
-        cookie,
+    // An enrolment at the password level is the second step of a sign-in.
+    let proved = Proved::Enrolled {
+        method,
+        completes_sign_in: caller.session.level == Level::Password,
+    };
+    let new = after_second_factor(caller, proved, events, Timestamp::now())?;
+    upgrade(state, caller, &new).await?;
+    Ok(new.json_with(
+        &state.config,
+        &Enrolled {
+            recovery_codes: codes,
+            next: new.next.as_str(),
+            path: new.next.path(),
+        },
     ))
 }

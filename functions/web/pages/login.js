@@ -7,21 +7,27 @@
   let email = "";
   let afterCodes = "/app";
 
-  function goNext(next) {
-    if (next === "password") {
-      $("password-for").textContent = email;
-      show(steps, "password-step");
-      $("password").focus();
-    } else if (next === "mfa_verify") {
+  // A step of this page: `/login?step=…` in an answer's `path`.
+  function showStep(step) {
+    if (step === "mfa_verify") {
       show(steps, "verify-step");
       $("totp-code").focus();
-    } else if (next === "mfa_enroll") {
+    } else if (step === "mfa_enroll") {
       show(steps, "enrol-step");
-    } else if (next === "setup") {
-      window.location.assign("/app/setup");
-    } else {
-      window.location.assign("/app");
     }
+  }
+
+  // Where a sign-in step's answer says to go (`path`): a step of this page, or another page.
+  function go(data) {
+    const to = new URL(data.path || "/app", window.location.origin);
+    if (to.pathname === "/login") return showStep(to.searchParams.get("step"));
+    window.location.assign(to.pathname + to.search);
+  }
+
+  function askPassword() {
+    $("password-for").textContent = email;
+    show(steps, "password-step");
+    $("password").focus();
   }
 
   function problem(id, r) {
@@ -35,7 +41,7 @@
     if (r.status !== 200) return problem("email-error", r);
     say("email-error", "");
     if (r.data.next === "sso" && r.data.redirect) return window.location.assign(r.data.redirect);
-    goNext(r.data.next);
+    askPassword();
   });
 
   $("password-form").addEventListener("submit", async (e) => {
@@ -46,7 +52,7 @@
     $("not-registered").hidden = r.code !== "invalid_credentials";
     if (r.status !== 200) return problem("password-error", r);
     say("password-error", "");
-    goNext(r.data.next);
+    go(r.data);
   });
 
   // A code by email instead of the password. The answer is the same for everyone; only the
@@ -67,13 +73,13 @@
     $("pin").value = "";
     if (r.status !== 200) return problem("pin-error", r);
     say("pin-error", "");
-    goNext(r.data.next);
+    go(r.data);
   });
 
   async function verify(body) {
     const r = await post("/api/login/mfa", body);
     if (r.status !== 200) return problem("verify-error", r);
-    goNext(r.data.next);
+    go(r.data);
   }
 
   $("totp-form").addEventListener("submit", (e) => {
@@ -100,7 +106,7 @@
   function showCodes(r) {
     const list = $("codes");
     list.replaceChildren(...r.data.recovery_codes.map((c) => Object.assign(document.createElement("li"), { textContent: c })));
-    afterCodes = r.data.next === "setup" ? "/app/setup" : "/app";
+    afterCodes = r.data.path || "/app";
     show(steps, "codes-step");
   }
 
@@ -171,6 +177,5 @@
   // From an invitation to sign in with a company account: the address is filled in.
   if (params.get("email")) $("email").value = params.get("email");
   // Back from the provider when the organisation also asks for Porter's second factor.
-  const step = params.get("step");
-  if (step === "mfa_verify" || step === "mfa_enroll") goNext(step);
+  showStep(params.get("step"));
 })();

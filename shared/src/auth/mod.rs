@@ -8,3 +8,4 @@ pub mod ceremony;
 pub mod guard;
 pub mod second_factor;
 pub mod session;
+pub mod sign_in;

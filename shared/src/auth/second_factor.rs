@@ -4,9 +4,8 @@
 //! user, gives this one a new id and tells the user by email.
 
 use super::guard::{open_seed, MfaGuesses, Verdict};
-use super::session::{
-    full_session, session_gone, set_cookie, unauthenticated, Caller, ABSOLUTE_SECS,
-};
+use super::session::{session_gone, set_cookie, unauthenticated, Caller};
+use super::sign_in::{after_second_factor, NewSession, Proved};
 #[cfg(feature = "webauthn")]
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
@@ -63,29 +62,35 @@ impl Proof {
 /// Proves a second factor at sign-in: a right one, its use (the TOTP step, the recovery code,
 /// the key's challenge), the end of the password-level session, a new full one and the
 /// sign-in event are one transaction with the reset of the user's guess counter; a wrong one
-/// takes a guess with its audit event. The cookie of the new session, or `None` when wrong.
+/// takes a guess with its audit event. The new session, or `None` when wrong.
 pub async fn sign_in(
     state: &AppState,
     caller: &Caller,
     proof: &Proof,
     ip: &str,
     now: Timestamp,
-) -> Result<Option<HeaderValue>, ApiError> {
-    let (id, record) = full_session(caller, now);
+) -> Result<Option<NewSession>, ApiError> {
+    let method = proof.method();
+    let new = after_second_factor(caller, Proved::SecondFactor { method }, Vec::new(), now)?;
     let user = &caller.user;
-    let success = [AuditEvent::by(user, "login.success", Some(user), ip).outcome(proof.method())];
     let failure = AuditEvent::by(user, "login.mfa", Some(user), ip).outcome("failure");
     let writes = |spend: CredentialChange, ceremony: Option<&str>| {
         let old = &caller.session.hash;
         let mut rng = rand::rngs::OsRng;
-        state
-            .store
-            .sign_in_writes(old, ceremony, &record, user, spend, &success, &mut rng)
+        state.store.sign_in_writes(
+            old,
+            ceremony,
+            &new.record,
+            user,
+            spend,
+            &new.events,
+            &mut rng,
+        )
     };
     if !prove_then(state, caller, proof, now, writes, failure).await? {
         return Ok(None);
     }
-    Ok(Some(set_cookie(&state.config, id.secret(), ABSOLUTE_SECS)))
+    Ok(Some(new))
 }
 
 /// Proves a second factor again (before a change of factors): a right one is spent and

@@ -3,8 +3,8 @@
 
 pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
 use crate::domain::{
-    AuditEvent, Credentials, Level, Role, SessionId, SessionRecord, TenantId, TenantRecord,
-    Timestamp, TokenHash, UserId, UserRecord,
+    Credentials, Level, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash, UserId,
+    UserRecord,
 };
 use crate::http::ApiError;
 use crate::store::fetch::{Fetch, Fetched};
@@ -184,52 +184,6 @@ where
 async fn ended(state: &AppState, hash: &TokenHash) -> ApiError {
     let _ = state.store.delete_session(hash).await;
     unauthenticated()
-}
-
-/// After a second factor was proved: a new session id at level `full` (the old id dies), the
-/// sign-in and `events` recorded with it, and where the person goes next (`setup` for an admin
-/// whose tenant is not set up yet, else `done`).
-pub async fn upgrade_to_full(
-    state: &AppState,
-    caller: &Caller,
-    events: &[AuditEvent],
-) -> Result<(HeaderValue, &'static str), ApiError> {
-    let mut rng = rand::rngs::OsRng;
-    let (id, record) = full_session(caller, Timestamp::now());
-    state
-        .store
-        .complete_sign_in(
-            &caller.session.hash,
-            &record,
-            &caller.user,
-            events,
-            &mut rng,
-        )
-        .await
-        .map_err(session_gone)?;
-    Ok((
-        set_cookie(&state.config, id.secret(), ABSOLUTE_SECS),
-        next_after_sign_in(caller),
-    ))
-}
-
-/// A full session for the caller, proved now, from where their sign-in began.
-pub fn full_session(caller: &Caller, now: Timestamp) -> (SessionId, SessionRecord) {
-    let (id, record) = SessionRecord::start(&caller.user, Level::Full, now, &mut rand::rngs::OsRng);
-    let mut record = record.seen_from(&caller.session.ip, &caller.session.user_agent);
-    record.proved_at = Some(now);
-    (id, record)
-}
-
-/// Where a person goes once fully signed in: `setup` for an admin whose tenant is not set up
-/// yet, else `done`.
-pub fn next_after_sign_in(caller: &Caller) -> &'static str {
-    let setup_pending = caller.tenant.as_ref().is_some_and(|t| !t.setup_done);
-    if caller.user.role == Some(Role::Admin) && setup_pending {
-        "setup"
-    } else {
-        "done"
-    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub fn typed(raw: &str) -> Option<String> {
     (digits.len() == PIN_DIGITS && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
-/// A stored PIN, as the check reads it back after taking a try.
+/// A stored PIN, as the step reads it with the guess counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinRecord {
     pub tenant: TenantId,
@@ -36,11 +36,18 @@ pub struct PinRecord {
     /// argon2id PHC string.
     pub hash: String,
     pub expires_at: Timestamp,
+    /// Wrong tries counted so far.
+    pub tries: u32,
 }
 
 impl PinRecord {
     pub fn is_fresh(&self, now: Timestamp) -> bool {
         now < self.expires_at
+    }
+
+    /// Whether a guess may still be judged against it: fresh, and tries left.
+    pub fn is_usable(&self, now: Timestamp) -> bool {
+        self.is_fresh(now) && self.tries < PIN_TRIES
     }
 }
 
@@ -72,8 +79,26 @@ mod tests {
             user: UserId::nobody(),
             hash: String::new(),
             expires_at: Timestamp(1000 + PIN_LIFETIME_SECS),
+            tries: 0,
         };
         assert!(r.is_fresh(Timestamp(1000)));
         assert!(!r.is_fresh(Timestamp(1000 + PIN_LIFETIME_SECS)));
+    }
+
+    #[test]
+    fn the_fifth_wrong_try_leaves_a_pin_unusable() {
+        let r = PinRecord {
+            tenant: TenantId::nobody(),
+            user: UserId::nobody(),
+            hash: String::new(),
+            expires_at: Timestamp(1000 + PIN_LIFETIME_SECS),
+            tries: PIN_TRIES - 1,
+        };
+        assert!(r.is_usable(Timestamp(1000)));
+        let used_up = PinRecord {
+            tries: PIN_TRIES,
+            ..r
+        };
+        assert!(!used_up.is_usable(Timestamp(1000)));
     }
 }

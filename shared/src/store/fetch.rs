@@ -6,6 +6,7 @@
 use super::attr::{key, Item};
 use super::throttle::{self, ThrottleKey};
 use super::{items, keys, Store, StoreError};
+use crate::domain::pin::PinRecord;
 use crate::domain::throttle::Counter;
 use crate::domain::{
     Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, UserId, UserRecord,
@@ -27,6 +28,7 @@ pub struct Fetch {
     tenant: Option<TenantId>,
     sso: Option<TenantId>,
     platform: Option<TenantId>,
+    pin: Option<String>,
 }
 
 /// What a [`Fetch`] found.
@@ -43,6 +45,8 @@ pub struct Fetched {
     /// The single sign-on configuration and its version (the default when none was saved).
     pub sso: Option<(TenantSso, i64)>,
     pub platform: Option<PlatformConfig>,
+    /// The sign-in PIN of the address asked for.
+    pub pin: Option<PinRecord>,
 }
 
 impl Fetch {
@@ -81,6 +85,12 @@ impl Fetch {
         self
     }
 
+    /// The sign-in PIN of an address as typed.
+    pub fn pin(mut self, raw_email: &str) -> Self {
+        self.pin = Some(raw_email.to_owned());
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -105,6 +115,9 @@ impl Fetch {
         }
         if let Some(tid) = &self.platform {
             add(keys::tenant_pk(tid), keys::PLATFORM_SK);
+        }
+        if let Some(address) = &self.pin {
+            add(super::pins::pin_pk(address), keys::PIN_SK);
         }
         keys
     }
@@ -167,7 +180,14 @@ impl Store {
                 .transpose()?,
             None => None,
         };
+        let pin = match &fetch.pin {
+            Some(address) => take(super::pins::pin_pk(address), keys::PIN_SK)
+                .as_ref()
+                .and_then(super::pins::record),
+            None => None,
+        };
         Ok(Fetched {
+            pin,
             counters,
             email_ids,
             domain_tenant,

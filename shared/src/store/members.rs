@@ -3,9 +3,11 @@
 
 use super::attr::{self, b, item, key, n, s, Item};
 use super::tokens::put_token;
-use super::{items, keys, Store, StoreError};
+use super::{items, keys, Store, StoreError, Writes};
+use crate::domain::pin::PinRecord;
 use crate::domain::{
-    AuditEvent, Email, OneTimeToken, Role, TenantId, Timestamp, UserId, UserRecord, UserStatus,
+    AuditEvent, Email, OneTimeToken, Role, SessionRecord, TenantId, Timestamp, UserId, UserRecord,
+    UserStatus,
 };
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::RngCore;
@@ -212,45 +214,49 @@ impl Store {
         }
     }
 
-    /// An invited user of a PIN tenant who signed in with an emailed PIN: active now, with no
-    /// password (their invitation link stops working); an admin joins the active admins.
-    /// `Ok(false)` when the user changed meanwhile.
-    pub async fn activate_by_pin(
+    /// What a right PIN leads to, for [`Store::settle`]: the PIN spent (element 0, see
+    /// [`Store::pin_spend_write`]); an invited user activated with no password, their
+    /// invitation link dead and an admin counted among the active admins (element 1, on the
+    /// user as read, with `activated`); then `session` with its `events`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pin_sign_in_writes(
         &self,
+        raw_email: &str,
+        pin: &PinRecord,
         user: &UserRecord,
-        now: Timestamp,
-        audit: &AuditEvent,
+        activated: Option<&AuditEvent>,
+        session: &SessionRecord,
+        events: &[AuditEvent],
         rng: &mut impl RngCore,
-    ) -> Result<bool, StoreError> {
-        let mut values = item([
-            (":active", s(UserStatus::Active.as_str())),
-            (":now", n(now.0)),
-        ]);
-        let cond = as_read(user, &mut values);
-        let mut writes = vec![
-            attr::update(
+    ) -> Result<Writes, StoreError> {
+        let Writes(mut writes) = self.pin_spend_write(raw_email, pin)?;
+        if let Some(audit) = activated {
+            let mut values = item([
+                (":active", s(UserStatus::Active.as_str())),
+                (":now", n(session.created_at.0)),
+            ]);
+            let cond = as_read(user, &mut values);
+            writes.push(attr::update(
                 &self.table,
                 user_key(user),
                 "SET #status = :active, activated_at = :now REMOVE pending_token",
                 &cond,
                 values,
-            )?,
-            self.audit_put(audit, rng)?,
-        ];
-        if user.role == Some(Role::Admin) {
-            writes.push(attr::update(
-                &self.table,
-                tenant_key(&user.tenant),
-                "SET active_admins = if_not_exists(active_admins, :zero) + :one",
-                "attribute_exists(pk)",
-                item([(":zero", n(0)), (":one", n(1))]),
             )?);
+            writes.push(self.audit_put(audit, rng)?);
+            if user.role == Some(Role::Admin) {
+                writes.push(attr::update(
+                    &self.table,
+                    tenant_key(&user.tenant),
+                    "SET active_admins = if_not_exists(active_admins, :zero) + :one",
+                    "attribute_exists(pk)",
+                    item([(":zero", n(0)), (":one", n(1))]),
+                )?);
+            }
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let Writes(start) = self.session_writes(session, user, events, rng)?;
+        writes.extend(start);
+        Ok(Writes(writes))
     }
 
     /// Marks the initial setup done, once. `Ok(false)`: it was done already.

@@ -94,6 +94,12 @@ impl Writes {
     pub fn none() -> Self {
         Self::default()
     }
+
+    /// These writes, then `more` (whose indices follow these).
+    pub fn and(mut self, more: Writes) -> Self {
+        self.0.extend(more.0);
+        self
+    }
 }
 
 /// The table and the client, built once per cold start.

@@ -1,27 +1,30 @@
 //! Sign-in PIN items: `PIN#<sha256 of the address>`, one per address (a new PIN replaces the
-//! old), expiring with the PIN. A try is taken before the PIN is checked, with one conditional
-//! update, so that concurrent guesses cannot share a count.
+//! old), expiring with the PIN. Read with the sign-in's guess counters ([`Fetch::pin`]); a
+//! judged guess spends it or counts a try in the transaction that settles the guess, on the
+//! condition that it is still the PIN judged.
+//!
+//! [`Fetch::pin`]: super::fetch::Fetch::pin
 
-use super::attr::{condition_held, get_n, get_s, item, key, n, s, Item};
+use super::attr::{self, get_n, get_s, item, key, n, s, Item};
 use super::table::TTL_ATTRIBUTE;
-use super::{keys, Store, StoreError};
-use crate::domain::pin::{PinRecord, PIN_TRIES};
+use super::{keys, Store, StoreError, Writes};
+use crate::domain::pin::PinRecord;
 use crate::domain::{TenantId, Timestamp, UserId};
-use aws_sdk_dynamodb::types::ReturnValue;
 use sha2::{Digest, Sha256};
 
 /// The item key for an address as typed (normalised the way sign-in normalises it).
-fn pin_pk(raw_email: &str) -> String {
+pub(crate) fn pin_pk(raw_email: &str) -> String {
     let digest = Sha256::digest(raw_email.trim().to_lowercase().as_bytes());
     format!("PIN#{}", hex::encode(digest))
 }
 
-fn record(it: &Item) -> Option<PinRecord> {
+pub(crate) fn record(it: &Item) -> Option<PinRecord> {
     Some(PinRecord {
         tenant: TenantId::parse(get_s(it, "tid")?)?,
         user: UserId::parse(get_s(it, "uid")?)?,
         hash: get_s(it, "pin_hash")?.to_owned(),
         expires_at: Timestamp(get_n(it, "expires_at")?),
+        tries: u32::try_from(get_n(it, "tries").unwrap_or(0)).unwrap_or(u32::MAX),
     })
 }
 
@@ -47,49 +50,31 @@ impl Store {
         Ok(())
     }
 
-    /// Takes one try at the PIN of `raw_email`: the PIN to check it against, or `None` when
-    /// there is none, it expired, or its tries are used up.
-    pub async fn take_pin_try(
-        &self,
-        raw_email: &str,
-        now: Timestamp,
-    ) -> Result<Option<PinRecord>, StoreError> {
-        let res = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pin_pk(raw_email), keys::PIN_SK)))
-            .update_expression("ADD tries :one")
-            .condition_expression("attribute_exists(pk) AND tries < :max AND expires_at > :now")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(i64::from(PIN_TRIES)))
-            .expression_attribute_values(":now", n(now.0))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match res {
-            Ok(out) => Ok(out.attributes.as_ref().and_then(record)),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(e.into()),
-        }
+    /// What a right PIN leads to, for [`Store::settle`] (element 0): the PIN `read` spent,
+    /// only while it is still the one judged, with the tries it had.
+    pub fn pin_spend_write(&self, raw_email: &str, read: &PinRecord) -> Result<Writes, StoreError> {
+        Ok(Writes(vec![attr::delete(
+            &self.table,
+            key(pin_pk(raw_email), keys::PIN_SK),
+            "pin_hash = :h AND tries = :tries",
+            item([(":h", s(&read.hash)), (":tries", n(i64::from(read.tries)))]),
+        )?]))
     }
 
-    /// Spends the PIN (`hash` is the one checked): `Ok(true)` for exactly one request.
-    pub async fn spend_pin(&self, raw_email: &str, hash: &str) -> Result<bool, StoreError> {
-        let res = self
-            .db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pin_pk(raw_email), keys::PIN_SK)))
-            .condition_expression("pin_hash = :h")
-            .expression_attribute_values(":h", s(hash))
-            .send()
-            .await;
-        condition_held(res)
+    /// What a wrong PIN leads to, for [`Store::settle`] (element 0): one more try on the PIN
+    /// `read`, only while it is still the one judged, with the tries it had (so concurrent
+    /// guesses cannot share a count: the loser is refused and asked to retry).
+    pub fn pin_try_write(&self, raw_email: &str, read: &PinRecord) -> Result<Writes, StoreError> {
+        Ok(Writes(vec![attr::update(
+            &self.table,
+            key(pin_pk(raw_email), keys::PIN_SK),
+            "ADD tries :one",
+            "pin_hash = :h AND tries = :tries",
+            item([
+                (":h", s(&read.hash)),
+                (":tries", n(i64::from(read.tries))),
+                (":one", n(1)),
+            ]),
+        )?]))
     }
 }

@@ -1,0 +1,307 @@
+//! One door into a session. Every way of proving who one is — a password, an emailed PIN, the
+//! organisation's identity provider, a second factor after a first (or its first enrolment) —
+//! ends here once the proof holds: the suspended-organisation rule, the session's level by
+//! policy, the events that go with it, the cookie's lifetime and where the person goes next.
+//! The flows only prove, and write what this gives them with what the proof spends.
+
+use super::session::{session_gone, set_cookie, Caller};
+use crate::domain::{
+    AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
+};
+use crate::http::{json_with_cookie, redirect, ApiError, Body, Response};
+use crate::{AppState, Config};
+use http::{header, HeaderValue, StatusCode};
+use serde::Serialize;
+
+/// Where a person goes once a sign-in step is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Check the second factor.
+    MfaVerify,
+    /// Set up the (mandatory) second factor.
+    MfaEnroll,
+    /// Fully signed in, an admin whose organisation is not set up yet.
+    Setup,
+    /// Fully signed in.
+    App,
+}
+
+impl Next {
+    /// The name in JSON answers (`next`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MfaVerify => "mfa_verify",
+            Self::MfaEnroll => "mfa_enroll",
+            Self::Setup => "setup",
+            Self::App => "done",
+        }
+    }
+
+    /// The page it is, for redirects and for the pages (`path` in JSON answers).
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::MfaVerify => "/login?step=mfa_verify",
+            Self::MfaEnroll => "/login?step=mfa_enroll",
+            Self::Setup => "/app/setup",
+            Self::App => "/app",
+        }
+    }
+
+    /// After a session at `level` for `user` of `tenant`.
+    pub fn after(level: Level, user: &UserRecord, tenant: Option<&TenantRecord>) -> Self {
+        match level {
+            Level::Password if user.has_mfa() => Self::MfaVerify,
+            Level::Password => Self::MfaEnroll,
+            Level::Full => {
+                let setup_pending = tenant.is_some_and(|t| !t.setup_done);
+                if user.role == Some(Role::Admin) && setup_pending {
+                    Self::Setup
+                } else {
+                    Self::App
+                }
+            }
+        }
+    }
+}
+
+/// The JSON answer of a sign-in step: `{next, path}`.
+#[derive(Serialize)]
+pub struct NextStep {
+    pub next: &'static str,
+    pub path: &'static str,
+}
+
+impl From<Next> for NextStep {
+    fn from(n: Next) -> Self {
+        Self {
+            next: n.as_str(),
+            path: n.path(),
+        }
+    }
+}
+
+/// What was proved, and so what the session is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proved {
+    /// The password: a first factor.
+    Password,
+    /// An emailed PIN: a first factor, like the password.
+    Pin,
+    /// The organisation's identity provider; `then_second_factor` when the organisation's
+    /// policy still asks for Porter's own second factor.
+    Provider { then_second_factor: bool },
+    /// A second factor after the first (`method`: totp, recovery, webauthn).
+    SecondFactor { method: &'static str },
+    /// The first second factor set up (`method`), by someone who proved a first factor
+    /// (`completes_sign_in`) or who is signed in already through their provider.
+    Enrolled {
+        method: &'static str,
+        completes_sign_in: bool,
+    },
+}
+
+impl Proved {
+    /// The level of the session it earns.
+    pub fn level(self) -> Level {
+        match self {
+            Self::Password | Self::Pin => Level::Password,
+            Self::Provider { then_second_factor } if then_second_factor => Level::Password,
+            Self::Provider { .. } | Self::SecondFactor { .. } | Self::Enrolled { .. } => {
+                Level::Full
+            }
+        }
+    }
+
+    /// The event that records it: a sign-in that ends in a full session is a
+    /// `login.success` (with how), a first factor its own step.
+    fn event(self, user: &UserRecord, ip: &str) -> Option<AuditEvent> {
+        let by = |action| AuditEvent::by(user, action, Some(user), ip);
+        Some(match self {
+            Self::Password => by("login.password"),
+            Self::Pin => by("login.pin"),
+            Self::Provider { .. } if self.level() == Level::Password => {
+                by("login.sso").outcome("sso")
+            }
+            Self::Provider { .. } => by("login.success").outcome("sso"),
+            Self::SecondFactor { method } => by("login.success").outcome(method),
+            Self::Enrolled {
+                method,
+                completes_sign_in: true,
+            } => by("login.success").outcome(method),
+            Self::Enrolled { .. } => return None,
+        })
+    }
+
+    /// Whether it proves Porter's own second factor, which counts as a recent proof for
+    /// changing factors.
+    fn is_second_factor(self) -> bool {
+        matches!(self, Self::SecondFactor { .. } | Self::Enrolled { .. })
+    }
+}
+
+/// A session earned by a proof, not yet written: the flow writes [`NewSession::record`] and
+/// [`NewSession::events`] with what its proof spends, then answers with [`NewSession::json`]
+/// or [`NewSession::redirect`].
+pub struct NewSession {
+    id: SessionId,
+    pub record: SessionRecord,
+    pub events: Vec<AuditEvent>,
+    pub next: Next,
+}
+
+/// Where the sign-in is coming from.
+pub struct Seen<'a> {
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+/// The session `proved` earns for `user` of `tenant`, now: refused (403 `tenant_suspended`)
+/// when the organisation is suspended or gone; only someone who proved a factor learns that.
+/// `events` are recorded before the sign-in's own.
+pub fn begin(
+    proved: Proved,
+    user: &UserRecord,
+    tenant: Option<&TenantRecord>,
+    from: Seen<'_>,
+    mut events: Vec<AuditEvent>,
+    now: Timestamp,
+) -> Result<NewSession, ApiError> {
+    if tenant.is_none_or(|t| t.is_suspended()) {
+        return Err(super::access::tenant_suspended());
+    }
+    let level = proved.level();
+    let (id, record) = SessionRecord::start(user, level, now, &mut rand::rngs::OsRng);
+    let mut record = record.seen_from(from.ip, from.user_agent);
+    if proved.is_second_factor() {
+        record.proved_at = Some(now);
+    }
+    events.extend(proved.event(user, from.ip));
+    Ok(NewSession {
+        id,
+        record,
+        events,
+        next: Next::after(level, user, tenant),
+    })
+}
+
+/// The full session a second factor proved by `caller` (at the password level, or signed in
+/// through a provider and enrolling a first factor) earns, from where the sign-in began. The
+/// flow writes it in place of the caller's session ([`upgrade`], or with what it spends).
+pub fn after_second_factor(
+    caller: &Caller,
+    proved: Proved,
+    events: Vec<AuditEvent>,
+    now: Timestamp,
+) -> Result<NewSession, ApiError> {
+    let seen = Seen {
+        ip: &caller.session.ip,
+        user_agent: &caller.session.user_agent,
+    };
+    begin(
+        proved,
+        &caller.user,
+        caller.tenant.as_ref(),
+        seen,
+        events,
+        now,
+    )
+}
+
+/// Writes `new` in place of the caller's session, in one transaction: the old id dies (after
+/// a privilege change the old id, which someone else may have seen, is worth nothing), the
+/// sign-in time and the events are recorded. 401 when the caller's session ended meanwhile.
+pub async fn upgrade(state: &AppState, caller: &Caller, new: &NewSession) -> Result<(), ApiError> {
+    state
+        .store
+        .complete_sign_in(
+            &caller.session.hash,
+            &new.record,
+            &caller.user,
+            &new.events,
+            &mut rand::rngs::OsRng,
+        )
+        .await
+        .map_err(session_gone)
+}
+
+impl NewSession {
+    /// The cookie that carries the session, for as long as its level lasts.
+    pub fn cookie(&self, config: &Config) -> HeaderValue {
+        set_cookie(config, self.id.secret(), self.record.level.lifetime_secs())
+    }
+
+    /// The answer of a step the pages call: `{next, path}` with the cookie.
+    pub fn json(&self, config: &Config) -> Response<Body> {
+        self.json_with(config, &NextStep::from(self.next))
+    }
+
+    /// The answer of a step whose body says more (the recovery codes of an enrolment).
+    pub fn json_with(&self, config: &Config, body: &impl Serialize) -> Response<Body> {
+        json_with_cookie(StatusCode::OK, body, self.cookie(config))
+    }
+
+    /// The answer of a step reached by a redirect (back from the identity provider).
+    pub fn redirect(&self, config: &Config) -> Response<Body> {
+        let mut r = redirect(self.next.path());
+        r.headers_mut()
+            .append(header::SET_COOKIE, self.cookie(config));
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Email, TenantId, UserId, UserStatus};
+
+    fn user(role: Role, has_totp: bool) -> UserRecord {
+        UserRecord {
+            tenant: TenantId::nobody(),
+            id: UserId::nobody(),
+            email: Email::parse("ann@example.com").unwrap(),
+            role: Some(role),
+            status: UserStatus::Active,
+            pending_token: None,
+            created_at: 0,
+            invited_at: None,
+            pending_reset: None,
+            session_epoch: 0,
+            has_totp,
+            has_webauthn: false,
+            last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn a_first_factor_leads_to_the_second_or_its_enrolment() {
+        let with = user(Role::Core, true);
+        let without = user(Role::Core, false);
+        assert_eq!(Next::after(Level::Password, &with, None), Next::MfaVerify);
+        assert_eq!(
+            Next::after(Level::Password, &without, None),
+            Next::MfaEnroll
+        );
+        assert_eq!(Next::MfaVerify.path(), "/login?step=mfa_verify");
+    }
+
+    #[test]
+    fn only_an_admin_of_an_organisation_not_set_up_goes_to_setup() {
+        let admin = user(Role::Admin, true);
+        assert_eq!(Next::after(Level::Full, &admin, None), Next::App);
+        assert_eq!(Next::App.as_str(), "done");
+        assert_eq!(Next::Setup.path(), "/app/setup");
+    }
+
+    #[test]
+    fn a_provider_sign_in_is_full_unless_policy_asks_for_porters_factor() {
+        let full = Proved::Provider {
+            then_second_factor: false,
+        };
+        let half = Proved::Provider {
+            then_second_factor: true,
+        };
+        assert_eq!(full.level(), Level::Full);
+        assert_eq!(half.level(), Level::Password);
+        assert_eq!(Proved::Pin.level(), Level::Password);
+    }
+}
