@@ -101,6 +101,23 @@ impl Config {
 
     /// `http://localhost` is the one origin where browsers accept a `Secure`-less
     /// `__Host-` cookie substitute and where WebAuthn works without TLS: dev only.
+    /// The environment that reads back as this configuration: what `make dev` writes to
+    /// `.porter/local.env` for porterctl and cargo-lambda, from the one list of names above.
+    pub fn to_env(&self) -> Vec<(&'static str, String)> {
+        let url = |u: &Url| u.as_str().trim_end_matches('/').to_owned();
+        vec![
+            ("PORTER_TABLE", self.table_name.clone()),
+            ("PORTER_AUDIT_TABLE", self.audit_table_name.clone()),
+            ("PORTER_STAGE", self.stage.clone()),
+            ("PORTER_PUBLIC_BASE_URL", url(&self.public_base_url)),
+            ("PORTER_MAIL_FROM", self.mail_from.clone()),
+            ("PORTER_PRODUCT_NAME", self.product_name.clone()),
+            ("PORTER_WEBAUTHN_RP_ID", self.webauthn_rp_id.clone()),
+            ("PORTER_ENTRA_AUTHORITY", url(&self.entra_authority)),
+            ("PORTER_ALLOW_LOOPBACK", self.allow_loopback.to_string()),
+        ]
+    }
+
     pub fn is_local_http(&self) -> bool {
         self.public_base_url.scheme() == "http"
             && matches!(self.public_base_url.host_str(), Some("localhost"))
@@ -177,6 +194,17 @@ mod tests {
         ("PORTER_PUBLIC_BASE_URL", "https://id.example.com/"),
         ("PORTER_MAIL_FROM", "no-reply@example.com"),
     ];
+
+    #[test]
+    fn a_configuration_written_to_the_environment_reads_back_the_same() {
+        let config = Config::from_lookup(env(FULL)).unwrap();
+        let env = config.to_env();
+        let again =
+            Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+                .unwrap();
+        assert_eq!(format!("{config:?}"), format!("{again:?}"));
+        assert!(env.iter().all(|(k, _)| k.starts_with("PORTER_")));
+    }
 
     #[test]
     fn a_complete_environment_gives_defaults_for_the_optional_parts() {

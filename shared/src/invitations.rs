@@ -2,8 +2,8 @@
 //! Shared because the operator CLI, the dev server, `activate` and user management all invite.
 
 use crate::domain::{
-    AuditEvent, Email, NewTenant, OneTimeToken, TenantId, Timestamp, TokenKind, UserId, UserRecord,
-    UserStatus, DEFAULT_MAX_USERS,
+    Action, AuditEvent, Email, NewTenant, OneTimeToken, TenantId, Timestamp, TokenKind, UserId,
+    UserRecord, UserStatus, DEFAULT_MAX_USERS,
 };
 use crate::mail::{templates, MailError};
 use crate::store::tenants::RegisterError;
@@ -147,7 +147,7 @@ pub async fn register_tenant_with_sso(
     };
     let audit = AuditEvent::by_operator(
         &tenant.id,
-        "tenant.create",
+        Action::TenantCreate,
         Some(tenant.admin_id.to_string()),
     );
     state
@@ -228,7 +228,7 @@ pub async fn reissue_now(
     let audit = AuditEvent {
         tenant: user.tenant.clone(),
         actor: actor.to_owned(),
-        action: "invitation.resend",
+        action: Action::InvitationResend,
         target: Some(user.id.to_string()),
         actor_email: None,
         target_email: Some(user.email.as_str().to_owned()),
@@ -304,7 +304,7 @@ pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, Res
 /// The operator suspends a tenant: nobody of it can sign in, and every session ends at once.
 /// `Ok(false)` for an unknown tenant.
 pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
-    let audit = AuditEvent::by_operator(tid, "tenant.suspend", None);
+    let audit = AuditEvent::by_operator(tid, Action::TenantSuspend, None);
     let known = state
         .store
         .set_tenant_status(tid, "suspended", &audit, &mut rand::rngs::OsRng)
@@ -317,7 +317,7 @@ pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<bool, St
 
 /// The operator lets a suspended tenant sign in again.
 pub async fn resume_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
-    let audit = AuditEvent::by_operator(tid, "tenant.resume", None);
+    let audit = AuditEvent::by_operator(tid, Action::TenantResume, None);
     state
         .store
         .set_tenant_status(tid, "active", &audit, &mut rand::rngs::OsRng)

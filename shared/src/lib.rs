@@ -6,12 +6,15 @@
 //!   the time and the RNG are passed in.
 //! - [`store`]: the single DynamoDB table, the only module that speaks DynamoDB.
 //! - [`credentials`]: pure credential code: argon2id, TOTP, recovery codes, the seed
-//!   envelope, WebAuthn.
-//! - [`auth`]: request guards that take the `AppState`: sessions, access, guess limits.
+//!   envelope, ID tokens, platform keys, WebAuthn.
+//! - [`auth`]: request guards that take the `AppState`: sessions, access, guess limits, second
+//!   factors, and [`auth::sign_in`], the one door from a proved factor to a session.
 //! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
 //! - [`outbound`]: calls to servers an admin named, checked against SSRF, capped and timed.
 //! - [`invitations`]: registering tenants and (re)issuing invitation links.
 //! - [`sso`]: discovery, client secrets, provider keys and starting a sign-in at a provider.
+//! - [`platform`]: the platform key material in Secrets Manager and the platform's base URL.
+//! - [`telemetry`]: structured logs, filtered by `RUST_LOG`.
 //! - [`http`]: the route table, request parsing, JSON errors, security headers.
 //! - [`config`] and [`state`]: typed configuration read once, clients built once per cold start.
 

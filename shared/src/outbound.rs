@@ -1,4 +1,4 @@
-//! Calls to servers an admin named (identity providers; later the vendor platform). Each URL
+//! Calls to servers an admin named (identity providers, the vendor platform). Each URL
 //! is checked before anything is sent: `https` only, and a host whose every address is public
 //! (no loopback, private, link-local — 169.254.0.0/16 and its cloud metadata included — or
 //! unique-local range), resolved once and connected to at exactly that address, so a DNS

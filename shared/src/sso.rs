@@ -5,7 +5,7 @@
 
 use crate::credentials::oidc::{self, AuthorizationRequest};
 use crate::domain::sso::{pkce_challenge, state_hash, IdpConfig, Provider, SsoMethod};
-use crate::domain::{SsoPurpose, SsoState, TenantId, Timestamp};
+use crate::domain::{Action, SsoPurpose, SsoState, TenantId, Timestamp};
 use crate::outbound::{self, OutboundError};
 use crate::secrets::SecretsError;
 use crate::store::StoreError;
@@ -333,7 +333,7 @@ pub async fn activate_operator_config(
         .await?
         .unwrap_or_default();
     let method = config.method.as_str().to_owned();
-    operator_save(state, tid, Some(config), "sso.configure", Some(method)).await
+    operator_save(state, tid, Some(config), Action::SsoConfigure, Some(method)).await
 }
 
 /// Stores what the operator decided as the configuration sign-in uses (nothing pending).
@@ -341,7 +341,7 @@ async fn operator_save(
     state: &AppState,
     tid: &TenantId,
     active: Option<IdpConfig>,
-    action: &'static str,
+    action: Action,
     target: Option<String>,
 ) -> Result<(), OperatorSsoError> {
     let (previous, version) = state.store.get_sso(tid).await?;
@@ -367,7 +367,7 @@ pub async fn disable_by_operator(
     state: &AppState,
     tid: &TenantId,
 ) -> Result<Vec<String>, OperatorSsoError> {
-    operator_save(state, tid, None, "sso.disable", None).await?;
+    operator_save(state, tid, None, Action::SsoDisable, None).await?;
     let mut emailed = Vec::new();
     for user in state.store.list_users(tid).await? {
         let sent = match user.status {

@@ -395,7 +395,8 @@ async fn a_refused_a_dead_a_slow_and_a_malformed_platform_each_keep_the_previous
     let msg = a.json["error"]["message"].as_str().unwrap();
     assert!(
         msg.contains("invalid_client")
-            && msg.contains("&lt;b&gt;kid unknown&lt;/b&gt;")
+            // As the platform wrote it: JSON, shown by the page as text, needs no HTML escape.
+            && msg.contains("<b>kid unknown</b>")
             && !msg.contains('\u{7}'),
         "{msg}"
     );

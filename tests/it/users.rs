@@ -616,7 +616,12 @@ async fn a_removal_based_on_a_role_that_changed_meanwhile_writes_nothing() {
         .patch(&format!("/api/users/{id}"), json!({ "role": "admin" }))
         .await;
     assert_eq!(promoted.status, 200);
-    let audit = AuditEvent::by(&as_read, "user.remove", Some(&as_read), "test");
+    let audit = AuditEvent::by(
+        &as_read,
+        porter_shared::domain::Action::UserRemove,
+        Some(&as_read),
+        "test",
+    );
     let err = app
         .state
         .store
@@ -814,4 +819,57 @@ async fn an_invited_user_shows_since_when_and_whether_the_link_expired() {
         row(&admin.get("/api/users").await)["invitation_expired"],
         true
     );
+}
+
+#[tokio::test]
+async fn the_audit_log_serves_every_event_in_words_and_every_action_with_its_label() {
+    let app = TestApp::spawn().await;
+    let (_, mut admin) = app.ready_admin(&app.address("ann")).await;
+    let cora = app.address("cora");
+    let id = admin.add_user(&cora, "core").await;
+    admin.delete(&format!("/api/users/{id}")).await;
+    let page = admin.get("/api/audit?limit=100").await;
+    assert_eq!(page.status, 200, "{:?}", page.json);
+    let said = |action: &str| -> Vec<String> {
+        page.json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .map(|e| e["label"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(said("user.remove"), vec![format!("Removed {cora}")]);
+    assert_eq!(
+        said("user.invite"),
+        vec![format!("Invited {cora} as Solutions Core")]
+    );
+    assert_eq!(said("mfa.enroll"), vec!["Set up an authenticator app"]);
+    assert!(said("login.password").contains(&"Entered the right password".to_owned()));
+
+    // The filter's list: every action with words, the six that once showed raw included.
+    let actions = page.json["actions"].as_array().unwrap();
+    let label = |action: &str| {
+        actions
+            .iter()
+            .find(|a| a["action"] == action)
+            .and_then(|a| a["label"].as_str())
+            .unwrap_or_else(|| panic!("{action} is not offered"))
+            .to_owned()
+    };
+    for action in [
+        "sso.configure",
+        "sso.activate",
+        "sso.disable",
+        "sso.test",
+        "sso.link",
+        "platform.configure",
+    ] {
+        let words = label(action);
+        assert!(
+            !words.contains('.') && !words.is_empty(),
+            "{action}: {words}"
+        );
+    }
+    assert_eq!(label("platform.configure"), "Saved the platform connection");
 }

@@ -10,7 +10,7 @@ use porter_shared::auth::second_factor::{end_other_sessions, notify_change};
 use porter_shared::auth::session::authenticate;
 use porter_shared::credentials::password::{self as hashing, verify_blocking};
 use porter_shared::domain::password::{Password, PasswordError};
-use porter_shared::domain::{AuditEvent, Level, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, Timestamp};
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
@@ -55,7 +55,8 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     .await
     .unwrap_or(false);
     if !matches {
-        let event = AuditEvent::by(user, "account.password", Some(user), &ip).outcome("failure");
+        let event =
+            AuditEvent::by(user, Action::AccountPassword, Some(user), &ip).outcome("failure");
         state.store.audit(&event).await;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -75,7 +76,7 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     let hash = hashing::hash(&password)
         .await
         .map_err(|e| ApiError::internal("password hash", &e))?;
-    let event = AuditEvent::by(user, "account.password", Some(user), &ip);
+    let event = AuditEvent::by(user, Action::AccountPassword, Some(user), &ip);
     let change = CredentialChange::password(&hash, now.0);
     let cookie = end_other_sessions(state, &caller, &change, &[event]).await?;
     notify_change(

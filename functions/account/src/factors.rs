@@ -10,7 +10,7 @@ use porter_shared::auth::session::{authenticate, authenticate_with, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::session::REAUTH_SECS;
-use porter_shared::domain::{AuditEvent, Level, SecurityKeys, SessionRecord, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, SecurityKeys, SessionRecord, Timestamp};
 use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
@@ -26,7 +26,7 @@ pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
     let proof: Proof = parse_json(req)?;
     let ip = client_ip(req);
     let now = Timestamp::now();
-    if !reprove(state, &caller, &proof, "account.reauth", &ip, now).await? {
+    if !reprove(state, &caller, &proof, Action::AccountReauth, &ip, now).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_code",
@@ -51,7 +51,7 @@ pub async fn new_recovery_codes(state: &AppState, req: &Request) -> HandlerResul
     let codes = recovery::generate(&mut rand::rngs::OsRng);
     let hashes: Vec<String> = codes.iter().filter_map(|c| recovery::hash(c)).collect();
     let user = &caller.user;
-    let event = AuditEvent::by(user, "mfa.recovery_codes", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::MfaRecoveryCodes, Some(user), &client_ip(req));
     let cookie = change_factors(
         state,
         &caller,
@@ -122,7 +122,7 @@ pub async fn rename_key(state: &AppState, req: &Request, id: String) -> HandlerR
     {
         return Err(key_not_found());
     }
-    let event = AuditEvent::by(user, "mfa.key_rename", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::MfaKeyRename, Some(user), &client_ip(req));
     state.store.audit(&event).await;
     Ok(json(StatusCode::OK, &j!({ "id": id, "name": name })))
 }
@@ -136,7 +136,7 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
     }
     let removed = keys.0.remove(at);
     let user = &caller.user;
-    let event = AuditEvent::by(user, "mfa.key_remove", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::MfaKeyRemove, Some(user), &client_ip(req));
     let what = format!(
         "The security key \u{201c}{}\u{201d} was removed from your account.",
         removed.name
@@ -170,7 +170,7 @@ pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
         return Err(last_factor());
     }
     let user = &caller.user;
-    let event = AuditEvent::by(user, "mfa.totp_remove", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::MfaTotpRemove, Some(user), &client_ip(req));
     let cookie = change_factors(
         state,
         &caller,

@@ -5,7 +5,7 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::second_factor::end_other_sessions;
 use porter_shared::auth::session::{authenticate, clear_cookie};
-use porter_shared::domain::{AuditEvent, Level, TokenHash};
+use porter_shared::domain::{Action, AuditEvent, Level, TokenHash};
 use porter_shared::http::{client_ip, empty, json_with_cookie, ApiError, HandlerResult, Request};
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
@@ -26,7 +26,7 @@ pub async fn end_one(state: &AppState, req: &Request, id: String) -> HandlerResu
     if !state.store.end_session_of(user, &hash).await? {
         return Err(not_found());
     }
-    let event = AuditEvent::by(user, "session.end", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::SessionEnd, Some(user), &client_ip(req));
     state.store.audit(&event).await;
     let mut resp = empty(StatusCode::NO_CONTENT);
     if hash == caller.session.hash {
@@ -39,7 +39,7 @@ pub async fn end_one(state: &AppState, req: &Request, id: String) -> HandlerResu
 pub async fn end_others(state: &AppState, req: &Request) -> HandlerResult {
     let caller = authenticate(state, req, Level::Full).await?;
     let user = &caller.user;
-    let event = AuditEvent::by(user, "session.end_others", Some(user), &client_ip(req));
+    let event = AuditEvent::by(user, Action::SessionEndOthers, Some(user), &client_ip(req));
     let change = CredentialChange::nothing();
     let cookie = end_other_sessions(state, &caller, &change, &[event]).await?;
     Ok(json_with_cookie(

@@ -7,8 +7,8 @@ use porter_shared::auth::second_factor;
 use porter_shared::credentials::password::{self, HashError};
 use porter_shared::domain::token::token_state;
 use porter_shared::domain::{
-    AuditEvent, Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenRecord, TokenState,
-    UserRecord, UserStatus,
+    Action, AuditEvent, Password, PasswordError, Timestamp, TokenHash, TokenKind, TokenRecord,
+    TokenState, UserRecord, UserStatus,
 };
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::StoreError;
@@ -149,8 +149,8 @@ async fn set_password(
     let password = Password::new(&body.password, &body.password_confirm, &context)?;
     let hash = password::hash(&password).await?;
     let action = match kind {
-        TokenKind::Activation => "user.activate",
-        TokenKind::Reset => "password.reset",
+        TokenKind::Activation => Action::UserActivate,
+        TokenKind::Reset => Action::PasswordReset,
     };
     let audit = AuditEvent::by(&user, action, Some(&user), source_ip);
     match state

@@ -11,7 +11,7 @@ use porter_shared::auth::access;
 use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::platform::parse_hostname;
 use porter_shared::domain::SessionRecord;
-use porter_shared::domain::{AuditEvent, PlatformConfig, TenantId, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{
     client_ip, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
@@ -159,7 +159,7 @@ async fn put(state: &AppState, req: &Request) -> HandlerResult {
     platform::save(state, &tid, &material).await?;
     let audit = AuditEvent::by(
         &admin.caller.user,
-        "platform.configure",
+        Action::PlatformConfigure,
         None,
         &client_ip(req),
     )

@@ -9,7 +9,7 @@ mod platform_api;
 use lambda_http::http::StatusCode;
 use platform_api::CheckError;
 use porter_shared::auth::access;
-use porter_shared::domain::{AuditEvent, Entitlements, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
 use porter_shared::http::{
     client_ip, json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
@@ -57,7 +57,7 @@ async fn check(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
     let now = Timestamp::now();
     let result = platform_api::fetch_entitlements(state, &admin.tenant.id, now).await;
-    let event = AuditEvent::by(&admin.caller.user, "license.check", None, &ip);
+    let event = AuditEvent::by(&admin.caller.user, Action::LicenseCheck, None, &ip);
     match result {
         Ok(solutions) => {
             let entitlements = Entitlements {

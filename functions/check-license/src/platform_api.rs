@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 pub enum CheckError {
     NotConfigured,
-    /// The token endpoint refused: its OAuth error (and description), trimmed and escaped.
+    /// The token endpoint refused: its OAuth error (and description), trimmed.
     AuthFailed(String),
     Unavailable(String),
     BadResponse(String),
@@ -30,11 +30,12 @@ impl From<OutboundError> for CheckError {
     }
 }
 
-/// Text from the platform, made safe to show: control characters dropped, HTML-escaped, at
-/// most 200 characters.
+/// Text from the platform, made fit to show: control characters dropped, at most 200
+/// characters. Not HTML-escaped: it travels in JSON, and the page sets it as text
+/// (`textContent`), where an escape would show literally (`&amp;`).
 fn shown(raw: &str) -> String {
     let clean: String = raw.chars().filter(|c| !c.is_control()).take(200).collect();
-    porter_shared::mail::templates::escape(clean.trim())
+    clean.trim().to_owned()
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use crate::view;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::sso::{is_public_mail_domain, parse_domain};
-use porter_shared::domain::{AuditEvent, IdpConfig, SsoMethod, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sso::{self, DiscoveryError};
 use porter_shared::store::sso::SsoSaveError;
@@ -120,7 +120,7 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
         // Back to passwords, at once: nothing can lock anyone out of a password sign-in.
         next.active = None;
         next.pending = None;
-        audit_action = "sso.disable";
+        audit_action = Action::SsoDisable;
     } else {
         let client_id = required(&body.client_id, "client_id")?.to_owned();
         let (discovery_url, directory_id) = match method {
@@ -180,7 +180,7 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             provider,
             secret_ref,
         });
-        audit_action = "sso.configure";
+        audit_action = Action::SsoConfigure;
     }
     next.updated_at = Some(Timestamp::now());
     next.updated_by = Some(admin.caller.user.email.to_string());

@@ -4,7 +4,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::AuditEvent;
+use porter_shared::domain::{Action, AuditEvent};
 use porter_shared::http::{client_ip, json, parse_json, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::Deserialize;
@@ -28,12 +28,13 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let body: SignInSettings = parse_json(req)?;
     let user = &admin.caller.user;
-    let event =
-        AuditEvent::by(user, "config.signin", None, &client_ip(req)).outcome(if body.email_pin {
+    let event = AuditEvent::by(user, Action::ConfigSignin, None, &client_ip(req)).outcome(
+        if body.email_pin {
             "email_pin_on"
         } else {
             "email_pin_off"
-        });
+        },
+    );
     state
         .store
         .set_email_pin(

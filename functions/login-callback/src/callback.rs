@@ -7,7 +7,7 @@ use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
 use porter_shared::domain::{
-    AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, Timestamp, UserRecord,
+    Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, Timestamp, UserRecord,
 };
 use porter_shared::http::{
     client_ip, query_param, redirect, user_agent, ApiError, HandlerResult, Request,
@@ -254,7 +254,7 @@ async fn sign_in(
         .map_err(internal)?;
     let mut events = Vec::new();
     if person.newly_linked {
-        let link = AuditEvent::by(&user, "sso.link", Some(&user), seen.ip);
+        let link = AuditEvent::by(&user, Action::SsoLink, Some(&user), seen.ip);
         events.push(link.outcome(config.method.as_str()));
     }
     let proved = Proved::Provider {
@@ -315,8 +315,8 @@ async fn activate(
     next.active = Some(pending);
     next.updated_at = Some(Timestamp::now());
     next.updated_by = Some(admin.email.to_string());
-    let audit =
-        AuditEvent::by(admin, "sso.activate", None, ip).target_text(method.as_str().to_owned());
+    let audit = AuditEvent::by(admin, Action::SsoActivate, None, ip)
+        .target_text(method.as_str().to_owned());
     match state
         .store
         .save_sso(
@@ -340,7 +340,7 @@ async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &st
     let event = AuditEvent {
         tenant: tenant.clone(),
         actor: "identity provider".to_owned(),
-        action: "login.sso",
+        action: Action::LoginSso,
         target: Some(format!("{}: {}", f.code, f.reason)),
         actor_email: None,
         target_email: None,

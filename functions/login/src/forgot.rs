@@ -6,7 +6,7 @@
 use crate::floor::{addressee, at_floor};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::forgot_limited;
-use porter_shared::domain::{AuditEvent, Timestamp, UserStatus};
+use porter_shared::domain::{Action, AuditEvent, Timestamp, UserStatus};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::{invitations, AppState};
 use serde::Deserialize;
@@ -53,7 +53,7 @@ async fn send_reset(
         .store
         .audit(&AuditEvent::by(
             &user,
-            "password.reset_requested",
+            Action::PasswordResetRequested,
             Some(&user),
             ip,
         ))

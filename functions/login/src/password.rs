@@ -9,7 +9,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::{verify_blocking, DUMMY_HASH};
-use porter_shared::domain::{AuditEvent, Email, TenantId, Timestamp, UserId, UserStatus};
+use porter_shared::domain::{Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserStatus};
 use porter_shared::http::{client_ip, parse_json, user_agent, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::Writes;
@@ -74,8 +74,9 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let user = match found.user.take() {
         Some((user, _)) if matches && !routed => user,
         Some((user, _)) => {
-            let events =
-                [AuditEvent::by(&user, "login.password", Some(&user), &ip).outcome("failure")];
+            let events = [
+                AuditEvent::by(&user, Action::LoginPassword, Some(&user), &ip).outcome("failure"),
+            ];
             let failure = || state.store.failure_writes(None, &events, &mut OsRng);
             guess.settle(state, false, failure).await?;
             return Err(invalid_credentials());

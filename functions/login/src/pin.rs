@@ -19,7 +19,7 @@ use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::hash_blocking;
 use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
 use porter_shared::domain::{
-    AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
+    Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
 };
 use porter_shared::http::{
     client_ip, json, parse_json, user_agent, ApiError, HandlerResult, Request,
@@ -91,7 +91,7 @@ async fn send_pin(
         record.expires_at,
     );
     state.mailer().send(user.email.as_str(), &mail).await?;
-    let event = AuditEvent::by(&user, "login.pin_requested", Some(&user), ip);
+    let event = AuditEvent::by(&user, Action::LoginPinRequested, Some(&user), ip);
     state.store.audit(&event).await;
     Ok(())
 }
@@ -148,7 +148,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
 
     // An invited user who signs in this way is activated: their invitation link stops working.
     let activated = (user.status == UserStatus::Invited)
-        .then(|| AuditEvent::by(&user, "user.activate", Some(&user), &ip).outcome("pin"));
+        .then(|| AuditEvent::by(&user, Action::UserActivate, Some(&user), &ip).outcome("pin"));
     let active = UserRecord {
         status: UserStatus::Active,
         ..user.clone()

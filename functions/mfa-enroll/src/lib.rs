@@ -17,7 +17,7 @@ use porter_shared::auth::second_factor::{change_factors, require_recent_proof};
 use porter_shared::auth::session::{authenticate, Caller};
 use porter_shared::auth::sign_in::{after_second_factor, upgrade, Next, Proved};
 use porter_shared::credentials::recovery;
-use porter_shared::domain::{AuditEvent, Level, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
@@ -78,7 +78,7 @@ pub(crate) async fn enrolled(
     ip: &str,
 ) -> Result<Response<Body>, ApiError> {
     let user = &caller.user;
-    let events = vec![AuditEvent::by(user, "mfa.enroll", Some(user), ip).outcome(method)];
+    let events = vec![AuditEvent::by(user, Action::MfaEnroll, Some(user), ip).outcome(method)];
     if user.has_mfa() {
         let what = match method {
             "totp" if user.has_totp => "Your authenticator app was replaced.",

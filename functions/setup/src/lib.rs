@@ -3,7 +3,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::AuditEvent;
+use porter_shared::domain::{Action, AuditEvent};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
 use porter_shared::invitations::parse_tenant_name;
 use porter_shared::AppState;
@@ -30,7 +30,12 @@ async fn setup(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
             "Give your organisation a name of 1 to 100 characters.",
         )
     })?;
-    let audit = AuditEvent::by(&admin.caller.user, "tenant.setup", None, &client_ip(req));
+    let audit = AuditEvent::by(
+        &admin.caller.user,
+        Action::TenantSetup,
+        None,
+        &client_ip(req),
+    );
     let done = state
         .store
         .finish_setup(&admin.tenant.id, &name, &audit, &mut rand::rngs::OsRng)

@@ -4,11 +4,11 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::TenantId;
+use porter_shared::domain::{Action, TenantId};
 use porter_shared::http::{attachment, json, query_param, HandlerResult, Request};
 use porter_shared::store::audit::{AuditEntry, AuditFilter};
 use porter_shared::AppState;
-use serde_json::json as j;
+use serde::Serialize;
 
 /// The most events one export holds.
 const CSV_MAX: usize = 5000;
@@ -42,10 +42,56 @@ pub async fn serve(state: &AppState, req: &Request) -> HandlerResult {
     let read =
         |tid: TenantId, _| async move { state.store.audit_page(&tid, limit, after, filter).await };
     let (_, (events, next)) = access::admin_alongside(state, req, true, read).await?;
-    Ok(json(
-        StatusCode::OK,
-        &j!({ "events": events, "next": next }),
-    ))
+    let page = AuditPage {
+        events: events.into_iter().map(Row::from).collect(),
+        next,
+        actions: Action::ALL
+            .iter()
+            .map(|a| ActionLabel {
+                action: a.as_str(),
+                label: a.label(),
+            })
+            .collect(),
+    };
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// A page of the trail, with every action and its label for the filter: the page keeps no
+/// copy of them.
+#[derive(Serialize)]
+struct AuditPage {
+    events: Vec<Row>,
+    next: Option<String>,
+    actions: Vec<ActionLabel>,
+}
+
+#[derive(Serialize)]
+struct ActionLabel {
+    action: &'static str,
+    label: &'static str,
+}
+
+/// An event as stored, and as a sentence (`label`).
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    entry: AuditEntry,
+    label: String,
+}
+
+impl From<AuditEntry> for Row {
+    fn from(entry: AuditEntry) -> Self {
+        let label = match Action::parse(&entry.action) {
+            Some(a) => a.describe(
+                &entry.outcome,
+                entry.target_email.as_deref(),
+                entry.detail.as_deref(),
+            ),
+            // An action this version does not know (written by a newer one): as stored.
+            None => entry.action.clone(),
+        };
+        Self { entry, label }
+    }
 }
 
 async fn csv(state: &AppState, tid: &TenantId, filter: &AuditFilter) -> HandlerResult {

@@ -10,7 +10,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::{AuditEvent, UserRecord};
+use porter_shared::domain::{Action, AuditEvent, UserRecord};
 use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
     client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
@@ -120,7 +120,7 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
     let user = target(state, &id, &admin).await?;
     let audit = AuditEvent::by(
         &admin.caller.user,
-        "user.role_change",
+        Action::UserRoleChange,
         Some(&user),
         &client_ip(req),
     )
@@ -137,9 +137,14 @@ async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let user = target(state, &id, &admin).await?;
     // The address is kept in the event: the user item it would be read from is gone.
-    let audit = AuditEvent::by(&admin.caller.user, "user.remove", None, &client_ip(req))
-        .target_text(format!("{} ({})", user.id, user.email))
-        .target_email(user.email.as_str());
+    let audit = AuditEvent::by(
+        &admin.caller.user,
+        Action::UserRemove,
+        None,
+        &client_ip(req),
+    )
+    .target_text(format!("{} ({})", user.id, user.email))
+    .target_email(user.email.as_str());
     match state
         .store
         .remove_member(&user, &audit, &mut rand::rngs::OsRng)

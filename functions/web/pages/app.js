@@ -212,49 +212,20 @@
     } else say("users-message", r.message);
   });
 
-  // The audit log in words: who and whom by address, what happened as a sentence, the
-  // outcome as a badge, the time relative with the exact time on hover.
-  const methods = { totp: "an authenticator app", webauthn: "a security key", recovery: "a recovery code", pin: "an emailed code" };
-  const actions = {
-    "tenant.create": () => "Organisation created",
-    "tenant.setup": () => "Organisation set up",
-    "tenant.suspend": () => "Organisation suspended",
-    "tenant.resume": () => "Organisation resumed",
-    "user.invite": (e) => `Invited ${e.target_email || "a user"}${e.detail ? ` as ${e.detail}` : ""}`,
-    "user.activate": (e) => (e.outcome === "pin" ? "Activated the account with an emailed code" : "Activated the account"),
-    "user.role_change": (e) => `Made ${e.target_email || "a user"} ${e.detail || "another role"}`,
-    "user.remove": (e) => `Removed ${e.target_email || "a user"}`,
-    "invitation.resend": (e) => `Sent a new invitation to ${e.target_email || "a user"}`,
-    "login.password": (e) => (e.outcome === "success" ? "Entered the right password" : "Typed a wrong password"),
-    "login.pin": () => "Signed in with an emailed code (first step)",
-    "login.pin_requested": () => "Asked for a sign-in code by email",
-    "login.mfa": () => "Entered a wrong second-factor code",
-    "login.success": (e) => (methods[e.outcome] ? `Signed in with ${methods[e.outcome]}` : "Signed in"),
-    "login.sso": () => "Single sign-on failed",
-    "mfa.enroll": (e) => `Set up ${methods[e.outcome] || "a second factor"}`,
-    "mfa.recovery_codes": () => "Made new recovery codes",
-    "mfa.key_rename": () => "Renamed a security key",
-    "mfa.key_remove": () => "Removed a security key",
-    "mfa.totp_remove": () => "Removed the authenticator app",
-    "account.reauth": (e) => (e.outcome === "failure" ? "Failed to confirm identity" : "Confirmed identity again"),
-    "account.password": (e) => (e.outcome === "failure" ? "Typed a wrong current password" : "Changed the password"),
-    "password.reset_requested": () => "Asked for a password reset",
-    "password.reset": () => "Reset the password",
-    "session.end": () => "Signed a session out",
-    "session.end_others": () => "Signed out everywhere else",
-    "config.signin": (e) => (e.outcome === "email_pin_on" ? "Turned sign-in with emailed codes on" : "Turned sign-in with emailed codes off"),
-    "license.check": () => "Checked the license",
-  };
-  const describe = (e) => (actions[e.action] ? actions[e.action](e) : e.action);
+  // The audit log in words: who and whom by address, what happened as a sentence (the
+  // server's `label`), the outcome as a badge, the time relative with the exact time on hover.
+  const methods = ["totp", "webauthn", "recovery", "pin", "sso"];
   const outcomeBadge = (o) => {
-    const kind = o === "failure" ? "bad" : o === "success" || methods[o] ? "good" : "muted";
-    return el("span", { className: `badge ${kind}`, textContent: o === "success" || methods[o] ? "success" : o });
+    const good = o === "success" || methods.includes(o);
+    const kind = o === "failure" ? "bad" : good ? "good" : "muted";
+    return el("span", { className: `badge ${kind}`, textContent: good ? "success" : o });
   };
-  $("audit-action").append(
-    ...Object.keys(actions)
-      .sort()
-      .map((a) => el("option", { value: a, textContent: `${describe({ action: a, outcome: "success" })} (${a})` })),
-  );
+  // The filter's choices, from the first page's `actions`.
+  function offerActions(actions) {
+    const select = $("audit-action");
+    if (select.options.length > 1) return;
+    select.append(...actions.map(({ action, label }) => el("option", { value: action, textContent: `${label} (${action})` })));
+  }
   let auditNext = null;
   function auditQuery() {
     const q = new URLSearchParams();
@@ -269,6 +240,7 @@
     const r = await call("GET", `/api/audit?${q}`);
     if (r.status !== 200) return denied(r);
     view("view-audit");
+    offerActions(r.data.actions || []);
     const csv = auditQuery();
     csv.set("format", "csv");
     $("audit-csv").href = `/api/audit?${csv}`;
@@ -277,7 +249,7 @@
         "tr",
         {},
         el("td", { textContent: ago(ev.at), title: new Date(ev.at).toLocaleString() }),
-        el("td", { textContent: describe(ev) }),
+        el("td", { textContent: ev.label }),
         el("td", {}, outcomeBadge(ev.outcome)),
         el("td", { className: "wrap", textContent: ev.actor_email || ev.actor }),
         el("td", { className: "wrap", textContent: ev.target_email || (ev.target && !ev.target.startsWith("u_") ? ev.target : "") }),

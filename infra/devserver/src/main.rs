@@ -43,9 +43,12 @@ async fn main() -> anyhow::Result<()> {
     let moto = Moto::start(args.moto_port)?;
     let base_url = format!("http://localhost:{}", args.port);
     let idp = DevIdp::start(&format!("{base_url}/api/login/callback"))?;
-    let mut config = stack::local_config("porter-local", &base_url)?;
-    // Entra ID directories are looked up at the local stand-in.
-    config.entra_authority = url::Url::parse(&idp.base())?;
+    let mut config = stack::dev_config("porter-local", &base_url)?;
+    // Entra ID directories are looked up at the local stand-in, unless the environment
+    // names another authority.
+    if std::env::var("PORTER_ENTRA_AUTHORITY").is_err() {
+        config.entra_authority = url::Url::parse(&idp.base())?;
+    }
     let app = stack::prepare(&moto.endpoint(), config).await?;
     // The vendor platform's stand-in, and a demo key it trusts, written next to the env file.
     let platform = PlatformStandIn::start().await?;
@@ -93,7 +96,8 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
 
     let dev = Arc::new(server::Dev::new(app, routes, moto.endpoint())?);
-    axum::serve(listener, server::router(dev))
+    let service = server::router(dev).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

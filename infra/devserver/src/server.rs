@@ -4,11 +4,11 @@
 use crate::outbox;
 use crate::routes::{Resolution, RouteTable};
 use anyhow::bail;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use porter_shared::http::ApiError;
 use porter_shared::mail::templates::escape;
 use porter_shared::AppState;
@@ -110,6 +110,7 @@ const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
 async fn dispatch(
     State(dev): State<Arc<Dev>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     req: axum::extract::Request,
 ) -> axum::response::Response {
     let (parts, body) = req.into_parts();
@@ -125,22 +126,16 @@ async fn dispatch(
     };
     let resolution = dev.routes.resolve(parts.method.as_str(), parts.uri.path());
     let resp = match resolution {
-        Resolution::Found { binary, params } => match dev.handlers.get(binary) {
+        // Functions read path and query parameters from the URI (as they do behind API
+        // Gateway), so none are passed besides it.
+        Resolution::Found { binary, .. } => match dev.handlers.get(binary) {
             Some(handler) => {
-                let query: HashMap<String, String> = parts
-                    .uri
-                    .query()
-                    .map(|q| {
-                        url::form_urlencoded::parse(q.as_bytes())
-                            .into_owned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()))
-                    .with_path_parameters(params)
-                    .with_query_string_parameters(query);
-                // The dev server listens on loopback only: the socket's address is 127.0.0.1.
-                let lambda_req = porter_shared::http::with_source_ip(lambda_req, "127.0.0.1");
+                let lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()));
+                // The connection's own peer, as API Gateway's `sourceIp`: a request from
+                // 127.0.0.2 is seen as coming from 127.0.0.2, so per-address rules can be
+                // tried locally.
+                let source = peer.ip().to_string();
+                let lambda_req = porter_shared::http::with_source_ip(lambda_req, &source);
                 handler(&dev.app, lambda_req).await
             }
             None => ApiError::not_found().into_response(),

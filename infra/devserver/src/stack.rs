@@ -23,35 +23,24 @@ pub fn sdk_config(endpoint: &str) -> SdkConfig {
         .build()
 }
 
-/// The environment a process needs to use the same stack (`.porter/local.env`).
+/// The environment a process needs to use the same stack (`.porter/local.env`): the AWS
+/// variables of the loopback stack, and the configuration's own (`Config::to_env`).
 pub fn env_vars(endpoint: &str, config: &Config) -> Vec<(&'static str, String)> {
-    vec![
+    let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", "test".into()),
         ("AWS_SECRET_ACCESS_KEY", "test".into()),
         ("AWS_REGION", REGION.into()),
         ("AWS_DEFAULT_REGION", REGION.into()),
         ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ("AWS_ENDPOINT_URL", endpoint.into()),
-        ("PORTER_TABLE", config.table_name.clone()),
-        ("PORTER_AUDIT_TABLE", config.audit_table_name.clone()),
-        ("PORTER_STAGE", config.stage.clone()),
-        (
-            "PORTER_PUBLIC_BASE_URL",
-            config.public_base_url.as_str().trim_end_matches('/').into(),
-        ),
-        ("PORTER_MAIL_FROM", config.mail_from.clone()),
-        ("PORTER_PRODUCT_NAME", config.product_name.clone()),
-        ("PORTER_ALLOW_LOOPBACK", config.allow_loopback.to_string()),
-        (
-            "PORTER_ENTRA_AUTHORITY",
-            config.entra_authority.as_str().trim_end_matches('/').into(),
-        ),
-    ]
+    ];
+    vars.extend(config.to_env());
+    vars
 }
 
-/// A configuration for local use.
-pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config> {
-    let pairs = [
+/// What a local stack sets unless told otherwise.
+fn local_defaults(table: &str, public_base_url: &str) -> [(&'static str, String); 6] {
+    [
         ("PORTER_TABLE", table.to_owned()),
         ("PORTER_STAGE", "local".to_owned()),
         ("PORTER_PUBLIC_BASE_URL", public_base_url.to_owned()),
@@ -59,14 +48,31 @@ pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config
         ("PORTER_PRODUCT_NAME", "Porter".to_owned()),
         // Local identity providers and platform stand-ins listen on loopback over http.
         ("PORTER_ALLOW_LOOPBACK", "true".to_owned()),
-    ];
-    // Anything else PORTER_* (e.g. PORTER_ENTRA_AUTHORITY) comes from the environment.
+    ]
+}
+
+/// A configuration for the tests: these defaults always, anything else PORTER_* (e.g.
+/// PORTER_ENTRA_AUTHORITY) from the environment.
+pub fn local_config(table: &str, public_base_url: &str) -> anyhow::Result<Config> {
+    let pairs = local_defaults(table, public_base_url);
     Ok(Config::from_lookup(|k| {
         pairs
             .iter()
             .find(|(n, _)| *n == k)
             .map(|(_, v)| v.clone())
             .or_else(|| std::env::var(k).ok())
+    })?)
+}
+
+/// The configuration of `make dev`: every PORTER_* set in the environment wins (as a
+/// deployed function reads it), the local defaults fill the rest.
+pub fn dev_config(table: &str, public_base_url: &str) -> anyhow::Result<Config> {
+    let pairs = local_defaults(table, public_base_url);
+    Ok(Config::from_lookup(|k| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
     })?)
 }
 

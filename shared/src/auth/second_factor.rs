@@ -10,7 +10,7 @@ use super::sign_in::{after_second_factor, NewSession, Proved};
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
-use crate::domain::{AuditEvent, SessionRecord, Timestamp, UserRecord};
+use crate::domain::{Action, AuditEvent, SessionRecord, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::mail::templates;
 use crate::store::users::CredentialChange;
@@ -73,7 +73,7 @@ pub async fn sign_in(
     let method = proof.method();
     let new = after_second_factor(caller, Proved::SecondFactor { method }, Vec::new(), now)?;
     let user = &caller.user;
-    let failure = AuditEvent::by(user, "login.mfa", Some(user), ip).outcome("failure");
+    let failure = AuditEvent::by(user, Action::LoginMfa, Some(user), ip).outcome("failure");
     let writes = |spend: CredentialChange, ceremony: Option<&str>| {
         let old = &caller.session.hash;
         let mut rng = rand::rngs::OsRng;
@@ -100,7 +100,7 @@ pub async fn reprove(
     state: &AppState,
     caller: &Caller,
     proof: &Proof,
-    action: &'static str,
+    action: Action,
     ip: &str,
     now: Timestamp,
 ) -> Result<bool, ApiError> {

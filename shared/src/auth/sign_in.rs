@@ -6,7 +6,7 @@
 
 use super::session::{session_gone, set_cookie, Caller};
 use crate::domain::{
-    AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
+    Action, AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
 };
 use crate::http::{json_with_cookie, redirect, ApiError, Body, Response};
 use crate::{AppState, Config};
@@ -117,17 +117,17 @@ impl Proved {
     fn event(self, user: &UserRecord, ip: &str) -> Option<AuditEvent> {
         let by = |action| AuditEvent::by(user, action, Some(user), ip);
         Some(match self {
-            Self::Password => by("login.password"),
-            Self::Pin => by("login.pin"),
+            Self::Password => by(Action::LoginPassword),
+            Self::Pin => by(Action::LoginPin),
             Self::Provider { .. } if self.level() == Level::Password => {
-                by("login.sso").outcome("sso")
+                by(Action::LoginSso).outcome("sso")
             }
-            Self::Provider { .. } => by("login.success").outcome("sso"),
-            Self::SecondFactor { method } => by("login.success").outcome(method),
+            Self::Provider { .. } => by(Action::LoginSuccess).outcome("sso"),
+            Self::SecondFactor { method } => by(Action::LoginSuccess).outcome(method),
             Self::Enrolled {
                 method,
                 completes_sign_in: true,
-            } => by("login.success").outcome(method),
+            } => by(Action::LoginSuccess).outcome(method),
             Self::Enrolled { .. } => return None,
         })
     }

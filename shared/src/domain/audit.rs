@@ -4,13 +4,263 @@
 use super::ids::TenantId;
 use super::user::UserRecord;
 
+/// What happened, as stored (`as_str`) and as people read it (`label`, [`Action::describe`]).
+/// The audit view serves both, so no page keeps its own copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `tenant.create`: Organisation created.
+    TenantCreate,
+    /// `tenant.setup`: Organisation set up.
+    TenantSetup,
+    /// `tenant.suspend`: Organisation suspended.
+    TenantSuspend,
+    /// `tenant.resume`: Organisation resumed.
+    TenantResume,
+    /// `user.invite`: Invited a user.
+    UserInvite,
+    /// `user.activate`: Activated the account.
+    UserActivate,
+    /// `user.role_change`: Changed a role.
+    UserRoleChange,
+    /// `user.remove`: Removed a user.
+    UserRemove,
+    /// `invitation.resend`: Sent a new invitation.
+    InvitationResend,
+    /// `login.password`: Password step.
+    LoginPassword,
+    /// `login.pin`: Signed in with an emailed code (first step).
+    LoginPin,
+    /// `login.pin_requested`: Asked for a sign-in code by email.
+    LoginPinRequested,
+    /// `login.mfa`: Entered a wrong second-factor code.
+    LoginMfa,
+    /// `login.success`: Signed in.
+    LoginSuccess,
+    /// `login.sso`: Single sign-on step.
+    LoginSso,
+    /// `mfa.enroll`: Set up a second factor.
+    MfaEnroll,
+    /// `mfa.recovery_codes`: Made new recovery codes.
+    MfaRecoveryCodes,
+    /// `mfa.key_rename`: Renamed a security key.
+    MfaKeyRename,
+    /// `mfa.key_remove`: Removed a security key.
+    MfaKeyRemove,
+    /// `mfa.totp_remove`: Removed the authenticator app.
+    MfaTotpRemove,
+    /// `account.reauth`: Confirmed identity again.
+    AccountReauth,
+    /// `account.password`: Changed the password.
+    AccountPassword,
+    /// `password.reset_requested`: Asked for a password reset.
+    PasswordResetRequested,
+    /// `password.reset`: Reset the password.
+    PasswordReset,
+    /// `session.end`: Signed a session out.
+    SessionEnd,
+    /// `session.end_others`: Signed out everywhere else.
+    SessionEndOthers,
+    /// `config.signin`: Changed sign-in with emailed codes.
+    ConfigSignin,
+    /// `sso.configure`: Saved a single sign-on configuration.
+    SsoConfigure,
+    /// `sso.test`: Tested single sign-on.
+    SsoTest,
+    /// `sso.activate`: Turned single sign-on on.
+    SsoActivate,
+    /// `sso.disable`: Turned single sign-on off.
+    SsoDisable,
+    /// `sso.link`: Linked a company sign-in.
+    SsoLink,
+    /// `platform.configure`: Saved the platform connection.
+    PlatformConfigure,
+    /// `license.check`: Checked the license.
+    LicenseCheck,
+}
+
+impl Action {
+    /// Every action, in the order the audit filter offers them.
+    pub const ALL: [Action; 34] = [
+        Self::TenantCreate,
+        Self::TenantSetup,
+        Self::TenantSuspend,
+        Self::TenantResume,
+        Self::UserInvite,
+        Self::UserActivate,
+        Self::UserRoleChange,
+        Self::UserRemove,
+        Self::InvitationResend,
+        Self::LoginPassword,
+        Self::LoginPin,
+        Self::LoginPinRequested,
+        Self::LoginMfa,
+        Self::LoginSuccess,
+        Self::LoginSso,
+        Self::MfaEnroll,
+        Self::MfaRecoveryCodes,
+        Self::MfaKeyRename,
+        Self::MfaKeyRemove,
+        Self::MfaTotpRemove,
+        Self::AccountReauth,
+        Self::AccountPassword,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::SessionEnd,
+        Self::SessionEndOthers,
+        Self::ConfigSignin,
+        Self::SsoConfigure,
+        Self::SsoTest,
+        Self::SsoActivate,
+        Self::SsoDisable,
+        Self::SsoLink,
+        Self::PlatformConfigure,
+        Self::LicenseCheck,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TenantCreate => "tenant.create",
+            Self::TenantSetup => "tenant.setup",
+            Self::TenantSuspend => "tenant.suspend",
+            Self::TenantResume => "tenant.resume",
+            Self::UserInvite => "user.invite",
+            Self::UserActivate => "user.activate",
+            Self::UserRoleChange => "user.role_change",
+            Self::UserRemove => "user.remove",
+            Self::InvitationResend => "invitation.resend",
+            Self::LoginPassword => "login.password",
+            Self::LoginPin => "login.pin",
+            Self::LoginPinRequested => "login.pin_requested",
+            Self::LoginMfa => "login.mfa",
+            Self::LoginSuccess => "login.success",
+            Self::LoginSso => "login.sso",
+            Self::MfaEnroll => "mfa.enroll",
+            Self::MfaRecoveryCodes => "mfa.recovery_codes",
+            Self::MfaKeyRename => "mfa.key_rename",
+            Self::MfaKeyRemove => "mfa.key_remove",
+            Self::MfaTotpRemove => "mfa.totp_remove",
+            Self::AccountReauth => "account.reauth",
+            Self::AccountPassword => "account.password",
+            Self::PasswordResetRequested => "password.reset_requested",
+            Self::PasswordReset => "password.reset",
+            Self::SessionEnd => "session.end",
+            Self::SessionEndOthers => "session.end_others",
+            Self::ConfigSignin => "config.signin",
+            Self::SsoConfigure => "sso.configure",
+            Self::SsoTest => "sso.test",
+            Self::SsoActivate => "sso.activate",
+            Self::SsoDisable => "sso.disable",
+            Self::SsoLink => "sso.link",
+            Self::PlatformConfigure => "platform.configure",
+            Self::LicenseCheck => "license.check",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The action in words, for a list of actions.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TenantCreate => "Organisation created",
+            Self::TenantSetup => "Organisation set up",
+            Self::TenantSuspend => "Organisation suspended",
+            Self::TenantResume => "Organisation resumed",
+            Self::UserInvite => "Invited a user",
+            Self::UserActivate => "Activated the account",
+            Self::UserRoleChange => "Changed a role",
+            Self::UserRemove => "Removed a user",
+            Self::InvitationResend => "Sent a new invitation",
+            Self::LoginPassword => "Password step",
+            Self::LoginPin => "Signed in with an emailed code (first step)",
+            Self::LoginPinRequested => "Asked for a sign-in code by email",
+            Self::LoginMfa => "Entered a wrong second-factor code",
+            Self::LoginSuccess => "Signed in",
+            Self::LoginSso => "Single sign-on step",
+            Self::MfaEnroll => "Set up a second factor",
+            Self::MfaRecoveryCodes => "Made new recovery codes",
+            Self::MfaKeyRename => "Renamed a security key",
+            Self::MfaKeyRemove => "Removed a security key",
+            Self::MfaTotpRemove => "Removed the authenticator app",
+            Self::AccountReauth => "Confirmed identity again",
+            Self::AccountPassword => "Changed the password",
+            Self::PasswordResetRequested => "Asked for a password reset",
+            Self::PasswordReset => "Reset the password",
+            Self::SessionEnd => "Signed a session out",
+            Self::SessionEndOthers => "Signed out everywhere else",
+            Self::ConfigSignin => "Changed sign-in with emailed codes",
+            Self::SsoConfigure => "Saved a single sign-on configuration",
+            Self::SsoTest => "Tested single sign-on",
+            Self::SsoActivate => "Turned single sign-on on",
+            Self::SsoDisable => "Turned single sign-on off",
+            Self::SsoLink => "Linked a company sign-in",
+            Self::PlatformConfigure => "Saved the platform connection",
+            Self::LicenseCheck => "Checked the license",
+        }
+    }
+
+    /// One event of this action as a sentence: its outcome, whom it concerned and the word
+    /// more it carries change the words.
+    pub fn describe(
+        self,
+        outcome: &str,
+        target_email: Option<&str>,
+        detail: Option<&str>,
+    ) -> String {
+        let whom = target_email.unwrap_or("a user");
+        let failed = outcome == "failure";
+        let with = match outcome {
+            "totp" => Some("an authenticator app"),
+            "webauthn" => Some("a security key"),
+            "recovery" => Some("a recovery code"),
+            "pin" => Some("an emailed code"),
+            "sso" => Some("the company's identity provider"),
+            _ => None,
+        };
+        match self {
+            Self::UserInvite => match detail {
+                Some(role) => format!("Invited {whom} as {role}"),
+                None => format!("Invited {whom}"),
+            },
+            Self::UserActivate if outcome == "pin" => {
+                "Activated the account with an emailed code".to_owned()
+            }
+            Self::UserRoleChange => format!("Made {whom} {}", detail.unwrap_or("another role")),
+            Self::UserRemove => format!("Removed {whom}"),
+            Self::InvitationResend => format!("Sent a new invitation to {whom}"),
+            Self::LoginPassword if outcome == "success" => "Entered the right password".to_owned(),
+            Self::LoginPassword => "Typed a wrong password".to_owned(),
+            Self::LoginSuccess | Self::MfaEnroll => match (self, with) {
+                (Self::LoginSuccess, Some(w)) => format!("Signed in with {w}"),
+                (Self::LoginSuccess, None) => "Signed in".to_owned(),
+                (_, Some(w)) => format!("Set up {w}"),
+                (_, None) => "Set up a second factor".to_owned(),
+            },
+            Self::LoginSso if failed => "Single sign-on failed".to_owned(),
+            Self::LoginSso => {
+                "Signed in through the company's identity provider (first step)".to_owned()
+            }
+            Self::AccountReauth if failed => "Failed to confirm identity".to_owned(),
+            Self::AccountPassword if failed => "Typed a wrong current password".to_owned(),
+            Self::ConfigSignin if outcome == "email_pin_on" => {
+                "Turned sign-in with emailed codes on".to_owned()
+            }
+            Self::ConfigSignin => "Turned sign-in with emailed codes off".to_owned(),
+            Self::SsoTest if failed => "A single sign-on test failed".to_owned(),
+            Self::LicenseCheck if failed => "A license check failed".to_owned(),
+            other => other.label().to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub tenant: TenantId,
     /// Who acted: a user id, or `operator`.
     pub actor: String,
-    /// What happened, e.g. `tenant.create`, `user.activate`, `invitation.resend`.
-    pub action: &'static str,
+    /// What happened.
+    pub action: Action,
     /// Whom it concerned, if anyone.
     pub target: Option<String>,
     /// The addresses of actor and target as they were when it happened: the audit view shows
@@ -28,7 +278,7 @@ impl AuditEvent {
     /// success; see [`Self::outcome`] for anything else.
     pub fn by(
         actor: &UserRecord,
-        action: &'static str,
+        action: Action,
         target: Option<&UserRecord>,
         source_ip: &str,
     ) -> Self {
@@ -46,7 +296,7 @@ impl AuditEvent {
     }
 
     /// Something the operator did to a tenant (through porterctl).
-    pub fn by_operator(tenant: &TenantId, action: &'static str, target: Option<String>) -> Self {
+    pub fn by_operator(tenant: &TenantId, action: Action, target: Option<String>) -> Self {
         Self {
             tenant: tenant.clone(),
             actor: "operator".to_owned(),

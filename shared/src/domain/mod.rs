@@ -17,7 +17,7 @@ pub mod time;
 pub mod token;
 pub mod user;
 
-pub use audit::AuditEvent;
+pub use audit::{Action, AuditEvent};
 pub use email::Email;
 pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKey, SecurityKeys, TotpFactor};
 pub use ids::{TenantId, UserId};

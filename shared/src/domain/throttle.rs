@@ -1,7 +1,10 @@
-//! Throttling of guesses (ASVS 5 §6.3.1, NIST SP 800-63B §5.2.2). An attempt is *taken*
-//! before the guess is judged, with one conditional write, so that a burst of simultaneous
-//! requests cannot all read the same count. The rule deciding what that write is and what its
-//! condition must be is pure and lives here; the store only carries it out.
+//! Throttling of guesses (ASVS 5 §6.3.1, NIST SP 800-63B §5.2.2). A guess is counted before
+//! anyone learns its verdict: its counters are read with the step's other items, and the
+//! judged guess is settled in one transaction whose write to each counter is conditioned on
+//! the counter as read, so that a burst of simultaneous requests cannot share a count (the
+//! losers read again). The rule deciding what that write is and what its condition must be is
+//! pure and lives here; the store only carries it out. The two mail-sending limits ("forgot
+//! password", PIN requests) take an attempt first: they count requests, not guesses.
 //!
 //! A counter allows `free` attempts in its window, then one attempt per growing delay (2, 4,
 //! 8… seconds, capped at `max_delay_secs`), and, when the policy has a lock, refuses everything
@@ -70,7 +73,8 @@ pub const PIN_EMAILS: Policy = Policy {
 };
 /// Sign-in PIN requests per source address: one address cannot mail PINs to a list.
 pub const PIN_SOURCE: Policy = FORGOT_SOURCE;
-/// Second-factor guesses per user (TOTP, recovery code, security key, emailed PIN checks).
+/// Second-factor guesses per user (TOTP, recovery code, security key; the code that confirms
+/// a new authenticator app). Emailed PINs count like passwords instead.
 pub const MFA: Policy = Policy {
     window_secs: 15 * 60,
     free: 3,

@@ -5,7 +5,7 @@
 use super::attr::{self, get_n, get_s, s};
 use super::throttle::ThrottleKey;
 use super::{items, keys, Store, StoreError, Writes};
-use crate::domain::{AuditEvent, TenantId, Timestamp};
+use crate::domain::{Action, AuditEvent, TenantId, Timestamp};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::RngCore;
 
@@ -54,7 +54,7 @@ impl Store {
             Err(e) => Err(e),
         };
         if let Err(e) = result {
-            tracing::error!(error = %e, action = event.action, "audit event not written");
+            tracing::error!(error = %e, action = event.action.as_str(), "audit event not written");
         }
     }
 
@@ -81,7 +81,7 @@ impl Store {
         let event = AuditEvent {
             tenant: crate::domain::TenantId::nobody(),
             actor: account.as_str().to_owned(),
-            action: "login.password",
+            action: Action::LoginPassword,
             target: None,
             actor_email: None,
             target_email: None,

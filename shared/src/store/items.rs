@@ -275,7 +275,7 @@ pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
         ("at", n(i64::try_from(millis / 1000).unwrap_or(i64::MAX))),
         ("at_ms", n(i64::try_from(millis).unwrap_or(i64::MAX))),
         ("actor", s(&e.actor)),
-        ("action", s(e.action)),
+        ("action", s(e.action.as_str())),
         ("source_ip", s(&e.source_ip)),
         ("outcome", s(e.outcome)),
     ]);
