@@ -99,7 +99,7 @@ env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": 
             "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
             # The level template.yaml deploys (the access line of every request is CPU Lambda
             # bills), and the line with the time of the step's own verification.
-            "RUST_LOG": "info,login::password=debug"})
+            "RUST_LOG": "info,porter_shared::credentials::password=debug"})
 
 
 class Function:
@@ -151,7 +151,7 @@ class Function:
             return cpu, self.hashes.get(timeout=10)
         except queue.Empty:
             sys.exit("login logged no 'password verification' line (debug level, target "
-                     "login::password): the step cannot be compared with its own verification")
+                     "porter_shared::credentials::password): the step cannot be compared with its own verification")
 
     def block(self, k):
         """The median step of `k`: a step the host slowed down (it happens, at random) moves

@@ -172,3 +172,55 @@ async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
     }
     assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
 }
+
+#[tokio::test]
+async fn confirming_an_authenticator_and_changing_the_password_count_their_guess_in_few_requests() {
+    let app = TestApp::spawn().await;
+    let outage = Outage::start(&app.moto).await;
+    let via = app.through(&outage.url);
+    let dan = via.address("dan");
+    via.active_admin(&dan, PASSWORD).await;
+    let mut b = via.browser_at("192.0.2.203");
+    assert_eq!(b.sign_in(&dan, PASSWORD).await.status, 200);
+    let start = b.post("/api/mfa/totp", json!({})).await;
+    let secret = start.json["secret"].as_str().unwrap().to_owned();
+    let mut over = Vec::new();
+    outage.take_dynamodb();
+
+    // Session; user, tenant and counter; one transaction (the guess with its writes).
+    let wrong = b
+        .post("/api/mfa/totp/confirm", json!({ "code": "000000" }))
+        .await;
+    assert_eq!(wrong.code(), "invalid_code");
+    within(
+        &outage.take_dynamodb(),
+        &Budget::of("wrong confirmation code", 3, 3),
+        &mut over,
+    );
+    let code = oathtool(&secret, now());
+    let right = b
+        .post("/api/mfa/totp/confirm", json!({ "code": code }))
+        .await;
+    assert_eq!(right.status, 200, "{:?}", right.json);
+    within(
+        &outage.take_dynamodb(),
+        &Budget::of("confirmation code", 3, 3),
+        &mut over,
+    );
+
+    // Session; user, tenant and SSO configuration; counters and domain route; one transaction.
+    for (current, step, status) in [
+        ("not my password at all", "wrong current password", 401),
+        (PASSWORD, "password change", 200),
+    ] {
+        let body = json!({
+            "current_password": current,
+            "password": "a quite new password 2026",
+            "password_confirm": "a quite new password 2026",
+        });
+        let a = b.post("/api/account/password", body).await;
+        assert_eq!(a.status, status, "{step}: {:?}", a.json);
+        within(&outage.take_dynamodb(), &Budget::of(step, 4, 4), &mut over);
+    }
+    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+}

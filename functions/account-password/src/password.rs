@@ -5,20 +5,22 @@
 //! company's identity provider have no password here (409 `managed_by_idp`).
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::SignInGuesses;
-use porter_shared::auth::second_factor::{end_other_sessions, notify_change};
-use porter_shared::auth::session::authenticate;
-use porter_shared::credentials::password::{self as hashing, verify_blocking};
+use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
+use porter_shared::auth::second_factor::{factors_changed, notify_change, Rotation};
+use porter_shared::auth::session::{authenticate_with, unauthenticated};
+use porter_shared::credentials::password;
 use porter_shared::domain::password::{Password, PasswordError};
-use porter_shared::domain::{Action, AuditEvent, Level, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
-use porter_shared::{sso, AppState};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
-use serde_json::json as j;
+use porter_shared::store::Writes;
+use porter_shared::AppState;
+use rand::rngs::OsRng;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
 struct ChangeRequest {
@@ -27,58 +29,91 @@ struct ChangeRequest {
     password_confirm: String,
 }
 
+/// Four requests one after the other: the session; the user, tenant and the tenant's single
+/// sign-on configuration together; the guess counters (keyed by the user's address) and the
+/// address's domain route together; then, once the current password is judged, one
+/// transaction that counts the guess with what it leads to: the new password, the end of
+/// every other session and this one's new id, and the event (or the failure's event). A
+/// domain routed to another tenant's configuration costs one read more.
 pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
-    let caller = authenticate(state, req, Level::Full).await?;
-    let body: ChangeRequest = parse_json(req)?;
-    let user = &caller.user;
-    if sso::route_for(state, &user.email).await?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "managed_by_idp",
-            "Your password is managed by your company's identity provider; change it there.",
-        ));
-    }
     let ip = client_ip(req);
+    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let mut caller = authenticate_with(state, req, Level::Full, with_sso).await?;
+    let body: ChangeRequest = parse_json(req)?;
+    let own_sso = caller.more.sso.take();
+    let caller = caller;
+    let user = &caller.user;
     let now = Timestamp::now();
-    let guesses = SignInGuesses::check(state, user.email.as_str(), &ip, now).await?;
-    let stored = caller
-        .credentials
-        .password_hash
-        .as_ref()
-        .map(|h| h.expose_secret().to_owned());
+    let counters = SignInGuesses::counters(user.email.as_str(), &ip);
+    let mut found = state
+        .store
+        .fetch(
+            &Fetch::default()
+                .counters(counters.clone())
+                .domain_route(user.email.domain()),
+        )
+        .await?;
+    if let Some(tid) = found.domain_tenant.take() {
+        let (sso, _) = match own_sso {
+            Some(own) if tid == user.tenant => own,
+            _ => state.store.get_sso(&tid).await?,
+        };
+        if sso.route(user.email.domain()).is_some() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "managed_by_idp",
+                "Your password is managed by your company's identity provider; change it there.",
+            ));
+        }
+    }
+    let guess = PasswordGuess::allowed(counters, found.counters, now)?;
     let current = SecretString::from(body.current_password);
-    let matches = tokio::task::spawn_blocking(move || {
-        stored.is_some_and(|h| {
-            current.expose_secret().len() <= 1024 && verify_blocking(current.expose_secret(), &h)
-        })
-    })
-    .await
-    .unwrap_or(false);
-    if !matches {
-        let event =
-            AuditEvent::by(user, Action::AccountPassword, Some(user), &ip).outcome("failure");
-        state.store.audit(&event).await;
+    if !password::verify(current, caller.credentials.password_hash.as_ref()).await {
+        let events =
+            [AuditEvent::by(user, Action::AccountPassword, Some(user), &ip).outcome("failure")];
+        let failure = || state.store.failure_writes(None, &events, &mut OsRng);
+        guess.settle(state, false, failure).await?;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "Your current password is not correct.",
         ));
     }
-    guesses.succeeded(state).await;
     let context = [
         user.email.as_str(),
         user.email.local_part(),
         &state.config.product_name,
     ];
-    let password = Password::new(&body.password, &body.password_confirm, &context).map_err(
-        |e: PasswordError| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
-    )?;
-    let hash = hashing::hash(&password)
+    let password = match Password::new(&body.password, &body.password_confirm, &context) {
+        Ok(p) => p,
+        Err(e) => {
+            // The current password was right: the account's counters start afresh.
+            guess.settle(state, true, || Ok(Writes::none())).await?;
+            let e: PasswordError = e;
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.code(),
+                e.to_string(),
+            ));
+        }
+    };
+    let hash = password::hash(&password)
         .await
         .map_err(|e| ApiError::internal("password hash", &e))?;
-    let event = AuditEvent::by(user, Action::AccountPassword, Some(user), &ip);
+    let events = [AuditEvent::by(
+        user,
+        Action::AccountPassword,
+        Some(user),
+        &ip,
+    )];
     let change = CredentialChange::password(&hash, now.0);
-    let cookie = end_other_sessions(state, &caller, &change, &[event]).await?;
+    let rotation = Rotation::of(&caller, now);
+    let writes = || rotation.writes(state, &caller, &change, &events);
+    match guess.settle(state, true, writes).await? {
+        Verdict::Settled => {}
+        Verdict::Refused { index: 0 } => return Err(factors_changed()),
+        Verdict::Refused { .. } => return Err(unauthenticated()),
+    }
     notify_change(
         state,
         user,
@@ -88,7 +123,14 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     .await;
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "message": "Password changed. Your other sessions were signed out." }),
-        cookie,
+        &Changed {
+            message: "Password changed. Your other sessions were signed out.",
+        },
+        rotation.cookie(state),
     ))
+}
+
+#[derive(Serialize)]
+struct Changed {
+    message: &'static str,
 }

@@ -8,14 +8,14 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::sign_in::{self, Proved, Seen};
-use porter_shared::credentials::password::{verify_blocking, DUMMY_HASH};
+use porter_shared::credentials::password;
 use porter_shared::domain::{Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserStatus};
 use porter_shared::http::{client_ip, parse_json, user_agent, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::Writes;
 use porter_shared::AppState;
 use rand::rngs::OsRng;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -63,7 +63,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         .as_ref()
         .filter(|(u, _)| u.status == UserStatus::Active)
         .and_then(|(_, c)| c.password_hash.as_ref());
-    let matches = password_matches(SecretString::from(body.password), stored_hash).await;
+    let matches = password::verify(SecretString::from(body.password), stored_hash).await;
     // A leaked old password must not bypass the customer's identity provider: an address
     // routed to single sign-on fails here exactly like a wrong password.
     let routed = match (&found.sso, &email) {
@@ -122,36 +122,4 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         // Only a fresh session id could fail its condition: never, but not a success either.
         Verdict::Refused { .. } => Err(ApiError::internal("sign-in", &"new session refused")),
     }
-}
-
-/// Verifies `password` against `stored`, or against the dummy hash when there is none (and
-/// then answers false). On the blocking pool, except under a single-threaded runtime (the
-/// Lambda binaries): there one request runs at a time and nothing else waits for the thread,
-/// so hashing on it saves two thread hand-offs per sign-in.
-pub(crate) async fn password_matches(
-    password: SecretString,
-    stored: Option<&SecretString>,
-) -> bool {
-    let has_real_hash = stored.is_some();
-    let hash = stored.map_or_else(|| DUMMY_HASH.to_owned(), |h| h.expose_secret().to_owned());
-    let check = move || {
-        // Longer than any password the policy allows: refuse without hashing megabytes.
-        password.expose_secret().len() <= 1024 && verify_blocking(password.expose_secret(), &hash)
-    };
-    let started = std::time::Instant::now();
-    let matches = if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::CurrentThread
-    {
-        check()
-    } else {
-        tokio::task::spawn_blocking(check).await.unwrap_or(false)
-    };
-    // The verification is nearly all of a sign-in's CPU: what it took, for an operator who
-    // asks why sign-ins are slow and for `make bench`, which compares it with the whole step
-    // (tests/bench/warm.py). Milliseconds only, and the same line for every outcome.
-    tracing::debug!(
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "password verification"
-    );
-    matches && has_real_hash
 }

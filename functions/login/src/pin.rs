@@ -12,11 +12,11 @@
 //!   this way is activated (their invitation link stops working).
 
 use crate::floor::{addressee, at_floor};
-use crate::password::{invalid_credentials, password_matches};
+use crate::password::invalid_credentials;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{pin_emails_limited, PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::sign_in::{self, Proved, Seen};
-use porter_shared::credentials::password::hash_blocking;
+use porter_shared::credentials::password::{self, hash_code};
 use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
 use porter_shared::domain::{
     Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
@@ -74,8 +74,7 @@ async fn send_pin(
     }
     let now = Timestamp::now();
     let code = pin::generate(&mut rand::rngs::OsRng);
-    let secret = SecretString::from(code.expose_secret().to_owned());
-    let hash = tokio::task::spawn_blocking(move || hash_blocking(secret.expose_secret())).await??;
+    let hash = hash_code(&code).await?;
     let record = PinRecord {
         tenant: tid,
         user: uid,
@@ -137,7 +136,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         .filter(|_| typed.is_some())
         .map(|p| SecretString::from(p.hash.clone()));
     let candidate = SecretString::from(typed.unwrap_or_default());
-    let matches = password_matches(candidate, stored.as_ref()).await;
+    let matches = password::verify(candidate, stored.as_ref()).await;
     let address = address.unwrap_or_default();
     let (pin, user, tenant) = match (pin, found.user.take(), found.tenant.take()) {
         (Some(pin), Some((user, _)), Some(tenant)) if matches && tenant.email_pin => {

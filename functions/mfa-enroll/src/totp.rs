@@ -2,11 +2,13 @@
 
 use crate::{enrolled, enroller, recovery_codes};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{open_seed, seal_seed, MfaGuesses};
+use porter_shared::auth::guard::MfaGuesses;
+use porter_shared::auth::seeds::{open_seed, seal_seed};
 use porter_shared::credentials::totp;
 use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::users::CredentialChange;
+use porter_shared::store::Writes;
 use porter_shared::AppState;
 use serde::Deserialize;
 use serde_json::json as j;
@@ -43,18 +45,22 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
             "Start the authenticator set-up again: no pending code is waiting.",
         ));
     };
-    let guesses = MfaGuesses::check(state, &caller.user, now).await?;
+    // The counter as read with the caller: a guesser who is waiting costs no decryption.
+    let seen = caller.more.counters.first().copied().flatten();
+    MfaGuesses::allowed(seen, now)?;
     let seed = open_seed(state, &sealed, &caller.user).await?;
     let Some(step) = totp::matching_step(&seed, &body.code, now) else {
+        let none = || Ok(Writes::none());
+        MfaGuesses::settle(state, &caller.user, Some(seen), false, none, now).await?;
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_code",
             "That code does not match. Check the time on your phone and enter the current code.",
         ));
     };
-    guesses.succeeded(state).await;
     let (codes, hashes) = recovery_codes();
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let change = CredentialChange::enable_totp(&sealed, step, &hashes);
-    enrolled(state, &caller, &change, "totp", codes, &client_ip(req)).await
+    let ip = client_ip(req);
+    enrolled(state, &caller, &change, "totp", codes, &ip, Some(seen)).await
 }

@@ -63,5 +63,14 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
     let keys = with_new_key(current, &passkey, &name, Timestamp::now().0);
     let (codes, hashes) = recovery_codes();
     let change = CredentialChange::security_keys(&keys, Some(&hashes));
-    enrolled(state, &caller, &change, "webauthn", codes, &client_ip(req)).await
+    enrolled(
+        state,
+        &caller,
+        &change,
+        "webauthn",
+        codes,
+        &client_ip(req),
+        None,
+    )
+    .await
 }

@@ -1,9 +1,11 @@
-//! Guess limits (ASVS 5 §6.3.1) as guards a flow holds while it judges a guess: passwords per
-//! typed account and per source address, second-factor codes per user. And opening a sealed
-//! TOTP seed, which every code check needs, and sealing a new one.
+//! Guess limits (ASVS 5 §6.3.1): passwords and PINs per typed account and per source address,
+//! second-factor codes per user. One model for every guess: the counters are read with the
+//! step's batch, the guess is judged without writing, then settled in one transaction with
+//! what its verdict leads to. The two mail-sending limits ("forgot password", PIN requests)
+//! are rate limits instead: an attempt is taken before the mail goes out.
 
 use crate::domain::throttle::{self, Attempt, Counter, Policy};
-use crate::domain::{SealedSeed, Timestamp, UserRecord};
+use crate::domain::{Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::store::throttle::{Settle, Settled, ThrottleKey};
 use crate::store::{StoreError, Writes};
@@ -13,39 +15,21 @@ use crate::AppState;
 /// request still contended after that is told to retry in a second (never judged, never 503).
 const ROUNDS: usize = 6;
 
-/// Attempts taken, before the guess is judged, on every counter that limits it.
-struct Taken(Vec<(ThrottleKey, Policy)>);
-
-impl Taken {
-    /// Takes one attempt on each counter at once, or refuses with 429 and the longest wait
-    /// (writing nothing). Counters that cannot be read or written refuse too, with 503.
-    async fn take(
-        state: &AppState,
-        counters: Vec<(ThrottleKey, Policy)>,
-        now: Timestamp,
-    ) -> Result<Self, ApiError> {
-        let takes: Vec<_> = counters
-            .iter()
-            .map(|(k, p)| (k, *p, Settle::Take))
-            .collect();
-        // With no other writes, nothing but a counter's guard can fail.
-        settle_guess(state, &takes, None, || Ok(Writes::none()), now).await?;
-        Ok(Self(counters))
-    }
-
-    /// A right guess starts the counters at `clear` afresh. The guess was judged: a failure
-    /// here is logged, never answered.
-    async fn clear(&self, state: &AppState, which: impl Fn(&Policy) -> bool) {
-        let keys: Vec<&ThrottleKey> = self
-            .0
-            .iter()
-            .filter(|(_, p)| which(p))
-            .map(|(k, _)| k)
-            .collect();
-        if let Err(e) = state.store.clear_counters(&keys).await {
-            tracing::warn!(error = %e, "could not clear guess counters");
-        }
-    }
+/// A rate limit: one attempt taken on each of its counters at once, before what it limits is
+/// done, or 429 with the longest wait (writing nothing). Counters that cannot be read or
+/// written refuse too, with 503.
+async fn take_attempts(
+    state: &AppState,
+    counters: Vec<(ThrottleKey, Policy)>,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let takes: Vec<_> = counters
+        .iter()
+        .map(|(k, p)| (k, *p, Settle::Take))
+        .collect();
+    // With no other writes, nothing but a counter's guard can fail.
+    settle_guess(state, &takes, None, || Ok(Writes::none()), now).await?;
+    Ok(())
 }
 
 /// Counts a guess on every counter that limits it, in one transaction with `then` (what the
@@ -100,15 +84,12 @@ fn longest_wait(
         .max()
 }
 
-/// Password guesses: per account whoever guesses (delays only), per account from this source
-/// address (delays, then a lock only this address suffers) and per source address. A guess
-/// counts on all three before anyone learns its verdict: an attempt taken before it is judged
-/// ([`SignInGuesses::check`]), or the judged guess settled in one transaction with what it
-/// leads to ([`PasswordGuess::settle`]).
-pub struct SignInGuesses {
-    taken: Taken,
-    account: ThrottleKey,
-}
+/// Password guesses (and emailed PINs, and the current password before a change): per account
+/// whoever guesses (delays only), per account from this source address (delays, then a lock
+/// only this address suffers) and per source address. A guess counts on all three before
+/// anyone learns its verdict: it is settled, judged, in one transaction with what it leads to
+/// ([`PasswordGuess::settle`]).
+pub struct SignInGuesses;
 
 impl SignInGuesses {
     /// The account key: the address as typed, normalised the way sign-in would.
@@ -128,38 +109,12 @@ impl SignInGuesses {
         ]
     }
 
-    /// Takes an attempt, or refuses with 429 while any counter asks to wait.
-    pub async fn check(
-        state: &AppState,
-        raw_email: &str,
-        source_ip: &str,
-        now: Timestamp,
-    ) -> Result<Self, ApiError> {
-        let counters: Vec<_> = Self::counters(raw_email, source_ip)
-            .into_iter()
-            .zip(Self::POLICIES)
-            .collect();
-        let account = counters[0].0.clone();
-        let taken = Taken::take(state, counters, now).await?;
-        Ok(Self { taken, account })
-    }
-
     /// The policies of [`SignInGuesses::counters`], in their order.
     const POLICIES: [Policy; 3] = [
         throttle::ACCOUNT,
         throttle::ACCOUNT_SOURCE,
         throttle::SOURCE,
     ];
-
-    /// The hashed account key, for the trace of a failure that names nobody.
-    pub fn account(&self) -> &ThrottleKey {
-        &self.account
-    }
-
-    /// The account starts afresh, everywhere; the source address's own count does not.
-    pub async fn succeeded(&self, state: &AppState) {
-        self.taken.clear(state, |p| *p != throttle::SOURCE).await;
-    }
 }
 
 /// A password guess whose counters were read (with the other items of the step's first
@@ -229,7 +184,7 @@ pub async fn forgot_limited(
     now: Timestamp,
 ) -> Result<bool, ApiError> {
     let key = ThrottleKey::new("forgot-source", source_ip);
-    match Taken::take(state, vec![(key, throttle::FORGOT_SOURCE)], now).await {
+    match take_attempts(state, vec![(key, throttle::FORGOT_SOURCE)], now).await {
         Ok(_) => Ok(false),
         Err(e) if e.retry_after_secs.is_some() => Ok(true),
         Err(e) => Err(e),
@@ -255,16 +210,16 @@ pub async fn pin_emails_limited(
             throttle::PIN_SOURCE,
         ),
     ];
-    match Taken::take(state, counters, now).await {
+    match take_attempts(state, counters, now).await {
         Ok(_) => Ok(false),
         Err(e) if e.retry_after_secs.is_some() => Ok(true),
         Err(e) => Err(e),
     }
 }
 
-/// Second-factor guesses per user, for the check at sign-in and the code that confirms an
-/// authenticator app.
-pub struct MfaGuesses(Taken);
+/// Second-factor guesses per user, for the check at sign-in, re-authentication and the code
+/// that confirms an authenticator app.
+pub struct MfaGuesses;
 
 /// How a counted guess was settled.
 pub enum Verdict {
@@ -300,43 +255,31 @@ impl MfaGuesses {
         settle_guess(state, &[(&key, throttle::MFA, settle)], first, then, now).await
     }
 
-    /// Takes an attempt, or refuses with 429 while the user's guesses wait or are locked.
-    pub async fn check(
+    /// 429 with the wait while `seen` (the user's counter as read with the caller) refuses a
+    /// guess now: before it is judged, so that a throttled guesser costs no work.
+    pub fn allowed(seen: Option<Counter>, now: Timestamp) -> Result<(), ApiError> {
+        match longest_wait([throttle::MFA].into_iter(), &[seen], now) {
+            Some(wait) => Err(ApiError::throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// `writes`, what a right proof leads to, in one transaction with the reset of the user's
+    /// counter (`guess`: as read with the caller) when a guessed code proved it, or alone when
+    /// nothing was guessed (a security key's registration).
+    pub async fn settle_right(
         state: &AppState,
         user: &UserRecord,
+        guess: Option<Option<Counter>>,
+        writes: Writes,
         now: Timestamp,
-    ) -> Result<Self, ApiError> {
-        let key = Self::key(&user.id);
-        Ok(Self(
-            Taken::take(state, vec![(key, throttle::MFA)], now).await?,
-        ))
+    ) -> Result<Verdict, ApiError> {
+        let then = || Ok(writes.clone());
+        match guess {
+            Some(seen) => Self::settle(state, user, Some(seen), true, then, now).await,
+            None => settle_guess(state, &[], None, then, now).await,
+        }
     }
-
-    pub async fn succeeded(self, state: &AppState) {
-        self.0.clear(state, |_| true).await;
-    }
-}
-
-/// A fresh TOTP seed sealed for `user` (bound to their id) with the service's data key.
-pub async fn seal_seed(
-    state: &AppState,
-    seed: &[u8],
-    user: &UserRecord,
-) -> Result<SealedSeed, ApiError> {
-    let key = state.data_key().await?;
-    let sealed = key.seal(seed, user.id.as_str(), &mut rand::rngs::OsRng);
-    Ok(SealedSeed::new(sealed))
-}
-
-/// The TOTP seed sealed for `user`, opened with the service's data key.
-pub async fn open_seed(
-    state: &AppState,
-    seed: &SealedSeed,
-    user: &UserRecord,
-) -> Result<Vec<u8>, ApiError> {
-    let key = state.data_key().await?;
-    key.open(seed.as_str(), user.id.as_str())
-        .map_err(|e| ApiError::internal("totp seed", &e))
 }
 
 #[cfg(test)]

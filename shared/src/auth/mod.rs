@@ -7,5 +7,6 @@ pub mod access;
 pub mod ceremony;
 pub mod guard;
 pub mod second_factor;
+pub mod seeds;
 pub mod session;
 pub mod sign_in;

@@ -3,14 +3,15 @@
 //! already has one needs a proof of the last [`REAUTH_SECS`], ends every other session of the
 //! user, gives this one a new id and tells the user by email.
 
-use super::guard::{open_seed, MfaGuesses, Verdict};
+use super::guard::{MfaGuesses, Verdict};
+use super::seeds::open_seed;
 use super::session::{session_gone, set_cookie, unauthenticated, Caller};
 use super::sign_in::{after_second_factor, NewSession, Proved};
 #[cfg(feature = "webauthn")]
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
-use crate::domain::{Action, AuditEvent, SessionRecord, Timestamp, UserRecord};
+use crate::domain::{Action, AuditEvent, SessionId, SessionRecord, Timestamp, UserRecord};
 use crate::http::ApiError;
 use crate::mail::templates;
 use crate::store::users::CredentialChange;
@@ -242,6 +243,59 @@ pub async fn change_factors(
     Ok(cookie)
 }
 
+/// The caller's session under a new id, at the next epoch of their user: what a change that
+/// ends every other session leaves this browser with.
+pub struct Rotation {
+    id: SessionId,
+    pub record: SessionRecord,
+    now: Timestamp,
+}
+
+impl Rotation {
+    pub fn of(caller: &Caller, now: Timestamp) -> Self {
+        let epoch = caller.user.session_epoch + 1;
+        let (id, record) = caller.session.rotated(epoch, now, &mut rand::rngs::OsRng);
+        Self { id, record, now }
+    }
+
+    /// `change` to the caller's credentials (possibly none), the end of every other session
+    /// and this one under its new id, with `events`: for [`Store::settle`] (element 0 the
+    /// change, 1 the old session).
+    ///
+    /// [`Store::settle`]: crate::store::Store::settle
+    pub fn writes(
+        &self,
+        state: &AppState,
+        caller: &Caller,
+        change: &CredentialChange,
+        events: &[AuditEvent],
+    ) -> Result<Writes, StoreError> {
+        state.store.ending_other_sessions_writes(
+            &caller.user,
+            change,
+            &caller.session.hash,
+            &self.record,
+            events,
+            &mut rand::rngs::OsRng,
+        )
+    }
+
+    /// The cookie of the new id, living as long as the session may.
+    pub fn cookie(&self, state: &AppState) -> HeaderValue {
+        let left = (self.record.expires_at.0 - self.now.0).max(0);
+        set_cookie(&state.config, self.id.secret(), left)
+    }
+}
+
+/// 409 `factors_changed`: another change of the account won.
+pub fn factors_changed() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "factors_changed",
+        "Your sign-in methods changed meanwhile. Reload the page and try again.",
+    )
+}
+
 /// `change` to the caller's credentials (possibly none), the end of every other session of
 /// theirs and this one under a new id, with `events`, in one transaction. Returns the new
 /// session cookie; 409 `factors_changed` when the account changed meanwhile, 401 when this
@@ -252,36 +306,23 @@ pub async fn end_other_sessions(
     change: &CredentialChange,
     events: &[AuditEvent],
 ) -> Result<HeaderValue, ApiError> {
-    let now = Timestamp::now();
-    let mut rng = rand::rngs::OsRng;
-    let (id, session) = caller
-        .session
-        .rotated(caller.user.session_epoch + 1, now, &mut rng);
+    let rotation = Rotation::of(caller, Timestamp::now());
     let done = state
         .store
         .change_factors_ending_other_sessions(
             &caller.user,
             change,
             &caller.session.hash,
-            &session,
+            &rotation.record,
             events,
-            &mut rng,
+            &mut rand::rngs::OsRng,
         )
         .await
         .map_err(session_gone)?;
     if !done {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "factors_changed",
-            "Your sign-in methods changed meanwhile. Reload the page and try again.",
-        ));
+        return Err(factors_changed());
     }
-    Ok(cookie_for(state, &session, id.secret(), now))
-}
-
-/// The session cookie for `session`, living as long as the session may.
-fn cookie_for(state: &AppState, session: &SessionRecord, id: &str, now: Timestamp) -> HeaderValue {
-    set_cookie(&state.config, id, (session.expires_at.0 - now.0).max(0))
+    Ok(rotation.cookie(state))
 }
 
 /// Emails the user that their sign-in methods changed. The change is made: a mail that cannot

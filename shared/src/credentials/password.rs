@@ -100,6 +100,45 @@ pub async fn hash(password: &Password) -> Result<String, HashError> {
         .map_err(|_| HashError::Join)?
 }
 
+/// Verifies `password` against `stored`, or against [`DUMMY_HASH`] when there is none (and
+/// then answers false), so that a missing hash costs what a real one costs. On the blocking
+/// pool, except under a single-threaded runtime (the Lambda binaries): there one request runs
+/// at a time and nothing else waits for the thread, so hashing on it saves two thread
+/// hand-offs per sign-in. The one verification every flow uses (sign-in, PIN, re-entering
+/// the current password).
+pub async fn verify(password: SecretString, stored: Option<&SecretString>) -> bool {
+    let has_real_hash = stored.is_some();
+    let hash = stored.map_or_else(|| DUMMY_HASH.to_owned(), |h| h.expose_secret().to_owned());
+    let check = move || {
+        // Longer than any password the policy allows: refuse without hashing megabytes.
+        password.expose_secret().len() <= 1024 && verify_blocking(password.expose_secret(), &hash)
+    };
+    let started = std::time::Instant::now();
+    let matches = if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::CurrentThread
+    {
+        check()
+    } else {
+        tokio::task::spawn_blocking(check).await.unwrap_or(false)
+    };
+    // The verification is nearly all of a sign-in's CPU: what it took, for an operator who
+    // asks why sign-ins are slow and for `make bench`, which compares it with the whole step
+    // (tests/bench/warm.py). Milliseconds only, and the same line for every outcome.
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "password verification"
+    );
+    matches && has_real_hash
+}
+
+/// Hashes a code sent to a person (a sign-in PIN) off the async runtime.
+pub async fn hash_code(code: &SecretString) -> Result<String, HashError> {
+    let secret = code.clone();
+    tokio::task::spawn_blocking(move || hash_blocking(secret.expose_secret()))
+        .await
+        .map_err(|_| HashError::Join)?
+}
+
 /// A real argon2id hash, at the parameters above, of a random password nobody kept: an
 /// unknown address is checked against it, so that it costs what a known one costs. A constant
 /// rather than hashed at start, which would add a whole hash to the first sign-in of every

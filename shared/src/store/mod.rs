@@ -87,7 +87,7 @@ impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
 /// Writes that go into the transaction settling a guess ([`Store::settle`]), so that what a
 /// right or wrong guess leads to is written exactly when its attempt is counted. Only store
 /// methods build them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Writes(Vec<TransactWriteItem>);
 
 impl Writes {

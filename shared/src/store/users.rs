@@ -2,7 +2,7 @@
 //! single-item changes of second factors.
 
 use super::attr::{self, condition_held, item, key, n, s, ss, Item};
-use super::{items, keys, Store, StoreError};
+use super::{items, keys, Store, StoreError, Writes};
 use crate::domain::{
     AuditEvent, Credentials, Email, SealedSeed, SecurityKeys, SessionRecord, TenantId, TokenHash,
     UserId, UserRecord,
@@ -115,6 +115,27 @@ impl Store {
         events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<bool, StoreError> {
+        let Writes(writes) =
+            self.ending_other_sessions_writes(user, change, old, new, events, rng)?;
+        match self.transact(writes).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_condition(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The writes of [`Store::change_factors_ending_other_sessions`], for a transaction that
+    /// settles a guess: the change with the epoch bump on the user as read (element 0), the
+    /// old session gone (1), the new one stored (2), then `events`.
+    pub fn ending_other_sessions_writes(
+        &self,
+        user: &UserRecord,
+        change: &CredentialChange,
+        old: &TokenHash,
+        new: &SessionRecord,
+        events: &[AuditEvent],
+        rng: &mut impl RngCore,
+    ) -> Result<Writes, StoreError> {
         let mut values = change.values.clone();
         values.insert(":epoch".into(), n(user.session_epoch));
         values.insert(":one".into(), n(1));
@@ -140,11 +161,7 @@ impl Store {
         for e in events {
             writes.push(self.audit_put(e, rng)?);
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) => Ok(false),
-            Err(e) => Err(e),
-        }
+        Ok(Writes(writes))
     }
 }
 
