@@ -43,11 +43,53 @@ fn within(trips: &Trips, budget: &Budget, report: &mut Vec<String>) {
     }
 }
 
+/// A test stack whose DynamoDB requests are counted at a proxy (`via` reaches moto through
+/// it), and the steps found over budget so far.
+struct Counted {
+    _app: TestApp,
+    outage: Outage,
+    via: TestApp,
+    over: std::cell::RefCell<Vec<String>>,
+}
+
+impl Counted {
+    async fn start() -> Self {
+        let app = TestApp::spawn().await;
+        let outage = Outage::start(&app.moto).await;
+        let via = app.through(&outage.url);
+        Self {
+            _app: app,
+            outage,
+            via,
+            over: Default::default(),
+        }
+    }
+
+    /// Forgets what was counted so far (the set-up's requests).
+    fn reset(&self) {
+        self.outage.take_dynamodb();
+    }
+
+    /// What was counted since the last look, against `rounds` and `requests`.
+    fn step(&self, step: &'static str, rounds: usize, requests: usize) {
+        let budget = Budget::of(step, rounds, requests);
+        within(
+            &self.outage.take_dynamodb(),
+            &budget,
+            &mut self.over.borrow_mut(),
+        );
+    }
+
+    fn done(&self) {
+        let over = self.over.borrow();
+        assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+    }
+}
+
 #[tokio::test]
 async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_rounds() {
-    let app = TestApp::spawn().await;
-    let outage = Outage::start(&app.moto).await;
-    let via = app.through(&outage.url);
+    let c = Counted::start().await;
+    let via = &c.via;
     let ann = via.address("ann");
     via.active_admin(&ann, PASSWORD).await;
     let mut setup = via.browser();
@@ -56,8 +98,7 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
     assert_eq!(setup.post("/api/setup", name).await.status, 200);
     let mut b = via.browser_at("192.0.2.200");
     b.post("/api/login/identify", json!({ "email": ann })).await;
-    outage.take_dynamodb();
-    let mut over = Vec::new();
+    c.reset();
 
     let a = b
         .post(
@@ -66,16 +107,14 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.json);
-    let password = Budget::of("password step", 3, 3);
-    within(&outage.take_dynamodb(), &password, &mut over);
+    c.step("password step", 3, 3);
 
     let code = oathtool(&secret, now() + 30);
     let a = b
         .post("/api/login/mfa", json!({ "method": "totp", "code": code }))
         .await;
     assert_eq!(a.status, 200, "{:?}", a.json);
-    let mfa = Budget::of("MFA step", 3, 3);
-    within(&outage.take_dynamodb(), &mfa, &mut over);
+    c.step("MFA step", 3, 3);
 
     // Reads that list (sessions, users, audit events) query beside the caller's read.
     for (path, requests) in [
@@ -89,22 +128,19 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
     ] {
         let a = b.get(path).await;
         assert_eq!(a.status, 200, "{path}: {:?}", a.json);
-        let read = Budget::of(path, 2, requests);
-        within(&outage.take_dynamodb(), &read, &mut over);
+        c.step(path, 2, requests);
     }
-    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+    c.done();
 }
 
 #[tokio::test]
 async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones() {
-    let app = TestApp::spawn().await;
-    let outage = Outage::start(&app.moto).await;
-    let via = app.through(&outage.url);
+    let c = Counted::start().await;
+    let via = &c.via;
     let bea = via.address("bea");
     via.ready_admin(&bea).await;
     let mut b = via.browser_at("192.0.2.201");
-    let mut over = Vec::new();
-    outage.take_dynamodb();
+    c.reset();
 
     let nobody = via.address("nobody");
     for (email, password, step) in [
@@ -118,8 +154,7 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
             )
             .await;
         assert_eq!(a.code(), "invalid_credentials");
-        let budget = Budget::of(step, 3, 3);
-        within(&outage.take_dynamodb(), &budget, &mut over);
+        c.step(step, 3, 3);
     }
 
     let a = b
@@ -129,7 +164,7 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
         )
         .await;
     assert_eq!(a.status, 200);
-    outage.take_dynamodb();
+    c.reset();
     let a = b
         .post(
             "/api/login/mfa",
@@ -137,16 +172,14 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
         )
         .await;
     assert_eq!(a.code(), "invalid_code");
-    let wrong_code = Budget::of("wrong code", 3, 3);
-    within(&outage.take_dynamodb(), &wrong_code, &mut over);
-    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+    c.step("wrong code", 3, 3);
+    c.done();
 }
 
 #[tokio::test]
 async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
-    let app = TestApp::spawn().await;
-    let outage = Outage::start(&app.moto).await;
-    let via = app.through(&outage.url);
+    let c = Counted::start().await;
+    let via = &c.via;
     let cal = via.address("cal");
     let (_, mut admin) = via.ready_admin(&cal).await;
     let on = json!({ "email_pin": true });
@@ -156,8 +189,7 @@ async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
     assert_eq!(b.post("/api/login/pin/request", asked).await.status, 202);
     let pin = via.pin_from_outbox(&cal).await.expect("a PIN was emailed");
     let wrong = format!("{:08}", (pin.parse::<u32>().unwrap() + 1) % 100_000_000);
-    let mut over = Vec::new();
-    outage.take_dynamodb();
+    c.reset();
 
     for (typed, step, status) in [
         (wrong.as_str(), "wrong PIN", 401),
@@ -168,45 +200,35 @@ async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
             .post("/api/login/pin", json!({ "email": cal, "pin": typed }))
             .await;
         assert_eq!(a.status, status, "{step}: {:?}", a.json);
-        within(&outage.take_dynamodb(), &Budget::of(step, 3, 4), &mut over);
+        c.step(step, 3, 4);
     }
-    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+    c.done();
 }
 
 #[tokio::test]
 async fn confirming_an_authenticator_and_changing_the_password_count_their_guess_in_few_requests() {
-    let app = TestApp::spawn().await;
-    let outage = Outage::start(&app.moto).await;
-    let via = app.through(&outage.url);
+    let c = Counted::start().await;
+    let via = &c.via;
     let dan = via.address("dan");
     via.active_admin(&dan, PASSWORD).await;
     let mut b = via.browser_at("192.0.2.203");
     assert_eq!(b.sign_in(&dan, PASSWORD).await.status, 200);
     let start = b.post("/api/mfa/totp", json!({})).await;
     let secret = start.json["secret"].as_str().unwrap().to_owned();
-    let mut over = Vec::new();
-    outage.take_dynamodb();
+    c.reset();
 
     // Session; user, tenant and counter; one transaction (the guess with its writes).
     let wrong = b
         .post("/api/mfa/totp/confirm", json!({ "code": "000000" }))
         .await;
     assert_eq!(wrong.code(), "invalid_code");
-    within(
-        &outage.take_dynamodb(),
-        &Budget::of("wrong confirmation code", 3, 3),
-        &mut over,
-    );
+    c.step("wrong confirmation code", 3, 3);
     let code = oathtool(&secret, now());
     let right = b
         .post("/api/mfa/totp/confirm", json!({ "code": code }))
         .await;
     assert_eq!(right.status, 200, "{:?}", right.json);
-    within(
-        &outage.take_dynamodb(),
-        &Budget::of("confirmation code", 3, 3),
-        &mut over,
-    );
+    c.step("confirmation code", 3, 3);
 
     // Session; user, tenant and SSO configuration; counters and domain route; one transaction.
     for (current, step, status) in [
@@ -220,7 +242,7 @@ async fn confirming_an_authenticator_and_changing_the_password_count_their_guess
         });
         let a = b.post("/api/account/password", body).await;
         assert_eq!(a.status, status, "{step}: {:?}", a.json);
-        within(&outage.take_dynamodb(), &Budget::of(step, 4, 4), &mut over);
+        c.step(step, 4, 4);
     }
-    assert!(over.is_empty(), "over budget:\n{}", over.join("\n"));
+    c.done();
 }

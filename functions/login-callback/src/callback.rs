@@ -39,7 +39,7 @@ const UNAVAILABLE: &str = "service_unavailable";
 /// What the callback ends in.
 enum Outcome {
     /// Signed in: the session, and where to go.
-    SignedIn(NewSession),
+    SignedIn(Box<NewSession>),
     /// An admin's test sign-in: the configuration is active now, or says why not.
     Tested(Result<(), Failure>),
 }
@@ -267,7 +267,7 @@ async fn sign_in(
         .start_session(&new.record, &user, &new.events, &mut rand::rngs::OsRng)
         .await
         .map_err(internal)?;
-    Ok(Outcome::SignedIn(new))
+    Ok(Outcome::SignedIn(Box::new(new)))
 }
 
 /// An admin's test: it must name that same admin; then the configuration becomes active.
