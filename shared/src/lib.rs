@@ -12,7 +12,8 @@
 //! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
 //! - [`outbound`]: calls to servers an admin named, checked against SSRF, capped and timed.
 //! - [`invitations`]: registering tenants and (re)issuing invitation links.
-//! - [`sso`]: discovery, client secrets, provider keys and starting a sign-in at a provider.
+//! - [`sso`]: discovery, client secrets and starting a sign-in at a provider.
+//! - [`providers`]: what an instance keeps of providers: key sets and client secrets.
 //! - [`platform`]: the platform key material in Secrets Manager and the platform's base URL.
 //! - [`telemetry`]: structured logs, filtered by `RUST_LOG`.
 //! - [`http`]: the route table, request parsing, JSON errors, security headers.
@@ -27,6 +28,7 @@ pub mod invitations;
 pub mod mail;
 pub mod outbound;
 pub mod platform;
+pub mod providers;
 pub mod secrets;
 pub mod sso;
 pub mod state;

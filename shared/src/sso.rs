@@ -6,37 +6,18 @@
 use crate::credentials::oidc::{self, AuthorizationRequest};
 use crate::domain::sso::{pkce_challenge, state_hash, IdpConfig, Provider, SsoMethod};
 use crate::domain::{Action, SsoPurpose, SsoState, TenantId, Timestamp};
-use crate::outbound::{self, OutboundError};
+use crate::outbound;
 use crate::secrets::SecretsError;
 use crate::store::StoreError;
 use crate::{AppState, Config};
 use http::HeaderValue;
-use jsonwebtoken::jwk::JwkSet;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+
+pub use crate::providers::{DiscoveryError, JwksCache};
 
 pub const CALLBACK_PATH: &str = "/api/login/callback";
-
-#[derive(Debug, thiserror::Error)]
-pub enum DiscoveryError {
-    /// The URL (or an endpoint it names) is not one Porter may call.
-    #[error("{0}")]
-    AddressRefused(String),
-    /// The document, or the key set, is not usable; the message says why.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl From<OutboundError> for DiscoveryError {
-    fn from(e: OutboundError) -> Self {
-        match e {
-            OutboundError::Refused(why) => Self::AddressRefused(why),
-            other => Self::Invalid(other.to_string()),
-        }
-    }
-}
 
 /// The discovery URL of an Entra ID directory under the configured authority.
 pub fn entra_discovery_url(config: &Config, directory_id: &str) -> String {
@@ -89,16 +70,25 @@ async fn read_secrets(state: &AppState, tid: &TenantId) -> Result<StoredSecrets,
     }
 }
 
-/// The client secret of the configuration `secret_ref` names, if one is held.
+/// The client secret of the configuration `secret_ref` names, if one is held: from the
+/// instance's cache, or read once from Secrets Manager (a new secret is saved under a new
+/// reference, so a cached one is never stale).
 pub async fn client_secret(
     state: &AppState,
     tid: &TenantId,
     secret_ref: &str,
 ) -> Result<Option<SecretString>, SecretsError> {
-    Ok(read_secrets(state, tid)
+    if let Some(secret) = state.client_secrets.get(tid, secret_ref) {
+        return Ok(Some(secret));
+    }
+    let secret = read_secrets(state, tid)
         .await?
         .remove(secret_ref)
-        .map(SecretString::from))
+        .map(SecretString::from);
+    if let Some(s) = &secret {
+        state.client_secrets.keep(tid, secret_ref, s);
+    }
+    Ok(secret)
 }
 
 /// Stores the secret of a new configuration under a fresh reference and returns it; `None`
@@ -125,39 +115,6 @@ pub async fn store_secret(
     let json = SecretString::from(serde_json::to_string(&stored).unwrap_or_default());
     state.secrets().put(&secret_name(state, tid), &json).await?;
     Ok(Some(reference))
-}
-
-/// Providers' key sets, kept for the life of the instance and fetched again when a token
-/// names a key the cached set does not hold (the provider rotated its keys).
-#[derive(Clone, Default)]
-pub struct JwksCache(Arc<Mutex<HashMap<String, JwkSet>>>);
-
-impl JwksCache {
-    pub async fn get(
-        &self,
-        config: &Config,
-        jwks_uri: &str,
-        refresh: bool,
-    ) -> Result<JwkSet, DiscoveryError> {
-        if !refresh {
-            if let Some(set) = self.0.lock().ok().and_then(|m| m.get(jwks_uri).cloned()) {
-                return Ok(set);
-            }
-        }
-        let answer =
-            outbound::get(&outbound::check(jwks_uri, config.allow_loopback).await?).await?;
-        let set = oidc::parse_jwks(&answer.body).map_err(DiscoveryError::Invalid)?;
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(jwks_uri.to_owned(), set.clone());
-        }
-        Ok(set)
-    }
-}
-
-impl std::fmt::Debug for JwksCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("JwksCache")
-    }
 }
 
 /// The cookie that binds a sign-in to the browser that started it: it carries the PKCE

@@ -26,7 +26,9 @@ pub struct AppState {
     #[cfg(feature = "webauthn")]
     webauthn: Arc<OnceLock<Result<crate::credentials::webauthn::Webauthn, String>>>,
     /// Identity providers' key sets, per instance.
-    pub jwks: crate::sso::JwksCache,
+    pub jwks: crate::providers::JwksCache,
+    /// Identity providers' client secrets, per instance.
+    pub client_secrets: crate::providers::SecretCache,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
     data_key: Arc<OnceCell<DataKey>>,
 }
@@ -91,7 +93,8 @@ impl AppState {
             secrets: Arc::default(),
             #[cfg(feature = "webauthn")]
             webauthn: Arc::default(),
-            jwks: crate::sso::JwksCache::default(),
+            jwks: crate::providers::JwksCache::default(),
+            client_secrets: crate::providers::SecretCache::default(),
             data_key: Arc::new(OnceCell::new()),
             config,
         })

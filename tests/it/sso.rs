@@ -856,3 +856,49 @@ async fn a_person_without_a_role_signs_in_through_the_provider_and_is_told_to_as
     assert_eq!(location(&a), "/app");
     assert_eq!(b.get("/api/me").await.code(), "no_role");
 }
+
+#[tokio::test]
+async fn a_callback_reads_few_items_and_the_client_secret_once_per_instance() {
+    let app = TestApp::spawn().await;
+    let outage = porter_tests::Outage::start(&app.moto).await;
+    let via = app.through(&outage.url);
+    let mut s = configured(&via).await;
+    let bob = s.add("bob", "core").await;
+    let who = person("sub-bob", &bob);
+    let mut counts = Vec::new();
+    for round in ["first sign-in", "linked sign-in"] {
+        let mut b = via.browser();
+        let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+        let back = s.idp.authorize(
+            id.json["redirect"].as_str().unwrap(),
+            &s.idp.base,
+            &who,
+            json!({}),
+        );
+        outage.take_dynamodb();
+        let a = b.get(&format!("/api/login/callback?{back}")).await;
+        assert_eq!(location(&a), "/app", "{round}");
+        let (trips, others) = outage.take_split();
+        println!(
+            "{round}: {} requests {:?}; {others:?}",
+            trips.operations.len(),
+            trips.rounds
+        );
+        counts.push(trips.operations.len());
+        // The test sign-in read the secret; the instance keeps it.
+        assert!(
+            !others.iter().any(|op| op.contains("GetSecretValue")),
+            "{round}: the client secret was read again: {others:?}"
+        );
+    }
+    assert!(
+        counts[0] <= 6,
+        "first sign-in: {} DynamoDB requests",
+        counts[0]
+    );
+    assert!(
+        counts[1] <= 5,
+        "linked sign-in: {} DynamoDB requests",
+        counts[1]
+    );
+}

@@ -556,14 +556,27 @@ impl Outage {
     /// The DynamoDB requests seen since the last call, by operation (`GetItem`, …) and in
     /// rounds.
     pub fn take_dynamodb(&self) -> Trips {
+        self.take_split().0
+    }
+
+    /// Every request seen since the last call: DynamoDB's in rounds, and the other services'
+    /// by their target (`secretsmanager.GetSecretValue`, …).
+    pub fn take_split(&self) -> (Trips, Vec<String>) {
+        let mut others = Vec::new();
         let calls = std::mem::take(&mut *self.seen.lock().unwrap())
             .into_iter()
-            .filter_map(|c| {
-                let op = c.operation.strip_prefix("DynamoDB_20120810.")?.to_owned();
-                Some(Call { operation: op, ..c })
+            .filter_map(|c| match c.operation.strip_prefix("DynamoDB_20120810.") {
+                Some(op) => Some(Call {
+                    operation: op.to_owned(),
+                    ..c
+                }),
+                None => {
+                    others.push(c.operation);
+                    None
+                }
             })
             .collect();
-        Trips::of(calls)
+        (Trips::of(calls), others)
     }
 
     /// Lets `n` more requests through, then fails every one.

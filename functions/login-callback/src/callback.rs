@@ -7,13 +7,15 @@ use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
 use porter_shared::domain::{
-    Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, Timestamp, UserRecord,
+    Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, TenantRecord,
+    Timestamp, UserRecord,
 };
 use porter_shared::http::{
     client_ip, query_param, redirect, user_agent, ApiError, HandlerResult, Request,
 };
 use porter_shared::outbound;
 use porter_shared::sso::{self, binding_cookie_name, clear_binding_cookie, CALLBACK_PATH};
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::sso::SsoSaveError;
 use porter_shared::AppState;
 use secrecy::ExposeSecret;
@@ -94,7 +96,7 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
             test_result(state, &st, admin, result, ip).await,
         )),
         SsoPurpose::SignIn => {
-            let (config, person) = match result {
+            let (config, person, tenant) = match result {
                 Ok(ok) => ok,
                 Err(f) => {
                     audit_failure(state, &st.tenant, &f, ip).await;
@@ -105,27 +107,29 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
                 ip,
                 user_agent: &user_agent(req),
             };
-            sign_in(state, &config, person, seen, now).await
+            sign_in(state, &config, person, tenant.as_ref(), seen, now).await
         }
     }
 }
 
 /// Steps common to sign-in and test: the provider's answer, the code exchange, the ID token
-/// and the person it names.
+/// and the person it names; with the organisation as read beside its configuration.
 async fn federate(
     state: &AppState,
     req: &Request,
     st: &SsoState,
     verifier: &str,
     now: Timestamp,
-) -> Result<(IdpConfig, Person), Failure> {
+) -> Result<(IdpConfig, Person, Option<TenantRecord>), Failure> {
     if let Some(error) = query_param(req, "error") {
         return Err(fail(
             "sso_cancelled",
             format!("the provider answered error={error}"),
         ));
     }
-    let (sso, _) = state.store.get_sso(&st.tenant).await.map_err(internal)?;
+    let fetch = Fetch::default().sso(&st.tenant).tenant(&st.tenant);
+    let mut found = state.store.fetch(&fetch).await.map_err(internal)?;
+    let (sso, _) = found.sso.take().unwrap_or_default();
     let config = match st.purpose {
         SsoPurpose::SignIn => sso.active,
         SsoPurpose::Test { .. } => sso.pending,
@@ -145,7 +149,7 @@ async fn federate(
     let id_token = exchange(state, &st.tenant, &config, &code, verifier).await?;
     let claims = check_token(state, &config, &id_token, &st.nonce, now).await?;
     let person = link::person(state, &st.tenant, &config, &claims).await?;
-    Ok((config, person))
+    Ok((config, person, found.tenant))
 }
 
 /// The authorization code for tokens, with the PKCE verifier and the client secret.
@@ -243,15 +247,11 @@ async fn sign_in(
     state: &AppState,
     config: &IdpConfig,
     person: Person,
+    tenant: Option<&TenantRecord>,
     seen: Seen<'_>,
     now: Timestamp,
 ) -> Result<Outcome, Failure> {
     let user = person.user;
-    let tenant = state
-        .store
-        .get_tenant(&user.tenant)
-        .await
-        .map_err(internal)?;
     let mut events = Vec::new();
     if person.newly_linked {
         let link = AuditEvent::by(&user, Action::SsoLink, Some(&user), seen.ip);
@@ -260,7 +260,7 @@ async fn sign_in(
     let proved = Proved::Provider {
         then_second_factor: config.mfa_after_sso,
     };
-    let new = sign_in::begin(proved, &user, tenant.as_ref(), seen, events, now)
+    let new = sign_in::begin(proved, &user, tenant, seen, events, now)
         .map_err(|_| fail("tenant_suspended", "the organisation is suspended"))?;
     state
         .store
@@ -275,14 +275,14 @@ async fn test_result(
     state: &AppState,
     st: &SsoState,
     admin: &porter_shared::domain::UserId,
-    result: Result<(IdpConfig, Person), Failure>,
+    result: Result<(IdpConfig, Person, Option<TenantRecord>), Failure>,
     ip: &str,
 ) -> Result<(), Failure> {
     let outcome = match result {
-        Ok((_, person)) if person.user.id == *admin => {
+        Ok((_, person, _)) if person.user.id == *admin => {
             activate(state, &st.tenant, &person.user, ip).await
         }
-        Ok((_, person)) => Err(fail(
+        Ok((_, person, _)) => Err(fail(
             "sso_other_person",
             format!(
                 "the provider signed in {}, not the admin who started the test",

@@ -6,6 +6,7 @@
 use crate::callback::{fail, Failure};
 use porter_shared::credentials::oidc::IdClaims;
 use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, UserRecord};
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
 
@@ -21,6 +22,8 @@ fn internal(e: StoreError) -> Failure {
     fail("service_unavailable", "a dependency failed")
 }
 
+/// Two requests for a linked person (the link with the vouched address's index, then the
+/// user); a first sign-in adds the link's write.
 pub(crate) async fn person(
     state: &AppState,
     tenant: &TenantId,
@@ -29,12 +32,17 @@ pub(crate) async fn person(
 ) -> Result<Person, Failure> {
     let issuer = &config.provider.issuer;
     let sub = claims.subject();
-    if let Some((tid, uid)) = state
-        .store
-        .find_identity(issuer, sub)
-        .await
-        .map_err(internal)?
-    {
+    // The address the provider vouches for is read with the link: it only matters when there
+    // is no link yet, and then it costs no request of its own.
+    let vouched = claims
+        .verified_email(config.method == SsoMethod::EntraId)
+        .map(Email::parse);
+    let mut fetch = Fetch::default().identity(issuer, sub);
+    if let Some(Ok(email)) = &vouched {
+        fetch = fetch.email_index(email);
+    }
+    let found = state.store.fetch(&fetch).await.map_err(internal)?;
+    if let Some((tid, uid)) = found.identity_ids {
         if tid != *tenant {
             return Err(fail(
                 NOT_REGISTERED,
@@ -52,17 +60,17 @@ pub(crate) async fn person(
             newly_linked: false,
         });
     }
-    let raw = claims
-        .verified_email(config.method == SsoMethod::EntraId)
-        .ok_or_else(|| {
-            fail(
+    let email = match vouched {
+        None => {
+            return Err(fail(
                 "sso_failed",
                 "the provider did not vouch for an email address",
-            )
-        })?;
-    let email =
-        Email::parse(raw).map_err(|_| fail("sso_failed", "the provider's address is not valid"))?;
-    let Some((tid, uid)) = state.store.find_by_email(&email).await.map_err(internal)? else {
+            ))
+        }
+        Some(Err(_)) => return Err(fail("sso_failed", "the provider's address is not valid")),
+        Some(Ok(email)) => email,
+    };
+    let Some((tid, uid)) = found.email_ids else {
         return Err(fail(NOT_REGISTERED, format!("{email} was never added")));
     };
     if tid != *tenant {

@@ -29,6 +29,7 @@ pub struct Fetch {
     sso: Option<TenantId>,
     platform: Option<TenantId>,
     pin: Option<String>,
+    identity: Option<(String, String)>,
 }
 
 /// What a [`Fetch`] found.
@@ -47,6 +48,8 @@ pub struct Fetched {
     pub platform: Option<PlatformConfig>,
     /// The sign-in PIN of the address asked for.
     pub pin: Option<PinRecord>,
+    /// The user an external identity (issuer, subject) is linked to.
+    pub identity_ids: Option<(TenantId, UserId)>,
 }
 
 impl Fetch {
@@ -91,6 +94,12 @@ impl Fetch {
         self
     }
 
+    /// The link of an external identity (issuer, subject) to a user.
+    pub fn identity(mut self, issuer: &str, sub: &str) -> Self {
+        self.identity = Some((issuer.to_owned(), sub.to_owned()));
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -118,6 +127,9 @@ impl Fetch {
         }
         if let Some(address) = &self.pin {
             add(super::pins::pin_pk(address), keys::PIN_SK);
+        }
+        if let Some((issuer, sub)) = &self.identity {
+            add(keys::idp_pk(issuer, sub), keys::IDP_SK);
         }
         keys
     }
@@ -186,7 +198,15 @@ impl Store {
                 .and_then(super::pins::record),
             None => None,
         };
+        let identity_ids = match &fetch.identity {
+            Some((issuer, sub)) => take(keys::idp_pk(issuer, sub), keys::IDP_SK)
+                .as_ref()
+                .map(items::linked_ids)
+                .transpose()?,
+            None => None,
+        };
         Ok(Fetched {
+            identity_ids,
             pin,
             counters,
             email_ids,
