@@ -246,3 +246,57 @@ async fn confirming_an_authenticator_and_changing_the_password_count_their_guess
     }
     c.done();
 }
+
+#[tokio::test]
+async fn every_admin_write_reads_the_caller_and_its_target_in_one_batch() {
+    let c = Counted::start().await;
+    let via = &c.via;
+    let (_, mut admin) = via.ready_admin(&via.address("eve")).await;
+    let fay = via.address("fay");
+    let id = admin.add_user(&fay, "core").await;
+    let reads = |trips: &Trips| {
+        trips
+            .operations
+            .iter()
+            .filter(|op| matches!(op.as_str(), "GetItem" | "BatchGetItem" | "Query"))
+            .count()
+    };
+    let mut over = Vec::new();
+    c.reset();
+    for (method, path, body, status) in [
+        (
+            "PATCH",
+            format!("/api/users/{id}"),
+            json!({ "role": "admin" }),
+            200,
+        ),
+        ("POST", format!("/api/users/{id}/resend"), json!({}), 429),
+        (
+            "PUT",
+            "/api/config/sso".to_owned(),
+            json!({ "method": "porter" }),
+            200,
+        ),
+        ("POST", "/api/license/check".to_owned(), json!({}), 409),
+        ("DELETE", format!("/api/users/{id}"), json!({}), 204),
+    ] {
+        let a = match method {
+            "PATCH" => admin.patch(&path, body).await,
+            "PUT" => admin.put(&path, body).await,
+            "DELETE" => admin.delete(&path).await,
+            _ => admin.post(&path, body).await,
+        };
+        assert_eq!(a.status, status, "{method} {path}: {:?}", a.json);
+        let trips = c.outage.take_dynamodb();
+        println!("{method} {path}: {:?}", trips.rounds);
+        // The session, then the caller, tenant and target together.
+        if reads(&trips) > 2 {
+            over.push(format!("{method} {path}: {:?}", trips.rounds));
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "read more than twice:\n{}",
+        over.join("\n")
+    );
+}

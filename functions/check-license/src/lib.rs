@@ -9,10 +9,12 @@ mod platform_api;
 use lambda_http::http::StatusCode;
 use platform_api::CheckError;
 use porter_shared::auth::access;
+use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
 use porter_shared::http::{
     client_ip, json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
+use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use serde_json::json as j;
 use std::sync::LazyLock;
@@ -53,10 +55,12 @@ fn api_error(e: &CheckError) -> ApiError {
 }
 
 async fn check(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
+    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let mut admin = access::admin_with(state, req, true, with_platform).await?;
     let ip = client_ip(req);
     let now = Timestamp::now();
-    let result = platform_api::fetch_entitlements(state, &admin.tenant.id, now).await;
+    let config = admin.caller.more.platform.take();
+    let result = platform_api::fetch_entitlements(state, &admin.tenant.id, config, now).await;
     let event = AuditEvent::by(&admin.caller.user, Action::LicenseCheck, None, &ip);
     match result {
         Ok(solutions) => {

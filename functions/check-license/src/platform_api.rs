@@ -4,7 +4,7 @@
 
 use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::platform::Solution;
-use porter_shared::domain::{TenantId, Timestamp};
+use porter_shared::domain::{PlatformConfig, TenantId, Timestamp};
 use porter_shared::outbound::{self, Answer, OutboundError};
 use porter_shared::{platform, AppState};
 use secrecy::SecretString;
@@ -43,18 +43,15 @@ struct EntitlementsAnswer {
     solutions: Vec<Solution>,
 }
 
+/// `config`: the tenant's platform connection as read with the caller.
 pub async fn fetch_entitlements(
     state: &AppState,
     tid: &TenantId,
+    config: Option<PlatformConfig>,
     now: Timestamp,
 ) -> Result<Vec<Solution>, CheckError> {
     let internal = |e: &dyn std::fmt::Display| CheckError::Internal(e.to_string());
-    let config = state
-        .store
-        .get_platform(tid)
-        .await
-        .map_err(|e| internal(&e))?
-        .ok_or(CheckError::NotConfigured)?;
+    let config = config.ok_or(CheckError::NotConfigured)?;
     let material = platform::load(state, tid)
         .await
         .map_err(|e| internal(&e))?

@@ -96,8 +96,9 @@ async fn get(state: &AppState, req: &Request) -> HandlerResult {
 
 /// `POST /api/config/sso/test`: the admin's own sign-in through the pending provider.
 async fn test(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let (sso, _) = state.store.get_sso(&admin.tenant.id).await?;
+    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let mut admin = access::admin_with(state, req, true, with_sso).await?;
+    let (sso, _) = admin.caller.more.sso.take().unwrap_or_default();
     let Some(pending) = sso.pending else {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -5,9 +5,11 @@ use crate::view;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::sso::{is_public_mail_domain, parse_domain};
+use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sso::{self, DiscoveryError};
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::sso::SsoSaveError;
 use porter_shared::AppState;
 use secrecy::SecretString;
@@ -104,7 +106,8 @@ fn discovery_error(e: DiscoveryError) -> ApiError {
 }
 
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
+    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let mut admin = access::admin_with(state, req, true, with_sso).await?;
     let body: SsoRequest = parse_json(req)?;
     let method = SsoMethod::parse(&body.method).ok_or_else(|| {
         bad(
@@ -113,7 +116,7 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
         )
     })?;
     let tid = admin.tenant.id.clone();
-    let (previous, version) = state.store.get_sso(&tid).await?;
+    let (previous, version) = admin.caller.more.sso.take().unwrap_or_default();
     let mut next = previous.clone();
     let audit_action;
     if method == SsoMethod::Porter {

@@ -11,11 +11,12 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{Action, AuditEvent, UserRecord};
-use porter_shared::domain::{Role, Timestamp, UserId, UserStatus};
+use porter_shared::domain::{Role, SessionRecord, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
     client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
 };
 use porter_shared::invitations::{self, ReissueError};
+use porter_shared::store::fetch::Fetch;
 use porter_shared::store::members::MemberError;
 use porter_shared::AppState;
 
@@ -44,13 +45,17 @@ fn user_not_found() -> ApiError {
     )
 }
 
-/// The user named in the path, in the caller's own tenant only.
-async fn target(state: &AppState, uid: &UserId, admin: &Admin) -> Result<UserRecord, ApiError> {
-    state
-        .store
-        .get_user(&admin.tenant.id, uid)
-        .await?
-        .ok_or_else(user_not_found)
+/// The caller, if an admin, and the user named in the path, read together: in the caller's
+/// own tenant only (another tenant's id is a 404).
+async fn admin_and_target(
+    state: &AppState,
+    req: &Request,
+    uid: &UserId,
+) -> Result<(Admin, UserRecord), ApiError> {
+    let with_target = |s: &SessionRecord| Fetch::default().member(&s.tenant, uid);
+    let mut admin = access::admin_with(state, req, true, with_target).await?;
+    let user = admin.caller.more.member.take().ok_or_else(user_not_found)?;
+    Ok((admin, user))
 }
 
 /// The roles a user can be given, with the labels people know them by: the pages show these
@@ -106,7 +111,7 @@ struct RoleRequest {
 }
 
 async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
+    let (admin, user) = admin_and_target(state, req, &id).await?;
     let body: RoleRequest = parse_json(req)?;
     let role = match body.role.as_deref() {
         None => None,
@@ -117,7 +122,6 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
             )
         })?),
     };
-    let user = target(state, &id, &admin).await?;
     let audit = AuditEvent::by(
         &admin.caller.user,
         Action::UserRoleChange,
@@ -134,8 +138,7 @@ async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResu
 }
 
 async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let user = target(state, &id, &admin).await?;
+    let (admin, user) = admin_and_target(state, req, &id).await?;
     // The address is kept in the event: the user item it would be read from is gone.
     let audit = AuditEvent::by(
         &admin.caller.user,
@@ -158,8 +161,7 @@ async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
 }
 
 async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
-    let user = target(state, &id, &admin).await?;
+    let (admin, user) = admin_and_target(state, req, &id).await?;
     if user.status == UserStatus::Active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -30,6 +30,7 @@ pub struct Fetch {
     platform: Option<TenantId>,
     pin: Option<String>,
     identity: Option<(String, String)>,
+    member: Option<(TenantId, UserId)>,
 }
 
 /// What a [`Fetch`] found.
@@ -50,6 +51,8 @@ pub struct Fetched {
     pub pin: Option<PinRecord>,
     /// The user an external identity (issuer, subject) is linked to.
     pub identity_ids: Option<(TenantId, UserId)>,
+    /// Another user of the tenant, whom an admin's write is about.
+    pub member: Option<UserRecord>,
 }
 
 impl Fetch {
@@ -100,6 +103,12 @@ impl Fetch {
         self
     }
 
+    /// Another user of a tenant (the one an admin's write is about), besides [`Fetch::user`].
+    pub fn member(mut self, tid: &TenantId, uid: &UserId) -> Self {
+        self.member = Some((tid.clone(), uid.clone()));
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -130,6 +139,9 @@ impl Fetch {
         }
         if let Some((issuer, sub)) = &self.identity {
             add(keys::idp_pk(issuer, sub), keys::IDP_SK);
+        }
+        if let Some((tid, uid)) = &self.member {
+            add(keys::tenant_pk(tid), &keys::user_sk(uid));
         }
         keys
     }
@@ -164,6 +176,15 @@ impl Store {
                 .transpose()?,
             None => None,
         };
+        // The member may be the caller themself: read without taking it from the caller.
+        let member = match &fetch.member {
+            Some((tid, uid)) => found
+                .get(&(keys::tenant_pk(tid), keys::user_sk(uid)))
+                .map(items::user)
+                .transpose()?,
+            None => None,
+        };
+        let mut take = |pk: String, sk: &str| found.remove(&(pk, sk.to_owned()));
         let user = match &fetch.user {
             Some((tid, uid)) => match take(keys::tenant_pk(tid), &keys::user_sk(uid)) {
                 Some(it) => Some((items::user(&it)?, items::credentials(&it))),
@@ -206,6 +227,7 @@ impl Store {
             None => None,
         };
         Ok(Fetched {
+            member,
             identity_ids,
             pin,
             counters,
