@@ -1,12 +1,11 @@
-//! Invitations: registering a tenant with its first admin, and (re)issuing activation links.
-//! Shared because the operator CLI, the dev server, `activate` and user management all invite.
+//! Invitations: sending and (re)issuing activation links, and reset links. Shared because the
+//! operator's workflows (`tenants`), `activate` and user management all invite.
 
 use crate::domain::{
-    Action, AuditEvent, Email, NewTenant, OneTimeToken, TenantId, Timestamp, TokenKind, UserId,
-    UserRecord, UserStatus, DEFAULT_MAX_USERS,
+    Action, AuditEvent, Email, OneTimeToken, TenantId, Timestamp, TokenKind, UserId, UserRecord,
+    UserStatus,
 };
 use crate::mail::{templates, MailError};
-use crate::store::tenants::RegisterError;
 use crate::store::StoreError;
 use crate::AppState;
 use secrecy::{ExposeSecret, SecretString};
@@ -58,118 +57,6 @@ pub async fn send_invitation(
         )
     };
     state.mailer().send(to.as_str(), &mail).await
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TenantInputError {
-    #[error("the tenant name must be 1 to {MAX_TENANT_NAME_CHARS} characters of plain text: no control or direction characters, no web addresses")]
-    Name,
-    #[error("max users must be between 1 and 1000")]
-    MaxUsers,
-}
-
-/// Unicode direction overrides and isolates (U+202A–U+202E, U+2066–U+2069): in an email they
-/// can make a name read as something else ("Acme" followed by reversed text).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Whether text carries something a mail client would turn into a link.
-fn looks_like_a_link(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    lower.contains("://") || lower.contains("www.") || lower.contains("mailto:")
-}
-
-/// A tenant name as the operator or the admin typed it, trimmed and checked: it is shown in
-/// invitations, so it must be plain text that cannot pose as a link or reorder itself.
-pub fn parse_tenant_name(raw: &str) -> Result<String, TenantInputError> {
-    let name = raw.trim();
-    let chars = name.chars().count();
-    if chars == 0
-        || chars > MAX_TENANT_NAME_CHARS
-        || name.chars().any(|c| c.is_control() || is_bidi_control(c))
-        || looks_like_a_link(name)
-    {
-        return Err(TenantInputError::Name);
-    }
-    Ok(name.to_owned())
-}
-
-pub fn parse_max_users(n: u32) -> Result<u32, TenantInputError> {
-    if (1..=1000).contains(&n) {
-        Ok(n)
-    } else {
-        Err(TenantInputError::MaxUsers)
-    }
-}
-
-/// What registering a tenant produced. `mail` is the outcome of the invitation email: the
-/// tenant exists either way, and a failed email can be sent again (`porterctl tenant invite`).
-pub struct Registration {
-    pub tenant: TenantId,
-    pub admin: UserId,
-    pub activation_link: SecretString,
-    pub mail: Result<String, MailError>,
-}
-
-/// Journey 1: the tenant, its first admin (invited) and the invitation email.
-pub async fn register_tenant(
-    state: &AppState,
-    name: &str,
-    admin_email: &Email,
-    max_users: Option<u32>,
-    now: Timestamp,
-) -> Result<Registration, RegisterError> {
-    register_tenant_with_sso(state, name, admin_email, max_users, None, now).await
-}
-
-/// Journey 1 with single sign-on pre-configured by the operator (checked beforehand with
-/// `sso::check_operator_config`): the configuration is active before the invitation goes
-/// out, so the first admin is invited to sign in with their company account.
-pub async fn register_tenant_with_sso(
-    state: &AppState,
-    name: &str,
-    admin_email: &Email,
-    max_users: Option<u32>,
-    sso: Option<(crate::domain::IdpConfig, SecretString)>,
-    now: Timestamp,
-) -> Result<Registration, RegisterError> {
-    let mut rng = rand::rngs::OsRng;
-    let token = OneTimeToken::generate(TokenKind::Activation, now, &mut rng);
-    let tenant = NewTenant {
-        id: TenantId::generate(&mut rng),
-        name: name.to_owned(),
-        max_users: max_users.unwrap_or(DEFAULT_MAX_USERS),
-        admin_id: UserId::generate(&mut rng),
-        admin_email: admin_email.clone(),
-        invitation: &token,
-        now,
-    };
-    let audit = AuditEvent::by_operator(
-        &tenant.id,
-        Action::TenantCreate,
-        Some(tenant.admin_id.to_string()),
-    );
-    state
-        .store
-        .register_tenant(&tenant, &audit, &mut rng)
-        .await?;
-    if let Some((config, secret)) = sso {
-        crate::sso::activate_operator_config(state, &tenant.id, config, &secret)
-            .await
-            .map_err(|e| RegisterError::Sso(e.to_string()))?;
-    }
-    let mail = send_invitation(state, name, admin_email, &token).await;
-    if let Err(e) = &mail {
-        tracing::error!(tenant = %tenant.id, error = %e, "invitation email failed; the user can be sent a new one");
-        mail_failed(state, &tenant.id, &tenant.admin_id, &token).await;
-    }
-    Ok(Registration {
-        tenant: tenant.id,
-        admin: tenant.admin_id,
-        activation_link: activation_link(state, &token),
-        mail,
-    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -253,7 +140,12 @@ pub async fn reissue_now(
 }
 
 /// The link was stored but never reached anyone: let the next request for one through at once.
-async fn mail_failed(state: &AppState, tid: &TenantId, uid: &UserId, token: &OneTimeToken) {
+pub(crate) async fn mail_failed(
+    state: &AppState,
+    tid: &TenantId,
+    uid: &UserId,
+    token: &OneTimeToken,
+) {
     if let Err(e) = state
         .store
         .forget_invitation_time(tid, uid, &token.hash)
@@ -299,27 +191,4 @@ pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, Res
     );
     state.mailer().send(user.email.as_str(), &mail).await?;
     Ok(true)
-}
-
-/// The operator suspends a tenant: nobody of it can sign in, and every session ends at once.
-/// `Ok(false)` for an unknown tenant.
-pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
-    let audit = AuditEvent::by_operator(tid, Action::TenantSuspend, None);
-    let known = state
-        .store
-        .set_tenant_status(tid, "suspended", &audit, &mut rand::rngs::OsRng)
-        .await?;
-    if known {
-        state.store.end_all_sessions(tid).await?;
-    }
-    Ok(known)
-}
-
-/// The operator lets a suspended tenant sign in again.
-pub async fn resume_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
-    let audit = AuditEvent::by_operator(tid, Action::TenantResume, None);
-    state
-        .store
-        .set_tenant_status(tid, "active", &audit, &mut rand::rngs::OsRng)
-        .await
 }

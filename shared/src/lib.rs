@@ -11,7 +11,9 @@
 //!   factors, and [`auth::sign_in`], the one door from a proved factor to a session.
 //! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
 //! - [`outbound`]: calls to servers an admin named, checked against SSRF, capped and timed.
-//! - [`invitations`]: registering tenants and (re)issuing invitation links.
+//! - [`invitations`]: (re)issuing invitation and reset links.
+//! - [`tenants`]: the operator's workflows (register, suspend, resume, single sign-on,
+//!   break-glass), above `invitations` and `sso`.
 //! - [`sso`]: discovery, client secrets and starting a sign-in at a provider.
 //! - [`providers`]: what an instance keeps of providers: key sets and client secrets.
 //! - [`platform`]: the platform key material in Secrets Manager and the platform's base URL.
@@ -34,9 +36,10 @@ pub mod sso;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tenants;
 
 pub use config::Config;
-pub use state::AppState;
+pub use state::{AppState, Routes};
 
 /// The `main` of every function binary: tracing, configuration and clients once per cold
 /// start, then the Lambda runtime calling `handler(&state, request)` for each event.

@@ -33,6 +33,15 @@ pub struct AppState {
     data_key: Arc<OnceCell<DataKey>>,
 }
 
+/// The route table of a function whose handlers take the `AppState`.
+pub type Routes = crate::http::Routes<AppState>;
+
+impl crate::http::RouteState for AppState {
+    fn check_origin(&self, req: &lambda_http::Request) -> Result<(), crate::http::ApiError> {
+        crate::http::check_origin(req, &self.config)
+    }
+}
+
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")

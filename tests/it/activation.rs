@@ -33,7 +33,7 @@ fn token_pk(raw: &str) -> String {
 /// Moves an invitation back in time by `secs`, as if it had been sent that long ago.
 async fn age_invitation(
     app: &TestApp,
-    reg: &porter_shared::invitations::Registration,
+    reg: &porter_shared::tenants::Registration,
     token: &str,
     secs: i64,
 ) {
@@ -55,7 +55,7 @@ async fn age_invitation(
     .await;
 }
 
-async fn user_item(app: &TestApp, reg: &porter_shared::invitations::Registration) -> Item {
+async fn user_item(app: &TestApp, reg: &porter_shared::tenants::Registration) -> Item {
     app.item(keys::tenant_pk(&reg.tenant), &keys::user_sk(&reg.admin))
         .await
         .unwrap()
@@ -516,7 +516,7 @@ async fn a_reset_link_expires_after_an_hour_and_a_newer_one_kills_the_older() {
     assert_eq!(reset(&app, &third).await.status, 200);
 }
 
-fn pk_of(reg: &porter_shared::invitations::Registration) -> String {
+fn pk_of(reg: &porter_shared::tenants::Registration) -> String {
     keys::tenant_pk(&reg.tenant)
 }
 

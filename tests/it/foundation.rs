@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use porter_shared::domain::{Email, Timestamp};
-use porter_shared::invitations;
 use porter_shared::secrets::SecretsError;
 use porter_shared::store::keys;
 use porter_shared::store::table::TableOutcome;
 use porter_shared::store::tenants::RegisterError;
+use porter_shared::tenants;
 use porter_tests::*;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -71,7 +71,7 @@ async fn an_email_already_registered_elsewhere_is_refused_and_nothing_is_written
     app.register("Acme", &ann).await;
     let before = app.scan().await;
 
-    let err = invitations::register_tenant(
+    let err = tenants::register_tenant(
         &app.state,
         "Other",
         &Email::parse(&ann.to_uppercase()).unwrap(),

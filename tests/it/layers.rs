@@ -240,3 +240,203 @@ fn only_login_mfa_enroll_and_account_depend_on_webauthn() {
     assert_eq!(functions.len(), 14, "{functions:?}");
     assert_eq!(linking, ["account", "login", "mfa-enroll"]);
 }
+
+/// The modules a file names: `crate::x`, `crate::{x, y}` and, inside a folder module,
+/// `super::x` (a sibling). An item the crate root re-exports (`crate::AppState`) counts as
+/// the module it comes from: `reexports` maps it.
+fn named_modules(text: &str, prefix: &str) -> Vec<String> {
+    named_modules_via(text, prefix, &Default::default())
+}
+
+/// The crate root's re-exports (`pub use state::{AppState, Routes};`): item → module.
+fn reexports(src: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
+    for line in lib.lines() {
+        let Some(rest) = line.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let Some((module, items)) = rest.trim_end_matches(';').split_once("::") else {
+            continue;
+        };
+        for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
+            out.insert(item.trim().to_owned(), module.to_owned());
+        }
+    }
+    out
+}
+
+fn named_modules_via(
+    text: &str,
+    prefix: &str,
+    reexports: &std::collections::BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        let mut rest = code;
+        while let Some(at) = rest.find(prefix) {
+            rest = &rest[at + prefix.len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let inside = &group[..group.find('}').unwrap_or(group.len())];
+                for name in inside.split(',') {
+                    let name = name.trim().split("::").next().unwrap_or("").trim();
+                    out.push(name.to_owned());
+                }
+            } else {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                out.push(name);
+            }
+        }
+    }
+    let out = out
+        .into_iter()
+        .map(|n| reexports.get(&n).cloned().unwrap_or(n))
+        .collect::<Vec<_>>();
+    out.into_iter()
+        .filter(|n| !n.is_empty() && n.chars().next().is_some_and(|c| c.is_lowercase()))
+        .collect()
+}
+
+/// A cycle in `edges` (module → modules it names), if any, as a path.
+fn cycle(
+    edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for node in edges.keys() {
+        if let Some(c) = visit(node, edges, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// The module graph of one crate's `src` folder: top-level modules by `crate::`, and the
+/// modules inside each folder module by `super::` and `crate::<folder>::`.
+fn module_graphs(
+    src: &Path,
+) -> Vec<(
+    String,
+    std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    let reexported = reexports(src);
+    let mut graphs: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    > = Default::default();
+    for file in files {
+        let rel = file.strip_prefix(src).unwrap();
+        let parts: Vec<String> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+            .collect();
+        if parts == ["lib"] || parts == ["main"] {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let top = parts[0].clone();
+        let crate_level = graphs.entry("crate".into()).or_default();
+        let from = crate_level.entry(top.clone()).or_default();
+        for m in named_modules_via(&text, "crate::", &reexported) {
+            if m != top {
+                from.insert(m);
+            }
+        }
+        if parts.len() == 2 && parts[1] != "mod" {
+            let inner = graphs.entry(top.clone()).or_default();
+            let me = inner.entry(parts[1].clone()).or_default();
+            let own = format!("crate::{top}::");
+            for m in named_modules(&text, "super::")
+                .into_iter()
+                .chain(named_modules(&text, &own))
+            {
+                if m != parts[1] {
+                    me.insert(m);
+                }
+            }
+        }
+    }
+    graphs.into_iter().collect()
+}
+
+#[test]
+fn no_module_names_a_module_that_names_it_back() {
+    let root = root();
+    let mut crates = vec![root.join("shared/src")];
+    for entry in std::fs::read_dir(root.join("functions")).unwrap() {
+        crates.push(entry.unwrap().path().join("src"));
+    }
+    let mut loops = Vec::new();
+    for src in &crates {
+        for (scope, edges) in module_graphs(src) {
+            // Only modules that exist as nodes count (a name may be an item, not a module).
+            let edges = edges
+                .iter()
+                .map(|(k, v)| {
+                    let v = v
+                        .iter()
+                        .filter(|n| edges.contains_key(*n))
+                        .cloned()
+                        .collect();
+                    (k.clone(), v)
+                })
+                .collect();
+            if let Some(c) = cycle(&edges) {
+                loops.push(format!("{} ({scope}): {}", src.display(), c.join(" → ")));
+            }
+        }
+    }
+    assert!(loops.is_empty(), "{}", loops.join("\n"));
+}
+
+#[test]
+fn the_lower_layers_never_name_the_app_state() {
+    let root = root();
+    let mut offences = Vec::new();
+    for layer in ["http", "store", "domain", "credentials"] {
+        let mut files = Vec::new();
+        rust_files(&root.join("shared/src").join(layer), &mut files);
+        assert!(!files.is_empty(), "{layer}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if !line.trim_start().starts_with("//") && line.contains("AppState") {
+                    offences.push(format!("{}:{}", file.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+}

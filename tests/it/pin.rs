@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use porter_shared::invitations::Registration;
+use porter_shared::tenants::Registration;
 use porter_tests::*;
 use serde_json::json;
 

@@ -709,7 +709,7 @@ async fn answer_of(app: &TestApp, email: &str) -> u16 {
 
 #[tokio::test]
 async fn a_suspended_organisation_cannot_sign_in_and_its_sessions_end_at_once() {
-    use porter_shared::invitations::{resume_tenant, suspend_tenant};
+    use porter_shared::tenants::{resume_tenant, suspend_tenant};
     let app = TestApp::spawn().await;
     let ann = app.address("ann");
     let (reg, mut admin) = app.ready_admin(&ann).await;

@@ -753,11 +753,11 @@ async fn people_added_to_a_routed_domain_are_invited_to_sign_in_with_their_compa
 #[tokio::test]
 async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
     use porter_shared::domain::{Email, SsoMethod, Timestamp};
-    use porter_shared::{invitations, sso};
+    use porter_shared::tenants;
     let app = TestApp::spawn().await;
     let idp = FakeIdp::start().await;
     let admin = app.address("ann");
-    let input = sso::OperatorSso {
+    let input = tenants::OperatorSso {
         method: SsoMethod::Oidc,
         client_id: CLIENT_ID.into(),
         client_secret: secrecy::SecretString::from(CLIENT_SECRET.to_owned()),
@@ -766,10 +766,10 @@ async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
         domains: vec![domain_of(&admin)],
         mfa_after_sso: false,
     };
-    let config = sso::check_operator_config(&app.state, &input)
+    let config = tenants::check_operator_config(&app.state, &input)
         .await
         .unwrap();
-    let reg = invitations::register_tenant_with_sso(
+    let reg = tenants::register_tenant_with_sso(
         &app.state,
         "Acme",
         &Email::parse(&admin).unwrap(),
@@ -810,7 +810,7 @@ async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
     assert_eq!(s.status, 200, "{:?}", s.json);
     b.add_user(&bob, "core").await;
 
-    let mut emailed = sso::disable_by_operator(&app.state, &reg.tenant)
+    let mut emailed = tenants::disable_by_operator(&app.state, &reg.tenant)
         .await
         .unwrap();
     emailed.sort();

@@ -12,7 +12,7 @@ use porter_dev::moto::Moto;
 use porter_dev::outbox::{self, SentMail};
 use porter_dev::stack;
 use porter_shared::domain::{Email, Timestamp};
-use porter_shared::invitations::{self, Registration};
+use porter_shared::tenants::{self, Registration};
 use porter_shared::AppState;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -82,7 +82,7 @@ impl TestApp {
     }
 
     pub async fn register(&self, name: &str, admin: &str) -> Registration {
-        invitations::register_tenant(
+        tenants::register_tenant(
             &self.state,
             name,
             &Email::parse(admin).unwrap(),

@@ -9,8 +9,9 @@
 
 mod password;
 
-use porter_shared::http::{Body, Request, Response, Routes};
+use porter_shared::http::{Body, Request, Response};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {

@@ -12,8 +12,9 @@ mod factors;
 mod overview;
 mod sessions;
 
-use porter_shared::http::{Body, Request, Response, Routes};
+use porter_shared::http::{Body, Request, Response};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {

@@ -5,8 +5,9 @@
 mod link;
 mod resend;
 
-use porter_shared::http::{Body, Request, Response, Routes};
+use porter_shared::http::{Body, Request, Response};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {

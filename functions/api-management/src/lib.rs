@@ -13,11 +13,12 @@ use porter_shared::domain::platform::parse_hostname;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{
-    client_ip, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
+    client_ip, json, parse_json, ApiError, Body, HandlerResult, Request, Response,
 };
 use porter_shared::platform::{self, KeyMaterial};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json as j, Value};

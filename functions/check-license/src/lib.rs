@@ -11,11 +11,10 @@ use platform_api::CheckError;
 use porter_shared::auth::access;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
-use porter_shared::http::{
-    client_ip, json, ApiError, Body, HandlerResult, Request, Response, Routes,
-};
+use porter_shared::http::{client_ip, json, ApiError, Body, HandlerResult, Request, Response};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde_json::json as j;
 use std::sync::LazyLock;
 

@@ -17,10 +17,11 @@ use lambda_http::http::{header, StatusCode};
 use porter_shared::auth::access;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{IdpConfig, SsoPurpose, TenantSso};
-use porter_shared::http::{json, ApiError, Body, HandlerResult, Request, Response, Routes};
+use porter_shared::http::{json, ApiError, Body, HandlerResult, Request, Response};
 use porter_shared::sso;
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
 

@@ -8,10 +8,11 @@ use porter_shared::auth::access;
 use porter_shared::domain::{
     Action, AuditEvent, Email, OneTimeToken, Role, Timestamp, TokenKind, UserId,
 };
-use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::invitations::send_invitation;
 use porter_shared::store::members::NewMember;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde::Deserialize;
 use serde_json::json as j;
 use std::sync::LazyLock;

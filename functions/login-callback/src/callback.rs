@@ -1,5 +1,6 @@
 //! The callback, step by step; `link.rs` finds the person an identity belongs to.
 
+use crate::failure::{fail, internal, Failure, EXPIRED, FAILED};
 use crate::link::{self, Person};
 use lambda_http::http::header;
 use porter_shared::auth::session::read_cookie_named;
@@ -10,33 +11,13 @@ use porter_shared::domain::{
     Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, TenantRecord,
     Timestamp, UserRecord,
 };
-use porter_shared::http::{
-    client_ip, query_param, redirect, user_agent, ApiError, HandlerResult, Request,
-};
+use porter_shared::http::{client_ip, query_param, redirect, user_agent, HandlerResult, Request};
 use porter_shared::outbound;
 use porter_shared::sso::{self, binding_cookie_name, clear_binding_cookie, CALLBACK_PATH};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::sso::SsoSaveError;
 use porter_shared::AppState;
 use secrecy::ExposeSecret;
-
-/// Why a sign-in did not happen: the code the page shows, and the reason for the log.
-pub(crate) struct Failure {
-    pub code: &'static str,
-    pub reason: String,
-}
-
-pub(crate) fn fail(code: &'static str, reason: impl Into<String>) -> Failure {
-    Failure {
-        code,
-        reason: reason.into(),
-    }
-}
-
-const FAILED: &str = "sso_failed";
-const EXPIRED: &str = "sso_expired";
-/// Porter's own dependency failed: the person may simply try again.
-const UNAVAILABLE: &str = "service_unavailable";
 
 /// What the callback ends in.
 enum Outcome {
@@ -66,11 +47,6 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     resp.headers_mut()
         .append(header::SET_COOKIE, clear_binding_cookie(&state.config));
     Ok(resp)
-}
-
-fn internal(e: impl std::fmt::Display) -> Failure {
-    tracing::error!(error = %e, "single sign-on: a dependency failed");
-    fail(UNAVAILABLE, "a dependency failed")
 }
 
 async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, Failure> {
@@ -349,15 +325,4 @@ async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &st
         outcome: "failure",
     };
     state.store.audit(&event).await;
-}
-
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
-        let code = if e.status == lambda_http::http::StatusCode::SERVICE_UNAVAILABLE {
-            UNAVAILABLE
-        } else {
-            FAILED
-        };
-        fail(code, e.message)
-    }
 }

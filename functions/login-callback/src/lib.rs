@@ -7,10 +7,12 @@
 //! go to the audit log and the trace, never to the page.
 
 mod callback;
+mod failure;
 mod link;
 
-use porter_shared::http::{Body, Request, Response, Routes};
+use porter_shared::http::{Body, Request, Response};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {

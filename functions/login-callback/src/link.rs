@@ -3,7 +3,7 @@
 //! the provider vouches for, to a person of this same organisation, and only if that person
 //! has no identity from this provider yet.
 
-use crate::callback::{fail, Failure};
+use crate::failure::{fail, internal, Failure};
 use porter_shared::credentials::oidc::IdClaims;
 use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, UserRecord};
 use porter_shared::store::fetch::Fetch;
@@ -16,11 +16,6 @@ pub(crate) struct Person {
 }
 
 const NOT_REGISTERED: &str = "sso_not_registered";
-
-fn internal(e: StoreError) -> Failure {
-    tracing::error!(error = %e, "single sign-on: storage failed");
-    fail("service_unavailable", "a dependency failed")
-}
 
 /// Two requests for a linked person (the link with the vouched address's index, then the
 /// user); a first sign-in adds the link's write.

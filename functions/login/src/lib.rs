@@ -11,8 +11,9 @@ mod pin;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session;
 use porter_shared::domain::TokenHash;
-use porter_shared::http::{empty, Body, HandlerResult, Request, Response, Routes};
+use porter_shared::http::{empty, Body, HandlerResult, Request, Response};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {

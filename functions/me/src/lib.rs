@@ -3,9 +3,10 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_with;
 use porter_shared::domain::{Entitlements, Level, Role, SessionRecord, TenantRecord};
-use porter_shared::http::{json, ApiError, Body, Request, Response, Routes};
+use porter_shared::http::{json, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::{Fetch, Fetched};
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde_json::{json as j, Value};
 use std::sync::LazyLock;
 

@@ -22,10 +22,11 @@ use porter_shared::auth::sign_in::{after_second_factor, Next, Proved};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::throttle::Counter;
 use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
-use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response, Routes};
+use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde::Serialize;
 use std::sync::LazyLock;
 

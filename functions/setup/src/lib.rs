@@ -4,9 +4,10 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::domain::{Action, AuditEvent};
-use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response, Routes};
-use porter_shared::invitations::parse_tenant_name;
+use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
+use porter_shared::tenants::parse_tenant_name;
 use porter_shared::AppState;
+use porter_shared::Routes;
 use serde::Deserialize;
 use serde_json::json as j;
 use std::sync::LazyLock;

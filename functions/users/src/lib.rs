@@ -13,12 +13,13 @@ use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{Action, AuditEvent, UserRecord};
 use porter_shared::domain::{Role, SessionRecord, Timestamp, UserId, UserStatus};
 use porter_shared::http::{
-    client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response, Routes,
+    client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response,
 };
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::members::MemberError;
 use porter_shared::AppState;
+use porter_shared::Routes;
 
 mod audit_view;
 use serde::Deserialize;

@@ -6,7 +6,7 @@ use porter_dev::idp::{self, DevIdp};
 use porter_dev::platform::PlatformStandIn;
 use porter_dev::{moto::Moto, routes::RouteTable, server, stack};
 use porter_shared::domain::{Email, Timestamp};
-use porter_shared::invitations;
+use porter_shared::tenants;
 use secrecy::ExposeSecret;
 use std::io::Write;
 use std::sync::Arc;
@@ -86,8 +86,7 @@ async fn main() -> anyhow::Result<()> {
     );
     if !args.no_demo {
         let admin = Email::parse("admin@demo.test")?;
-        let reg =
-            invitations::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
+        let reg = tenants::register_tenant(&app, "Demo Co", &admin, None, Timestamp::now()).await?;
         println!("Demo tenant \"Demo Co\" ({}), admin {admin}", reg.tenant);
         println!("  activation link: {}", reg.activation_link.expose_secret());
         demo_sso_tenant(&app, &idp).await?;
@@ -112,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
 /// would with `porterctl tenant create --sso-...`.
 async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow::Result<()> {
     use porter_shared::domain::SsoMethod;
-    use porter_shared::sso::{self, OperatorSso};
+    use porter_shared::tenants::{self, OperatorSso};
     let admin = Email::parse("admin@sso.test")?;
     let input = OperatorSso {
         method: SsoMethod::Oidc,
@@ -123,8 +122,8 @@ async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow:
         domains: vec!["sso.test".into()],
         mfa_after_sso: false,
     };
-    let config = sso::check_operator_config(app, &input).await?;
-    let reg = invitations::register_tenant_with_sso(
+    let config = tenants::check_operator_config(app, &input).await?;
+    let reg = tenants::register_tenant_with_sso(
         app,
         "SSO Demo",
         &admin,

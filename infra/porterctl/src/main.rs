@@ -5,11 +5,12 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use porter_shared::domain::SsoMethod;
 use porter_shared::domain::{Email, TenantId, Timestamp, UserStatus};
-use porter_shared::invitations::{self, parse_max_users, parse_tenant_name, ReissueError};
-use porter_shared::sso::{self, OperatorSso};
+use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::table::TableOutcome;
 use porter_shared::store::tenants::RegisterError;
 use porter_shared::store::StoreError;
+use porter_shared::tenants::OperatorSso;
+use porter_shared::tenants::{self, parse_max_users, parse_tenant_name};
 use porter_shared::AppState;
 use secrecy::SecretString;
 use serde_json::json;
@@ -209,12 +210,12 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                         mfa_after_sso: false,
                     };
                     let input = args.operator_sso()?;
-                    let config = sso::check_operator_config(state, &input).await?;
+                    let config = tenants::check_operator_config(state, &input).await?;
                     Some((config, input.client_secret))
                 }
                 _ => None,
             };
-            let reg = match invitations::register_tenant_with_sso(
+            let reg = match tenants::register_tenant_with_sso(
                 state,
                 &name,
                 &email,
@@ -299,7 +300,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
         }
         TenantCommand::Suspend { tenant_id: raw } => {
             let tid = tenant_id(&raw)?;
-            if !invitations::suspend_tenant(state, &tid).await? {
+            if !tenants::suspend_tenant(state, &tid).await? {
                 bail!("no tenant {tid}");
             }
             println!(
@@ -308,7 +309,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
         }
         TenantCommand::Resume { tenant_id: raw } => {
             let tid = tenant_id(&raw)?;
-            if !invitations::resume_tenant(state, &tid).await? {
+            if !tenants::resume_tenant(state, &tid).await? {
                 bail!("no tenant {tid}");
             }
             println!("tenant {tid} can sign in again");
@@ -327,9 +328,9 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                 .await?
                 .with_context(|| format!("no tenant {tid}"))?;
             let input = sso.operator_sso()?;
-            let config = sso::check_operator_config(state, &input).await?;
+            let config = tenants::check_operator_config(state, &input).await?;
             let issuer = config.provider.issuer.clone();
-            sso::activate_operator_config(state, &tid, config, &input.client_secret).await?;
+            tenants::activate_operator_config(state, &tid, config, &input.client_secret).await?;
             println!(
                 "tenant {tid} now signs in through {issuer} for {}",
                 input.domains.join(", ")
@@ -339,7 +340,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             command: SsoCommand::Disable { tenant_id: raw },
         } => {
             let tid = tenant_id(&raw)?;
-            let emailed = sso::disable_by_operator(state, &tid).await?;
+            let emailed = tenants::disable_by_operator(state, &tid).await?;
             println!("tenant {tid} signs in with passwords again");
             for e in emailed {
                 println!("  emailed a link to set a password: {e}");

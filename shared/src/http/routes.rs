@@ -6,15 +6,14 @@
 //! ```ignore
 //! Routes::new()
 //!     .get("/api/users", list)
-//!     .patch("/api/users/{id}", change_role) // async fn change_role(&AppState, &Request, UserId)
+//!     .patch("/api/users/{id}", change_role) // async fn change_role(&S, &Request, UserId)
 //! ```
 //!
 //! A `{name}` segment is handed to the handler typed ([`PathParam`]); a last segment
 //! `{*name}` takes the rest of the path (one segment or more).
 
-use super::{check_origin, with_security_headers, ApiError};
+use super::{with_security_headers, ApiError};
 use crate::domain::UserId;
-use crate::AppState;
 use http::{header, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use std::future::Future;
@@ -25,15 +24,10 @@ pub type HandlerResult = Result<Response<Body>, ApiError>;
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = HandlerResult> + Send + 'a>>;
 
 /// What the envelope needs from the state its handlers get: for the Origin check, the state
-/// must know the public origin; state-free functions (static pages) have none to check.
+/// must know the public origin (the AppState implements it, in `state.rs`, above this layer);
+/// state-free functions (static pages) have none to check.
 pub trait RouteState: Sync + 'static {
     fn check_origin(&self, req: &Request) -> Result<(), ApiError>;
-}
-
-impl RouteState for AppState {
-    fn check_origin(&self, req: &Request) -> Result<(), ApiError> {
-        check_origin(req, &self.config)
-    }
 }
 
 /// Static pages change nothing, so there is nothing to protect from other sites.
@@ -208,7 +202,7 @@ struct Route<S> {
 
 /// A function's routes. Build it once per instance (a `static` `LazyLock`) and `serve` each
 /// request with it.
-pub struct Routes<S: 'static = AppState> {
+pub struct Routes<S: 'static> {
     routes: Vec<Route<S>>,
     fallback: Option<Box<dyn Erased<S>>>,
 }

@@ -3,7 +3,6 @@
 //! of them at once with a [`Fetch`]: one BatchGetItem, read consistently, instead of a chain of
 //! GetItems, each waiting for the one before.
 
-use super::attr::{key, Item};
 use super::throttle::{self, ThrottleKey};
 use super::{items, keys, Store, StoreError};
 use crate::domain::pin::PinRecord;
@@ -11,12 +10,6 @@ use crate::domain::throttle::Counter;
 use crate::domain::{
     Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, UserId, UserRecord,
 };
-use aws_sdk_dynamodb::types::KeysAndAttributes;
-use std::collections::HashMap;
-
-/// How often a batch read asks again for keys DynamoDB left unprocessed before it gives up
-/// (and the caller refuses: a throttle that cannot be read fails closed).
-const UNPROCESSED_ROUNDS: usize = 5;
 
 /// The items one request should read. Builders add a key; absent items come back as `None`.
 #[derive(Debug, Default, Clone)]
@@ -238,56 +231,5 @@ impl Store {
             sso,
             platform,
         })
-    }
-
-    /// Items by their keys, read consistently in one request, keyed by `(pk, sk)`; missing
-    /// items are absent. Keys DynamoDB leaves unprocessed are asked for again (never read as
-    /// missing); if they stay unprocessed the read fails.
-    pub(crate) async fn get_many(
-        &self,
-        mut wanted: Vec<(String, String)>,
-    ) -> Result<HashMap<(String, String), Item>, StoreError> {
-        let mut found = HashMap::new();
-        wanted.sort();
-        wanted.dedup();
-        if wanted.is_empty() {
-            return Ok(found);
-        }
-        let mut ka = KeysAndAttributes::builder().consistent_read(true);
-        for (pk, sk) in wanted {
-            ka = ka.keys(key(pk, &sk));
-        }
-        let mut pending = Some(ka.build()?);
-        for round in 0..UNPROCESSED_ROUNDS {
-            let Some(ask) = pending.take() else { break };
-            if round > 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
-            }
-            let out = self
-                .db
-                .batch_get_item()
-                .request_items(&self.table, ask)
-                .send()
-                .await?;
-            for it in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let pk = super::attr::get_s(&it, "pk").map(str::to_owned);
-                let sk = super::attr::get_s(&it, "sk").map(str::to_owned);
-                if let (Some(pk), Some(sk)) = (pk, sk) {
-                    found.insert((pk, sk), it);
-                }
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|ka| !ka.keys().is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Sdk("keys left unprocessed".to_owned()));
-        }
-        Ok(found)
     }
 }

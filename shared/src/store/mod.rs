@@ -47,7 +47,9 @@ use attr::{key, Item};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -182,5 +184,62 @@ impl Store {
                 other => Err(StoreError::Sdk(DisplayErrorContext(other).to_string())),
             },
         }
+    }
+}
+
+/// How often a batch read asks again for keys DynamoDB left unprocessed before it gives up
+/// (and the caller refuses: a throttle that cannot be read fails closed).
+const UNPROCESSED_ROUNDS: usize = 5;
+
+impl Store {
+    /// Items by their keys, read consistently in one request, keyed by `(pk, sk)`; missing
+    /// items are absent. Keys DynamoDB leaves unprocessed are asked for again (never read as
+    /// missing); if they stay unprocessed the read fails.
+    pub(crate) async fn get_many(
+        &self,
+        mut wanted: Vec<(String, String)>,
+    ) -> Result<HashMap<(String, String), Item>, StoreError> {
+        let mut found = HashMap::new();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let mut ka = KeysAndAttributes::builder().consistent_read(true);
+        for (pk, sk) in wanted {
+            ka = ka.keys(key(pk, &sk));
+        }
+        let mut pending = Some(ka.build()?);
+        for round in 0..UNPROCESSED_ROUNDS {
+            let Some(ask) = pending.take() else { break };
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+            }
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, ask)
+                .send()
+                .await?;
+            for it in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let pk = attr::get_s(&it, "pk").map(str::to_owned);
+                let sk = attr::get_s(&it, "sk").map(str::to_owned);
+                if let (Some(pk), Some(sk)) = (pk, sk) {
+                    found.insert((pk, sk), it);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|ka| !ka.keys().is_empty());
+        }
+        if pending.is_some() {
+            return Err(StoreError::Sdk("keys left unprocessed".to_owned()));
+        }
+        Ok(found)
     }
 }

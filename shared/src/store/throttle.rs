@@ -88,8 +88,20 @@ impl Store {
         &self,
         keys: &[&ThrottleKey],
     ) -> Result<Vec<Option<Counter>>, StoreError> {
-        let fetch = super::fetch::Fetch::default().counters(keys.iter().map(|k| (*k).clone()));
-        Ok(self.fetch(&fetch).await?.counters)
+        let wanted = keys
+            .iter()
+            .map(|k| (k.as_str().to_owned(), keys::THROTTLE_SK.to_owned()))
+            .collect();
+        let mut found = self.get_many(wanted).await?;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                found
+                    .remove(&(k.as_str().to_owned(), keys::THROTTLE_SK.to_owned()))
+                    .as_ref()
+                    .map(counter)
+            })
+            .collect())
     }
 
     /// Settles a judged guess in one transaction: each counter taken or cleared under its
