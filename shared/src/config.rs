@@ -2,6 +2,7 @@
 //! A missing or malformed variable stops the process at start with a message naming it,
 //! rather than failing on the first request that needs it.
 
+use crate::domain::address::is_https_or_loopback;
 use url::Url;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -78,7 +79,7 @@ impl Config {
         );
         let entra_authority = Url::parse(&raw_authority)
             .ok()
-            .filter(|u| u.scheme() == "https" || (allow_loopback && u.scheme() == "http"))
+            .filter(|u| is_https_or_loopback(u, allow_loopback))
             .ok_or_else(|| ConfigError::Invalid {
                 name: "PORTER_ENTRA_AUTHORITY",
                 reason: "expected an https URL".into(),
@@ -123,17 +124,6 @@ impl Config {
             && matches!(self.public_base_url.host_str(), Some("localhost"))
     }
 
-    /// `__Host-` binds the session cookie to this exact origin (Secure, Path=/, no Domain).
-    /// Browsers refuse that prefix without Secure, so plain http://localhost in dev uses an
-    /// unprefixed name.
-    pub fn session_cookie_name(&self) -> &'static str {
-        if self.is_local_http() {
-            "porter_session"
-        } else {
-            "__Host-porter_session"
-        }
-    }
-
     /// WebAuthn's relying party id must be the public host or a domain it belongs to; checked
     /// at start, since the verifier itself is built on first use.
     pub fn check_webauthn_rp_id(&self) -> Result<(), ConfigError> {
@@ -165,10 +155,9 @@ impl Config {
 
 fn parse_base_url(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| e.to_string())?;
-    match url.scheme() {
-        "https" => {}
-        "http" if matches!(url.host_str(), Some("localhost" | "127.0.0.1")) => {}
-        _ => return Err("must be https (http is allowed only for localhost)".into()),
+    // Porter's own address: http only on a developer's machine.
+    if !is_https_or_loopback(&url, true) {
+        return Err("must be https (http is allowed only for localhost)".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not carry a query or fragment".into());

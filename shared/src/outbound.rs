@@ -7,10 +7,11 @@
 //! `PORTER_ALLOW_LOOPBACK=true` (dev and tests) also allows `http://127.0.0.1` and
 //! `http://localhost`, and nothing else.
 
+use crate::domain::address::{is_https_or_loopback, is_loopback_host};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
-use url::{Host, Url};
+use url::Url;
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -95,16 +96,10 @@ pub async fn check(raw: &str, allow_loopback: bool) -> Result<Target, OutboundEr
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refused("the URL must not carry a user name or password"));
     }
-    let loopback_host = matches!(
-        url.host(),
-        Some(Host::Domain("localhost")) | Some(Host::Ipv4(Ipv4Addr::LOCALHOST))
-    );
-    let loopback_ok = allow_loopback && loopback_host;
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback_ok => {}
-        _ => return Err(refused("only https:// addresses can be used")),
+    if !is_https_or_loopback(&url, allow_loopback) {
+        return Err(refused("only https:// addresses can be used"));
     }
+    let loopback_ok = allow_loopback && url.host_str().is_some_and(is_loopback_host);
     let host = url
         .host_str()
         .ok_or_else(|| refused("the URL has no host"))?

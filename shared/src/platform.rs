@@ -1,6 +1,7 @@
 //! The vendor platform, the parts its two functions share: the tenant's key material in
 //! Secrets Manager (`porter/<stage>/tenant/<tid>/platform`) and the platform's base URL.
 
+use crate::domain::address::is_loopback_host;
 use crate::domain::TenantId;
 use crate::secrets::SecretsError;
 use crate::{AppState, Config};
@@ -35,8 +36,7 @@ pub async fn save(state: &AppState, tid: &TenantId, m: &KeyMaterial) -> Result<(
 /// `https://<hostname>`; plain http only for loopback hosts when `PORTER_ALLOW_LOOPBACK=true`.
 pub fn base_url(config: &Config, hostname: &str) -> String {
     let host = hostname.split(':').next().unwrap_or_default();
-    let loopback = matches!(host, "127.0.0.1" | "localhost");
-    if config.allow_loopback && loopback {
+    if config.allow_loopback && is_loopback_host(host) {
         format!("http://{hostname}")
     } else {
         format!("https://{hostname}")

@@ -117,34 +117,6 @@ pub async fn store_secret(
     Ok(Some(reference))
 }
 
-/// The cookie that binds a sign-in to the browser that started it: it carries the PKCE
-/// verifier, whose challenge the state item keeps. `__Host-` like the session cookie.
-pub fn binding_cookie_name(config: &Config) -> &'static str {
-    if config.is_local_http() {
-        "porter_sso"
-    } else {
-        "__Host-porter_sso"
-    }
-}
-
-fn binding_cookie(config: &Config, verifier: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.is_local_http() {
-        ""
-    } else {
-        "; Secure"
-    };
-    let value = format!(
-        "{}={verifier}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        binding_cookie_name(config)
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// Clears the binding cookie once the callback has used it.
-pub fn clear_binding_cookie(config: &Config) -> HeaderValue {
-    binding_cookie(config, "", 0)
-}
-
 fn random_token(rng: &mut impl RngCore) -> String {
     use base64::Engine;
     let mut bytes = [0u8; 32];
@@ -192,11 +164,8 @@ pub async fn begin(
             login_hint,
         },
     );
-    let cookie = binding_cookie(
-        &state.config,
-        &verifier,
-        crate::domain::sso::STATE_LIFETIME_SECS,
-    );
+    let lifetime = crate::domain::sso::STATE_LIFETIME_SECS;
+    let cookie = crate::http::cookies::Cookie::SsoBinding.set(&state.config, &verifier, lifetime);
     Ok((url, cookie))
 }
 

@@ -236,12 +236,7 @@ async fn operator_save(
     target: Option<String>,
 ) -> Result<(), OperatorSsoError> {
     let (previous, version) = state.store.get_sso(tid).await?;
-    let next = crate::domain::TenantSso {
-        active,
-        pending: None,
-        updated_at: Some(Timestamp::now()),
-        updated_by: Some("operator".into()),
-    };
+    let next = crate::domain::TenantSso::set_by_operator(active, Timestamp::now());
     let audit = crate::domain::AuditEvent::by_operator(tid, action, target);
     let mut rng = rand::rngs::OsRng;
     state

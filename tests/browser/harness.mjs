@@ -177,7 +177,13 @@ export async function saveCodes(page) {
 
 /** The first admin's setup step. */
 export async function finishSetup(page, name) {
-  await page.getByRole("heading", { name: "Set up your organisation" }).waitFor();
+  const heading = page.getByRole("heading", { name: "Set up your organisation" });
+  await heading.waitFor();
+  // The form takes the content area, not the empty navigation column beside it.
+  const width = (await heading.boundingBox()).width;
+  const viewport = page.viewportSize().width;
+  if (width < Math.min(400, viewport * 0.8)) throw new Error(`the setup heading is squeezed to ${width} px`);
+  await checkA11y(page, "setup");
   await page.getByLabel("Organisation name").fill(name);
   await page.getByRole("button", { name: "Finish setup" }).click();
 }

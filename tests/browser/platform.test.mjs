@@ -33,6 +33,11 @@ test("an admin connects the platform, checks the license and the menu shows the 
   await page.getByText("Saved.").waitFor();
   await page.getByText(/Connected to .* with an RSA 2048 bits key \(encrypted\); certificate CN=demo-tenant/).waitFor();
   assert.equal(await page.getByLabel("Private key (PEM)").inputValue(), "", "the key is never shown back");
+  // Saved: the key and certificate fields wait behind "Update certificate information".
+  assert.equal(await page.getByLabel("Private key (PEM)").isVisible(), false, "the key field is folded away");
+  await page.getByLabel("Update certificate information").check();
+  assert.ok(await page.getByLabel("Private key (PEM)").isVisible(), "asked for, the key field shows");
+  await page.getByLabel("Update certificate information").uncheck();
   assert.ok(!(await page.locator('[data-menu="solution:endpoint"]').count()));
 
   await check.click();

@@ -48,8 +48,7 @@ pub async fn new_recovery_codes(state: &AppState, req: &Request) -> HandlerResul
             "Set up a second factor first: recovery codes come with it.",
         ));
     }
-    let codes = recovery::generate(&mut rand::rngs::OsRng);
-    let hashes: Vec<String> = codes.iter().filter_map(|c| recovery::hash(c)).collect();
+    let (codes, hashes) = recovery::fresh(&mut rand::rngs::OsRng);
     let user = &caller.user;
     let event = AuditEvent::by(user, Action::MfaRecoveryCodes, Some(user), &client_ip(req));
     let cookie = change_factors(

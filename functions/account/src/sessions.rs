@@ -4,8 +4,9 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::second_factor::end_other_sessions;
-use porter_shared::auth::session::{authenticate, clear_cookie};
+use porter_shared::auth::session::authenticate;
 use porter_shared::domain::{Action, AuditEvent, Level, TokenHash};
+use porter_shared::http::cookies::Cookie;
 use porter_shared::http::{client_ip, empty, json_with_cookie, ApiError, HandlerResult, Request};
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
@@ -30,8 +31,10 @@ pub async fn end_one(state: &AppState, req: &Request, id: String) -> HandlerResu
     state.store.audit(&event).await;
     let mut resp = empty(StatusCode::NO_CONTENT);
     if hash == caller.session.hash {
-        resp.headers_mut()
-            .append(http::header::SET_COOKIE, clear_cookie(&state.config));
+        resp.headers_mut().append(
+            http::header::SET_COOKIE,
+            Cookie::Session.clear(&state.config),
+        );
     }
     Ok(resp)
 }

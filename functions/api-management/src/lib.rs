@@ -9,6 +9,7 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::credentials::platform_key::{self, KeyError};
+use porter_shared::domain::address::is_https_or_loopback;
 use porter_shared::domain::platform::parse_hostname;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
@@ -196,7 +197,5 @@ fn url_ok(raw: &str, allow_loopback: bool) -> bool {
     let Ok(url) = url::Url::parse(raw) else {
         return false;
     };
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost"));
-    url.username().is_empty()
-        && (url.scheme() == "https" || (allow_loopback && loopback && url.scheme() == "http"))
+    url.username().is_empty() && is_https_or_loopback(&url, allow_loopback)
 }

@@ -117,13 +117,11 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     })?;
     let tid = admin.tenant.id.clone();
     let (previous, version) = admin.caller.more.sso.take().unwrap_or_default();
-    let mut next = previous.clone();
-    let audit_action;
-    if method == SsoMethod::Porter {
+    let by = admin.caller.user.email.to_string();
+    let now = Timestamp::now();
+    let (next, audit_action) = if method == SsoMethod::Porter {
         // Back to passwords, at once: nothing can lock anyone out of a password sign-in.
-        next.active = None;
-        next.pending = None;
-        audit_action = Action::SsoDisable;
+        (previous.disabled(&by, now), Action::SsoDisable)
     } else {
         let client_id = required(&body.client_id, "client_id")?.to_owned();
         let (discovery_url, directory_id) = match method {
@@ -173,7 +171,7 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
                 "The request is invalid: client_secret is required.",
             )
         })?;
-        next.pending = Some(IdpConfig {
+        let config = IdpConfig {
             method,
             client_id,
             discovery_url,
@@ -182,11 +180,9 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             mfa_after_sso: body.mfa_after_sso,
             provider,
             secret_ref,
-        });
-        audit_action = Action::SsoConfigure;
-    }
-    next.updated_at = Some(Timestamp::now());
-    next.updated_by = Some(admin.caller.user.email.to_string());
+        };
+        (previous.proposed(config, &by, now), Action::SsoConfigure)
+    };
     let audit = AuditEvent::by(&admin.caller.user, audit_action, None, &client_ip(req))
         .target_text(method.as_str().to_owned());
     match state

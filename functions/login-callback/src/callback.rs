@@ -3,7 +3,6 @@
 use crate::failure::{fail, internal, Failure, EXPIRED, FAILED};
 use crate::link::{self, Person};
 use lambda_http::http::header;
-use porter_shared::auth::session::read_cookie_named;
 use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
@@ -11,9 +10,10 @@ use porter_shared::domain::{
     Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, TenantRecord,
     Timestamp, UserRecord,
 };
+use porter_shared::http::cookies::Cookie;
 use porter_shared::http::{client_ip, query_param, redirect, user_agent, HandlerResult, Request};
 use porter_shared::outbound;
-use porter_shared::sso::{self, binding_cookie_name, clear_binding_cookie, CALLBACK_PATH};
+use porter_shared::sso::{self, CALLBACK_PATH};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::sso::SsoSaveError;
 use porter_shared::AppState;
@@ -45,7 +45,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         }
     };
     resp.headers_mut()
-        .append(header::SET_COOKIE, clear_binding_cookie(&state.config));
+        .append(header::SET_COOKIE, Cookie::SsoBinding.clear(&state.config));
     Ok(resp)
 }
 
@@ -61,7 +61,8 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
     if !st.is_fresh(now) {
         return Err(fail(EXPIRED, "the state is older than ten minutes"));
     }
-    let verifier = read_cookie_named(req, binding_cookie_name(&state.config))
+    let verifier = Cookie::SsoBinding
+        .read(req, &state.config)
         .ok_or_else(|| fail(EXPIRED, "no binding cookie"))?;
     if pkce_challenge(&verifier) != st.challenge {
         return Err(fail(EXPIRED, "the sign-in was started in another browser"));
@@ -280,17 +281,16 @@ async fn activate(
     ip: &str,
 ) -> Result<(), Failure> {
     let (previous, version) = state.store.get_sso(tenant).await.map_err(internal)?;
-    let mut next = previous.clone();
-    let Some(pending) = next.pending.take() else {
+    let method = previous.pending.as_ref().map(|c| c.method);
+    let (Some(next), Some(method)) = (
+        previous.tested(admin.email.as_str(), Timestamp::now()),
+        method,
+    ) else {
         return Err(fail(
             EXPIRED,
             "the configuration was replaced during the test",
         ));
     };
-    let method = pending.method;
-    next.active = Some(pending);
-    next.updated_at = Some(Timestamp::now());
-    next.updated_by = Some(admin.email.to_string());
     let audit = AuditEvent::by(admin, Action::SsoActivate, None, ip)
         .target_text(method.as_str().to_owned());
     match state

@@ -9,8 +9,8 @@ mod password;
 mod pin;
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::session;
 use porter_shared::domain::TokenHash;
+use porter_shared::http::cookies::Cookie;
 use porter_shared::http::{empty, Body, HandlerResult, Request, Response};
 use porter_shared::AppState;
 use porter_shared::Routes;
@@ -34,15 +34,16 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
 /// `POST /api/logout`: the session item is deleted (not just the cookie), so the id is dead
 /// everywhere at once. 204 whether or not there was a session.
 async fn logout(state: &AppState, req: &Request) -> HandlerResult {
-    if let Some(hash) =
-        session::read_cookie(req, &state.config).and_then(|id| TokenHash::of_presented(&id))
+    if let Some(hash) = Cookie::Session
+        .read(req, &state.config)
+        .and_then(|id| TokenHash::of_presented(&id))
     {
         state.store.delete_session(&hash).await?;
     }
     let mut resp = empty(StatusCode::NO_CONTENT);
     resp.headers_mut().append(
         lambda_http::http::header::SET_COOKIE,
-        session::clear_cookie(&state.config),
+        Cookie::Session.clear(&state.config),
     );
     Ok(resp)
 }

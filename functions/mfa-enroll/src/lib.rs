@@ -19,7 +19,6 @@ use porter_shared::auth::second_factor::{
 };
 use porter_shared::auth::session::{authenticate_with, unauthenticated, Caller};
 use porter_shared::auth::sign_in::{after_second_factor, Next, Proved};
-use porter_shared::credentials::recovery;
 use porter_shared::domain::throttle::Counter;
 use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
@@ -58,13 +57,6 @@ pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, 
     }
     require_recent_proof(&caller, Timestamp::now())?;
     Ok(caller)
-}
-
-/// Ten fresh recovery codes: the plain codes for the answer, their hashes for the store.
-pub(crate) fn recovery_codes() -> (Vec<String>, Vec<String>) {
-    let codes = recovery::generate(&mut rand::rngs::OsRng);
-    let hashes = codes.iter().filter_map(|c| recovery::hash(c)).collect();
-    (codes, hashes)
 }
 
 /// The answer of an enrolment: the recovery codes, shown once, and where to go next.

@@ -1,9 +1,10 @@
 //! TOTP enrolment: a 160-bit seed, shown once as QR code and text, confirmed by a code.
 
-use crate::{enrolled, enroller, recovery_codes};
+use crate::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::MfaGuesses;
 use porter_shared::auth::seeds::{open_seed, seal_seed};
+use porter_shared::credentials::recovery;
 use porter_shared::credentials::totp;
 use porter_shared::domain::Timestamp;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
@@ -58,7 +59,7 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
             "That code does not match. Check the time on your phone and enter the current code.",
         ));
     };
-    let (codes, hashes) = recovery_codes();
+    let (codes, hashes) = recovery::fresh(&mut rand::rngs::OsRng);
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let change = CredentialChange::enable_totp(&sealed, step, &hashes);
     let ip = client_ip(req);

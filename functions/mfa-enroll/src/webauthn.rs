@@ -1,8 +1,9 @@
 //! Security-key enrolment (WebAuthn registration). The ceremony state stays in the session item.
 
-use crate::{enrolled, enroller, recovery_codes};
+use crate::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
+use porter_shared::credentials::recovery;
 use porter_shared::credentials::webauthn::{passkeys, user_handle, with_new_key, Ceremony};
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::Timestamp;
@@ -61,7 +62,7 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
         .and_then(key_name)
         .unwrap_or_else(|| format!("Security key {}", current.0.len() + 1));
     let keys = with_new_key(current, &passkey, &name, Timestamp::now().0);
-    let (codes, hashes) = recovery_codes();
+    let (codes, hashes) = recovery::fresh(&mut rand::rngs::OsRng);
     let change = CredentialChange::security_keys(&keys, Some(&hashes));
     enrolled(
         state,

@@ -376,13 +376,9 @@
     reauthWith(/^\d{6}$/.test(code) ? { method: "totp", code } : { method: "recovery", code });
   });
   $("reauth-key").addEventListener("click", async () => {
-    const o = await post("/api/login/webauthn/options");
-    if (o.status !== 200) return say("reauth-error", o.message);
-    try {
-      reauthWith({ method: "webauthn", credential: await porter.getAssertion(o.data) });
-    } catch (_) {
-      say("reauth-error", "The security key did not answer. Try again.");
-    }
+    const k = await porter.keyAssertion();
+    if (!k.credential) return say("reauth-error", k.message);
+    reauthWith({ method: "webauthn", credential: k.credential });
   });
   async function afterChange(r) {
     if (!r) return;
@@ -456,15 +452,7 @@
   $("key-add").addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = $("key-name").value.trim();
-    const r = await guarded(async () => {
-      const o = await post("/api/mfa/webauthn/options");
-      if (o.status !== 200) return o;
-      try {
-        return await post("/api/mfa/webauthn", { credential: await porter.createCredential(o.data), name });
-      } catch (_) {
-        return { status: 400, message: "The security key could not be registered. Try again." };
-      }
-    });
+    const r = await guarded(() => porter.registerKey(name));
     $("key-name").value = "";
     afterChange(r);
   });
@@ -490,6 +478,10 @@
     $("api-key-password").value = "";
     $("api-certificate").value = "";
     $("api-key-hint").hidden = !c.configured;
+    // Once a connection is saved, the key and certificate stay out of the way until asked for.
+    $("api-update-row").hidden = !c.configured;
+    $("api-update-cert").checked = false;
+    $("api-secret-fields").hidden = !!c.configured;
     if (c.configured) {
       const key = c.key.type === "ec" ? `EC ${c.key.curve}` : `RSA ${c.key.bits} bits`;
       const cert = c.certificate ? `; certificate ${c.certificate.subject}, valid until ${new Date(c.certificate.not_after).toLocaleDateString()}` : "";
@@ -498,6 +490,9 @@
     $("license-check").disabled = !c.configured;
     $("license-status").textContent = c.configured ? "" : "Save the platform connection first.";
   }
+  $("api-update-cert").addEventListener("change", () => {
+    $("api-secret-fields").hidden = !$("api-update-cert").checked;
+  });
   $("api-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = {
@@ -506,9 +501,11 @@
       kid: $("api-kid").value.trim(),
     };
     if ($("api-token-endpoint").value.trim()) body.token_endpoint = $("api-token-endpoint").value.trim();
-    if ($("api-key").value.trim()) body.private_key_pem = $("api-key").value;
-    if ($("api-key-password").value) body.private_key_password = $("api-key-password").value;
-    if ($("api-certificate").value.trim()) body.certificate_pem = $("api-certificate").value;
+    if (!$("api-secret-fields").hidden) {
+      if ($("api-key").value.trim()) body.private_key_pem = $("api-key").value;
+      if ($("api-key-password").value) body.private_key_password = $("api-key-password").value;
+      if ($("api-certificate").value.trim()) body.certificate_pem = $("api-certificate").value;
+    }
     const r = await call("PUT", "/api/config/platform", body);
     if (r.status !== 200) return say("api-message", r.message);
     await loadApi();

@@ -103,4 +103,30 @@ const porter = {
       },
     };
   },
+
+  /**
+   * The security key answers a challenge (sign-in's second step, or re-authentication):
+   * `{credential}` to send as `{method: "webauthn", credential}`, or `{message}` saying why not.
+   */
+  async keyAssertion() {
+    const o = await porter.post("/api/login/webauthn/options");
+    if (o.status !== 200) return { message: o.message || "Something went wrong. Please try again." };
+    try {
+      return { credential: await porter.getAssertion(o.data) };
+    } catch (_) {
+      return { message: "The security key did not answer. Try again." };
+    }
+  },
+
+  /** Registers a security key (named `name`, if given): the server's answer, as `call` gives it. */
+  async registerKey(name) {
+    const o = await porter.post("/api/mfa/webauthn/options");
+    if (o.status !== 200) return o;
+    try {
+      const credential = await porter.createCredential(o.data);
+      return await porter.post("/api/mfa/webauthn", name === undefined ? { credential } : { credential, name });
+    } catch (_) {
+      return { status: 400, message: "The security key could not be registered. Try again." };
+    }
+  },
 };

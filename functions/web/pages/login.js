@@ -94,13 +94,9 @@
   });
 
   $("use-key").addEventListener("click", async () => {
-    const o = await post("/api/login/webauthn/options");
-    if (o.status !== 200) return problem("verify-error", o);
-    try {
-      verify({ method: "webauthn", credential: await porter.getAssertion(o.data) });
-    } catch (_) {
-      say("verify-error", "The security key did not answer. Try again.");
-    }
+    const k = await porter.keyAssertion();
+    if (!k.credential) return say("verify-error", k.message);
+    verify({ method: "webauthn", credential: k.credential });
   });
 
   function showCodes(r) {
@@ -127,16 +123,9 @@
   });
 
   $("choose-key").addEventListener("click", async () => {
-    const o = await post("/api/mfa/webauthn/options");
-    if (o.status !== 200) return problem("enrol-error", o);
-    try {
-      const credential = await porter.createCredential(o.data);
-      const r = await post("/api/mfa/webauthn", { credential });
-      if (r.status !== 200) return problem("enrol-error", r);
-      showCodes(r);
-    } catch (_) {
-      say("enrol-error", "The security key could not be registered. Try again.");
-    }
+    const r = await porter.registerKey();
+    if (r.status !== 200) return problem("enrol-error", r);
+    showCodes(r);
   });
 
   $("saved").addEventListener("change", () => {

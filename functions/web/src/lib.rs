@@ -16,11 +16,10 @@ const ACTIVATE: &str = include_str!("../pages/activate.html");
 const LOGIN: &str = include_str!("../pages/login.html");
 const NOT_FOUND: &str = include_str!("../pages/not_found.html");
 const CSS: &str = include_str!("../pages/porter.css");
-const ACTIVATE_JS: &str = include_str!("../pages/activate.js");
+const LINK_PASSWORD_JS: &str = include_str!("../pages/link-password.js");
 const COMMON_JS: &str = include_str!("../pages/common.js");
 const LOGIN_JS: &str = include_str!("../pages/login.js");
 const RESET: &str = include_str!("../pages/reset.html");
-const RESET_JS: &str = include_str!("../pages/reset.js");
 const APP: &str = include_str!("../pages/app.html");
 const APP_JS: &str = include_str!("../pages/app.js");
 
@@ -35,10 +34,13 @@ const PAGES: &[(&str, &str)] = &[
 
 const ASSETS: &[(&str, &str, &str)] = &[
     ("porter.css", "text/css; charset=utf-8", CSS),
-    ("activate.js", "text/javascript; charset=utf-8", ACTIVATE_JS),
+    (
+        "link-password.js",
+        "text/javascript; charset=utf-8",
+        LINK_PASSWORD_JS,
+    ),
     ("common.js", "text/javascript; charset=utf-8", COMMON_JS),
     ("login.js", "text/javascript; charset=utf-8", LOGIN_JS),
-    ("reset.js", "text/javascript; charset=utf-8", RESET_JS),
     ("app.js", "text/javascript; charset=utf-8", APP_JS),
 ];
 

@@ -5,13 +5,14 @@
 
 use super::guard::{MfaGuesses, Verdict};
 use super::seeds::open_seed;
-use super::session::{session_gone, set_cookie, unauthenticated, Caller};
+use super::session::{session_gone, unauthenticated, Caller};
 use super::sign_in::{after_second_factor, NewSession, Proved};
 #[cfg(feature = "webauthn")]
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
 use crate::domain::session::REAUTH_SECS;
 use crate::domain::{Action, AuditEvent, SessionId, SessionRecord, Timestamp, UserRecord};
+use crate::http::cookies::Cookie;
 use crate::http::ApiError;
 use crate::mail::templates;
 use crate::store::users::CredentialChange;
@@ -283,7 +284,7 @@ impl Rotation {
     /// The cookie of the new id, living as long as the session may.
     pub fn cookie(&self, state: &AppState) -> HeaderValue {
         let left = (self.record.expires_at.0 - self.now.0).max(0);
-        set_cookie(&state.config, self.id.secret(), left)
+        Cookie::Session.set(&state.config, self.id.secret(), left)
     }
 }
 

@@ -6,55 +6,17 @@ use crate::domain::{
     Credentials, Level, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash, UserId,
     UserRecord,
 };
+use crate::http::cookies::Cookie;
 use crate::http::ApiError;
 use crate::store::fetch::{Fetch, Fetched};
 use crate::store::StoreError;
-use crate::{AppState, Config};
-use http::{header, HeaderValue, StatusCode};
+use crate::AppState;
+use http::StatusCode;
 use lambda_http::Request;
 use std::future::Future;
 
 /// Activity is written at most this often (each write costs a request).
 const TOUCH_EVERY_SECS: i64 = 60;
-
-/// The session cookie's name (see `Config::session_cookie_name`).
-pub fn cookie_name(config: &Config) -> &'static str {
-    config.session_cookie_name()
-}
-
-pub fn set_cookie(config: &Config, id: &str, max_age: i64) -> HeaderValue {
-    let secure = if config.is_local_http() {
-        ""
-    } else {
-        "; Secure"
-    };
-    let value = format!(
-        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        cookie_name(config)
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-pub fn clear_cookie(config: &Config) -> HeaderValue {
-    set_cookie(config, "", 0)
-}
-
-/// The session id the browser sent, if any.
-pub fn read_cookie(req: &Request, config: &Config) -> Option<String> {
-    read_cookie_named(req, cookie_name(config))
-}
-
-/// The value of the cookie `name` the browser sent, if any.
-pub fn read_cookie_named(req: &Request, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
 
 /// The caller, as their session proves. The credentials come with the same read of the user
 /// item, so the MFA flows need no second one; the tenant and whatever else the route named
@@ -127,7 +89,9 @@ where
     Fut: Future<Output = Result<T, StoreError>>,
 {
     let now = Timestamp::now();
-    let id = read_cookie(req, &state.config).ok_or_else(unauthenticated)?;
+    let id = Cookie::Session
+        .read(req, &state.config)
+        .ok_or_else(unauthenticated)?;
     let hash = TokenHash::of_presented(&id).ok_or_else(unauthenticated)?;
     let session = state
         .store
@@ -184,37 +148,4 @@ where
 async fn ended(state: &AppState, hash: &TokenHash) -> ApiError {
     let _ = state.store.delete_session(hash).await;
     unauthenticated()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(url: &str) -> Config {
-        Config::from_lookup(|k| match k {
-            "PORTER_TABLE" => Some("t".into()),
-            "PORTER_PUBLIC_BASE_URL" => Some(url.into()),
-            "PORTER_MAIL_FROM" => Some("a@b.test".into()),
-            _ => None,
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn the_cookie_is_host_prefixed_secure_httponly_and_lax() {
-        let v = set_cookie(&config("https://id.example.com"), "abc", 60);
-        assert_eq!(
-            v.to_str().unwrap(),
-            "__Host-porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
-        );
-    }
-
-    #[test]
-    fn only_localhost_over_http_drops_secure_and_the_prefix() {
-        let v = set_cookie(&config("http://localhost:3000"), "abc", 60);
-        assert_eq!(
-            v.to_str().unwrap(),
-            "porter_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
-        );
-    }
 }

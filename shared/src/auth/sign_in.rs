@@ -4,10 +4,11 @@
 //! policy, the events that go with it, the cookie's lifetime and where the person goes next.
 //! The flows only prove, and write what this gives them with what the proof spends.
 
-use super::session::{session_gone, set_cookie, Caller};
+use super::session::{session_gone, Caller};
 use crate::domain::{
     Action, AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
 };
+use crate::http::cookies::Cookie;
 use crate::http::{json_with_cookie, redirect, ApiError, Body, Response};
 use crate::{AppState, Config};
 use http::{header, HeaderValue, StatusCode};
@@ -227,7 +228,8 @@ pub async fn upgrade(state: &AppState, caller: &Caller, new: &NewSession) -> Res
 impl NewSession {
     /// The cookie that carries the session, for as long as its level lasts.
     pub fn cookie(&self, config: &Config) -> HeaderValue {
-        set_cookie(config, self.id.secret(), self.record.level.lifetime_secs())
+        let lifetime = self.record.level.lifetime_secs();
+        Cookie::Session.set(config, self.id.secret(), lifetime)
     }
 
     /// The answer of a step the pages call: `{next, path}` with the cookie.

@@ -26,6 +26,13 @@ pub fn generate(rng: &mut impl RngCore) -> Vec<String> {
         .collect()
 }
 
+/// Ten fresh codes to show once, and the hashes to store: the one place codes are made.
+pub fn fresh(rng: &mut impl RngCore) -> (Vec<String>, Vec<String>) {
+    let codes = generate(rng);
+    let hashes = codes.iter().filter_map(|c| hash(c)).collect();
+    (codes, hashes)
+}
+
 /// What is stored: the hash of the code as typed, ignoring case, spaces and dashes.
 pub fn hash(code: &str) -> Option<String> {
     let normal: String = code

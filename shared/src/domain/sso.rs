@@ -97,6 +97,42 @@ impl TenantSso {
             .filter(|c| c.domains.iter().any(|d| d == domain))
     }
 
+    /// Back to passwords, at once (an admin's choice): nothing active, nothing pending.
+    pub fn disabled(&self, by: &str, now: Timestamp) -> Self {
+        Self::stamped(None, None, by, now)
+    }
+
+    /// A new configuration awaiting its test sign-in; sign-in keeps the active one meanwhile.
+    pub fn proposed(&self, config: IdpConfig, by: &str, now: Timestamp) -> Self {
+        Self::stamped(self.active.clone(), Some(config), by, now)
+    }
+
+    /// The pending configuration, proven by a test sign-in, becomes the one sign-in uses;
+    /// `None` when nothing is pending (replaced or disabled meanwhile).
+    pub fn tested(&self, by: &str, now: Timestamp) -> Option<Self> {
+        let pending = self.pending.clone()?;
+        Some(Self::stamped(Some(pending), None, by, now))
+    }
+
+    /// What the operator decided, active at once (or nothing: break-glass).
+    pub fn set_by_operator(active: Option<IdpConfig>, now: Timestamp) -> Self {
+        Self::stamped(active, None, "operator", now)
+    }
+
+    fn stamped(
+        active: Option<IdpConfig>,
+        pending: Option<IdpConfig>,
+        by: &str,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            active,
+            pending,
+            updated_at: Some(now),
+            updated_by: Some(by.to_owned()),
+        }
+    }
+
     /// Every domain either configuration claims (the ones the tenant holds `DOMAIN#` items for).
     pub fn claimed_domains(&self) -> Vec<String> {
         let mut all: Vec<String> = self

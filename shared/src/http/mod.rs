@@ -7,6 +7,8 @@ mod request;
 mod response;
 mod routes;
 
+pub mod cookies;
+
 pub use error::ApiError;
 pub use request::{
     check_origin, client_ip, parse_json, query_param, user_agent, with_source_ip, MAX_BODY_BYTES,

@@ -68,7 +68,7 @@ pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
         Some(Ok(o)) if o == origin => Ok(()),
         Some(_) => Err(refused()),
         // No Origin and no session cookie: a script, with no ambient credentials to abuse.
-        None if !carries_session(req, config) => Ok(()),
+        None if !super::cookies::carries_session(req, config) => Ok(()),
         // No Origin but the cookie: only a browser's own same-origin request may pass.
         None => {
             let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -82,17 +82,6 @@ pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
             }
         }
     }
-}
-
-/// Whether the request carries Porter's session cookie.
-fn carries_session(req: &Request, config: &Config) -> bool {
-    let name = format!("{}=", config.session_cookie_name());
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim().starts_with(&name))
 }
 
 /// One query parameter, percent-decoded. Read from the URI, which API Gateway and the dev
