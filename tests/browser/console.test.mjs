@@ -20,7 +20,7 @@ const PAGES = [
 test("every console page works at 1280 and 375 px, passes axe, and the checklist ticks", async () => {
   const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await readyDemoAdmin(stack.dev, page);
+  await readyDemoAdmin(stack.dev, page, { a11y: true });
 
   // The checklist: named (setup just done), the rest to do; inviting a user ticks "users".
   await page.goto(`${stack.dev.baseUrl}/app`);

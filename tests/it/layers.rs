@@ -70,6 +70,9 @@ fn every_function_serves_its_routes_through_the_route_table() {
         let text = std::fs::read_to_string(&lib).unwrap();
         seen += 1;
         assert!(text.contains("Routes::new()"), "{}", lib.display());
+        // lib.rs is the route list: the flows live in named files beside it.
+        let fns = text.matches("fn ").count();
+        assert_eq!(fns, 1, "{} defines more than `handle`", lib.display());
         for envelope in [
             "check_origin(",
             "with_security_headers(",

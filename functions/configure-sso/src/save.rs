@@ -1,7 +1,7 @@
 //! `PUT /api/config/sso`: checks everything first, then stores the secret in Secrets Manager
 //! and the configuration (pending until tested) with its domains in one transaction.
 
-use crate::view;
+use crate::view::view;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::sso::{is_public_mail_domain, parse_domain};

@@ -9,24 +9,12 @@
 //! - `POST /api/mfa/webauthn/options` → creation options
 //! - `POST /api/mfa/webauthn {credential}` → `{recovery_codes, next}`
 
+mod enrol;
 mod totp;
 mod webauthn;
 
-use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{MfaGuesses, Verdict};
-use porter_shared::auth::second_factor::{
-    factors_changed, notify_change, require_recent_proof, Rotation,
-};
-use porter_shared::auth::session::{authenticate_with, unauthenticated, Caller};
-use porter_shared::auth::sign_in::{after_second_factor, Next, Proved};
-use porter_shared::domain::throttle::Counter;
-use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
-use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
-use porter_shared::store::fetch::Fetch;
-use porter_shared::store::users::CredentialChange;
-use porter_shared::AppState;
-use porter_shared::Routes;
-use serde::Serialize;
+use porter_shared::http::{Body, Request, Response};
+use porter_shared::{AppState, Routes};
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
@@ -38,106 +26,4 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/mfa/webauthn", webauthn::finish)
     });
     ROUTES.serve(state, req).await
-}
-
-/// The caller, if they may enrol: first factor only and no second factor yet, or fully
-/// signed in with a recent proof. A password-level session of a user who has a factor must
-/// finish signing in first.
-pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, ApiError> {
-    // The second-factor guess counter comes with the caller, for a code that proves the new
-    // factor.
-    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
-    let caller = authenticate_with(state, req, Level::Password, with_counter).await?;
-    if caller.session.level == Level::Password && caller.user.has_mfa() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "mfa_required",
-            "Sign in with your existing second factor before adding another.",
-        ));
-    }
-    require_recent_proof(&caller, Timestamp::now())?;
-    Ok(caller)
-}
-
-/// The answer of an enrolment: the recovery codes, shown once, and where to go next.
-#[derive(Serialize)]
-struct Enrolled {
-    recovery_codes: Vec<String>,
-    next: &'static str,
-    path: &'static str,
-}
-
-/// The end of every enrolment: `change` stored and the event recorded in one transaction with
-/// what follows, and the codes shown once. A first enrolment completes the sign-in (the session
-/// becomes full, under a new id); a change by someone who already had a factor ends their
-/// other sessions and is emailed. `guess`: the second-factor counter as read with the caller,
-/// when a code proved the new factor (the right guess resets it in the same transaction).
-pub(crate) async fn enrolled(
-    state: &AppState,
-    caller: &Caller,
-    change: &CredentialChange,
-    method: &'static str,
-    codes: Vec<String>,
-    ip: &str,
-    guess: Option<Option<Counter>>,
-) -> Result<Response<Body>, ApiError> {
-    let user = &caller.user;
-    let now = Timestamp::now();
-    let events = vec![AuditEvent::by(user, Action::MfaEnroll, Some(user), ip).outcome(method)];
-    let settle = |writes| MfaGuesses::settle_right(state, user, guess, writes, now);
-    if user.has_mfa() {
-        let what = match method {
-            "totp" if user.has_totp => "Your authenticator app was replaced.",
-            "totp" => "An authenticator app was added to your account.",
-            _ => "A security key was added to your account.",
-        };
-        let rotation = Rotation::of(caller, now);
-        match settle(rotation.writes(state, caller, change, &events)?).await? {
-            Verdict::Settled => {}
-            Verdict::Refused { index: 0 } => return Err(factors_changed()),
-            Verdict::Refused { .. } => return Err(unauthenticated()),
-        }
-        notify_change(state, user, what, now).await;
-        let body = Enrolled {
-            recovery_codes: codes,
-            next: Next::App.as_str(),
-            path: Next::App.path(),
-        };
-        return Ok(json_with_cookie(
-            StatusCode::OK,
-            &body,
-            rotation.cookie(state),
-        ));
-    }
-    // An enrolment at the password level is the second step of a sign-in.
-    let proved = Proved::Enrolled {
-        method,
-        completes_sign_in: caller.session.level == Level::Password,
-    };
-    let new = after_second_factor(caller, proved, events, now)?;
-    let writes = state.store.sign_in_writes(
-        &caller.session.hash,
-        None,
-        &new.record,
-        user,
-        change.clone(),
-        &new.events,
-        &mut rand::rngs::OsRng,
-    )?;
-    match settle(writes).await? {
-        Verdict::Settled => Ok(new.json_with(
-            &state.config,
-            &Enrolled {
-                recovery_codes: codes,
-                next: new.next.as_str(),
-                path: new.next.path(),
-            },
-        )),
-        Verdict::Refused { index: 0 } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "totp_not_started",
-            "This set-up was replaced by a newer one. Scan the newest QR code.",
-        )),
-        Verdict::Refused { .. } => Err(unauthenticated()),
-    }
 }

@@ -1,6 +1,6 @@
 //! TOTP enrolment: a 160-bit seed, shown once as QR code and text, confirmed by a code.
 
-use crate::{enrolled, enroller};
+use crate::enrol::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::MfaGuesses;
 use porter_shared::auth::seeds::{open_seed, seal_seed};

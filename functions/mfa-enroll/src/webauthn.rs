@@ -1,6 +1,6 @@
 //! Security-key enrolment (WebAuthn registration). The ceremony state stays in the session item.
 
-use crate::{enrolled, enroller};
+use crate::enrol::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
 use porter_shared::credentials::recovery;

@@ -8,194 +8,21 @@
 //!
 //! Every lookup is scoped to the caller's tenant: another tenant's user id is a 404.
 
-use lambda_http::http::StatusCode;
-use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::{Action, AuditEvent, UserRecord};
-use porter_shared::domain::{Role, SessionRecord, Timestamp, UserId, UserStatus};
-use porter_shared::http::{
-    client_ip, empty, json, parse_json, ApiError, Body, HandlerResult, Request, Response,
-};
-use porter_shared::invitations::{self, ReissueError};
-use porter_shared::store::fetch::Fetch;
-use porter_shared::store::members::MemberError;
-use porter_shared::AppState;
-use porter_shared::Routes;
-
 mod audit_view;
-use serde::Deserialize;
-use serde_json::{json as j, Value};
+mod members;
+
+use porter_shared::http::{Body, Request, Response};
+use porter_shared::{AppState, Routes};
 use std::sync::LazyLock;
 
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
     static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
         Routes::new()
-            .get("/api/users", list)
-            .patch("/api/users/{id}", change_role)
-            .delete("/api/users/{id}", remove)
-            .post("/api/users/{id}/resend", resend)
-            .get("/api/audit", audit)
+            .get("/api/users", members::list)
+            .patch("/api/users/{id}", members::change_role)
+            .delete("/api/users/{id}", members::remove)
+            .post("/api/users/{id}/resend", members::resend)
+            .get("/api/audit", audit_view::serve)
     });
     ROUTES.serve(state, req).await
-}
-
-fn user_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "user_not_found",
-        "There is no such user in your organisation.",
-    )
-}
-
-/// The caller, if an admin, and the user named in the path, read together: in the caller's
-/// own tenant only (another tenant's id is a 404).
-async fn admin_and_target(
-    state: &AppState,
-    req: &Request,
-    uid: &UserId,
-) -> Result<(Admin, UserRecord), ApiError> {
-    let with_target = |s: &SessionRecord| Fetch::default().member(&s.tenant, uid);
-    let mut admin = access::admin_with(state, req, true, with_target).await?;
-    let user = admin.caller.more.member.take().ok_or_else(user_not_found)?;
-    Ok((admin, user))
-}
-
-/// The roles a user can be given, with the labels people know them by: the pages show these
-/// instead of keeping their own copy.
-fn roles() -> Vec<Value> {
-    Role::ALL
-        .iter()
-        .map(|r| j!({ "role": r, "label": r.label() }))
-        .chain(std::iter::once(
-            j!({ "role": null, "label": Role::NONE_LABEL }),
-        ))
-        .collect()
-}
-
-fn view(u: &UserRecord) -> Value {
-    let invited_at = u.invited_at.filter(|_| u.status == UserStatus::Invited);
-    let expired = invited_at.is_some_and(|at| {
-        Timestamp::now().0 >= at + porter_shared::domain::TokenKind::Activation.lifetime_secs()
-    });
-    j!({
-        "invited_at": invited_at.map(|t| Timestamp(t).to_rfc3339()),
-        "invitation_expired": expired,
-        "id": u.id,
-        "email": u.email,
-        "role": u.role,
-        "role_label": u.role.map(Role::label),
-        "status": u.status,
-        "mfa_enrolled": u.has_mfa(),
-        "last_sign_in": u.last_login_at.map(|t| Timestamp(t).to_rfc3339()),
-    })
-}
-
-/// Two requests one after the other: the session; the caller and tenant while the users are
-/// listed.
-async fn list(state: &AppState, req: &Request) -> HandlerResult {
-    let read = |tid, _| async move { state.store.list_users(&tid).await };
-    let (admin, mut users) = access::admin_alongside(state, req, true, read).await?;
-    users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
-    Ok(json(
-        StatusCode::OK,
-        &j!({
-            "users": users.iter().map(view).collect::<Vec<_>>(),
-            "user_count": admin.tenant.user_count,
-            "max_users": admin.tenant.max_users,
-            "roles": roles(),
-        }),
-    ))
-}
-
-#[derive(Deserialize)]
-struct RoleRequest {
-    role: Option<String>,
-}
-
-async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let (admin, user) = admin_and_target(state, req, &id).await?;
-    let body: RoleRequest = parse_json(req)?;
-    let role = match body.role.as_deref() {
-        None => None,
-        Some(r) => Some(Role::parse(r).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_role",
-                "The role must be \"admin\", \"core\" or null.",
-            )
-        })?),
-    };
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::UserRoleChange,
-        Some(&user),
-        &client_ip(req),
-    )
-    .detail(role.map_or(Role::NONE_LABEL, |r| r.label()));
-    state
-        .store
-        .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
-        .await?;
-    // The transaction's condition held the role we read, so the user is now exactly this.
-    Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
-}
-
-async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let (admin, user) = admin_and_target(state, req, &id).await?;
-    // The address is kept in the event: the user item it would be read from is gone.
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::UserRemove,
-        None,
-        &client_ip(req),
-    )
-    .target_text(format!("{} ({})", user.id, user.email))
-    .target_email(user.email.as_str());
-    match state
-        .store
-        .remove_member(&user, &audit, &mut rand::rngs::OsRng)
-        .await
-    {
-        Ok(()) => Ok(empty(StatusCode::NO_CONTENT)),
-        // Removed by someone else a moment ago.
-        Err(MemberError::Stale) => Err(user_not_found()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn resend(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let (admin, user) = admin_and_target(state, req, &id).await?;
-    if user.status == UserStatus::Active {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_active",
-            "This user has already activated their account.",
-        ));
-    }
-    match invitations::reissue(
-        state,
-        &user,
-        admin.caller.user.id.as_str(),
-        &client_ip(req),
-        Timestamp::now(),
-    )
-    .await
-    {
-        Ok(()) => Ok(json(
-            StatusCode::ACCEPTED,
-            &j!({ "status": "sent", "message": "A new invitation is on its way." }),
-        )),
-        Err(ReissueError::TooSoon { retry_after_secs }) => {
-            Err(ApiError::throttled(retry_after_secs))
-        }
-        Err(ReissueError::NotPending) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_active",
-            "This user has already activated their account.",
-        )),
-        Err(ReissueError::Mail(e)) => Err(ApiError::mail_unavailable(&e)),
-        Err(ReissueError::Store(e)) => Err(e.into()),
-    }
-}
-
-async fn audit(state: &AppState, req: &Request) -> HandlerResult {
-    audit_view::serve(state, req).await
 }
