@@ -18,6 +18,14 @@ const LOGIN_JS: &str = include_str!("../pages/login.js");
 const RESET: &str = include_str!("../pages/reset.html");
 const APP: &str = include_str!("../pages/app.html");
 const APP_JS: &str = include_str!("../pages/app.js");
+const APP_UI_JS: &str = include_str!("../pages/app-ui.js");
+const APP_DASHBOARD_JS: &str = include_str!("../pages/app-dashboard.js");
+const APP_USERS_JS: &str = include_str!("../pages/app-users.js");
+const APP_AUDIT_JS: &str = include_str!("../pages/app-audit.js");
+const APP_SSO_JS: &str = include_str!("../pages/app-sso.js");
+const APP_SIGNIN_JS: &str = include_str!("../pages/app-signin.js");
+const APP_ACCOUNT_JS: &str = include_str!("../pages/app-account.js");
+const APP_API_JS: &str = include_str!("../pages/app-api.js");
 
 /// The pages that have a path of their own; every `/app/...` path is the app shell, which
 /// asks /api/me who is there and sends strangers to sign-in.
@@ -38,6 +46,34 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("common.js", "text/javascript; charset=utf-8", COMMON_JS),
     ("login.js", "text/javascript; charset=utf-8", LOGIN_JS),
     ("app.js", "text/javascript; charset=utf-8", APP_JS),
+    ("app-ui.js", "text/javascript; charset=utf-8", APP_UI_JS),
+    (
+        "app-dashboard.js",
+        "text/javascript; charset=utf-8",
+        APP_DASHBOARD_JS,
+    ),
+    (
+        "app-users.js",
+        "text/javascript; charset=utf-8",
+        APP_USERS_JS,
+    ),
+    (
+        "app-audit.js",
+        "text/javascript; charset=utf-8",
+        APP_AUDIT_JS,
+    ),
+    ("app-sso.js", "text/javascript; charset=utf-8", APP_SSO_JS),
+    (
+        "app-signin.js",
+        "text/javascript; charset=utf-8",
+        APP_SIGNIN_JS,
+    ),
+    (
+        "app-account.js",
+        "text/javascript; charset=utf-8",
+        APP_ACCOUNT_JS,
+    ),
+    ("app-api.js", "text/javascript; charset=utf-8", APP_API_JS),
 ];
 
 fn page(status: StatusCode, body: &'static str) -> Response<Body> {
