@@ -237,7 +237,7 @@ async fn confirming_an_authenticator_and_changing_the_password_count_their_guess
     ] {
         let body = json!({
             "current_password": current,
-            "password": "a quite new password 2026",
+            "password": "a quite new password 2026", // pragma: allowlist secret
             "password_confirm": "a quite new password 2026",
         });
         let a = b.post("/api/account/password", body).await;

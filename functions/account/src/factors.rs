@@ -11,6 +11,7 @@ use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::session::REAUTH_SECS;
 use porter_shared::domain::{Action, AuditEvent, Level, SecurityKeys, SessionRecord, Timestamp};
+use porter_shared::http::Message;
 use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
@@ -18,7 +19,7 @@ use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
     let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
@@ -35,7 +36,10 @@ pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
     }
     Ok(json(
         StatusCode::OK,
-        &j!({ "message": "Confirmed. You can change your sign-in methods now.", "valid_for_secs": REAUTH_SECS }),
+        &Reproved {
+            message: "Confirmed. You can change your sign-in methods now.",
+            valid_for_secs: REAUTH_SECS,
+        },
     ))
 }
 
@@ -61,7 +65,9 @@ pub async fn new_recovery_codes(state: &AppState, req: &Request) -> HandlerResul
     .await?;
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "recovery_codes": codes }),
+        &RecoveryCodes {
+            recovery_codes: codes,
+        },
         cookie,
     ))
 }
@@ -123,7 +129,7 @@ pub async fn rename_key(state: &AppState, req: &Request, id: String) -> HandlerR
     }
     let event = AuditEvent::by(user, Action::MfaKeyRename, Some(user), &client_ip(req));
     state.store.audit(&event).await;
-    Ok(json(StatusCode::OK, &j!({ "id": id, "name": name })))
+    Ok(json(StatusCode::OK, &KeyNamed { id, name }))
 }
 
 pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerResult {
@@ -150,7 +156,9 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
     .await?;
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "message": "Security key removed." }),
+        &Message {
+            message: "Security key removed.",
+        },
         cookie,
     ))
 }
@@ -180,7 +188,26 @@ pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
     .await?;
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "message": "Authenticator app removed." }),
+        &Message {
+            message: "Authenticator app removed.",
+        },
         cookie,
     ))
+}
+
+#[derive(Serialize)]
+struct Reproved {
+    message: &'static str,
+    valid_for_secs: i64,
+}
+
+#[derive(Serialize)]
+struct RecoveryCodes {
+    recovery_codes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct KeyNamed {
+    id: String,
+    name: String,
 }

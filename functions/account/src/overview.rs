@@ -8,7 +8,7 @@ use porter_shared::domain::{Level, SessionRecord, Timestamp};
 use porter_shared::http::{json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
-use serde_json::json as j;
+use serde::Serialize;
 
 fn time(secs: i64) -> String {
     Timestamp(secs).to_rfc3339()
@@ -28,23 +28,24 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
         .security_keys
         .0
         .iter()
-        .map(|k| {
-            j!({
-                "id": k.id, "name": k.name, "created_at": time(k.created_at),
-                "last_used_at": k.last_used_at.map(time),
-            })
+        .map(|k| KeyView {
+            id: &k.id,
+            name: &k.name,
+            created_at: time(k.created_at),
+            last_used_at: k.last_used_at.map(time),
         })
         .collect();
     sessions.retain(|s| s.is_live(user, now));
     sessions.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
     let sessions: Vec<_> = sessions
         .iter()
-        .map(|s| {
-            j!({
-                "id": s.hash.as_str(), "created_at": time(s.created_at.0),
-                "last_seen_at": time(s.last_seen.0), "ip": s.ip, "user_agent": s.user_agent,
-                "current": s.hash == caller.session.hash,
-            })
+        .map(|s| SessionView {
+            id: s.hash.as_str(),
+            created_at: time(s.created_at.0),
+            last_seen_at: time(s.last_seen.0),
+            ip: &s.ip,
+            user_agent: &s.user_agent,
+            current: s.hash == caller.session.hash,
         })
         .collect();
     // A domain is routed to one tenant at most, and its users' addresses are the domain's:
@@ -56,17 +57,58 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
         .is_some_and(|(sso, _)| sso.route(user.email.domain()).is_some());
     Ok(json(
         StatusCode::OK,
-        &j!({
-            "email": user.email.as_str(),
-            "role": user.role.map(|r| r.as_str()),
-            "factors": {
-                "totp": factors.totp.is_some(),
-                "security_keys": keys,
-                "recovery_codes_left": factors.recovery_codes_left,
+        &Account {
+            email: user.email.as_str(),
+            role: user.role.map(|r| r.as_str()),
+            factors: Factors {
+                totp: factors.totp.is_some(),
+                security_keys: keys,
+                recovery_codes_left: factors.recovery_codes_left,
             },
-            "sessions": sessions,
-            "password": { "managed_by_idp": managed_by_idp },
-            "recently_proved": caller.session.recently_proved(now),
-        }),
+            sessions,
+            password: PasswordView { managed_by_idp },
+            recently_proved: caller.session.recently_proved(now),
+        },
     ))
+}
+
+/// What the account page shows.
+#[derive(Serialize)]
+struct Account<'a> {
+    email: &'a str,
+    role: Option<&'static str>,
+    factors: Factors<'a>,
+    sessions: Vec<SessionView<'a>>,
+    password: PasswordView,
+    recently_proved: bool,
+}
+
+#[derive(Serialize)]
+struct Factors<'a> {
+    totp: bool,
+    security_keys: Vec<KeyView<'a>>,
+    recovery_codes_left: usize,
+}
+
+#[derive(Serialize)]
+struct KeyView<'a> {
+    id: &'a str,
+    name: &'a str,
+    created_at: String,
+    last_used_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionView<'a> {
+    id: &'a str,
+    created_at: String,
+    last_seen_at: String,
+    ip: &'a str,
+    user_agent: &'a str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct PasswordView {
+    managed_by_idp: bool,
 }

@@ -7,10 +7,10 @@ use porter_shared::auth::second_factor::end_other_sessions;
 use porter_shared::auth::session::authenticate;
 use porter_shared::domain::{Action, AuditEvent, Level, TokenHash};
 use porter_shared::http::cookies::Cookie;
+use porter_shared::http::Message;
 use porter_shared::http::{client_ip, empty, json_with_cookie, ApiError, HandlerResult, Request};
 use porter_shared::store::users::CredentialChange;
 use porter_shared::AppState;
-use serde_json::json as j;
 
 fn not_found() -> ApiError {
     ApiError::new(
@@ -47,7 +47,9 @@ pub async fn end_others(state: &AppState, req: &Request) -> HandlerResult {
     let cookie = end_other_sessions(state, &caller, &change, &[event]).await?;
     Ok(json_with_cookie(
         StatusCode::OK,
-        &j!({ "message": "Every other session was signed out." }),
+        &Message {
+            message: "Every other session was signed out.",
+        },
         cookie,
     ))
 }

@@ -14,7 +14,7 @@ use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, 
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 /// No `Debug`: it holds a password.
 #[derive(Deserialize)]
@@ -90,9 +90,12 @@ async fn handle(state: &AppState, req: &Request, kind: TokenKind) -> HandlerResu
         .map_err(|e| api_error(kind, e))?;
     Ok(json(
         StatusCode::OK,
-        &match kind {
-            TokenKind::Activation => j!({ "status": "active", "next": "/login" }),
-            TokenKind::Reset => j!({ "status": "password_changed", "next": "/login" }),
+        &PasswordSet {
+            status: match kind {
+                TokenKind::Activation => "active",
+                TokenKind::Reset => "password_changed",
+            },
+            next: "/login",
         },
     ))
 }
@@ -180,4 +183,11 @@ async fn set_password(
         },
         Err(e) => Err(e.into()),
     }
+}
+
+/// The answer of a password set from a link: what the account is now, and where to go.
+#[derive(Serialize)]
+struct PasswordSet {
+    status: &'static str,
+    next: &'static str,
 }

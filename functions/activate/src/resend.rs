@@ -6,11 +6,11 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::domain::{Timestamp, TokenHash, TokenKind};
+use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
 
 #[derive(Deserialize)]
 struct ResendRequest {
@@ -22,7 +22,10 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     let accepted = || {
         json(
             StatusCode::ACCEPTED,
-            &j!({ "status": "accepted", "message": "If this invitation is still pending, a new link is on its way to the invited address." }),
+            &Notice {
+                status: "accepted",
+                message: "If this invitation is still pending, a new link is on its way to the invited address.",
+            },
         )
     };
     let Some(hash) = TokenHash::of_presented(&body.token) else {

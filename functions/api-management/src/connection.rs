@@ -5,6 +5,7 @@ use porter_shared::auth::access;
 use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::address::is_https_or_loopback;
 use porter_shared::domain::platform::parse_hostname;
+use porter_shared::domain::platform::{CertificateInfo, KeyInfo};
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
@@ -12,22 +13,33 @@ use porter_shared::platform::{self, KeyMaterial};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use secrecy::SecretString;
-use serde::Deserialize;
-use serde_json::{json as j, Value};
+use serde::{Deserialize, Serialize};
 
-/// The connection as the page shows it.
-pub fn view(config: Option<&PlatformConfig>) -> Value {
-    match config {
-        None => j!({
-            "configured": false, "hostname": null, "client_id": null, "kid": null,
-            "token_endpoint": null, "key": null, "certificate": null,
-            "updated_at": null, "updated_by": null,
-        }),
-        Some(c) => j!({
-            "configured": true, "hostname": c.hostname, "client_id": c.client_id, "kid": c.kid,
-            "token_endpoint": c.token_endpoint, "key": c.key, "certificate": c.certificate,
-            "updated_at": c.updated_at.to_rfc3339(), "updated_by": c.updated_by,
-        }),
+/// The connection as the page shows it: what the key and certificate are, never the key.
+#[derive(Serialize)]
+pub struct ConnectionView<'a> {
+    configured: bool,
+    hostname: Option<&'a str>,
+    client_id: Option<&'a str>,
+    kid: Option<&'a str>,
+    token_endpoint: Option<&'a str>,
+    key: Option<&'a KeyInfo>,
+    certificate: Option<&'a CertificateInfo>,
+    updated_at: Option<String>,
+    updated_by: Option<&'a str>,
+}
+
+pub fn view(config: Option<&PlatformConfig>) -> ConnectionView<'_> {
+    ConnectionView {
+        configured: config.is_some(),
+        hostname: config.map(|c| c.hostname.as_str()),
+        client_id: config.map(|c| c.client_id.as_str()),
+        kid: config.map(|c| c.kid.as_str()),
+        token_endpoint: config.and_then(|c| c.token_endpoint.as_deref()),
+        key: config.map(|c| &c.key),
+        certificate: config.and_then(|c| c.certificate.as_ref()),
+        updated_at: config.map(|c| c.updated_at.to_rfc3339()),
+        updated_by: config.map(|c| c.updated_by.as_str()),
     }
 }
 

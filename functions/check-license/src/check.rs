@@ -3,12 +3,13 @@
 use crate::platform_api::{self, CheckError};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
+use porter_shared::domain::platform::Solution;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
 use porter_shared::http::{client_ip, json, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
-use serde_json::json as j;
+use serde::Serialize;
 
 fn api_error(e: &CheckError) -> ApiError {
     match e {
@@ -65,11 +66,11 @@ pub(crate) async fn check(state: &AppState, req: &Request) -> HandlerResult {
                 .await?;
             Ok(json(
                 StatusCode::OK,
-                &j!({
-                    "message": "Menu updated",
-                    "solutions": entitlements.solutions,
-                    "checked_at": now.to_rfc3339(),
-                }),
+                &Checked {
+                    message: "Menu updated",
+                    solutions: &entitlements.solutions,
+                    checked_at: now.to_rfc3339(),
+                },
             ))
         }
         Err(e) => {
@@ -79,4 +80,12 @@ pub(crate) async fn check(state: &AppState, req: &Request) -> HandlerResult {
             Err(error)
         }
     }
+}
+
+/// The licence as the platform gave it: the new menu's solutions.
+#[derive(Serialize)]
+struct Checked<'a> {
+    message: &'static str,
+    solutions: &'a [Solution],
+    checked_at: String,
 }

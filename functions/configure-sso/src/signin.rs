@@ -7,26 +7,28 @@ use porter_shared::auth::access;
 use porter_shared::domain::{Action, AuditEvent};
 use porter_shared::http::{client_ip, json, parse_json, HandlerResult, Request};
 use porter_shared::AppState;
-use serde::Deserialize;
-use serde_json::json as j;
+use serde::{Deserialize, Serialize};
 
 pub async fn get(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     Ok(json(
         StatusCode::OK,
-        &j!({ "email_pin": admin.tenant.email_pin }),
+        &SignInOptions {
+            email_pin: admin.tenant.email_pin,
+        },
     ))
 }
 
-#[derive(Deserialize)]
+/// The organisation's sign-in options, as asked for and as answered.
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct SignInSettings {
+struct SignInOptions {
     email_pin: bool,
 }
 
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
-    let body: SignInSettings = parse_json(req)?;
+    let body: SignInOptions = parse_json(req)?;
     let user = &admin.caller.user;
     let event = AuditEvent::by(user, Action::ConfigSignin, None, &client_ip(req)).outcome(
         if body.email_pin {
@@ -44,5 +46,10 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             &mut rand::rngs::OsRng,
         )
         .await?;
-    Ok(json(StatusCode::OK, &j!({ "email_pin": body.email_pin })))
+    Ok(json(
+        StatusCode::OK,
+        &SignInOptions {
+            email_pin: body.email_pin,
+        },
+    ))
 }

@@ -8,27 +8,68 @@ use porter_shared::http::{json, ApiError, HandlerResult, Request};
 use porter_shared::sso;
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
-use serde_json::{json as j, Value};
+use serde::Serialize;
 
-fn config_view(c: &IdpConfig) -> Value {
-    j!({
-        "method": c.method.as_str(),
-        "client_id": c.client_id,
-        "discovery_url": c.discovery_url,
-        "directory_id": c.directory_id,
-        "issuer": c.provider.issuer,
-        "domains": c.domains,
-        "mfa_after_sso": c.mfa_after_sso,
-    })
+/// One configuration as the page shows it: never its secret.
+#[derive(Serialize)]
+pub(crate) struct ConfigView<'a> {
+    method: &'static str,
+    client_id: Option<&'a str>,
+    discovery_url: Option<&'a str>,
+    directory_id: Option<&'a str>,
+    issuer: Option<&'a str>,
+    domains: &'a [String],
+    mfa_after_sso: bool,
+}
+
+impl<'a> ConfigView<'a> {
+    fn of(c: &'a IdpConfig) -> Self {
+        Self {
+            method: c.method.as_str(),
+            client_id: Some(&c.client_id),
+            discovery_url: Some(&c.discovery_url),
+            directory_id: c.directory_id.as_deref(),
+            issuer: Some(&c.provider.issuer),
+            domains: &c.domains,
+            mfa_after_sso: c.mfa_after_sso,
+        }
+    }
+
+    /// What a tenant without a provider shows: Porter's own sign-in.
+    fn porter() -> Self {
+        Self {
+            method: "porter",
+            client_id: None,
+            discovery_url: None,
+            directory_id: None,
+            issuer: None,
+            domains: &[],
+            mfa_after_sso: false,
+        }
+    }
 }
 
 /// The configuration as the page shows it: the newest one at the top level (the pending one
 /// while it awaits its test), both in full below, and never a secret — only whether one is held.
-pub(crate) async fn view(
+#[derive(Serialize)]
+pub(crate) struct SsoView<'a> {
+    #[serde(flatten)]
+    shown: ConfigView<'a>,
+    status: &'static str,
+    has_secret: bool,
+    redirect_uri: String,
+    sign_in_method: &'static str,
+    active: Option<ConfigView<'a>>,
+    pending: Option<ConfigView<'a>>,
+    updated_at: Option<String>,
+    updated_by: Option<&'a str>,
+}
+
+pub(crate) async fn view<'a>(
     state: &AppState,
     tenant: &porter_shared::domain::TenantId,
-    sso: &TenantSso,
-) -> Result<Value, ApiError> {
+    sso: &'a TenantSso,
+) -> Result<SsoView<'a>, ApiError> {
     let shown = sso.pending.as_ref().or(sso.active.as_ref());
     let status = match (&sso.pending, &sso.active) {
         (Some(_), _) => "pending",
@@ -40,22 +81,17 @@ pub(crate) async fn view(
             .is_some(),
         None => false,
     };
-    let mut v = match shown {
-        Some(c) => config_view(c),
-        None => j!({
-            "method": "porter", "client_id": null, "discovery_url": null, "directory_id": null,
-            "issuer": null, "domains": [], "mfa_after_sso": false,
-        }),
-    };
-    v["status"] = j!(status);
-    v["has_secret"] = j!(has_secret);
-    v["redirect_uri"] = j!(state.config.link(sso::CALLBACK_PATH));
-    v["sign_in_method"] = j!(sso.active.as_ref().map_or("porter", |c| c.method.as_str()));
-    v["active"] = sso.active.as_ref().map_or(Value::Null, config_view);
-    v["pending"] = sso.pending.as_ref().map_or(Value::Null, config_view);
-    v["updated_at"] = j!(sso.updated_at.map(|t| t.to_rfc3339()));
-    v["updated_by"] = j!(sso.updated_by);
-    Ok(v)
+    Ok(SsoView {
+        shown: shown.map_or_else(ConfigView::porter, ConfigView::of),
+        status,
+        has_secret,
+        redirect_uri: state.config.link(sso::CALLBACK_PATH),
+        sign_in_method: sso.active.as_ref().map_or("porter", |c| c.method.as_str()),
+        active: sso.active.as_ref().map(ConfigView::of),
+        pending: sso.pending.as_ref().map(ConfigView::of),
+        updated_at: sso.updated_at.map(|t| t.to_rfc3339()),
+        updated_by: sso.updated_by.as_deref(),
+    })
 }
 
 pub(crate) async fn get(state: &AppState, req: &Request) -> HandlerResult {
@@ -91,7 +127,13 @@ pub(crate) async fn test(state: &AppState, req: &Request) -> HandlerResult {
         Some(user.email.as_str()),
     )
     .await?;
-    let mut resp = json(StatusCode::OK, &j!({ "redirect": redirect }));
+    let mut resp = json(StatusCode::OK, &TestStarted { redirect });
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(resp)
+}
+
+/// Where the admin's browser goes for the test sign-in.
+#[derive(Serialize)]
+struct TestStarted {
+    redirect: String,
 }

@@ -10,7 +10,7 @@ use porter_shared::invitations::send_invitation;
 use porter_shared::store::members::NewMember;
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 #[derive(Deserialize)]
 struct AddRequest {
@@ -75,10 +75,28 @@ pub(crate) async fn add(state: &AppState, req: &Request) -> Result<Response<Body
     };
     Ok(json(
         StatusCode::CREATED,
-        &j!({
-            "id": member.id, "email": email, "role": role, "status": "invited",
-            "invitation_sent": sent,
-            "message": if sent { "Invitation sent." } else { "The user was added, but the invitation email could not be sent. Use Resend to try again." },
-        }),
+        &Added {
+            id: member.id.as_str(),
+            email: email.as_str(),
+            role,
+            status: "invited",
+            invitation_sent: sent,
+            message: if sent {
+                "Invitation sent."
+            } else {
+                "The user was added, but the invitation email could not be sent. Use Resend to try again."
+            },
+        },
     ))
+}
+
+/// The person added, and whether their invitation went out.
+#[derive(Serialize)]
+struct Added<'a> {
+    id: &'a str,
+    email: &'a str,
+    role: Option<Role>,
+    status: &'static str,
+    invitation_sent: bool,
+    message: &'static str,
 }

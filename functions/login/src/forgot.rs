@@ -7,10 +7,10 @@ use crate::floor::{addressee, at_floor};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::forgot_limited;
 use porter_shared::domain::{Action, AuditEvent, Timestamp, UserStatus};
+use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::{invitations, AppState};
 use serde::Deserialize;
-use serde_json::json as j;
 
 #[derive(Deserialize)]
 struct ForgotRequest {
@@ -34,7 +34,10 @@ pub async fn handle(state: &AppState, req: &Request) -> Result<Response<Body>, A
     .await;
     Ok(json(
         StatusCode::ACCEPTED,
-        &j!({ "status": "accepted", "message": "If this address belongs to an account, a reset link is on its way. It works for one hour." }),
+        &Notice {
+            status: "accepted",
+            message: "If this address belongs to an account, a reset link is on its way. It works for one hour.",
+        },
     ))
 }
 

@@ -9,7 +9,7 @@ use porter_shared::domain::{Email, SsoPurpose};
 use porter_shared::http::{json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::{sso, AppState};
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 #[derive(Deserialize)]
 struct IdentifyRequest {
@@ -22,7 +22,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         ApiError::bad_request("invalid_email", format!("{}.", capitalise(&e.to_string())))
     })?;
     let Some((tenant, config)) = sso::route_for(state, &email).await? else {
-        return Ok(json(StatusCode::OK, &j!({ "next": "password" })));
+        return Ok(json(StatusCode::OK, &Identified::Password));
     };
     let (redirect, cookie) = sso::begin(
         state,
@@ -32,7 +32,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         Some(email.as_str()),
     )
     .await?;
-    let mut resp = json(StatusCode::OK, &j!({ "next": "sso", "redirect": redirect }));
+    let mut resp = json(StatusCode::OK, &Identified::Sso { redirect });
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(resp)
 }
@@ -42,4 +42,13 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// Where the address signs in: `{next: "password"}`, or `{next: "sso", redirect}` to the
+/// organisation's identity provider.
+#[derive(Serialize)]
+#[serde(tag = "next", rename_all = "lowercase")]
+enum Identified {
+    Password,
+    Sso { redirect: String },
 }

@@ -21,6 +21,7 @@ use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
 use porter_shared::domain::{
     Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
 };
+use porter_shared::http::Notice;
 use porter_shared::http::{
     client_ip, json, parse_json, user_agent, ApiError, HandlerResult, Request,
 };
@@ -31,7 +32,6 @@ use porter_shared::{sso, AppState};
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::json as j;
 
 #[derive(Deserialize)]
 struct PinRequest {
@@ -54,7 +54,10 @@ pub async fn request(state: &AppState, req: &Request) -> HandlerResult {
     .await;
     Ok(json(
         StatusCode::ACCEPTED,
-        &j!({ "status": "accepted", "message": "If this address can sign in with a code, one is on its way. It works once, for ten minutes." }),
+        &Notice {
+            status: "accepted",
+            message: "If this address can sign in with a code, one is on its way. It works once, for ten minutes.",
+        },
     ))
 }
 

@@ -6,39 +6,101 @@ use porter_shared::domain::{Entitlements, Level, Role, SessionRecord, TenantReco
 use porter_shared::http::{json, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::{Fetch, Fetched};
 use porter_shared::AppState;
-use serde_json::{json as j, Value};
+use serde::Serialize;
 
 /// The menu a role sees: the dashboard, the solutions (and their modules) the last license
 /// check entitled the tenant to, and Configuration (users, API management, SSO, audit) for
 /// admins only.
-pub fn menu(role: Role, entitlements: Option<&Entitlements>) -> Vec<Value> {
-    let mut items = vec![j!({ "id": "dashboard", "label": "Dashboard", "href": "/app" })];
+pub fn menu(role: Role, entitlements: Option<&Entitlements>) -> Vec<MenuItem> {
+    let item = |id: String, label: &str, href: String, children| MenuItem {
+        id,
+        label: label.to_owned(),
+        href,
+        children,
+    };
+    let mut items = vec![item("dashboard".into(), "Dashboard", "/app".into(), None)];
     for s in entitlements
         .map(|e| e.solutions.as_slice())
         .unwrap_or_default()
     {
         let href = format!("/app/solutions/{}", s.id);
-        items.push(j!({
-            "id": format!("solution:{}", s.id), "label": s.name, "href": href,
-            "children": s.modules.iter().map(|m| j!({
-                "id": format!("module:{}:{}", s.id, m.id), "label": m.name,
-                "href": format!("{href}/{}", m.id),
-            })).collect::<Vec<_>>(),
-        }));
+        let modules = s
+            .modules
+            .iter()
+            .map(|m| {
+                let id = format!("module:{}:{}", s.id, m.id);
+                item(id, &m.name, format!("{href}/{}", m.id), None)
+            })
+            .collect();
+        items.push(item(
+            format!("solution:{}", s.id),
+            &s.name,
+            href,
+            Some(modules),
+        ));
     }
     if role == Role::Admin {
-        items.push(j!({
-            "id": "configuration", "label": "Configuration", "href": "/app/configuration",
-            "children": [
-                { "id": "users", "label": "Users", "href": "/app/configuration/users" },
-                { "id": "api", "label": "API management", "href": "/app/configuration/api" },
-                { "id": "sso", "label": "Single sign-on", "href": "/app/configuration/sso" },
-                { "id": "signin", "label": "Sign-in", "href": "/app/configuration/signin" },
-                { "id": "audit", "label": "Audit log", "href": "/app/configuration/audit" },
-            ],
-        }));
+        let configuration = [
+            ("users", "Users", "/app/configuration/users"),
+            ("api", "API management", "/app/configuration/api"),
+            ("sso", "Single sign-on", "/app/configuration/sso"),
+            ("signin", "Sign-in", "/app/configuration/signin"),
+            ("audit", "Audit log", "/app/configuration/audit"),
+        ]
+        .into_iter()
+        .map(|(id, label, href)| item(id.into(), label, href.into(), None))
+        .collect();
+        let href = "/app/configuration".into();
+        items.push(item(
+            "configuration".into(),
+            "Configuration",
+            href,
+            Some(configuration),
+        ));
     }
     items
+}
+
+/// One entry of the menu; solutions list their modules, Configuration its pages.
+#[derive(Serialize)]
+pub struct MenuItem {
+    id: String,
+    label: String,
+    href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    children: Option<Vec<MenuItem>>,
+}
+
+#[derive(Serialize)]
+struct Me<'a> {
+    user: UserView<'a>,
+    tenant: TenantView<'a>,
+    menu: Vec<MenuItem>,
+    checklist: Option<Vec<Step>>,
+}
+
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: &'a str,
+    email: &'a str,
+    role: Role,
+    role_label: &'static str,
+}
+
+#[derive(Serialize)]
+struct TenantView<'a> {
+    id: &'a str,
+    name: &'a str,
+    setup_done: bool,
+}
+
+/// A step of the admin's setup checklist.
+#[derive(Serialize)]
+struct Step {
+    id: &'static str,
+    label: &'static str,
+    done: bool,
+    href: &'static str,
 }
 
 /// Two requests one after the other: the session; then the user, the tenant and what the
@@ -54,55 +116,66 @@ pub(crate) async fn me(state: &AppState, req: &Request) -> Result<Response<Body>
         .as_ref()
         .ok_or_else(porter_shared::auth::session::unauthenticated)?;
     let checklist = (role == Role::Admin).then(|| checklist(&caller.more, tenant));
-    Ok(json(
-        StatusCode::OK,
-        &j!({
-            "user": { "id": caller.user.id, "email": caller.user.email, "role": role, "role_label": role.label() },
-            "tenant": { "id": tenant.id, "name": tenant.display_name(), "setup_done": tenant.setup_done },
-            "menu": menu(role, tenant.entitlements.as_ref()),
-            "checklist": checklist,
-        }),
-    ))
+    let me = Me {
+        user: UserView {
+            id: caller.user.id.as_str(),
+            email: caller.user.email.as_str(),
+            role,
+            role_label: role.label(),
+        },
+        tenant: TenantView {
+            id: tenant.id.as_str(),
+            name: tenant.display_name(),
+            setup_done: tenant.setup_done,
+        },
+        menu: menu(role, tenant.entitlements.as_ref()),
+        checklist,
+    };
+    Ok(json(StatusCode::OK, &me))
 }
 
 /// The admin's setup checklist, each step ticked from what is stored.
-fn checklist(stored: &Fetched, tenant: &TenantRecord) -> Value {
+fn checklist(stored: &Fetched, tenant: &TenantRecord) -> Vec<Step> {
     let sso_chosen = stored
         .sso
         .as_ref()
         .is_some_and(|(sso, _)| sso.updated_at.is_some());
-    let platform = stored.platform.as_ref();
-    let step = |id: &str, label: &str, done: bool, href: &str| j!({ "id": id, "label": label, "done": done, "href": href });
-    j!([
+    let step = |id, label, done, href| Step {
+        id,
+        label,
+        done,
+        href,
+    };
+    vec![
         step(
             "organisation",
             "Name your organisation",
             tenant.setup_done,
-            "/app/setup"
+            "/app/setup",
         ),
         step(
             "api",
             "Connect to the platform (API management)",
-            platform.is_some(),
-            "/app/configuration/api"
+            stored.platform.is_some(),
+            "/app/configuration/api",
         ),
         step(
             "license",
             "Check your license",
             tenant.entitlements.is_some(),
-            "/app/configuration/api"
+            "/app/configuration/api",
         ),
         step(
             "sso",
             "Choose how people sign in (single sign-on, or skip it)",
             sso_chosen,
-            "/app/configuration/sso"
+            "/app/configuration/sso",
         ),
         step(
             "users",
             "Invite your users",
             tenant.user_count > 1,
-            "/app/configuration/users"
+            "/app/configuration/users",
         ),
-    ])
+    ]
 }

@@ -12,7 +12,7 @@ use porter_shared::store::users::CredentialChange;
 use porter_shared::store::Writes;
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
@@ -26,7 +26,13 @@ pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
         .ok_or_else(|| ApiError::internal("totp qr", &"could not draw the QR code"))?;
     Ok(json(
         StatusCode::OK,
-        &j!({ "secret": totp::base32(&seed), "otpauth_uri": uri, "qr_svg": qr, "issuer": issuer, "account": caller.user.email }),
+        &Started {
+            secret: totp::base32(&seed),
+            otpauth_uri: uri,
+            qr_svg: qr,
+            issuer,
+            account: caller.user.email.as_str(),
+        },
     ))
 }
 
@@ -64,4 +70,14 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     let change = CredentialChange::enable_totp(&sealed, step, &hashes);
     let ip = client_ip(req);
     enrolled(state, &caller, &change, "totp", codes, &ip, Some(seen)).await
+}
+
+/// A new authenticator's seed, shown once as text and as a QR code.
+#[derive(Serialize)]
+struct Started<'a> {
+    secret: String,
+    otpauth_uri: String,
+    qr_svg: String,
+    issuer: &'a str,
+    account: &'a str,
 }

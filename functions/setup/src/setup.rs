@@ -7,7 +7,7 @@ use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, 
 use porter_shared::tenants::parse_tenant_name;
 use porter_shared::AppState;
 use serde::Deserialize;
-use serde_json::json as j;
+use serde::Serialize;
 
 #[derive(Deserialize)]
 struct SetupRequest {
@@ -42,6 +42,17 @@ pub(crate) async fn setup(state: &AppState, req: &Request) -> Result<Response<Bo
     }
     Ok(json(
         StatusCode::OK,
-        &j!({ "status": "done", "organisation_name": name, "next": "/app/configuration" }),
+        &SetUp {
+            status: "done",
+            organisation_name: name,
+            next: "/app/configuration",
+        },
     ))
+}
+
+#[derive(Serialize)]
+struct SetUp {
+    status: &'static str,
+    organisation_name: String,
+    next: &'static str,
 }

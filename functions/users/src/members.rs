@@ -4,14 +4,14 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{Action, AuditEvent, UserRecord};
 use porter_shared::domain::{Role, SessionRecord, Timestamp, UserId, UserStatus};
+use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::members::MemberError;
 use porter_shared::AppState;
 
-use serde::Deserialize;
-use serde_json::{json as j, Value};
+use serde::{Deserialize, Serialize};
 
 fn user_not_found() -> ApiError {
     ApiError::new(
@@ -36,32 +36,64 @@ async fn admin_and_target(
 
 /// The roles a user can be given, with the labels people know them by: the pages show these
 /// instead of keeping their own copy.
-fn roles() -> Vec<Value> {
+fn roles() -> Vec<RoleLabel> {
     Role::ALL
         .iter()
-        .map(|r| j!({ "role": r, "label": r.label() }))
-        .chain(std::iter::once(
-            j!({ "role": null, "label": Role::NONE_LABEL }),
-        ))
+        .map(|r| RoleLabel {
+            role: Some(*r),
+            label: r.label(),
+        })
+        .chain(std::iter::once(RoleLabel {
+            role: None,
+            label: Role::NONE_LABEL,
+        }))
         .collect()
 }
 
-fn view(u: &UserRecord) -> Value {
+#[derive(Serialize)]
+struct RoleLabel {
+    role: Option<Role>,
+    label: &'static str,
+}
+
+/// A person as the users page shows them.
+#[derive(Serialize)]
+struct MemberView<'a> {
+    invited_at: Option<String>,
+    invitation_expired: bool,
+    id: &'a str,
+    email: &'a str,
+    role: Option<Role>,
+    role_label: Option<&'static str>,
+    status: UserStatus,
+    mfa_enrolled: bool,
+    last_sign_in: Option<String>,
+}
+
+fn view(u: &UserRecord) -> MemberView<'_> {
     let invited_at = u.invited_at.filter(|_| u.status == UserStatus::Invited);
     let expired = invited_at.is_some_and(|at| {
         Timestamp::now().0 >= at + porter_shared::domain::TokenKind::Activation.lifetime_secs()
     });
-    j!({
-        "invited_at": invited_at.map(|t| Timestamp(t).to_rfc3339()),
-        "invitation_expired": expired,
-        "id": u.id,
-        "email": u.email,
-        "role": u.role,
-        "role_label": u.role.map(Role::label),
-        "status": u.status,
-        "mfa_enrolled": u.has_mfa(),
-        "last_sign_in": u.last_login_at.map(|t| Timestamp(t).to_rfc3339()),
-    })
+    MemberView {
+        invited_at: invited_at.map(|t| Timestamp(t).to_rfc3339()),
+        invitation_expired: expired,
+        id: u.id.as_str(),
+        email: u.email.as_str(),
+        role: u.role,
+        role_label: u.role.map(Role::label),
+        status: u.status,
+        mfa_enrolled: u.has_mfa(),
+        last_sign_in: u.last_login_at.map(|t| Timestamp(t).to_rfc3339()),
+    }
+}
+
+#[derive(Serialize)]
+struct Members<'a> {
+    users: Vec<MemberView<'a>>,
+    user_count: u32,
+    max_users: u32,
+    roles: Vec<RoleLabel>,
 }
 
 /// Two requests one after the other: the session; the caller and tenant while the users are
@@ -72,12 +104,12 @@ pub(crate) async fn list(state: &AppState, req: &Request) -> HandlerResult {
     users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
     Ok(json(
         StatusCode::OK,
-        &j!({
-            "users": users.iter().map(view).collect::<Vec<_>>(),
-            "user_count": admin.tenant.user_count,
-            "max_users": admin.tenant.max_users,
-            "roles": roles(),
-        }),
+        &Members {
+            users: users.iter().map(view).collect(),
+            user_count: admin.tenant.user_count,
+            max_users: admin.tenant.max_users,
+            roles: roles(),
+        },
     ))
 }
 
@@ -156,7 +188,10 @@ pub(crate) async fn resend(state: &AppState, req: &Request, id: UserId) -> Handl
     {
         Ok(()) => Ok(json(
             StatusCode::ACCEPTED,
-            &j!({ "status": "sent", "message": "A new invitation is on its way." }),
+            &Notice {
+                status: "sent",
+                message: "A new invitation is on its way.",
+            },
         )),
         Err(ReissueError::TooSoon { retry_after_secs }) => {
             Err(ApiError::throttled(retry_after_secs))

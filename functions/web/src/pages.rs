@@ -2,7 +2,6 @@
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::http::{html, json, redirect, ApiError, Body, HandlerResult, Request, Response};
-use serde_json::json as j;
 
 /// Scripts and styles only from our own origin, nothing inline, no framing, no plugins.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -86,7 +85,7 @@ fn page(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 pub(crate) async fn health(_: &(), _: &Request) -> HandlerResult {
-    Ok(json(StatusCode::OK, &j!({ "status": "ok" })))
+    Ok(json(StatusCode::OK, &Health { status: "ok" }))
 }
 
 pub(crate) async fn root(_: &(), _: &Request) -> HandlerResult {
@@ -127,4 +126,9 @@ pub(crate) async fn not_found(_: &(), req: &Request) -> HandlerResult {
         return Err(ApiError::not_found());
     }
     Ok(page(StatusCode::NOT_FOUND, NOT_FOUND))
+}
+
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
 }

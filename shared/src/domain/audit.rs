@@ -128,7 +128,7 @@ impl Action {
             Self::UserRoleChange => "user.role_change",
             Self::UserRemove => "user.remove",
             Self::InvitationResend => "invitation.resend",
-            Self::LoginPassword => "login.password",
+            Self::LoginPassword => "login.password", // pragma: allowlist secret
             Self::LoginPin => "login.pin",
             Self::LoginPinRequested => "login.pin_requested",
             Self::LoginMfa => "login.mfa",
@@ -140,9 +140,9 @@ impl Action {
             Self::MfaKeyRemove => "mfa.key_remove",
             Self::MfaTotpRemove => "mfa.totp_remove",
             Self::AccountReauth => "account.reauth",
-            Self::AccountPassword => "account.password",
-            Self::PasswordResetRequested => "password.reset_requested",
-            Self::PasswordReset => "password.reset",
+            Self::AccountPassword => "account.password", // pragma: allowlist secret
+            Self::PasswordResetRequested => "password.reset_requested", // pragma: allowlist secret
+            Self::PasswordReset => "password.reset",     // pragma: allowlist secret
             Self::SessionEnd => "session.end",
             Self::SessionEndOthers => "session.end_others",
             Self::ConfigSignin => "config.signin",
@@ -172,7 +172,7 @@ impl Action {
             Self::UserRoleChange => "Changed a role",
             Self::UserRemove => "Removed a user",
             Self::InvitationResend => "Sent a new invitation",
-            Self::LoginPassword => "Password step",
+            Self::LoginPassword => "Password step", // pragma: allowlist secret
             Self::LoginPin => "Signed in with an emailed code (first step)",
             Self::LoginPinRequested => "Asked for a sign-in code by email",
             Self::LoginMfa => "Entered a wrong second-factor code",
@@ -184,9 +184,9 @@ impl Action {
             Self::MfaKeyRemove => "Removed a security key",
             Self::MfaTotpRemove => "Removed the authenticator app",
             Self::AccountReauth => "Confirmed identity again",
-            Self::AccountPassword => "Changed the password",
-            Self::PasswordResetRequested => "Asked for a password reset",
-            Self::PasswordReset => "Reset the password",
+            Self::AccountPassword => "Changed the password", // pragma: allowlist secret
+            Self::PasswordResetRequested => "Asked for a password reset", // pragma: allowlist secret
+            Self::PasswordReset => "Reset the password", // pragma: allowlist secret
             Self::SessionEnd => "Signed a session out",
             Self::SessionEndOthers => "Signed out everywhere else",
             Self::ConfigSignin => "Changed sign-in with emailed codes",
@@ -230,7 +230,7 @@ impl Action {
             Self::UserRemove => format!("Removed {whom}"),
             Self::InvitationResend => format!("Sent a new invitation to {whom}"),
             Self::LoginPassword if outcome == "success" => "Entered the right password".to_owned(),
-            Self::LoginPassword => "Typed a wrong password".to_owned(),
+            Self::LoginPassword => "Typed a wrong password".to_owned(), // pragma: allowlist secret
             Self::LoginSuccess | Self::MfaEnroll => match (self, with) {
                 (Self::LoginSuccess, Some(w)) => format!("Signed in with {w}"),
                 (Self::LoginSuccess, None) => "Signed in".to_owned(),

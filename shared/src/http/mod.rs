@@ -14,7 +14,8 @@ pub use request::{
     check_origin, client_ip, parse_json, query_param, user_agent, with_source_ip, MAX_BODY_BYTES,
 };
 pub use response::{
-    attachment, empty, html, json, json_with_cookie, redirect, with_security_headers,
+    attachment, empty, html, json, json_with_cookie, redirect, with_security_headers, Message,
+    Notice,
 };
 pub use routes::{HandlerResult, PathParam, RouteState, Routes};
 

@@ -42,6 +42,19 @@ fn build(status: StatusCode, content_type: &'static str, body: Body) -> Response
     resp
 }
 
+/// An acknowledgement: what happened (`status`) and a sentence for the person.
+#[derive(Debug, Serialize)]
+pub struct Notice {
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+/// A sentence for the person, and nothing else to say.
+#[derive(Debug, Serialize)]
+pub struct Message {
+    pub message: &'static str,
+}
+
 pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
     // Serialising our own response types cannot fail; fall back to an empty object if it did.
     let text = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned());
