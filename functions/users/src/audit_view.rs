@@ -45,8 +45,7 @@ pub async fn serve(state: &AppState, req: &Request) -> HandlerResult {
     let page = AuditPage {
         events: events.into_iter().map(Row::from).collect(),
         next,
-        actions: Action::ALL
-            .iter()
+        actions: Action::all()
             .map(|a| ActionLabel {
                 action: a.as_str(),
                 label: a.label(),

@@ -7,6 +7,7 @@ use super::user::UserRecord;
 /// What happened, as stored (`as_str`) and as people read it (`label`, [`Action::describe`]).
 /// The audit view serves both, so no page keeps its own copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(usize)]
 pub enum Action {
     /// `tenant.create`: Organisation created.
     TenantCreate,
@@ -79,125 +80,138 @@ pub enum Action {
 }
 
 impl Action {
-    /// Every action, in the order the audit filter offers them.
-    pub const ALL: [Action; 34] = [
-        Self::TenantCreate,
-        Self::TenantSetup,
-        Self::TenantSuspend,
-        Self::TenantResume,
-        Self::UserInvite,
-        Self::UserActivate,
-        Self::UserRoleChange,
-        Self::UserRemove,
-        Self::InvitationResend,
-        Self::LoginPassword,
-        Self::LoginPin,
-        Self::LoginPinRequested,
-        Self::LoginMfa,
-        Self::LoginSuccess,
-        Self::LoginSso,
-        Self::MfaEnroll,
-        Self::MfaRecoveryCodes,
-        Self::MfaKeyRename,
-        Self::MfaKeyRemove,
-        Self::MfaTotpRemove,
-        Self::AccountReauth,
-        Self::AccountPassword,
-        Self::PasswordResetRequested,
-        Self::PasswordReset,
-        Self::SessionEnd,
-        Self::SessionEndOthers,
-        Self::ConfigSignin,
-        Self::SsoConfigure,
-        Self::SsoTest,
-        Self::SsoActivate,
-        Self::SsoDisable,
-        Self::SsoLink,
-        Self::PlatformConfigure,
-        Self::LicenseCheck,
+    /// Every action with its stored name and its label, in the order the audit filter offers
+    /// them: the one table both are read from.
+    const TABLE: [(Action, &'static str, &'static str); 34] = [
+        (Self::TenantCreate, "tenant.create", "Organisation created"),
+        (Self::TenantSetup, "tenant.setup", "Organisation set up"),
+        (
+            Self::TenantSuspend,
+            "tenant.suspend",
+            "Organisation suspended",
+        ),
+        (Self::TenantResume, "tenant.resume", "Organisation resumed"),
+        (Self::UserInvite, "user.invite", "Invited a user"),
+        (Self::UserActivate, "user.activate", "Activated the account"),
+        (Self::UserRoleChange, "user.role_change", "Changed a role"),
+        (Self::UserRemove, "user.remove", "Removed a user"),
+        (
+            Self::InvitationResend,
+            "invitation.resend",
+            "Sent a new invitation",
+        ),
+        (Self::LoginPassword, "login.password", "Password step"), // pragma: allowlist secret
+        (
+            Self::LoginPin,
+            "login.pin",
+            "Signed in with an emailed code (first step)",
+        ),
+        (
+            Self::LoginPinRequested,
+            "login.pin_requested",
+            "Asked for a sign-in code by email",
+        ),
+        (
+            Self::LoginMfa,
+            "login.mfa",
+            "Entered a wrong second-factor code",
+        ),
+        (Self::LoginSuccess, "login.success", "Signed in"),
+        (Self::LoginSso, "login.sso", "Single sign-on step"),
+        (Self::MfaEnroll, "mfa.enroll", "Set up a second factor"),
+        (
+            Self::MfaRecoveryCodes,
+            "mfa.recovery_codes",
+            "Made new recovery codes",
+        ),
+        (
+            Self::MfaKeyRename,
+            "mfa.key_rename",
+            "Renamed a security key",
+        ),
+        (
+            Self::MfaKeyRemove,
+            "mfa.key_remove",
+            "Removed a security key",
+        ),
+        (
+            Self::MfaTotpRemove,
+            "mfa.totp_remove",
+            "Removed the authenticator app",
+        ),
+        (
+            Self::AccountReauth,
+            "account.reauth",
+            "Confirmed identity again",
+        ),
+        (
+            Self::AccountPassword,
+            "account.password",
+            "Changed the password",
+        ), // pragma: allowlist secret
+        (
+            Self::PasswordResetRequested,
+            "password.reset_requested",
+            "Asked for a password reset",
+        ), // pragma: allowlist secret
+        (Self::PasswordReset, "password.reset", "Reset the password"), // pragma: allowlist secret
+        (Self::SessionEnd, "session.end", "Signed a session out"),
+        (
+            Self::SessionEndOthers,
+            "session.end_others",
+            "Signed out everywhere else",
+        ),
+        (
+            Self::ConfigSignin,
+            "config.signin",
+            "Changed sign-in with emailed codes",
+        ),
+        (
+            Self::SsoConfigure,
+            "sso.configure",
+            "Saved a single sign-on configuration",
+        ),
+        (Self::SsoTest, "sso.test", "Tested single sign-on"),
+        (
+            Self::SsoActivate,
+            "sso.activate",
+            "Turned single sign-on on",
+        ),
+        (Self::SsoDisable, "sso.disable", "Turned single sign-on off"),
+        (Self::SsoLink, "sso.link", "Linked a company sign-in"),
+        (
+            Self::PlatformConfigure,
+            "platform.configure",
+            "Saved the platform connection",
+        ),
+        (Self::LicenseCheck, "license.check", "Checked the license"),
     ];
 
+    /// Every action, in the table's order.
+    pub fn all() -> impl Iterator<Item = Action> {
+        Self::TABLE.iter().map(|(a, _, _)| *a)
+    }
+
+    /// The table lists the variants in declaration order (a unit test checks it), so a
+    /// variant's discriminant is its row.
+    fn entry(self) -> &'static (Action, &'static str, &'static str) {
+        &Self::TABLE[self as usize]
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TenantCreate => "tenant.create",
-            Self::TenantSetup => "tenant.setup",
-            Self::TenantSuspend => "tenant.suspend",
-            Self::TenantResume => "tenant.resume",
-            Self::UserInvite => "user.invite",
-            Self::UserActivate => "user.activate",
-            Self::UserRoleChange => "user.role_change",
-            Self::UserRemove => "user.remove",
-            Self::InvitationResend => "invitation.resend",
-            Self::LoginPassword => "login.password", // pragma: allowlist secret
-            Self::LoginPin => "login.pin",
-            Self::LoginPinRequested => "login.pin_requested",
-            Self::LoginMfa => "login.mfa",
-            Self::LoginSuccess => "login.success",
-            Self::LoginSso => "login.sso",
-            Self::MfaEnroll => "mfa.enroll",
-            Self::MfaRecoveryCodes => "mfa.recovery_codes",
-            Self::MfaKeyRename => "mfa.key_rename",
-            Self::MfaKeyRemove => "mfa.key_remove",
-            Self::MfaTotpRemove => "mfa.totp_remove",
-            Self::AccountReauth => "account.reauth",
-            Self::AccountPassword => "account.password", // pragma: allowlist secret
-            Self::PasswordResetRequested => "password.reset_requested", // pragma: allowlist secret
-            Self::PasswordReset => "password.reset",     // pragma: allowlist secret
-            Self::SessionEnd => "session.end",
-            Self::SessionEndOthers => "session.end_others",
-            Self::ConfigSignin => "config.signin",
-            Self::SsoConfigure => "sso.configure",
-            Self::SsoTest => "sso.test",
-            Self::SsoActivate => "sso.activate",
-            Self::SsoDisable => "sso.disable",
-            Self::SsoLink => "sso.link",
-            Self::PlatformConfigure => "platform.configure",
-            Self::LicenseCheck => "license.check",
-        }
+        self.entry().1
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
+        Self::TABLE
+            .iter()
+            .find(|(_, n, _)| *n == s)
+            .map(|(a, _, _)| *a)
     }
 
     /// The action in words, for a list of actions.
     pub fn label(self) -> &'static str {
-        match self {
-            Self::TenantCreate => "Organisation created",
-            Self::TenantSetup => "Organisation set up",
-            Self::TenantSuspend => "Organisation suspended",
-            Self::TenantResume => "Organisation resumed",
-            Self::UserInvite => "Invited a user",
-            Self::UserActivate => "Activated the account",
-            Self::UserRoleChange => "Changed a role",
-            Self::UserRemove => "Removed a user",
-            Self::InvitationResend => "Sent a new invitation",
-            Self::LoginPassword => "Password step", // pragma: allowlist secret
-            Self::LoginPin => "Signed in with an emailed code (first step)",
-            Self::LoginPinRequested => "Asked for a sign-in code by email",
-            Self::LoginMfa => "Entered a wrong second-factor code",
-            Self::LoginSuccess => "Signed in",
-            Self::LoginSso => "Single sign-on step",
-            Self::MfaEnroll => "Set up a second factor",
-            Self::MfaRecoveryCodes => "Made new recovery codes",
-            Self::MfaKeyRename => "Renamed a security key",
-            Self::MfaKeyRemove => "Removed a security key",
-            Self::MfaTotpRemove => "Removed the authenticator app",
-            Self::AccountReauth => "Confirmed identity again",
-            Self::AccountPassword => "Changed the password", // pragma: allowlist secret
-            Self::PasswordResetRequested => "Asked for a password reset", // pragma: allowlist secret
-            Self::PasswordReset => "Reset the password", // pragma: allowlist secret
-            Self::SessionEnd => "Signed a session out",
-            Self::SessionEndOthers => "Signed out everywhere else",
-            Self::ConfigSignin => "Changed sign-in with emailed codes",
-            Self::SsoConfigure => "Saved a single sign-on configuration",
-            Self::SsoTest => "Tested single sign-on",
-            Self::SsoActivate => "Turned single sign-on on",
-            Self::SsoDisable => "Turned single sign-on off",
-            Self::SsoLink => "Linked a company sign-in",
-            Self::PlatformConfigure => "Saved the platform connection",
-            Self::LicenseCheck => "Checked the license",
-        }
+        self.entry().2
     }
 
     /// One event of this action as a sentence: its outcome, whom it concerned and the word
@@ -332,5 +346,28 @@ impl AuditEvent {
     pub fn target_text(mut self, target: String) -> Self {
         self.target = Some(target);
         self
+    }
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::Action;
+
+    #[test]
+    fn every_action_reads_back_from_its_name_and_has_words() {
+        let all: Vec<Action> = Action::all().collect();
+        for (row, a) in all.iter().enumerate() {
+            assert_eq!(*a as usize, row, "{a:?} is out of declaration order");
+        }
+        assert_eq!(
+            Action::LicenseCheck as usize,
+            all.len() - 1,
+            "the last variant"
+        );
+        for a in all {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+            assert!(!a.label().is_empty() && a.label() != a.as_str());
+        }
+        assert_eq!(Action::parse("nothing.like.this"), None);
     }
 }
