@@ -4,6 +4,7 @@
 //! configure-sso's test). The callback's own flow is in `functions/login-callback`.
 
 use crate::credentials::oidc::{self, AuthorizationRequest};
+use crate::domain::address::is_https_or_loopback;
 use crate::domain::sso::{pkce_challenge, state_hash, IdpConfig, Provider, SsoMethod};
 use crate::domain::{SsoPurpose, SsoState, TenantId, Timestamp};
 use crate::outbound;
@@ -46,6 +47,13 @@ pub async fn discover(state: &AppState, discovery_url: &str) -> Result<Provider,
         .json()
         .map_err(|_| DiscoveryError::Invalid("the discovery URL does not answer JSON".into()))?;
     let provider = oidc::provider_from_discovery(&doc, &issuer).map_err(DiscoveryError::Invalid)?;
+    // The browser is sent there with the sign-in's state: https only, like the server's calls.
+    let authorization = url::Url::parse(&provider.authorization_endpoint).ok();
+    if !authorization.is_some_and(|u| is_https_or_loopback(&u, allow)) {
+        return Err(DiscoveryError::Invalid(
+            "the authorization endpoint must be an https:// address".into(),
+        ));
+    }
     // The server calls these two; the browser is sent to the authorization endpoint.
     outbound::check(&provider.token_endpoint, allow).await?;
     let jwks = outbound::get(&outbound::check(&provider.jwks_uri, allow).await?).await?;

@@ -902,3 +902,130 @@ async fn a_callback_reads_few_items_and_the_client_secret_once_per_instance() {
         counts[1]
     );
 }
+
+#[tokio::test]
+async fn a_changed_client_needs_its_secret_again_and_saving_needs_a_recent_proof() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let mut body = oidc_body(&s.idp, &s.domain);
+    body["client_id"] = json!("another-client");
+    body.as_object_mut().unwrap().remove("client_secret");
+    let a = s.admin.put("/api/config/sso", body).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "secret_required"),
+        "{:?}",
+        a.json
+    );
+    let now = s.admin.get("/api/config/sso").await;
+    assert_eq!(now.json["client_id"], CLIENT_ID, "nothing was stored");
+    assert_eq!(now.json["status"], "active");
+
+    // Five minutes after the last proof of the second factor, where sign-in goes cannot change.
+    s.admin.age_proof(301).await;
+    let a = s
+        .admin
+        .put("/api/config/sso", oidc_body(&s.idp, &s.domain))
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (403, "reauth_required"),
+        "{:?}",
+        a.json
+    );
+    let off = s
+        .admin
+        .put("/api/config/sso", json!({ "method": "porter" }))
+        .await;
+    assert_eq!((off.status, off.code()), (403, "reauth_required"));
+}
+
+#[tokio::test]
+async fn an_authorization_endpoint_that_is_not_https_is_refused_at_save() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    idp.serve_discovery(json!({
+        "issuer": idp.base, "authorization_endpoint": "http://idp.example.com/authorize",
+        "token_endpoint": format!("{}/token", idp.base), "jwks_uri": format!("{}/jwks", idp.base),
+        "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }));
+    let a = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "discovery_invalid"),
+        "{:?}",
+        a.json
+    );
+    let message = a.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("authorization endpoint"), "{message}");
+}
+
+#[tokio::test]
+async fn a_failed_callback_keeps_only_an_oauth_error_code_in_the_trail() {
+    let app = TestApp::spawn().await;
+    let s = configured(&app).await;
+    let bob = s.admin_email.replace("ann@", "bob@");
+    let mut b = app.browser();
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let redirect = id.json["redirect"].as_str().unwrap().to_owned();
+    let state = redirect
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let crafted = "call%20us%20at%20555-0100%20to%20restore%20access";
+    let a = b
+        .get(&format!(
+            "/api/login/callback?state={state}&error={crafted}&error_description={crafted}"
+        ))
+        .await;
+    assert_eq!(location(&a), "/login?error=sso_cancelled");
+    let trail = format!("{:?}", app.scan().await);
+    assert!(trail.contains("error=unknown"), "{trail}");
+    assert!(!trail.contains("555-0100"), "{trail}");
+}
+
+#[tokio::test]
+async fn a_pin_sent_before_the_domain_was_routed_to_a_provider_no_longer_signs_in() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    let on = admin
+        .put("/api/config/signin", json!({ "email_pin": true }))
+        .await;
+    assert_eq!(on.status, 200);
+    let bob = format!("bob@{domain}");
+    admin.add_user(&bob, "core").await;
+    let mut b = app.browser();
+    let asked = b
+        .post("/api/login/pin/request", json!({ "email": bob }))
+        .await;
+    assert_eq!(asked.status, 202);
+    let pin = app.pin_from_outbox(&bob).await.expect("a PIN was emailed");
+
+    // Meanwhile the organisation moves its domain to its identity provider.
+    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.json);
+    let who = person("sub-ann", &admin_email);
+    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+
+    let a = b
+        .post("/api/login/pin", json!({ "email": bob, "pin": pin }))
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (401, "invalid_credentials"),
+        "{:?}",
+        a.json
+    );
+}

@@ -4,6 +4,7 @@
 use crate::view::view;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
+use porter_shared::auth::second_factor::require_recent_proof;
 use porter_shared::domain::sso::{is_public_mail_domain, parse_domain};
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
@@ -108,6 +109,9 @@ fn discovery_error(e: DiscoveryError) -> ApiError {
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_sso).await?;
+    // Who can change where sign-in goes can take over every account: like a change of
+    // factors, it needs a proof of the second factor from the last five minutes.
+    require_recent_proof(&admin.caller, Timestamp::now())?;
     let body: SsoRequest = parse_json(req)?;
     let method = SsoMethod::parse(&body.method).ok_or_else(|| {
         bad(
@@ -154,8 +158,22 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| SecretString::from(s.to_owned()));
-        // Kept: the secret the configuration being replaced had, when none is sent.
+        // Kept: the secret the configuration being replaced had, when none is sent, and only
+        // for the same provider and client: a stored secret never follows a changed endpoint.
         let replaced = previous.pending.as_ref().or(previous.active.as_ref());
+        let same_client = replaced.is_some_and(|c| {
+            c.method == method
+                && c.client_id == client_id
+                && c.discovery_url == discovery_url
+                && c.directory_id == directory_id
+        });
+        if secret.is_none() && replaced.is_some() && !same_client {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "secret_required",
+                "Enter the client secret again: a stored secret is only sent to the provider and client it was saved for.",
+            ));
+        }
         let active_ref = previous.active.as_ref().map(|c| c.secret_ref.as_str());
         let secret_ref = sso::store_secret(
             state,

@@ -1,6 +1,6 @@
 //! The callback, step by step; `link.rs` finds the person an identity belongs to.
 
-use crate::failure::{fail, internal, Failure, EXPIRED, FAILED};
+use crate::failure::{fail, internal, oauth_error, Failure, EXPIRED, FAILED};
 use crate::link::{self, Person};
 use lambda_http::http::header;
 use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
@@ -101,7 +101,7 @@ async fn federate(
     if let Some(error) = query_param(req, "error") {
         return Err(fail(
             "sso_cancelled",
-            format!("the provider answered error={error}"),
+            format!("the provider answered error={}", oauth_error(&error)),
         ));
     }
     let fetch = Fetch::default().sso(&st.tenant).tenant(&st.tenant);
@@ -118,7 +118,7 @@ async fn federate(
         if iss != config.provider.issuer {
             return Err(fail(
                 FAILED,
-                format!("the iss parameter {iss:?} is not the provider's issuer"),
+                "the iss parameter is not the provider's issuer",
             ));
         }
     }
@@ -170,7 +170,7 @@ async fn exchange(
             FAILED,
             format!(
                 "the token endpoint refused the code: {}",
-                body["error"].as_str().unwrap_or("no error code")
+                oauth_error(body["error"].as_str().unwrap_or_default())
             ),
         ));
     }

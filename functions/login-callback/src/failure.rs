@@ -36,3 +36,34 @@ impl From<ApiError> for Failure {
         fail(code, e.message)
     }
 }
+
+/// An OAuth error code as the trail may keep it: one of RFC 6749's (§4.1.2.1, §5.2), else
+/// `unknown`. The rest of what a provider or a crafted link says never reaches the trail.
+pub(crate) fn oauth_error(raw: &str) -> &'static str {
+    const CODES: [&str; 10] = [
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "invalid_client",
+        "invalid_grant",
+        "unsupported_grant_type",
+    ];
+    CODES.into_iter().find(|c| *c == raw).unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oauth_error;
+
+    #[test]
+    fn only_rfc_6749_error_codes_reach_the_trail() {
+        assert_eq!(oauth_error("access_denied"), "access_denied");
+        assert_eq!(oauth_error("invalid_grant"), "invalid_grant");
+        assert_eq!(oauth_error("<script>call 555-0100</script>"), "unknown");
+        assert_eq!(oauth_error(""), "unknown");
+    }
+}

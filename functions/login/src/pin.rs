@@ -114,13 +114,12 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
     let now = Timestamp::now();
     let typed = pin::typed(&body.pin);
-    let address = Email::parse(&body.email)
-        .map(|e| e.as_str().to_owned())
-        .ok();
+    let email = Email::parse(&body.email).ok();
+    let address = email.as_ref().map(|e| e.as_str().to_owned());
     let keys = SignInGuesses::counters(&body.email, &ip);
     let mut first = Fetch::default().counters(keys.clone());
-    if let Some(a) = &address {
-        first = first.pin(a);
+    if let Some(e) = &email {
+        first = first.pin(e.as_str()).domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
     let pin = first.pin.filter(|p| p.is_usable(now));
@@ -129,10 +128,17 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         || (TenantId::nobody(), UserId::nobody()),
         |p| (p.tenant.clone(), p.user.clone()),
     );
-    let mut found = state
-        .store
-        .fetch(&Fetch::default().user(&tid, &uid).tenant(&tid))
-        .await?;
+    let mut second = Fetch::default().user(&tid, &uid).tenant(&tid);
+    if let Some(routed) = &first.domain_tenant {
+        second = second.sso(routed);
+    }
+    let mut found = state.store.fetch(&second).await?;
+    // An address routed to its organisation's identity provider since the PIN was sent signs
+    // in there: the PIN fails like a wrong one.
+    let routed = match (&found.sso, &email) {
+        (Some((sso, _)), Some(e)) => sso.route(e.domain()).is_some(),
+        _ => false,
+    };
     // With no PIN to try, the same argon2id work is done against the dummy hash.
     let stored = pin
         .as_ref()
@@ -142,7 +148,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let matches = password::verify(candidate, stored.as_ref()).await;
     let address = address.unwrap_or_default();
     let (pin, user, tenant) = match (pin, found.user.take(), found.tenant.take()) {
-        (Some(pin), Some((user, _)), Some(tenant)) if matches && tenant.email_pin => {
+        (Some(pin), Some((user, _)), Some(tenant)) if matches && tenant.email_pin && !routed => {
             (pin, user, tenant)
         }
         (pin, _, _) => return Err(wrong(state, &guess, &address, pin.as_ref(), &ip).await),
