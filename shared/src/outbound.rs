@@ -34,6 +34,23 @@ pub enum OutboundError {
 pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Cache-Control: max-age` in seconds, when the server gave one (`no-store`/`no-cache`: 0).
+    pub max_age: Option<u64>,
+}
+
+/// The lifetime a `Cache-Control` header gives an answer, if any.
+pub fn max_age(cache_control: &str) -> Option<u64> {
+    let mut age = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return Some(0);
+        }
+        if let Some(v) = lower.strip_prefix("max-age=") {
+            age = v.trim_matches('"').parse().ok();
+        }
+    }
+    age
 }
 
 impl Answer {
@@ -156,6 +173,11 @@ fn client(target: &Target) -> Result<reqwest::Client, OutboundError> {
 
 async fn read(mut resp: reqwest::Response) -> Result<Answer, OutboundError> {
     let status = resp.status().as_u16();
+    let max_age = resp
+        .headers()
+        .get(reqwest::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(max_age);
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(OutboundError::TooLarge);
     }
@@ -166,7 +188,11 @@ async fn read(mut resp: reqwest::Response) -> Result<Answer, OutboundError> {
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        body,
+        max_age,
+    })
 }
 
 fn unreachable(e: &reqwest::Error) -> OutboundError {
@@ -302,5 +328,19 @@ mod tests {
         );
         // A TLS record of type handshake (22), version 3.x: a ClientHello.
         assert_eq!(server.await.unwrap()[..2], [22, 3]);
+    }
+}
+
+#[cfg(test)]
+mod cache_control_tests {
+    use super::max_age;
+
+    #[test]
+    fn a_cache_control_header_gives_a_lifetime_and_no_store_none() {
+        assert_eq!(max_age("public, max-age=300"), Some(300));
+        assert_eq!(max_age("max-age=86400, must-revalidate"), Some(86400));
+        assert_eq!(max_age("no-store"), Some(0));
+        assert_eq!(max_age("private"), None);
+        assert_eq!(max_age("max-age=soon"), None);
     }
 }

@@ -11,6 +11,7 @@ use jsonwebtoken::jwk::JwkSet;
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
@@ -31,28 +32,62 @@ impl From<OutboundError> for DiscoveryError {
     }
 }
 
-/// Providers' key sets, kept for the life of the instance and fetched again when a token
-/// names a key the cached set does not hold (the provider rotated its keys).
+/// Providers' key sets, kept as long as the provider's `Cache-Control` says (one hour when it
+/// says nothing, at most a day). A token naming a key the cached set lacks sends for the set
+/// again — once a minute at most, so that tokens with made-up key ids cannot make Porter
+/// hammer a provider.
 #[derive(Clone, Default)]
-pub struct JwksCache(Arc<Mutex<HashMap<String, JwkSet>>>);
+pub struct JwksCache(Arc<Mutex<HashMap<String, CachedSet>>>);
+
+#[derive(Clone)]
+struct CachedSet {
+    set: JwkSet,
+    expires: Instant,
+    /// When a token's unknown key last sent for the set.
+    forced: Option<Instant>,
+}
+
+/// How long a key set is kept without a `Cache-Control` lifetime, and at most.
+const DEFAULT_KEEP: Duration = Duration::from_secs(3600);
+const MAX_KEEP: Duration = Duration::from_secs(24 * 3600);
+/// Unknown keys send for the set at most this often.
+const FORCED_EVERY: Duration = Duration::from_secs(60);
 
 impl JwksCache {
+    /// The key set at `jwks_uri`; `unknown_key` when a token named a key the set lacked.
     pub async fn get(
         &self,
         config: &Config,
         jwks_uri: &str,
-        refresh: bool,
+        unknown_key: bool,
     ) -> Result<JwkSet, DiscoveryError> {
-        if !refresh {
-            if let Some(set) = self.0.lock().ok().and_then(|m| m.get(jwks_uri).cloned()) {
-                return Ok(set);
+        let now = Instant::now();
+        let cached = self.0.lock().ok().and_then(|m| m.get(jwks_uri).cloned());
+        if let Some(c) = &cached {
+            let recently_forced = c.forced.is_some_and(|f| now - f < FORCED_EVERY);
+            if now < c.expires && (!unknown_key || recently_forced) {
+                return Ok(c.set.clone());
             }
         }
         let answer =
             outbound::get(&outbound::check(jwks_uri, config.allow_loopback).await?).await?;
         let set = oidc::parse_jwks(&answer.body).map_err(DiscoveryError::Invalid)?;
+        let keep = answer
+            .max_age
+            .map_or(DEFAULT_KEEP, Duration::from_secs)
+            .min(MAX_KEEP);
+        let forced = if unknown_key {
+            Some(now)
+        } else {
+            cached.and_then(|c| c.forced)
+        };
+        let entry = CachedSet {
+            set: set.clone(),
+            expires: now + keep,
+            forced,
+        };
         if let Ok(mut m) = self.0.lock() {
-            m.insert(jwks_uri.to_owned(), set.clone());
+            m.insert(jwks_uri.to_owned(), entry);
         }
         Ok(set)
     }

@@ -1029,3 +1029,49 @@ async fn a_pin_sent_before_the_domain_was_routed_to_a_provider_no_longer_signs_i
         a.json
     );
 }
+
+#[tokio::test]
+async fn a_key_published_for_encryption_or_another_alg_verifies_no_token() {
+    for (kid, mark) in [("key-enc", "use"), ("key-es256", "alg")] {
+        // A stack each: the key set is sent for once, not once per case.
+        let app = TestApp::spawn().await;
+        let mut s = configured(&app).await;
+        let bob = s.add("bob", "core").await;
+        s.idp.rotate_keys(kid);
+        s.idp.mark_keys(|k| {
+            if mark == "use" {
+                k["use"] = json!("enc");
+            } else {
+                k["alg"] = json!("ES256");
+            }
+        });
+        let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+        assert_eq!(location(&a), "/login?error=sso_failed", "{kid}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_key_sends_for_the_key_set_again_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let who = person("sub-bob", &bob);
+    let (_, a) = s.sign_in(&bob, &who, json!({})).await;
+    assert_eq!(location(&a), "/app", "the cached set signs in");
+    let fetched = s.idp.jwks_requests();
+
+    s.idp.rotate_keys("key-2");
+    let (_, a) = s.sign_in(&bob, &who, json!({})).await;
+    assert_eq!(location(&a), "/app", "a new key is fetched once");
+    assert_eq!(s.idp.jwks_requests(), fetched + 1);
+
+    // Another unknown key within the minute: the set is not fetched again.
+    s.idp.rotate_keys("key-3");
+    let (_, a) = s.sign_in(&bob, &who, json!({})).await;
+    assert_eq!(location(&a), "/login?error=sso_failed");
+    assert_eq!(
+        s.idp.jwks_requests(),
+        fetched + 1,
+        "no second fetch within a minute"
+    );
+}

@@ -80,6 +80,7 @@ struct Inner {
     grants: HashMap<String, Grant>,
     discovery_override: Option<Value>,
     token_requests: usize,
+    jwks_requests: usize,
 }
 
 #[derive(Clone)]
@@ -139,6 +140,18 @@ impl FakeIdp {
     /// A new signing key, published in place of the old one.
     pub fn rotate_keys(&self, kid: &str) {
         self.inner.lock().unwrap().keys = vec![Key::generate(kid)];
+    }
+
+    /// Changes the published form of every key (e.g. `use: enc`, another `alg`).
+    pub fn mark_keys(&self, f: impl Fn(&mut Value)) {
+        for key in &mut self.inner.lock().unwrap().keys {
+            f(&mut key.jwk);
+        }
+    }
+
+    /// How often the key set was fetched.
+    pub fn jwks_requests(&self) -> usize {
+        self.inner.lock().unwrap().jwks_requests
     }
 
     pub fn token_requests(&self) -> usize {
@@ -213,14 +226,9 @@ async fn entra_discovery(State(s): State<Shared>, Path(dir): Path<String>) -> Js
 }
 
 async fn jwks(State(s): State<Shared>) -> Json<Value> {
-    let keys: Vec<Value> = s
-        .inner
-        .lock()
-        .unwrap()
-        .keys
-        .iter()
-        .map(|k| k.jwk.clone())
-        .collect();
+    let mut inner = s.inner.lock().unwrap();
+    inner.jwks_requests += 1;
+    let keys: Vec<Value> = inner.keys.iter().map(|k| k.jwk.clone()).collect();
     Json(json!({ "keys": keys }))
 }
 

@@ -5,7 +5,7 @@
 
 use crate::domain::sso::{ClientAuth, Provider};
 use crate::domain::Timestamp;
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
@@ -247,9 +247,31 @@ pub fn validate_id_token(
             "the ID token is signed with {alg_name}, which the provider does not offer"
         )));
     }
+    // Only keys published for signatures (or not marked) and for the header's algorithm (or
+    // not marked) may check the token.
+    let usable: Vec<&Jwk> = jwks
+        .keys
+        .iter()
+        .filter(|k| {
+            let for_signing = k
+                .common
+                .public_key_use
+                .as_ref()
+                .is_none_or(|u| *u == PublicKeyUse::Signature);
+            let for_alg = k
+                .common
+                .key_algorithm
+                .as_ref()
+                .is_none_or(|a| format!("{a:?}") == alg_name);
+            for_signing && for_alg
+        })
+        .collect();
     let jwk = match &header.kid {
-        Some(kid) => jwks.find(kid).ok_or(IdTokenError::UnknownKey)?,
-        None if jwks.keys.len() == 1 => &jwks.keys[0],
+        Some(kid) => *usable
+            .iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str()))
+            .ok_or(IdTokenError::UnknownKey)?,
+        None if usable.len() == 1 => usable[0],
         None => return Err(invalid("the ID token names no key id")),
     };
     let key =
