@@ -1075,3 +1075,60 @@ async fn an_unknown_key_sends_for_the_key_set_again_at_most_once_a_minute() {
         "no second fetch within a minute"
     );
 }
+
+#[tokio::test]
+async fn removing_a_person_removes_their_link_and_a_person_added_again_links_afresh() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let who = person("sub-bob", &bob);
+    let (_, a) = s.sign_in(&bob, &who, json!({})).await;
+    assert_eq!(location(&a), "/app");
+    let link = keys::idp_pk(&s.idp.base, "sub-bob");
+    assert!(
+        app.item(link.clone(), keys::IDP_SK).await.is_some(),
+        "linked"
+    );
+
+    let users = s.admin.get("/api/users").await;
+    let id = users.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == bob)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        s.admin.delete(&format!("/api/users/{id}")).await.status,
+        204
+    );
+    assert!(
+        app.item(link, keys::IDP_SK).await.is_none(),
+        "the link died with the person"
+    );
+
+    s.admin.add_user(&bob, "core").await;
+    let (_, a) = s.sign_in(&bob, &who, json!({})).await;
+    assert_eq!(location(&a), "/app", "linked again by address");
+}
+
+#[tokio::test]
+async fn linking_a_company_sign_in_to_an_account_with_a_password_is_emailed() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let linked = |mails: Vec<porter_dev::outbox::SentMail>| {
+        mails
+            .into_iter()
+            .filter(|m| m.subject.contains("company sign-in was linked"))
+            .count()
+    };
+    // The admin had a password and a second factor: their test sign-in linked them.
+    assert_eq!(linked(app.outbox(&s.admin_email).await), 1);
+    // Someone invited who never had another way in is not told.
+    let bob = s.add("bob", "core").await;
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    assert_eq!(linked(app.outbox(&bob).await), 0);
+}

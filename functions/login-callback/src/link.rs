@@ -5,7 +5,8 @@
 
 use crate::failure::{fail, internal, Failure};
 use porter_shared::credentials::oidc::IdClaims;
-use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, UserRecord};
+use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, Timestamp, UserRecord};
+use porter_shared::mail::templates;
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
@@ -74,25 +75,43 @@ pub(crate) async fn person(
             format!("{email} belongs to another organisation"),
         ));
     }
-    let user = state
+    let (user, credentials) = state
         .store
-        .get_user(&tid, &uid)
+        .get_user_with_credentials(&tid, &uid)
         .await
         .map_err(internal)?
         .ok_or_else(|| fail(NOT_REGISTERED, format!("{email} was never added")))?;
+    // Someone who could already sign in another way is told their account now also opens
+    // with this identity.
+    let had_a_way_in = credentials.password_hash.is_some() || user.has_mfa();
     match state.store.link_identity(&user, issuer, sub).await {
-        Ok(()) => Ok(Person {
-            user: UserRecord {
-                status: porter_shared::domain::UserStatus::Active,
-                pending_token: None,
-                ..user
-            },
-            newly_linked: true,
-        }),
+        Ok(()) => {
+            if had_a_way_in {
+                notify_linked(state, &user, issuer).await;
+            }
+            Ok(Person {
+                user: UserRecord {
+                    status: porter_shared::domain::UserStatus::Active,
+                    pending_token: None,
+                    ..user
+                },
+                newly_linked: true,
+            })
+        }
         Err(StoreError::Conflict { .. }) => Err(fail(
             "sso_failed",
             format!("{email} is already linked to another identity of this provider"),
         )),
         Err(e) => Err(internal(e)),
+    }
+}
+
+/// Tells `user` their account now also opens with an identity at `issuer`. The link is made:
+/// a mail that cannot go out is logged, not answered.
+async fn notify_linked(state: &AppState, user: &UserRecord, issuer: &str) {
+    let product = &state.config.product_name;
+    let mail = templates::company_sign_in_linked(product, issuer, Timestamp::now());
+    if let Err(e) = state.mailer().send(user.email.as_str(), &mail).await {
+        tracing::warn!(error = %e, "could not send the company sign-in notice");
     }
 }

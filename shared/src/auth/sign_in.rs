@@ -271,6 +271,7 @@ mod tests {
             has_totp,
             has_webauthn: false,
             last_login_at: None,
+            idp_subject: None,
         }
     }
 

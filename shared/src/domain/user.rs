@@ -90,6 +90,8 @@ pub struct UserRecord {
     pub has_totp: bool,
     pub has_webauthn: bool,
     pub last_login_at: Option<i64>,
+    /// The external identity linked to this user (`<issuer>#<sub>`), if any.
+    pub idp_subject: Option<String>,
 }
 
 impl UserRecord {

@@ -157,6 +157,25 @@ pub fn sign_in_methods_changed(product: &str, what: &str, at: Timestamp) -> Mail
     }
 }
 
+/// A company sign-in (an identity at the organisation's provider) was linked to an account
+/// that already signed in another way: from now on that identity signs in as this person.
+pub fn company_sign_in_linked(product: &str, provider: &str, at: Timestamp) -> Mail {
+    let when = at.to_human();
+    let body = format!(
+        "<p>A company sign-in was linked to your {product} account.</p><p>On {when} your          organisation's identity provider ({provider}) signed you in, and that sign-in now opens          your account.</p><p>If this was not you, contact your administrator at once.</p>",
+        product = escape(product),
+        provider = escape(provider),
+    );
+    let text = format!(
+        "A company sign-in was linked to your {product} account.\n\nOn {when} your          organisation's identity provider ({provider}) signed you in, and that sign-in now opens          your account.\n\nIf this was not you, contact your administrator at once.\n"
+    );
+    Mail {
+        subject: format!("A company sign-in was linked to your {product} account"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

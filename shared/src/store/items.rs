@@ -41,6 +41,7 @@ pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
         has_totp: it.contains_key("totp_sealed"),
         has_webauthn: !security_keys_from(get_s(it, "webauthn_keys")).is_empty(),
         last_login_at: get_n(it, "last_login_at"),
+        idp_subject: get_s(it, "idp_subject").map(str::to_owned),
     })
 }
 

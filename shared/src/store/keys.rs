@@ -68,6 +68,11 @@ pub fn idp_pk(issuer: &str, sub: &str) -> String {
     format!("IDP#{issuer}#{sub}")
 }
 
+/// The `IDP#` key of a user's linked identity, from the `<issuer>#<sub>` the user item keeps.
+pub fn idp_pk_of_subject(subject: &str) -> String {
+    format!("IDP#{subject}")
+}
+
 /// `OIDC#<sha256 of state>`: one sign-in at an identity provider, in flight.
 pub fn oidc_pk(state_hash: &str) -> String {
     format!("OIDC#{state_hash}")

@@ -188,25 +188,34 @@ impl Store {
         };
         let mut role_values = Item::new();
         let role_is = as_read(user, &mut role_values);
-        let result = self
-            .transact(vec![
-                attr::update(
-                    &self.table,
-                    tenant_key(&user.tenant),
-                    expr,
-                    cond,
-                    item([(":one", n(1)), (":zero", n(0))]),
-                )?,
-                attr::delete(&self.table, user_key(user), &role_is, role_values)?,
-                attr::delete(
-                    &self.table,
-                    key(keys::email_pk(&user.email), keys::EMAIL_SK),
-                    "uid = :uid",
-                    item([(":uid", s(user.id.as_str()))]),
-                )?,
-                self.audit_put(audit, rng)?,
-            ])
-            .await;
+        let mut writes = vec![
+            attr::update(
+                &self.table,
+                tenant_key(&user.tenant),
+                expr,
+                cond,
+                item([(":one", n(1)), (":zero", n(0))]),
+            )?,
+            attr::delete(&self.table, user_key(user), &role_is, role_values)?,
+            attr::delete(
+                &self.table,
+                key(keys::email_pk(&user.email), keys::EMAIL_SK),
+                "uid = :uid",
+                item([(":uid", s(user.id.as_str()))]),
+            )?,
+            self.audit_put(audit, rng)?,
+        ];
+        // A link dies with the person it points at: the identity could otherwise sign in as
+        // whoever is added later under the same id, and no one could link it again.
+        if let Some(subject) = &user.idp_subject {
+            writes.push(attr::delete(
+                &self.table,
+                key(keys::idp_pk_of_subject(subject), keys::IDP_SK),
+                "attribute_not_exists(pk) OR uid = :uid",
+                item([(":uid", s(user.id.as_str()))]),
+            )?);
+        }
+        let result = self.transact(writes).await;
         match result {
             Err(e) if is_admin && e.failed_condition(0) => Err(MemberError::LastAdmin),
             Err(StoreError::Conflict { .. }) => Err(MemberError::Stale),
