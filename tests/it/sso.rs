@@ -1132,3 +1132,30 @@ async fn linking_a_company_sign_in_to_an_account_with_a_password_is_emailed() {
     assert_eq!(location(&a), "/app");
     assert_eq!(linked(app.outbox(&bob).await), 0);
 }
+
+#[tokio::test]
+async fn an_answer_without_iss_from_a_provider_that_always_names_itself_is_refused_before_the_token_request(
+) {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let mut b = app.browser();
+    let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+    let back = s.idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &s.idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    let without_iss: String = back
+        .split('&')
+        .filter(|pair| !pair.starts_with("iss="))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert_ne!(without_iss, back);
+    let before = s.idp.token_requests();
+    let a = b.get(&format!("/api/login/callback?{without_iss}")).await;
+    assert_eq!(location(&a), "/login?error=sso_failed");
+    assert_eq!(s.idp.token_requests(), before, "no code was sent anywhere");
+    assert!(b.cookie.is_none());
+}

@@ -213,6 +213,7 @@ fn discovery_doc(base: &str, issuer: &str) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "subject_types_supported": ["public"],
+        "authorization_response_iss_parameter_supported": true,
     })
 }
 

@@ -113,14 +113,22 @@ async fn federate(
     }
     .filter(|c| c.provider.issuer == st.issuer)
     .ok_or_else(|| fail(EXPIRED, "the configuration changed during the sign-in"))?;
-    // RFC 9207: when the provider names itself, it must be the one the sign-in went to.
-    if let Some(iss) = query_param(req, "iss") {
-        if iss != config.provider.issuer {
+    // RFC 9207: when the provider names itself, it must be the one the sign-in went to; a
+    // provider that always names itself must have done so. Refused before any code is sent.
+    match query_param(req, "iss") {
+        Some(iss) if iss != config.provider.issuer => {
             return Err(fail(
                 FAILED,
                 "the iss parameter is not the provider's issuer",
             ));
         }
+        None if config.provider.iss_parameter => {
+            return Err(fail(
+                FAILED,
+                "the provider names itself in every answer, and this one did not",
+            ));
+        }
+        _ => {}
     }
     let code = query_param(req, "code").ok_or_else(|| fail(FAILED, "no code"))?;
     let id_token = exchange(state, &st.tenant, &config, &code, verifier).await?;

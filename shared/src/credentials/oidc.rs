@@ -96,6 +96,7 @@ pub fn provider_from_discovery(doc: &Value, expected_issuer: &str) -> Result<Pro
         jwks_uri: field("jwks_uri")?,
         client_auth,
         algorithms,
+        iss_parameter: doc["authorization_response_iss_parameter_supported"] == Value::Bool(true),
     })
 }
 

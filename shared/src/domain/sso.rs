@@ -60,6 +60,10 @@ pub struct Provider {
     pub client_auth: ClientAuth,
     /// The asymmetric ID-token algorithms the provider signs with; nothing else is accepted.
     pub algorithms: Vec<String>,
+    /// The provider names itself (`iss`) in every authorization response (RFC 9207): then a
+    /// response without it did not come from this provider (a mix-up) and is refused.
+    #[serde(default)]
+    pub iss_parameter: bool,
 }
 
 /// One identity-provider configuration of a tenant.
@@ -282,6 +286,7 @@ mod tests {
                 jwks_uri: "https://idp.test/jwks".into(),
                 client_auth: ClientAuth::ClientSecretBasic,
                 algorithms: vec!["RS256".into()],
+                iss_parameter: false,
             },
             secret_ref: "r".into(),
         };
