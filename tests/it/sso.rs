@@ -1159,3 +1159,36 @@ async fn an_answer_without_iss_from_a_provider_that_always_names_itself_is_refus
     assert_eq!(s.idp.token_requests(), before, "no code was sent anywhere");
     assert!(b.cookie.is_none());
 }
+
+#[tokio::test]
+async fn failed_callbacks_nobody_signed_in_to_make_are_written_to_the_trail_twenty_times_at_most() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let mut b = app.browser();
+    for _ in 0..23 {
+        let id = b.post("/api/login/identify", json!({ "email": bob })).await;
+        let state = url::Url::parse(id.json["redirect"].as_str().unwrap())
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        let a = b
+            .get(&format!(
+                "/api/login/callback?error=access_denied&state={state}"
+            ))
+            .await;
+        assert_eq!(location(&a), "/login?error=sso_cancelled");
+    }
+    let written = app
+        .scan()
+        .await
+        .into_iter()
+        .filter(|i| {
+            get_s(i, "action") == Some("login.sso") && get_s(i, "outcome") == Some("failure")
+        })
+        .count();
+    assert_eq!(written, 20, "counted past twenty, not written");
+}

@@ -76,7 +76,7 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
             let (config, person, tenant) = match result {
                 Ok(ok) => ok,
                 Err(f) => {
-                    audit_failure(state, &st.tenant, &f, ip).await;
+                    audit_failure(state, &st.tenant, &f, ip, true).await;
                     return Err(f);
                 }
             };
@@ -277,7 +277,7 @@ async fn test_result(
         Err(f) => Err(f),
     };
     if let Err(f) = &outcome {
-        audit_failure(state, &st.tenant, f, ip).await;
+        audit_failure(state, &st.tenant, f, ip, false).await;
     }
     outcome
 }
@@ -319,8 +319,33 @@ async fn activate(
     }
 }
 
-/// The trail keeps why a sign-in through the provider failed; the page never shows it.
-async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &str) {
+/// Failed sign-ins through a provider that the trail keeps per organisation in ten minutes:
+/// anyone can make them (a link with a made-up error), so past this they are counted, not
+/// written.
+const FAILURES_WRITTEN: i64 = 20;
+const FAILURE_WINDOW_SECS: i64 = 600;
+
+/// The trail keeps why a sign-in through the provider failed; the page never shows it. With
+/// `capped` (nobody signed in made it), at most [`FAILURES_WRITTEN`] per window.
+async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &str, capped: bool) {
+    if capped {
+        let now = Timestamp::now();
+        let counted = state
+            .store
+            .count_in_window("sso-failure", tenant, FAILURE_WINDOW_SECS, now)
+            .await;
+        match counted {
+            Ok(n) if n > FAILURES_WRITTEN => {
+                tracing::warn!(
+                    count = n,
+                    "single sign-on failures over the trail's cap; counted, not written"
+                );
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not count a single sign-on failure"),
+        }
+    }
     let event = AuditEvent {
         tenant: tenant.clone(),
         actor: "identity provider".to_owned(),

@@ -102,6 +102,33 @@ impl Store {
         Ok(Writes(vec![put]))
     }
 
+    /// Counts one more event of `scope` for `tid` in the current window of `window_secs` and
+    /// answers how many the window holds now (this one included): for events that are
+    /// counted always but written only up to a cap.
+    pub async fn count_in_window(
+        &self,
+        scope: &str,
+        tid: &TenantId,
+        window_secs: i64,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let window = now.0 / window_secs.max(1);
+        let pk = keys::throttle_pk(scope, &format!("{}-{window}", tid.as_str()));
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attr::key(pk, keys::THROTTLE_SK)))
+            .update_expression("ADD n :one SET #ttl = :ttl")
+            .expression_attribute_names("#ttl", super::table::TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", attr::n(1))
+            .expression_attribute_values(":ttl", attr::n((window + 1) * window_secs + 60))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await?;
+        Ok(out.attributes().and_then(|a| get_n(a, "n")).unwrap_or(1))
+    }
+
     /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous
     /// page. `filter` keeps only one action and/or the events a person (by address) did or
     /// was the target of; a page may then hold fewer than `limit` events, and `next` still
