@@ -319,7 +319,7 @@ async fn activate(
     }
 }
 
-/// Failed sign-ins through a provider that the trail keeps per organisation in ten minutes:
+/// Failed sign-ins through a provider that the trail keeps per organisation in any ten minutes:
 /// anyone can make them (a link with a made-up error), so past this they are counted, not
 /// written.
 const FAILURES_WRITTEN: i64 = 20;

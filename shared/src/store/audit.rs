@@ -58,21 +58,10 @@ impl Store {
         }
     }
 
-    /// A failed sign-in for an address that belongs to nobody: kept apart from every tenant
-    /// (30 days), keyed by the hashed address, so that credential stuffing leaves a trace and
-    /// the request costs what a registered address's failure costs.
-    pub async fn audit_unregistered_failure(&self, account: &ThrottleKey, source_ip: &str) {
-        let result = match self.unregistered_failure_writes(account, source_ip) {
-            Ok(Writes(writes)) => self.transact(writes).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "audit event not written");
-        }
-    }
-
-    /// The write of [`Store::audit_unregistered_failure`], for a transaction that settles the
-    /// guess.
+    /// A failed sign-in for an address that belongs to nobody, as a write for the transaction
+    /// that settles the guess: kept apart from every tenant (30 days), keyed by the hashed
+    /// address, so that credential stuffing leaves a trace and the request costs what a
+    /// registered address's failure costs.
     pub fn unregistered_failure_writes(
         &self,
         account: &ThrottleKey,
@@ -102,9 +91,10 @@ impl Store {
         Ok(Writes(vec![put]))
     }
 
-    /// Counts one more event of `scope` for `tid` in the current window of `window_secs` and
-    /// answers how many the window holds now (this one included): for events that are
-    /// counted always but written only up to a cap.
+    /// Counts one more event of `scope` for `tid` and answers how many the last two windows of
+    /// `window_secs` hold now (this one included): any span of `window_secs` lies within two
+    /// consecutive windows, so a cap on this sum holds for every such span, not only inside
+    /// fixed windows. For events that are counted always but written only up to a cap.
     pub async fn count_in_window(
         &self,
         scope: &str,
@@ -112,21 +102,26 @@ impl Store {
         window_secs: i64,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        let window = now.0 / window_secs.max(1);
-        let pk = keys::throttle_pk(scope, &format!("{}-{window}", tid.as_str()));
-        let out = self
+        let window_secs = window_secs.max(1);
+        let window = now.0 / window_secs;
+        let pk = |w: i64| keys::throttle_pk(scope, &format!("{}-{w}", tid.as_str()));
+        let count = self
             .db
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(attr::key(pk, keys::THROTTLE_SK)))
+            .set_key(Some(attr::key(pk(window), keys::THROTTLE_SK)))
             .update_expression("ADD n :one SET #ttl = :ttl")
             .expression_attribute_names("#ttl", super::table::TTL_ATTRIBUTE)
             .expression_attribute_values(":one", attr::n(1))
-            .expression_attribute_values(":ttl", attr::n((window + 1) * window_secs + 60))
+            // Kept while it is the current or the previous window.
+            .expression_attribute_values(":ttl", attr::n((window + 2) * window_secs + 60))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-            .send()
-            .await?;
-        Ok(out.attributes().and_then(|a| get_n(a, "n")).unwrap_or(1))
+            .send();
+        let previous = self.get(pk(window - 1), keys::THROTTLE_SK);
+        let (count, previous) = tokio::join!(count, previous);
+        let current = count?.attributes().and_then(|a| get_n(a, "n")).unwrap_or(1);
+        let before = previous?.and_then(|it| get_n(&it, "n")).unwrap_or(0);
+        Ok(current + before)
     }
 
     /// Audit events of a tenant, newest first; `after` is the `next` cursor of the previous
