@@ -30,6 +30,17 @@ fn oidc_body(idp: &FakeIdp, domain: &str) -> Value {
     })
 }
 
+/// The `state` of the sign-in an identify answer sends the browser to the provider with.
+fn state_in(identified: &Answer) -> String {
+    url::Url::parse(identified.json["redirect"].as_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
 /// An admin's test sign-in through the pending provider as `who`; where it lands.
 async fn test_sign_in(
     admin: &mut Browser<'_>,
@@ -480,13 +491,7 @@ async fn a_state_works_once_only_in_the_browser_that_started_it_and_only_with_th
     );
 
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
-    let state = url::Url::parse(id.json["redirect"].as_str().unwrap())
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_in(&id);
     let cancelled = b
         .get(&format!(
             "/api/login/callback?error=access_denied&state={state}"
@@ -971,15 +976,7 @@ async fn a_failed_callback_keeps_only_an_oauth_error_code_in_the_trail() {
     let bob = s.admin_email.replace("ann@", "bob@");
     let mut b = app.browser();
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
-    let redirect = id.json["redirect"].as_str().unwrap().to_owned();
-    let state = redirect
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let state = state_in(&id);
     let crafted = "call%20us%20at%20555-0100%20to%20restore%20access";
     let a = b
         .get(&format!(
@@ -1168,13 +1165,7 @@ async fn failed_callbacks_nobody_signed_in_to_make_are_written_to_the_trail_twen
     let mut b = app.browser();
     for _ in 0..23 {
         let id = b.post("/api/login/identify", json!({ "email": bob })).await;
-        let state = url::Url::parse(id.json["redirect"].as_str().unwrap())
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .unwrap()
-            .1
-            .into_owned();
+        let state = state_in(&id);
         let a = b
             .get(&format!(
                 "/api/login/callback?error=access_denied&state={state}"

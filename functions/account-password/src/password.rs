@@ -5,9 +5,9 @@
 //! company's identity provider have no password here (409 `managed_by_idp`).
 
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
-use porter_shared::auth::second_factor::{factors_changed, notify_change, Rotation};
-use porter_shared::auth::session::{authenticate_with, unauthenticated};
+use porter_shared::auth::guard::{PasswordGuess, SignInGuesses};
+use porter_shared::auth::second_factor::{notify_change, Rotation};
+use porter_shared::auth::session::authenticate_with;
 use porter_shared::credentials::password;
 use porter_shared::domain::password::{Password, PasswordError};
 use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
@@ -109,11 +109,7 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     let change = CredentialChange::password(&hash, now.0);
     let rotation = Rotation::of(&caller, now);
     let writes = || rotation.writes(state, &caller, &change, &events);
-    match guess.settle(state, true, writes).await? {
-        Verdict::Settled => {}
-        Verdict::Refused { index: 0 } => return Err(factors_changed()),
-        Verdict::Refused { .. } => return Err(unauthenticated()),
-    }
+    Rotation::settled(guess.settle(state, true, writes).await?)?;
     notify_change(
         state,
         user,

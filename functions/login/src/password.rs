@@ -9,7 +9,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password;
-use porter_shared::domain::{Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserStatus};
+use porter_shared::domain::{Action, AuditEvent, Email, Timestamp, UserStatus};
 use porter_shared::http::{client_ip, parse_json, user_agent, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::Writes;
@@ -49,14 +49,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     }
     let first = state.store.fetch(&first).await?;
     let guess = PasswordGuess::allowed(keys, first.counters, now)?;
-    let (tid, uid) = first
-        .email_ids
-        .clone()
-        .unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
-    let mut second = Fetch::default().user(&tid, &uid).tenant(&tid);
-    if let Some(routed) = &first.domain_tenant {
-        second = second.sso(routed);
-    }
+    let second = Fetch::sign_in_target(first.email_ids, first.domain_tenant.as_ref());
     let mut found = state.store.fetch(&second).await?;
     let stored_hash = found
         .user
@@ -66,10 +59,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let matches = password::verify(SecretString::from(body.password), stored_hash).await;
     // A leaked old password must not bypass the customer's identity provider: an address
     // routed to single sign-on fails here exactly like a wrong password.
-    let routed = match (&found.sso, &email) {
-        (Some((sso, _)), Some(e)) => sso.route(e.domain()).is_some(),
-        _ => false,
-    };
+    let routed = found.routes(email.as_ref());
 
     let user = match found.user.take() {
         Some((user, _)) if matches && !routed => user,

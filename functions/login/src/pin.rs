@@ -18,9 +18,7 @@ use porter_shared::auth::guard::{pin_emails_limited, PasswordGuess, SignInGuesse
 use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::{self, hash_code};
 use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
-use porter_shared::domain::{
-    Action, AuditEvent, Email, TenantId, Timestamp, UserId, UserRecord, UserStatus,
-};
+use porter_shared::domain::{Action, AuditEvent, Email, Timestamp, UserRecord, UserStatus};
 use porter_shared::http::Notice;
 use porter_shared::http::{
     client_ip, json, parse_json, user_agent, ApiError, HandlerResult, Request,
@@ -124,21 +122,12 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let first = state.store.fetch(&first).await?;
     let pin = first.pin.filter(|p| p.is_usable(now));
     let guess = PasswordGuess::allowed(keys, first.counters, now)?;
-    let (tid, uid) = pin.as_ref().map_or_else(
-        || (TenantId::nobody(), UserId::nobody()),
-        |p| (p.tenant.clone(), p.user.clone()),
-    );
-    let mut second = Fetch::default().user(&tid, &uid).tenant(&tid);
-    if let Some(routed) = &first.domain_tenant {
-        second = second.sso(routed);
-    }
+    let named = pin.as_ref().map(|p| (p.tenant.clone(), p.user.clone()));
+    let second = Fetch::sign_in_target(named, first.domain_tenant.as_ref());
     let mut found = state.store.fetch(&second).await?;
     // An address routed to its organisation's identity provider since the PIN was sent signs
     // in there: the PIN fails like a wrong one.
-    let routed = match (&found.sso, &email) {
-        (Some((sso, _)), Some(e)) => sso.route(e.domain()).is_some(),
-        _ => false,
-    };
+    let routed = found.routes(email.as_ref());
     // With no PIN to try, the same argon2id work is done against the dummy hash.
     let stored = pin
         .as_ref()

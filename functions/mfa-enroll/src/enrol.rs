@@ -2,11 +2,9 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{MfaGuesses, Verdict};
-use porter_shared::auth::second_factor::{
-    factors_changed, notify_change, require_recent_proof, Rotation,
-};
+use porter_shared::auth::second_factor::{notify_change, require_recent_proof, Rotation};
 use porter_shared::auth::session::{authenticate_with, unauthenticated, Caller};
-use porter_shared::auth::sign_in::{after_second_factor, Next, Proved};
+use porter_shared::auth::sign_in::{after_second_factor, Next, NextStep, Proved};
 use porter_shared::domain::throttle::Counter;
 use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
@@ -38,8 +36,8 @@ pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, 
 #[derive(Serialize)]
 struct Enrolled {
     recovery_codes: Vec<String>,
-    next: &'static str,
-    path: &'static str,
+    #[serde(flatten)]
+    step: NextStep,
 }
 
 /// The end of every enrolment: `change` stored and the event recorded in one transaction with
@@ -67,16 +65,11 @@ pub(crate) async fn enrolled(
             _ => "A security key was added to your account.",
         };
         let rotation = Rotation::of(caller, now);
-        match settle(rotation.writes(state, caller, change, &events)?).await? {
-            Verdict::Settled => {}
-            Verdict::Refused { index: 0 } => return Err(factors_changed()),
-            Verdict::Refused { .. } => return Err(unauthenticated()),
-        }
+        Rotation::settled(settle(rotation.writes(state, caller, change, &events)?).await?)?;
         notify_change(state, user, what, now).await;
         let body = Enrolled {
             recovery_codes: codes,
-            next: Next::App.as_str(),
-            path: Next::App.path(),
+            step: Next::App.into(),
         };
         return Ok(json_with_cookie(
             StatusCode::OK,
@@ -104,8 +97,7 @@ pub(crate) async fn enrolled(
             &state.config,
             &Enrolled {
                 recovery_codes: codes,
-                next: new.next.as_str(),
-                path: new.next.path(),
+                step: new.next.into(),
             },
         )),
         Verdict::Refused { index: 0 } => Err(ApiError::new(

@@ -281,6 +281,16 @@ impl Rotation {
         )
     }
 
+    /// What settling [`Rotation::writes`] came to: done; 409 `factors_changed` when the account
+    /// changed meanwhile (element 0); 401 when this session ended meanwhile.
+    pub fn settled(verdict: Verdict) -> Result<(), ApiError> {
+        match verdict {
+            Verdict::Settled => Ok(()),
+            Verdict::Refused { index: 0 } => Err(factors_changed()),
+            Verdict::Refused { .. } => Err(unauthenticated()),
+        }
+    }
+
     /// The cookie of the new id, living as long as the session may.
     pub fn cookie(&self, state: &AppState) -> HeaderValue {
         let left = (self.record.expires_at.0 - self.now.0).max(0);

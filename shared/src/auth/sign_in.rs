@@ -4,13 +4,13 @@
 //! policy, the events that go with it, the cookie's lifetime and where the person goes next.
 //! The flows only prove, and write what this gives them with what the proof spends.
 
-use super::session::{session_gone, Caller};
+use super::session::Caller;
 use crate::domain::{
     Action, AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
 };
 use crate::http::cookies::Cookie;
 use crate::http::{json_with_cookie, redirect, ApiError, Body, Response};
-use crate::{AppState, Config};
+use crate::Config;
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 
@@ -187,7 +187,7 @@ pub fn begin(
 
 /// The full session a second factor proved by `caller` (at the password level, or signed in
 /// through a provider and enrolling a first factor) earns, from where the sign-in began. The
-/// flow writes it in place of the caller's session ([`upgrade`], or with what it spends).
+/// flow writes it in place of the caller's session, with what its proof spends.
 pub fn after_second_factor(
     caller: &Caller,
     proved: Proved,
@@ -206,23 +206,6 @@ pub fn after_second_factor(
         events,
         now,
     )
-}
-
-/// Writes `new` in place of the caller's session, in one transaction: the old id dies (after
-/// a privilege change the old id, which someone else may have seen, is worth nothing), the
-/// sign-in time and the events are recorded. 401 when the caller's session ended meanwhile.
-pub async fn upgrade(state: &AppState, caller: &Caller, new: &NewSession) -> Result<(), ApiError> {
-    state
-        .store
-        .complete_sign_in(
-            &caller.session.hash,
-            &new.record,
-            &caller.user,
-            &new.events,
-            &mut rand::rngs::OsRng,
-        )
-        .await
-        .map_err(session_gone)
 }
 
 impl NewSession {

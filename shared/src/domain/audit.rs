@@ -4,85 +4,52 @@
 use super::ids::TenantId;
 use super::user::UserRecord;
 
-/// What happened, as stored (`as_str`) and as people read it (`label`, [`Action::describe`]).
-/// The audit view serves both, so no page keeps its own copy.
+/// What happened, as stored (`as_str`) and as people read it (`label`, [`Action::describe`]):
+/// each variant's name and label are in [`Action::TABLE`], in declaration order. The audit
+/// view serves both, so no page keeps its own copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(usize)]
 pub enum Action {
-    /// `tenant.create`: Organisation created.
     TenantCreate,
-    /// `tenant.setup`: Organisation set up.
     TenantSetup,
-    /// `tenant.suspend`: Organisation suspended.
     TenantSuspend,
-    /// `tenant.resume`: Organisation resumed.
     TenantResume,
-    /// `user.invite`: Invited a user.
     UserInvite,
-    /// `user.activate`: Activated the account.
     UserActivate,
-    /// `user.role_change`: Changed a role.
     UserRoleChange,
-    /// `user.remove`: Removed a user.
     UserRemove,
-    /// `invitation.resend`: Sent a new invitation.
     InvitationResend,
-    /// `login.password`: Password step.
     LoginPassword,
-    /// `login.pin`: Signed in with an emailed code (first step).
     LoginPin,
-    /// `login.pin_requested`: Asked for a sign-in code by email.
     LoginPinRequested,
-    /// `login.mfa`: Entered a wrong second-factor code.
     LoginMfa,
-    /// `login.success`: Signed in.
     LoginSuccess,
-    /// `login.sso`: Single sign-on step.
     LoginSso,
-    /// `mfa.enroll`: Set up a second factor.
     MfaEnroll,
-    /// `mfa.recovery_codes`: Made new recovery codes.
     MfaRecoveryCodes,
-    /// `mfa.key_rename`: Renamed a security key.
     MfaKeyRename,
-    /// `mfa.key_remove`: Removed a security key.
     MfaKeyRemove,
-    /// `mfa.totp_remove`: Removed the authenticator app.
     MfaTotpRemove,
-    /// `account.reauth`: Confirmed identity again.
     AccountReauth,
-    /// `account.password`: Changed the password.
     AccountPassword,
-    /// `password.reset_requested`: Asked for a password reset.
     PasswordResetRequested,
-    /// `password.reset`: Reset the password.
     PasswordReset,
-    /// `session.end`: Signed a session out.
     SessionEnd,
-    /// `session.end_others`: Signed out everywhere else.
     SessionEndOthers,
-    /// `config.signin`: Changed sign-in with emailed codes.
     ConfigSignin,
-    /// `sso.configure`: Saved a single sign-on configuration.
     SsoConfigure,
-    /// `sso.test`: Tested single sign-on.
     SsoTest,
-    /// `sso.activate`: Turned single sign-on on.
     SsoActivate,
-    /// `sso.disable`: Turned single sign-on off.
     SsoDisable,
-    /// `sso.link`: Linked a company sign-in.
     SsoLink,
-    /// `platform.configure`: Saved the platform connection.
     PlatformConfigure,
-    /// `license.check`: Checked the license.
     LicenseCheck,
 }
 
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    const TABLE: [(Action, &'static str, &'static str); 34] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 34] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (

@@ -90,6 +90,18 @@ impl Fetch {
         self
     }
 
+    /// A sign-in's second read: the user and tenant its first read found (nobody's, for the
+    /// same work, when it found none), with the single sign-on configuration of the tenant the
+    /// address's domain is routed to, if any (see [`Fetched::routes`]).
+    pub fn sign_in_target(ids: Option<(TenantId, UserId)>, routed: Option<&TenantId>) -> Self {
+        let (tid, uid) = ids.unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
+        let fetch = Self::default().user(&tid, &uid).tenant(&tid);
+        match routed {
+            Some(t) => fetch.sso(t),
+            None => fetch,
+        }
+    }
+
     /// The link of an external identity (issuer, subject) to a user.
     pub fn identity(mut self, issuer: &str, sub: &str) -> Self {
         self.identity = Some((issuer.to_owned(), sub.to_owned()));
@@ -137,6 +149,17 @@ impl Fetch {
             add(keys::tenant_pk(tid), &keys::user_sk(uid));
         }
         keys
+    }
+}
+
+impl Fetched {
+    /// Whether `email` signs in at its organisation's identity provider, by the single sign-on
+    /// configuration read ([`Fetch::sign_in_target`]): then no password or PIN may sign it in.
+    pub fn routes(&self, email: Option<&Email>) -> bool {
+        match (&self.sso, email) {
+            (Some((sso, _)), Some(e)) => sso.route(e.domain()).is_some(),
+            _ => false,
+        }
     }
 }
 

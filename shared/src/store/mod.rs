@@ -1,5 +1,5 @@
 //! The DynamoDB tables, and the only module that speaks DynamoDB: everything outside
-//! `store/` calls intent methods (`add_member`, `complete_sign_in`...) with domain types.
+//! `store/` calls intent methods (`add_member`, `sign_in_writes`...) with domain types.
 //! Audit events live in a table of their own (`PORTER_AUDIT_TABLE`) that functions may only
 //! add to; everything else is in the main table (`PORTER_TABLE`).
 //!

@@ -96,34 +96,6 @@ impl Store {
         Ok(())
     }
 
-    /// The end of a sign-in (or an enrolment that completed one): the old session id dies and
-    /// the new full one is stored (after a privilege change the old id, which someone else may
-    /// have seen, is worth nothing), the sign-in time is recorded and `events` are written,
-    /// all in one transaction. A [`StoreError::Conflict`] means the old session was gone.
-    pub async fn complete_sign_in(
-        &self,
-        old: &TokenHash,
-        new: &SessionRecord,
-        user: &UserRecord,
-        events: &[AuditEvent],
-        rng: &mut impl RngCore,
-    ) -> Result<(), StoreError> {
-        let mut writes = vec![
-            attr::delete(
-                &self.table,
-                key(keys::session_pk(old), keys::SESSION_SK),
-                "attribute_exists(pk)",
-                attr::Item::new(),
-            )?,
-            attr::put(&self.table, items::session(new), "attribute_not_exists(pk)")?,
-            last_login(&self.table, user, new.created_at)?,
-        ];
-        for e in events {
-            writes.push(self.audit_put(e, rng)?);
-        }
-        self.transact(writes).await
-    }
-
     /// What a second factor proved at sign-in leads to, for [`Store::settle`]: `spend` on the
     /// user item (the code counted once) with the sign-in time (element 0), the old session
     /// gone — on `ceremony`, when a security key answered its challenge, which is spent with

@@ -4,7 +4,7 @@
 
 use super::attr::{self, get_s, item, key, n, s, Item};
 use super::{items, keys, Store, StoreError};
-use crate::domain::{AuditEvent, SsoState, TenantId, TenantSso, UserId, UserRecord, UserStatus};
+use crate::domain::{AuditEvent, SsoState, TenantId, TenantSso, UserRecord, UserStatus};
 use aws_sdk_dynamodb::types::ReturnValue;
 use rand::RngCore;
 
@@ -128,19 +128,6 @@ impl Store {
         };
         out.attributes
             .map(|it| items::sso_state_record(state_hash, &it))
-            .transpose()
-    }
-
-    /// The user an external identity is linked to.
-    pub async fn find_identity(
-        &self,
-        issuer: &str,
-        sub: &str,
-    ) -> Result<Option<(TenantId, UserId)>, StoreError> {
-        self.get(keys::idp_pk(issuer, sub), keys::IDP_SK)
-            .await?
-            .as_ref()
-            .map(items::linked_ids)
             .transpose()
     }
 

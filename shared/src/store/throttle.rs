@@ -5,7 +5,6 @@
 use super::attr::{get_n, key, n, s, update, Item};
 use super::{keys, Store, StoreError, Writes};
 use crate::domain::throttle::{Counter, Guard, Policy};
-use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use sha2::{Digest, Sha256};
 
 /// A counter's address. Keys are hashed: an email typed at sign-in is not stored in clear.
@@ -174,31 +173,5 @@ impl Store {
         let (condition, seen) = guard_condition(guard);
         values.extend(seen);
         update(table, k, whole, condition, values)
-    }
-
-    /// After a success the counters start afresh: one request, whatever their number.
-    pub async fn clear_counters(&self, keys: &[&ThrottleKey]) -> Result<(), StoreError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let deletes = keys
-            .iter()
-            .map(|k| {
-                let delete = DeleteRequest::builder()
-                    .set_key(Some(key(k.as_str().to_owned(), keys::THROTTLE_SK)))
-                    .build()?;
-                Ok(WriteRequest::builder().delete_request(delete).build())
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let out = self
-            .db
-            .batch_write_item()
-            .request_items(&self.table, deletes)
-            .send()
-            .await?;
-        if out.unprocessed_items.is_some_and(|u| !u.is_empty()) {
-            return Err(StoreError::Sdk("counters left uncleared".to_owned()));
-        }
-        Ok(())
     }
 }
