@@ -4,8 +4,10 @@
 //                          ID tokens carry `tid` and `preferred_username` like Entra's)
 // Both use oidc-provider's development sign-in form: any address and any password sign in
 // as that address. Prints "PORT <n>" first, and exits when its parent closes stdin.
+// A --redirect-uri ending in "/" accepts every URI under it: Porter gives each configuration
+// its own (/api/login/callback/<ref>), which an admin would register at a real provider.
 //
-//   node server.mjs --port 0 --redirect-uri http://localhost:3000/api/login/callback
+//   node server.mjs --port 0 --redirect-uri http://localhost:3000/api/login/callback/
 import http from "node:http";
 import Provider from "oidc-provider";
 
@@ -60,6 +62,12 @@ function provider(issuer, extraClaims) {
     features: { devInteractions: { enabled: true } },
   });
   oidc.proxy = false;
+  const exact = oidc.Client.prototype.redirectUriAllowed;
+  const prefixes = redirectUris.filter((u) => u.endsWith("/"));
+  oidc.Client.prototype.redirectUriAllowed = function (value) {
+    return prefixes.some((p) => value.startsWith(p) && !value.slice(p.length).includes("/"))
+      || exact.call(this, value);
+  };
   return oidc;
 }
 

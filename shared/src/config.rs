@@ -36,6 +36,9 @@ pub struct Config {
     /// Outbound calls (identity providers, the platform) may go to `http://127.0.0.1` and
     /// `http://localhost` (`PORTER_ALLOW_LOOPBACK=true`: `make dev` and the tests only).
     pub allow_loopback: bool,
+    /// The DNS servers domain verification asks (`PORTER_DNS_SERVERS`, `ip:port[,ip:port]`);
+    /// empty: the system's resolver. `make dev` and the tests name a server on loopback.
+    pub dns_servers: Vec<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -84,7 +87,15 @@ impl Config {
                 name: "PORTER_ENTRA_AUTHORITY",
                 reason: "expected an https URL".into(),
             })?;
+        let dns_servers =
+            parse_dns_servers(&optional("PORTER_DNS_SERVERS", "")).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "PORTER_DNS_SERVERS",
+                    reason,
+                }
+            })?;
         Ok(Self {
+            dns_servers,
             entra_authority,
             allow_loopback,
             webauthn_rp_id: optional("PORTER_WEBAUTHN_RP_ID", &host),
@@ -116,6 +127,7 @@ impl Config {
             ("PORTER_WEBAUTHN_RP_ID", self.webauthn_rp_id.clone()),
             ("PORTER_ENTRA_AUTHORITY", url(&self.entra_authority)),
             ("PORTER_ALLOW_LOOPBACK", self.allow_loopback.to_string()),
+            ("PORTER_DNS_SERVERS", join_addresses(&self.dns_servers)),
         ]
     }
 
@@ -165,6 +177,26 @@ fn parse_base_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// `ip:port[,ip:port]`, e.g. `127.0.0.1:5353`; empty means none.
+fn parse_dns_servers(raw: &str) -> Result<Vec<std::net::SocketAddr>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| format!("{s:?} is not an ip:port address like 127.0.0.1:53"))
+        })
+        .collect()
+}
+
+fn join_addresses(addresses: &[std::net::SocketAddr]) -> String {
+    addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +238,29 @@ mod tests {
             "https://id.example.com/activate?token=x"
         );
         assert!(!config.is_local_http());
+    }
+
+    #[test]
+    fn dns_servers_are_ip_and_port_pairs_and_junk_is_named() {
+        let mut pairs = FULL.to_vec();
+        pairs.push(("PORTER_DNS_SERVERS", "127.0.0.1:5353, [::1]:53"));
+        let config = Config::from_lookup(env(&pairs)).unwrap();
+        assert_eq!(config.dns_servers.len(), 2);
+        assert_eq!(config.dns_servers[0].port(), 5353);
+        assert!(Config::from_lookup(env(FULL))
+            .unwrap()
+            .dns_servers
+            .is_empty());
+        pairs.pop();
+        pairs.push(("PORTER_DNS_SERVERS", "localhost:53"));
+        let err = Config::from_lookup(env(&pairs)).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "PORTER_DNS_SERVERS",
+                ..
+            }
+        ));
     }
 
     #[test]

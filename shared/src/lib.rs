@@ -11,6 +11,7 @@
 //!   factors, and [`auth::sign_in`], the one door from a proved factor to a session.
 //! - [`mail`]: SES v2 and the email templates. [`secrets`]: Secrets Manager.
 //! - [`outbound`]: calls to servers an admin named, checked against SSRF, capped and timed.
+//! - [`dns`]: TXT lookups for domain verification (`PORTER_DNS_SERVERS` or the system's).
 //! - [`invitations`]: (re)issuing invitation and reset links.
 //! - [`tenants`]: the operator's workflows (register, suspend, resume, single sign-on,
 //!   break-glass), above `invitations` and `sso`.
@@ -24,6 +25,7 @@
 pub mod auth;
 pub mod config;
 pub mod credentials;
+pub mod dns;
 pub mod domain;
 pub mod http;
 pub mod invitations;

@@ -102,15 +102,33 @@ impl std::fmt::Debug for JwksCache {
 /// Client secrets by tenant and reference, kept for the life of the instance. A reference
 /// names one saved secret: a changed secret is saved under a new one.
 #[derive(Clone, Default)]
-pub struct SecretCache(Arc<Mutex<HashMap<(TenantId, String), SecretString>>>);
+pub struct SecretCache(Arc<Mutex<HashMap<(TenantId, String), BoundSecret>>>);
+
+/// A client secret with the token endpoint it was saved for (`None`: saved before endpoints
+/// were kept; its configuration, saved with it, names the endpoint).
+#[derive(Clone)]
+pub struct BoundSecret {
+    pub secret: SecretString,
+    pub token_endpoint: Option<String>,
+}
+
+impl BoundSecret {
+    /// The secret, when it may go to `token_endpoint`.
+    pub fn for_endpoint(&self, token_endpoint: &str) -> Option<&SecretString> {
+        match &self.token_endpoint {
+            Some(e) if e != token_endpoint => None,
+            _ => Some(&self.secret),
+        }
+    }
+}
 
 impl SecretCache {
-    pub fn get(&self, tid: &TenantId, secret_ref: &str) -> Option<SecretString> {
+    pub fn get(&self, tid: &TenantId, secret_ref: &str) -> Option<BoundSecret> {
         let key = (tid.clone(), secret_ref.to_owned());
         self.0.lock().ok().and_then(|m| m.get(&key).cloned())
     }
 
-    pub fn keep(&self, tid: &TenantId, secret_ref: &str, secret: &SecretString) {
+    pub fn keep(&self, tid: &TenantId, secret_ref: &str, secret: &BoundSecret) {
         if let Ok(mut m) = self.0.lock() {
             m.insert((tid.clone(), secret_ref.to_owned()), secret.clone());
         }

@@ -16,9 +16,7 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 
-pub use crate::providers::{DiscoveryError, JwksCache};
-
-pub const CALLBACK_PATH: &str = "/api/login/callback";
+pub use crate::providers::{BoundSecret, DiscoveryError, JwksCache};
 
 /// The discovery URL of an Entra ID directory under the configured authority.
 pub fn entra_discovery_url(config: &Config, directory_id: &str) -> String {
@@ -62,9 +60,38 @@ pub async fn discover(state: &AppState, discovery_url: &str) -> Result<Provider,
 }
 
 /// The client secrets of a tenant's configurations, one per configuration (`secret_ref`), so
-/// that the one sign-in uses and the one awaiting its test never overwrite each other. Only in
-/// Secrets Manager.
-type StoredSecrets = HashMap<String, String>;
+/// that the one sign-in uses and the one awaiting its test never overwrite each other; each
+/// with the token endpoint it was saved for. Only in Secrets Manager.
+type StoredSecrets = HashMap<String, StoredSecret>;
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum StoredSecret {
+    Bound {
+        secret: String,
+        token_endpoint: String,
+    },
+    /// Saved before endpoints were kept with secrets.
+    Unbound(String),
+}
+
+impl StoredSecret {
+    fn bound(self) -> BoundSecret {
+        match self {
+            Self::Bound {
+                secret,
+                token_endpoint,
+            } => BoundSecret {
+                secret: SecretString::from(secret),
+                token_endpoint: Some(token_endpoint),
+            },
+            Self::Unbound(secret) => BoundSecret {
+                secret: SecretString::from(secret),
+                token_endpoint: None,
+            },
+        }
+    }
+}
 
 fn secret_name(state: &AppState, tid: &TenantId) -> String {
     state.secrets().tenant_secret_name(tid.as_str(), "sso")
@@ -78,51 +105,75 @@ async fn read_secrets(state: &AppState, tid: &TenantId) -> Result<StoredSecrets,
     }
 }
 
-/// The client secret of the configuration `secret_ref` names, if one is held: from the
-/// instance's cache, or read once from Secrets Manager (a new secret is saved under a new
-/// reference, so a cached one is never stale).
+/// The client secret of the configuration `secret_ref` names, if one is held for
+/// `token_endpoint`: from the instance's cache, or read once from Secrets Manager (a new
+/// secret is saved under a new reference, so a cached one is never stale). A secret saved for
+/// another endpoint is not given out.
 pub async fn client_secret(
     state: &AppState,
     tid: &TenantId,
     secret_ref: &str,
+    token_endpoint: &str,
 ) -> Result<Option<SecretString>, SecretsError> {
-    if let Some(secret) = state.client_secrets.get(tid, secret_ref) {
-        return Ok(Some(secret));
-    }
-    let secret = read_secrets(state, tid)
-        .await?
-        .remove(secret_ref)
-        .map(SecretString::from);
-    if let Some(s) = &secret {
-        state.client_secrets.keep(tid, secret_ref, s);
-    }
-    Ok(secret)
+    let bound = match state.client_secrets.get(tid, secret_ref) {
+        Some(b) => Some(b),
+        None => {
+            let read = read_secrets(state, tid)
+                .await?
+                .remove(secret_ref)
+                .map(StoredSecret::bound);
+            if let Some(b) = &read {
+                state.client_secrets.keep(tid, secret_ref, b);
+            }
+            read
+        }
+    };
+    Ok(bound.and_then(|b| b.for_endpoint(token_endpoint).cloned()))
 }
 
-/// Stores the secret of a new configuration under a fresh reference and returns it; `None`
-/// keeps the secret of the configuration it replaces (`previous`), if that one had any.
-/// Secrets of configurations other than `keep` are dropped.
+/// Stores the secret of a new configuration, bound to its token endpoint, under a fresh
+/// reference and returns it; `secret: None` keeps the secret of the configuration it replaces
+/// (`previous`) if that one was saved for the same endpoint. `None` when there is no secret
+/// for this endpoint. Secrets of configurations other than `keep` are dropped.
 pub async fn store_secret(
     state: &AppState,
     tid: &TenantId,
     secret: Option<&SecretString>,
     previous: Option<&str>,
     keep: &[&str],
+    token_endpoint: &str,
 ) -> Result<Option<String>, SecretsError> {
     let mut stored = read_secrets(state, tid).await?;
     let value = match secret {
         Some(s) => Some(s.expose_secret().to_owned()),
-        None => previous.and_then(|p| stored.get(p).cloned()),
+        None => previous
+            .and_then(|p| stored.get(p).cloned())
+            .map(StoredSecret::bound)
+            .and_then(|b| {
+                b.for_endpoint(token_endpoint)
+                    .map(|s| s.expose_secret().to_owned())
+            }),
     };
     let Some(value) = value else {
         return Ok(None);
     };
     let reference = random_token(&mut rand::rngs::OsRng);
     stored.retain(|k, _| keep.contains(&k.as_str()));
-    stored.insert(reference.clone(), value);
+    stored.insert(
+        reference.clone(),
+        StoredSecret::Bound {
+            secret: value,
+            token_endpoint: token_endpoint.to_owned(),
+        },
+    );
     let json = SecretString::from(serde_json::to_string(&stored).unwrap_or_default());
     state.secrets().put(&secret_name(state, tid), &json).await?;
     Ok(Some(reference))
+}
+
+/// The redirect URI segment of a new configuration (256 random bits).
+pub fn new_callback_ref() -> String {
+    random_token(&mut rand::rngs::OsRng)
 }
 
 fn random_token(rng: &mut impl RngCore) -> String {
@@ -155,12 +206,13 @@ pub async fn begin(
             tenant: tenant.clone(),
             purpose,
             issuer: config.provider.issuer.clone(),
+            callback_ref: config.callback_ref.clone(),
             nonce: nonce.clone(),
             challenge: challenge.clone(),
             created_at: Timestamp::now(),
         })
         .await?;
-    let redirect_uri = state.config.link(CALLBACK_PATH);
+    let redirect_uri = state.config.link(&config.callback_path());
     let url = oidc::authorization_url(
         &config.provider,
         &AuthorizationRequest {
@@ -182,8 +234,9 @@ pub fn is_federated(method: SsoMethod) -> bool {
     method != SsoMethod::Porter
 }
 
-/// The tenant and provider an address signs in with, when its domain is routed to an active
-/// single sign-on. Depends on the domain only, never on whether the address exists.
+/// The tenant and provider an address signs in with: the provider of the tenant that verified
+/// the address's domain, when its active configuration names the domain. Depends on the
+/// domain only, never on whether the address exists (nor on which tenant it belongs to).
 pub async fn route_for(
     state: &AppState,
     email: &crate::domain::Email,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub jwks: crate::providers::JwksCache,
     /// Identity providers' client secrets, per instance.
     pub client_secrets: crate::providers::SecretCache,
+    /// The DNS resolver domain verification asks, built on first use.
+    dns: Arc<OnceLock<Result<hickory_resolver::TokioResolver, String>>>,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
     data_key: Arc<OnceCell<DataKey>>,
 }
@@ -105,6 +107,7 @@ impl AppState {
             jwks: crate::providers::JwksCache::default(),
             client_secrets: crate::providers::SecretCache::default(),
             data_key: Arc::new(OnceCell::new()),
+            dns: Arc::default(),
             config,
         })
     }
@@ -138,6 +141,17 @@ impl AppState {
             })
             .as_ref()
             .map_err(|e| ApiError::internal("webauthn settings", e))
+    }
+
+    /// The DNS resolver (`PORTER_DNS_SERVERS`, or the system's), built on first use.
+    pub fn dns(&self) -> Result<&hickory_resolver::TokioResolver, crate::dns::DnsError> {
+        self.dns
+            .get_or_init(|| crate::dns::resolver(&self.config))
+            .as_ref()
+            .map_err(|e| crate::dns::DnsError::Failed {
+                name: "the resolver".into(),
+                reason: e.clone(),
+            })
     }
 
     /// This state sending its mail through `other`'s mail service (a test points it at a

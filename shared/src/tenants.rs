@@ -4,15 +4,16 @@
 //! single sign-on off and sends everyone a way back in. porterctl and the dev server call
 //! these.
 
-use crate::domain::sso::{IdpConfig, SsoMethod};
+use crate::domain::sso::{IdpConfig, SecondFactorPolicy, SsoMethod};
 use crate::domain::{
-    Action, AuditEvent, Email, NewTenant, OneTimeToken, TenantId, Timestamp, TokenKind, UserId,
-    DEFAULT_MAX_USERS,
+    Action, AuditEvent, DomainClaim, Email, NewTenant, OneTimeToken, TenantId, Timestamp,
+    TokenKind, UserId, VerifiedBy, DEFAULT_MAX_USERS,
 };
 use crate::invitations::{self, MAX_TENANT_NAME_CHARS};
 use crate::mail::MailError;
 use crate::secrets::SecretsError;
 use crate::sso::{discover, entra_discovery_url, store_secret, DiscoveryError};
+use crate::store::domains::DomainError;
 use crate::store::tenants::RegisterError;
 use crate::store::StoreError;
 use crate::AppState;
@@ -163,7 +164,7 @@ pub struct OperatorSso {
     pub discovery_url: Option<String>,
     pub directory_id: Option<String>,
     pub domains: Vec<String>,
-    pub mfa_after_sso: bool,
+    pub second_factor: SecondFactorPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -207,9 +208,10 @@ pub async fn check_operator_config(
         discovery_url,
         directory_id: input.directory_id.clone(),
         domains,
-        mfa_after_sso: input.mfa_after_sso,
+        second_factor: input.second_factor,
         provider,
         secret_ref: String::new(),
+        callback_ref: crate::sso::new_callback_ref(),
     })
 }
 
@@ -220,14 +222,16 @@ pub async fn activate_operator_config(
     mut config: IdpConfig,
     secret: &SecretString,
 ) -> Result<(), OperatorSsoError> {
-    config.secret_ref = store_secret(state, tid, Some(secret), None, &[])
+    let endpoint = config.provider.token_endpoint.clone();
+    config.secret_ref = store_secret(state, tid, Some(secret), None, &[], &endpoint)
         .await?
         .unwrap_or_default();
     let method = config.method.as_str().to_owned();
     operator_save(state, tid, Some(config), Action::SsoConfigure, Some(method)).await
 }
 
-/// Stores what the operator decided as the configuration sign-in uses (nothing pending).
+/// Stores what the operator decided as the configuration sign-in uses (nothing pending). The
+/// operator vouches for its domains: each is verified by the operator first.
 async fn operator_save(
     state: &AppState,
     tid: &TenantId,
@@ -235,15 +239,90 @@ async fn operator_save(
     action: Action,
     target: Option<String>,
 ) -> Result<(), OperatorSsoError> {
-    let (previous, version) = state.store.get_sso(tid).await?;
+    for d in active.iter().flat_map(|c| c.domains.iter()) {
+        verify_domain_by_operator(state, tid, d).await?;
+    }
+    let (_, version) = state.store.get_sso(tid).await?;
     let next = crate::domain::TenantSso::set_by_operator(active, Timestamp::now());
     let audit = crate::domain::AuditEvent::by_operator(tid, action, target);
     let mut rng = rand::rngs::OsRng;
     state
         .store
-        .save_sso(tid, &previous, &next, version, &audit, &mut rng)
+        .save_sso(tid, &next, version, &[audit], &mut rng)
         .await?;
     Ok(())
+}
+
+/// The operator vouches for a domain of a tenant (`porterctl tenant domain verify`): verified
+/// at once, audited, `verified_by: operator`. Refused when another tenant verified it.
+pub async fn verify_domain_by_operator(
+    state: &AppState,
+    tid: &TenantId,
+    raw: &str,
+) -> Result<DomainClaim, OperatorSsoError> {
+    let domain = crate::domain::sso::parse_domain(raw)
+        .ok_or_else(|| OperatorSsoError::Input(format!("{raw:?} is not a domain name")))?;
+    if crate::domain::sso::is_public_mail_domain(&domain) {
+        return Err(OperatorSsoError::Input(format!(
+            "{domain} is a public mail service; nobody's sign-in can be routed by it"
+        )));
+    }
+    let now = Timestamp::now();
+    let mut rng = rand::rngs::OsRng;
+    let claim = match state.store.get_domain_claim(tid, &domain).await? {
+        Some(c) => c,
+        None => DomainClaim::new(&domain, &mut rng, now),
+    };
+    let audit = AuditEvent::by_operator(tid, Action::DomainVerify, None)
+        .detail(domain.as_str())
+        .outcome(VerifiedBy::Operator.as_str());
+    state
+        .store
+        .verify_domain(tid, &claim, VerifiedBy::Operator, now, &audit, &mut rng)
+        .await
+        .map_err(|e| domain_error(&domain, e))
+}
+
+/// The operator releases a tenant's domain (`porterctl tenant domain remove`); refused while
+/// its single sign-on names it. `false` when the tenant held no such domain.
+pub async fn remove_domain_by_operator(
+    state: &AppState,
+    tid: &TenantId,
+    domain: &str,
+) -> Result<bool, OperatorSsoError> {
+    let Some(claim) = state.store.get_domain_claim(tid, domain).await? else {
+        return Ok(false);
+    };
+    let (sso, version) = state.store.get_sso(tid).await?;
+    if sso.uses_domain(domain) {
+        return Err(domain_error(domain, DomainError::InUse));
+    }
+    let audit = AuditEvent::by_operator(tid, Action::DomainRemove, None).detail(domain);
+    let mut rng = rand::rngs::OsRng;
+    match state
+        .store
+        .remove_domain(tid, &claim, version, &audit, &mut rng)
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(DomainError::NotFound) => Ok(false),
+        Err(e) => Err(domain_error(domain, e)),
+    }
+}
+
+fn domain_error(domain: &str, e: DomainError) -> OperatorSsoError {
+    match e {
+        DomainError::Taken => {
+            OperatorSsoError::Input(format!("another organisation verified {domain} first"))
+        }
+        DomainError::InUse => OperatorSsoError::Input(format!(
+            "the organisation's single sign-on routes {domain}: change or disable it first"
+        )),
+        DomainError::NotFound => {
+            OperatorSsoError::Input(format!("{domain} changed meanwhile; try again"))
+        }
+        DomainError::Store(e) => OperatorSsoError::Store(e),
+    }
 }
 
 /// The operator's break-glass: the organisation signs in with passwords again, at once. Who

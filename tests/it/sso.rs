@@ -23,10 +23,12 @@ fn location(a: &Answer) -> String {
     a.headers["location"].to_str().unwrap().to_owned()
 }
 
+/// A configuration that leaves the second factor to the provider (`never`), so that tests of
+/// other rules see a full session at once; the policies have tests of their own.
 fn oidc_body(idp: &FakeIdp, domain: &str) -> Value {
     json!({
         "method": "oidc", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "discovery_url": idp.discovery_url(), "domains": [domain],
+        "discovery_url": idp.discovery_url(), "domains": [domain], "second_factor": "never",
     })
 }
 
@@ -52,7 +54,7 @@ async fn test_sign_in(
     let test = admin.post("/api/config/sso/test", json!({})).await;
     assert_eq!(test.status, 200, "{:?}", test.json);
     let back = idp.authorize(test.json["redirect"].as_str().unwrap(), issuer, who, extra);
-    location(&admin.get(&format!("/api/login/callback?{back}")).await)
+    location(&admin.get(&back).await)
 }
 
 /// The configuration's status and the method sign-in uses now.
@@ -74,10 +76,16 @@ struct Setup<'a> {
 }
 
 async fn configured(app: &TestApp) -> Setup<'_> {
+    configured_as(app, &app.address("ann")).await
+}
+
+/// [`configured`], with the admin (and the domain) given.
+async fn configured_as<'a>(app: &'a TestApp, admin_email: &str) -> Setup<'a> {
     let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
+    let admin_email = admin_email.to_owned();
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
     assert_eq!(
         (saved.status, saved.json["status"].as_str()),
@@ -118,7 +126,7 @@ impl Setup<'_> {
             who,
             extra,
         );
-        let a = b.get(&format!("/api/login/callback?{back}")).await;
+        let a = b.get(&back).await;
         (b, a)
     }
 }
@@ -130,6 +138,7 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (reg, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
 
     let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
     assert_eq!(saved.status, 200, "{:?}", saved.json);
@@ -139,10 +148,11 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
         saved.json["sign_in_method"], "porter",
         "not used before the test"
     );
-    assert_eq!(
-        saved.json["redirect_uri"],
-        "http://localhost:3000/api/login/callback"
-    );
+    let redirect_uri = saved.json["redirect_uri"].as_str().unwrap();
+    let callback_ref = redirect_uri
+        .strip_prefix("http://localhost:3000/api/login/callback/")
+        .unwrap();
+    assert!(callback_ref.len() >= 43, "{redirect_uri}");
     let mut nobody = app.browser();
     let id = nobody
         .post(
@@ -172,7 +182,7 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
         &person("sub-ann", &admin_email),
         json!({}),
     );
-    let done = admin.get(&format!("/api/login/callback?{back}")).await;
+    let done = admin.get(&back).await;
     assert_eq!(location(&done), "/app/configuration/sso?tested=ok");
     assert_eq!(
         sso_state(&mut admin).await,
@@ -260,6 +270,7 @@ async fn saving_checks_the_provider_and_the_domains_and_stores_nothing_when_a_ch
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (reg, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     let cases = [
         (
             json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": "http://10.1.2.3/.well-known/openid-configuration", "domains": [domain] }),
@@ -284,7 +295,7 @@ async fn saving_checks_the_provider_and_the_domains_and_stores_nothing_when_a_ch
         (
             json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": idp.discovery_url(), "domains": ["nobody-here.example"] }),
             422,
-            "domain_not_allowed",
+            "domain_unverified",
         ),
         (
             json!({ "method": "oidc", "client_id": CLIENT_ID, "discovery_url": idp.discovery_url(), "domains": [domain] }),
@@ -336,10 +347,6 @@ async fn saving_checks_the_provider_and_the_domains_and_stores_nothing_when_a_ch
             .is_none(),
         "nothing stored"
     );
-    assert!(app
-        .item(keys::domain_pk(&domain), keys::DOMAIN_SK)
-        .await
-        .is_none());
 }
 
 #[tokio::test]
@@ -352,14 +359,40 @@ async fn a_domain_routes_to_one_organisation_and_the_secret_never_leaves_secrets
     for item in app.scan().await {
         assert!(!format!("{item:?}").contains(CLIENT_SECRET), "{item:?}");
     }
-    // Another organisation, with a person at the same domain, cannot claim it.
+    // Another organisation, with a person at the same domain, may hold a challenge for it but
+    // cannot verify it, nor route it.
     let other_admin = format!("olga@other-{}", s.domain);
     let (_, mut olga) = app.ready_admin(&other_admin).await;
     olga.add_user(&format!("xavier@{}", s.domain), "core").await;
+    let added = olga
+        .post("/api/config/sso/domains", json!({ "domain": s.domain }))
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json);
+    app.dns.set_txt(
+        added.json["txt_name"].as_str().unwrap(),
+        vec![added.json["txt_value"].as_str().unwrap().to_owned()],
+    );
+    let verified = olga
+        .post(
+            &format!("/api/config/sso/domains/{}/verify", s.domain),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (verified.status, verified.code()),
+        (409, "domain_taken"),
+        "{:?}",
+        verified.json
+    );
     let a = olga
         .put("/api/config/sso", oidc_body(&s.idp, &s.domain))
         .await;
-    assert_eq!((a.status, a.code()), (409, "domain_taken"), "{:?}", a.json);
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "domain_unverified"),
+        "{:?}",
+        a.json
+    );
     let route = app
         .item(keys::domain_pk(&s.domain), keys::DOMAIN_SK)
         .await
@@ -369,6 +402,7 @@ async fn a_domain_routes_to_one_organisation_and_the_secret_never_leaves_secrets
         .unwrap()
         .to_owned();
     assert_eq!(get_s(&route, "tid"), Some(ours.as_str()));
+    assert_eq!(get_s(&route, "verified_by"), Some("dns"));
 }
 
 #[tokio::test]
@@ -463,10 +497,10 @@ async fn a_state_works_once_only_in_the_browser_that_started_it_and_only_with_th
     );
     // Another browser presenting the same answer: refused, and the state is spent.
     let mut thief = app.browser();
-    let stolen = thief.get(&format!("/api/login/callback?{back}")).await;
+    let stolen = thief.get(&back).await;
     assert_eq!(location(&stolen), "/login?error=sso_expired");
     assert!(thief.cookie.is_none());
-    let replay = b.get(&format!("/api/login/callback?{back}")).await;
+    let replay = b.get(&back).await;
     assert_eq!(
         location(&replay),
         "/login?error=sso_expired",
@@ -485,21 +519,17 @@ async fn a_state_works_once_only_in_the_browser_that_started_it_and_only_with_th
         "iss=https%3A%2F%2Fevil.example",
     );
     assert_ne!(mixed, back);
-    assert_eq!(
-        location(&b.get(&format!("/api/login/callback?{mixed}")).await),
-        "/login?error=sso_failed"
-    );
+    assert_eq!(location(&b.get(&mixed).await), "/login?error=sso_failed");
 
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
     let state = state_in(&id);
+    let path = FakeIdp::callback_path(id.json["redirect"].as_str().unwrap());
     let cancelled = b
-        .get(&format!(
-            "/api/login/callback?error=access_denied&state={state}"
-        ))
+        .get(&format!("{path}?error=access_denied&state={state}"))
         .await;
     assert_eq!(location(&cancelled), "/login?error=sso_cancelled");
     let before = s.idp.token_requests();
-    let none = b.get("/api/login/callback?code=x&state=never-issued").await;
+    let none = b.get(&format!("{path}?code=x&state=never-issued")).await;
     assert_eq!(location(&none), "/login?error=sso_expired");
     assert_eq!(
         s.idp.token_requests(),
@@ -548,17 +578,22 @@ async fn linking_needs_a_verified_address_of_this_organisation_and_then_follows_
         )
         .await;
     assert_eq!(location(&a), "/login?error=sso_not_registered");
-    // An address that belongs to another organisation's person.
-    let elsewhere = app.address("eve");
-    app.register("Elsewhere", &elsewhere).await;
+    // A person of another organisation at an address outside the configuration's verified
+    // domains is not linked, whatever the provider says.
+    let outside = format!("eve@outside-{}", s.domain);
+    app.register("Outside", &outside).await;
     let (_, a) = s
-        .sign_in(&bob, &person("sub-eve", &elsewhere), json!({}))
+        .sign_in(&bob, &person("sub-eve", &outside), json!({}))
         .await;
     assert_eq!(
         location(&a),
         "/login?error=sso_not_registered",
-        "a cross-tenant address is not linked"
+        "an address at an unverified domain is not linked"
     );
+    assert!(app
+        .item(keys::idp_pk(&s.idp.base, "sub-eve"), keys::IDP_SK)
+        .await
+        .is_none());
 
     let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
     assert_eq!(location(&a), "/app");
@@ -602,6 +637,7 @@ async fn a_test_that_names_another_person_leaves_the_configuration_pending() {
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     let bob = format!("bob@{domain}");
     admin.add_user(&bob, "admin").await;
     admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
@@ -629,12 +665,11 @@ async fn a_test_that_names_another_person_leaves_the_configuration_pending() {
         (back.status, back.json["method"].as_str()),
         (200, Some("porter"))
     );
-    assert!(
-        app.item(keys::domain_pk(&domain), keys::DOMAIN_SK)
-            .await
-            .is_none(),
-        "the domain is released"
-    );
+    let id = app
+        .browser()
+        .post("/api/login/identify", json!({ "email": bob }))
+        .await;
+    assert_eq!(id.json, json!({ "next": "password" }), "nothing routes");
 }
 
 #[tokio::test]
@@ -648,12 +683,13 @@ async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     let saved = admin
         .put(
             "/api/config/sso",
             json!({
                 "method": "entra_id", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                "directory_id": directory, "domains": [domain],
+                "directory_id": directory, "domains": [domain], "second_factor": "never",
             }),
         )
         .await;
@@ -684,10 +720,7 @@ async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
         &person("oid-bob", &bob),
         other_tid,
     );
-    assert_eq!(
-        location(&b.get(&format!("/api/login/callback?{back}")).await),
-        "/login?error=sso_failed"
-    );
+    assert_eq!(location(&b.get(&back).await), "/login?error=sso_failed");
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
     let back = idp.authorize(
         id.json["redirect"].as_str().unwrap(),
@@ -695,10 +728,7 @@ async fn entra_id_is_found_by_directory_and_its_tid_must_match() {
         &person("oid-bob", &bob),
         entra(&bob),
     );
-    assert_eq!(
-        location(&b.get(&format!("/api/login/callback?{back}")).await),
-        "/app"
-    );
+    assert_eq!(location(&b.get(&back).await), "/app");
 }
 
 #[tokio::test]
@@ -706,7 +736,9 @@ async fn with_mfa_after_sso_the_provider_gives_only_the_first_factor() {
     let app = TestApp::spawn().await;
     let mut s = configured(&app).await;
     let mut body = oidc_body(&s.idp, &s.domain);
+    // The older switch still works: `true` is `always`.
     body["mfa_after_sso"] = json!(true);
+    body.as_object_mut().unwrap().remove("second_factor");
     body.as_object_mut().unwrap().remove("client_secret");
     let saved = s.admin.put("/api/config/sso", body).await;
     assert_eq!(
@@ -769,7 +801,7 @@ async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
         discovery_url: Some(idp.discovery_url()),
         directory_id: None,
         domains: vec![domain_of(&admin)],
-        mfa_after_sso: false,
+        second_factor: porter_shared::domain::SecondFactorPolicy::Never,
     };
     let config = tenants::check_operator_config(&app.state, &input)
         .await
@@ -802,10 +834,7 @@ async fn the_operator_preconfigures_single_sign_on_and_can_turn_it_off_again() {
         &person("sub-ann", &admin),
         json!({}),
     );
-    assert_eq!(
-        location(&b.get(&format!("/api/login/callback?{back}")).await),
-        "/app/setup"
-    );
+    assert_eq!(location(&b.get(&back).await), "/app/setup");
 
     // Someone invited a moment ago, to sign in with the company account.
     let bob = format!("bob@{}", domain_of(&admin));
@@ -881,7 +910,7 @@ async fn a_callback_reads_few_items_and_the_client_secret_once_per_instance() {
             json!({}),
         );
         outage.take_dynamodb();
-        let a = b.get(&format!("/api/login/callback?{back}")).await;
+        let a = b.get(&back).await;
         assert_eq!(location(&a), "/app", "{round}");
         let (trips, others) = outage.take_split();
         println!(
@@ -952,6 +981,7 @@ async fn an_authorization_endpoint_that_is_not_https_is_refused_at_save() {
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     idp.serve_discovery(json!({
         "issuer": idp.base, "authorization_endpoint": "http://idp.example.com/authorize",
         "token_endpoint": format!("{}/token", idp.base), "jwks_uri": format!("{}/jwks", idp.base),
@@ -977,10 +1007,11 @@ async fn a_failed_callback_keeps_only_an_oauth_error_code_in_the_trail() {
     let mut b = app.browser();
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
     let state = state_in(&id);
+    let path = FakeIdp::callback_path(id.json["redirect"].as_str().unwrap());
     let crafted = "call%20us%20at%20555-0100%20to%20restore%20access";
     let a = b
         .get(&format!(
-            "/api/login/callback?state={state}&error={crafted}&error_description={crafted}"
+            "{path}?state={state}&error={crafted}&error_description={crafted}"
         ))
         .await;
     assert_eq!(location(&a), "/login?error=sso_cancelled");
@@ -996,6 +1027,7 @@ async fn a_pin_sent_before_the_domain_was_routed_to_a_provider_no_longer_signs_i
     let admin_email = app.address("ann");
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
     let on = admin
         .put("/api/config/signin", json!({ "email_pin": true }))
         .await;
@@ -1151,7 +1183,7 @@ async fn an_answer_without_iss_from_a_provider_that_always_names_itself_is_refus
         .join("&");
     assert_ne!(without_iss, back);
     let before = s.idp.token_requests();
-    let a = b.get(&format!("/api/login/callback?{without_iss}")).await;
+    let a = b.get(&without_iss).await;
     assert_eq!(location(&a), "/login?error=sso_failed");
     assert_eq!(s.idp.token_requests(), before, "no code was sent anywhere");
     assert!(b.cookie.is_none());
@@ -1166,10 +1198,9 @@ async fn failed_callbacks_nobody_signed_in_to_make_are_written_to_the_trail_twen
     for _ in 0..23 {
         let id = b.post("/api/login/identify", json!({ "email": bob })).await;
         let state = state_in(&id);
+        let path = FakeIdp::callback_path(id.json["redirect"].as_str().unwrap());
         let a = b
-            .get(&format!(
-                "/api/login/callback?error=access_denied&state={state}"
-            ))
+            .get(&format!("{path}?error=access_denied&state={state}"))
             .await;
         assert_eq!(location(&a), "/login?error=sso_cancelled");
     }
@@ -1182,4 +1213,373 @@ async fn failed_callbacks_nobody_signed_in_to_make_are_written_to_the_trail_twen
         })
         .count();
     assert_eq!(written, 20, "counted past twenty, not written");
+}
+
+/// Publishes `value` at `_porter-challenge.<domain>` and asks to verify it.
+async fn verify_with(app: &TestApp, admin: &mut Browser<'_>, domain: &str, value: &str) -> Answer {
+    app.dns.set_txt(
+        &format!("_porter-challenge.{domain}"),
+        vec![value.to_owned()],
+    );
+    admin
+        .post(
+            &format!("/api/config/sso/domains/{domain}/verify"),
+            json!({}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_take_it() {
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let bigcorp = format!("bigcorp-{}.test", std::process::id());
+    // Evil's admin adds someone at bigcorp and tries to route the domain to its own provider.
+    let (_, mut evil) = app.ready_admin(&app.address("eve")).await;
+    evil.add_user(&format!("x@{bigcorp}"), "core").await;
+    let a = evil.put("/api/config/sso", oidc_body(&idp, &bigcorp)).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "domain_unverified"),
+        "{:?}",
+        a.json
+    );
+    let public = evil
+        .post("/api/config/sso/domains", json!({ "domain": "gmail.com" }))
+        .await;
+    assert_eq!((public.status, public.code()), (422, "domain_not_allowed"));
+    let junk = evil
+        .post(
+            "/api/config/sso/domains",
+            json!({ "domain": "not a domain" }),
+        )
+        .await;
+    assert_eq!((junk.status, junk.code()), (400, "invalid_domain"));
+
+    let added = evil
+        .post("/api/config/sso/domains", json!({ "domain": bigcorp }))
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.json);
+    assert_eq!(added.json["status"], "unverified");
+    assert_eq!(added.json["verified_by"], Value::Null);
+    assert_eq!(
+        added.json["txt_name"],
+        format!("_porter-challenge.{bigcorp}")
+    );
+    let evil_value = added.json["txt_value"].as_str().unwrap().to_owned();
+    let random = evil_value.strip_prefix("porter-verification=").unwrap();
+    assert!(random.len() >= 22, "at least 128 bits: {evil_value}");
+    let none = evil
+        .post(
+            &format!("/api/config/sso/domains/{bigcorp}/verify"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((none.status, none.code()), (422, "domain_unverified"));
+    let said = none.json["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains(&format!("no TXT record at _porter-challenge.{bigcorp}")),
+        "{said}"
+    );
+
+    // BigCorp holds its own challenge for the same domain and proves it in its DNS.
+    let (_, mut big) = app.ready_admin(&format!("ann@{bigcorp}")).await;
+    let mine = big
+        .post("/api/config/sso/domains", json!({ "domain": bigcorp }))
+        .await;
+    assert_eq!(mine.status, 201, "any number of pending challenges");
+    let big_value = mine.json["txt_value"].as_str().unwrap().to_owned();
+    assert_ne!(big_value, evil_value);
+    let wrong = verify_with(&app, &mut big, &bigcorp, "porter-verification=nope").await;
+    assert_eq!((wrong.status, wrong.code()), (422, "domain_unverified"));
+    assert!(
+        wrong.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not"),
+        "{:?}",
+        wrong.json
+    );
+    let ok = verify_with(&app, &mut big, &bigcorp, &big_value).await;
+    assert_eq!(
+        (ok.status, ok.json["status"].as_str()),
+        (200, Some("verified"))
+    );
+    // Evil publishing its own value now gets nowhere: BigCorp verified it first.
+    let late = verify_with(&app, &mut evil, &bigcorp, &evil_value).await;
+    assert_eq!((late.status, late.code()), (409, "domain_taken"));
+    let a = evil.put("/api/config/sso", oidc_body(&idp, &bigcorp)).await;
+    assert_eq!((a.status, a.code()), (422, "domain_unverified"));
+    let listed = big.get("/api/config/sso/domains").await;
+    assert_eq!(listed.json["domains"][0]["domain"], bigcorp.as_str());
+    assert_eq!(listed.json["domains"][0]["status"], "verified");
+    assert_eq!(listed.json["domains"][0]["verified_by"], "dns");
+    assert!(listed.json["domains"][0]["verified_at"].is_string());
+
+    // Routed once BigCorp's configuration is active; released only when nothing names it.
+    big.put("/api/config/sso", oidc_body(&idp, &bigcorp)).await;
+    let in_use = big
+        .delete(&format!("/api/config/sso/domains/{bigcorp}"))
+        .await;
+    assert_eq!((in_use.status, in_use.code()), (409, "domain_in_use"));
+    big.put("/api/config/sso", json!({ "method": "porter" }))
+        .await;
+    let gone = big
+        .delete(&format!("/api/config/sso/domains/{bigcorp}"))
+        .await;
+    assert_eq!(gone.status, 204);
+    assert!(app
+        .item(keys::domain_pk(&bigcorp), keys::DOMAIN_SK)
+        .await
+        .is_none());
+    let actions = big.audit_actions().await;
+    for want in ["domain.add", "domain.verify", "domain.remove"] {
+        assert!(actions.iter().any(|a| a == want), "{want}: {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_person_of_another_organisation_at_a_verified_domain_lands_in_their_own_after_porters_second_factor(
+) {
+    let app = TestApp::spawn().await;
+    let s = configured(&app).await;
+    // Olga's organisation has a person at the domain s verified.
+    let (olga_reg, mut olga) = app.ready_admin(&format!("olga@other-{}", s.domain)).await;
+    let xavier = format!("xavier@{}", s.domain);
+    olga.add_user(&xavier, "core").await;
+    let (mut b, a) = s
+        .sign_in(
+            &xavier,
+            &person("sub-xavier", &xavier),
+            json!({ "amr": ["pwd", "mfa"] }),
+        )
+        .await;
+    assert_eq!(
+        location(&a),
+        "/login?step=mfa_enroll",
+        "whatever the provider proved, Porter's own factor follows"
+    );
+    assert_eq!(b.get("/api/me").await.code(), "mfa_required");
+    b.enrol_totp_after_first_factor().await;
+    let me = b.get("/api/me").await;
+    assert_eq!(me.json["tenant"]["id"], olga_reg.tenant.as_str());
+    assert_eq!(me.json["user"]["email"], xavier.as_str());
+}
+
+#[tokio::test]
+async fn an_answer_at_another_configurations_redirect_uri_is_refused_before_any_token_request() {
+    let app = TestApp::spawn().await;
+    let mut a = configured(&app).await;
+    let mut b_setup = configured_as(&app, &format!("ann@b-{}", a.domain)).await;
+    let bob = a.add("bob", "core").await;
+    let mut browser = app.browser();
+    let id = browser
+        .post("/api/login/identify", json!({ "email": bob }))
+        .await;
+    let back = a.idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &a.idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    let query = back.split_once('?').unwrap().1.to_owned();
+    let other_uri = b_setup.admin.get("/api/config/sso").await.json["redirect_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_path = url::Url::parse(&other_uri).unwrap().path().to_owned();
+    assert_ne!(other_path, back.split_once('?').unwrap().0);
+    let before = (a.idp.token_requests(), b_setup.idp.token_requests());
+    let mixed = browser.get(&format!("{other_path}?{query}")).await;
+    assert_eq!(location(&mixed), "/login?error=sso_failed");
+    let shared = browser.get(&format!("/api/login/callback?{query}")).await;
+    assert_eq!(
+        location(&shared),
+        "/login?error=sso_expired",
+        "the state was spent"
+    );
+    assert_eq!(
+        (a.idp.token_requests(), b_setup.idp.token_requests()),
+        before,
+        "no code went to any token endpoint"
+    );
+    // The old shared path refuses a fresh answer too.
+    let id = browser
+        .post("/api/login/identify", json!({ "email": bob }))
+        .await;
+    let back = a.idp.authorize(
+        id.json["redirect"].as_str().unwrap(),
+        &a.idp.base,
+        &person("sub-bob", &bob),
+        json!({}),
+    );
+    let query = back.split_once('?').unwrap().1;
+    let shared = browser.get(&format!("/api/login/callback?{query}")).await;
+    assert_eq!(location(&shared), "/login?error=sso_failed");
+    assert_eq!(a.idp.token_requests(), before.0);
+    assert!(browser.cookie.is_none());
+}
+
+#[tokio::test]
+async fn a_stored_secret_is_never_sent_to_a_token_endpoint_it_was_not_saved_for() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let evil = FakeIdp::start().await;
+    // The provider's discovery document now names another token endpoint.
+    let mut doc = json!({
+        "issuer": s.idp.base, "authorization_endpoint": format!("{}/authorize", s.idp.base),
+        "token_endpoint": format!("{}/token", evil.base), "jwks_uri": format!("{}/jwks", s.idp.base),
+        "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    s.idp.serve_discovery(doc.clone());
+    let mut body = oidc_body(&s.idp, &s.domain);
+    body.as_object_mut().unwrap().remove("client_secret");
+    let a = s.admin.put("/api/config/sso", body.clone()).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (422, "secret_required"),
+        "{:?}",
+        a.json
+    );
+    // Only a secret typed again goes there.
+    body["client_secret"] = json!(CLIENT_SECRET);
+    let a = s.admin.put("/api/config/sso", body).await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    let who = person("sub-ann", &s.admin_email);
+    test_sign_in(&mut s.admin, &s.idp, &s.idp.base, &who, json!({})).await;
+    assert_eq!(evil.received_secrets(), vec![CLIENT_SECRET.to_owned()]);
+    doc["token_endpoint"] = json!(format!("{}/token", s.idp.base));
+    s.idp.serve_discovery(doc);
+    assert!(s.idp.received_secrets().iter().all(|x| x == CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn porters_second_factor_follows_by_policy_and_what_the_providers_amr_shows() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let policy = |value: Value| {
+        let mut body = oidc_body(&s.idp, &s.domain);
+        body.as_object_mut().unwrap().remove("second_factor");
+        if !value.is_null() {
+            body["second_factor"] = value;
+        }
+        body
+    };
+    let default = policy(Value::Null);
+    let unless = policy(json!("unless_provider_mfa"));
+    let never = policy(json!("never"));
+    let bad = policy(json!("sometimes"));
+    let a = s.admin.put("/api/config/sso", bad).await;
+    assert_eq!((a.status, a.code()), (400, "invalid_second_factor"));
+    let cases = [
+        (
+            default,
+            json!({ "amr": ["pwd", "mfa"] }),
+            "/login?step=mfa_enroll",
+            "always",
+        ),
+        (
+            unless.clone(),
+            json!({ "amr": ["pwd", "otp"] }),
+            "/app",
+            "unless_provider_mfa",
+        ),
+        (
+            unless,
+            json!({ "amr": ["pwd"] }),
+            "/login?step=mfa_enroll",
+            "unless_provider_mfa",
+        ),
+        (never, json!({}), "/app", "never"),
+    ];
+    for (body, amr, lands, shown) in cases {
+        let saved = s.admin.put("/api/config/sso", body).await;
+        assert_eq!(saved.json["second_factor"], shown, "{:?}", saved.json);
+        let who = person("sub-ann", &s.admin_email);
+        let tested = test_sign_in(&mut s.admin, &s.idp, &s.idp.base, &who, json!({})).await;
+        assert_eq!(tested, "/app/configuration/sso?tested=ok");
+        let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), amr.clone()).await;
+        assert_eq!(location(&a), lands, "{shown} with {amr}");
+    }
+    let mut trail = s.admin.get("/api/audit?action=sso.second_factor").await;
+    let events = trail.json["events"].take();
+    assert!(
+        events.to_string().contains("never"),
+        "the admin's choice is audited: {events}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_test_links_nobody_but_the_admin_and_a_new_issuer_lets_people_link_again() {
+    let app = TestApp::spawn().await;
+    let mut s = configured(&app).await;
+    let bob = s.add("bob", "core").await;
+    let (_, a) = s.sign_in(&bob, &person("sub-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    // A new provider, pending: a test as bob fails and links nobody.
+    let idp2 = FakeIdp::start().await;
+    let saved = s
+        .admin
+        .put("/api/config/sso", oidc_body(&idp2, &s.domain))
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.json);
+    let landed = test_sign_in(
+        &mut s.admin,
+        &idp2,
+        &idp2.base,
+        &person("sub2-bob", &bob),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        landed,
+        "/app/configuration/sso?tested=failed&reason=sso_other_person"
+    );
+    assert!(app
+        .item(keys::idp_pk(&idp2.base, "sub2-bob"), keys::IDP_SK)
+        .await
+        .is_none());
+    // The admin's own test switches the issuer; bob links again by email.
+    let who = person("sub2-ann", &s.admin_email);
+    let landed = test_sign_in(&mut s.admin, &idp2, &idp2.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+    s.idp = idp2;
+    let (_, a) = s.sign_in(&bob, &person("sub2-bob", &bob), json!({})).await;
+    assert_eq!(location(&a), "/app");
+    assert!(app
+        .item(keys::idp_pk(&s.idp.base, "sub2-bob"), keys::IDP_SK)
+        .await
+        .is_some());
+}
+
+#[tokio::test]
+async fn the_operator_vouches_for_a_domain_and_the_trail_says_so() {
+    use porter_shared::tenants;
+    let app = TestApp::spawn().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (reg, mut admin) = app.ready_admin(&admin_email).await;
+    let claim = tenants::verify_domain_by_operator(&app.state, &reg.tenant, &domain)
+        .await
+        .unwrap();
+    assert!(claim.is_verified());
+    let listed = admin.get("/api/config/sso/domains").await;
+    assert_eq!(listed.json["domains"][0]["verified_by"], "operator");
+    let trail = admin.get("/api/audit?action=domain.verify").await;
+    assert!(
+        trail.json.to_string().contains("operator"),
+        "{:?}",
+        trail.json
+    );
+    assert!(
+        tenants::remove_domain_by_operator(&app.state, &reg.tenant, &domain)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        admin.get("/api/config/sso/domains").await.json["domains"],
+        json!([])
+    );
 }

@@ -2,7 +2,8 @@
 //! token endpoint that checks the client secret and the PKCE verifier), signing ID tokens
 //! with RSA keys made for the run, and willing to misbehave on request: wrong issuer or
 //! audience, a foreign key, `alg: none`, HS256 keyed with its own public key, expired tokens,
-//! rotated keys. It also serves an Entra ID-style directory under `/<directory>/v2.0`.
+//! rotated keys, answers without `iss`; and it keeps every client secret it is sent. It also
+//! serves an Entra ID-style directory under `/<directory>/v2.0`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -67,6 +68,7 @@ pub struct Person {
 struct Grant {
     claims: Value,
     challenge: String,
+    redirect_uri: String,
 }
 
 /// Changes the claims of a token before it is signed.
@@ -81,6 +83,11 @@ struct Inner {
     discovery_override: Option<Value>,
     token_requests: usize,
     jwks_requests: usize,
+    /// Answers without `iss`, as a provider that does not name itself (or an attacker's
+    /// page pretending to be one) would.
+    omit_iss: bool,
+    /// Every client secret the token endpoint was sent, as a provider that logs them would.
+    received_secrets: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -158,9 +165,31 @@ impl FakeIdp {
         self.inner.lock().unwrap().token_requests
     }
 
-    /// What the provider does when a person signs in at the authorization URL: the query
-    /// the browser is sent back with (`code`, `state`, `iss`). `issuer` is the one the
-    /// authorization went to (plain or Entra-style).
+    /// Answer without `iss` from now on.
+    pub fn omit_iss(&self) {
+        self.inner.lock().unwrap().omit_iss = true;
+    }
+
+    /// The client secrets the token endpoint received (Basic or form), in order.
+    pub fn received_secrets(&self) -> Vec<String> {
+        self.inner.lock().unwrap().received_secrets.clone()
+    }
+
+    /// The path of the redirect URI an authorization URL names (where the answer goes).
+    pub fn callback_path(authorization_url: &str) -> String {
+        let url = url::Url::parse(authorization_url).unwrap();
+        let redirect = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        url::Url::parse(&redirect).unwrap().path().to_owned()
+    }
+
+    /// What the provider does when a person signs in at the authorization URL: where the
+    /// browser is sent back (the redirect URI's path with `code`, `state`, `iss`). `issuer`
+    /// is the one the authorization went to (plain or Entra-style).
     pub fn authorize(
         &self,
         authorization_url: &str,
@@ -181,18 +210,26 @@ impl FakeIdp {
             c.extend(e);
         }
         let code = format!("code-{}", rand::random::<u64>());
-        self.inner.lock().unwrap().grants.insert(
+        let mut inner = self.inner.lock().unwrap();
+        inner.grants.insert(
             code.clone(),
             Grant {
                 claims,
                 challenge: q["code_challenge"].clone(),
+                redirect_uri: q["redirect_uri"].clone(),
             },
         );
         let mut back = url::form_urlencoded::Serializer::new(String::new());
         back.append_pair("code", &code)
-            .append_pair("state", &q["state"])
-            .append_pair("iss", issuer);
-        back.finish()
+            .append_pair("state", &q["state"]);
+        if !inner.omit_iss {
+            back.append_pair("iss", issuer);
+        }
+        format!(
+            "{}?{}",
+            Self::callback_path(authorization_url),
+            back.finish()
+        )
     }
 }
 
@@ -244,6 +281,16 @@ async fn token(
 ) -> impl IntoResponse {
     let mut inner = s.inner.lock().unwrap();
     inner.token_requests += 1;
+    let basic_secret = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok()?.strip_prefix("Basic ").map(str::to_owned))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|pair| pair.split_once(':').map(|(_, secret)| secret.to_owned()));
+    let form_secret = form.get("client_secret").cloned();
+    inner
+        .received_secrets
+        .extend(basic_secret.into_iter().chain(form_secret));
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
@@ -265,6 +312,12 @@ async fn token(
             Json(json!({ "error": "invalid_grant" })),
         );
     };
+    if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant", "error_description": "redirect_uri" })),
+        );
+    }
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
     if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
         return (

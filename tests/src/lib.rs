@@ -50,6 +50,8 @@ impl Answer {
 pub struct TestApp {
     pub state: AppState,
     pub moto: String,
+    /// A DNS server on loopback that domain verification asks (`PORTER_DNS_SERVERS`).
+    pub dns: std::sync::Arc<porter_dev::dns::DevDns>,
     n: u32,
 }
 
@@ -64,9 +66,16 @@ impl TestApp {
         let n = TABLES.fetch_add(1, Ordering::SeqCst);
         let table = format!("porter-test-{}-{n}", std::process::id());
         let mut config = stack::local_config(&table, BASE_URL).unwrap();
+        let dns = std::sync::Arc::new(porter_dev::dns::DevDns::start(0).await.unwrap());
+        config.dns_servers = vec![dns.addr];
         edit(&mut config);
         let state = stack::prepare(&moto, config).await.unwrap();
-        Self { state, moto, n }
+        Self {
+            state,
+            moto,
+            dns,
+            n,
+        }
     }
 
     /// An address no other test uses: the outbox is shared by every test of the binary.
@@ -432,6 +441,35 @@ impl Browser<'_> {
     }
 }
 
+impl Browser<'_> {
+    /// Adds `domain` to the admin's organisation, publishes its challenge on the test DNS
+    /// server and verifies it, as an admin would.
+    pub async fn verify_domain(&mut self, domain: &str) {
+        let added = self
+            .post(
+                "/api/config/sso/domains",
+                serde_json::json!({ "domain": domain }),
+            )
+            .await;
+        assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
+        let name = added.json["txt_name"].as_str().unwrap().to_owned();
+        let value = added.json["txt_value"].as_str().unwrap().to_owned();
+        self.app.dns.set_txt(&name, vec![value]);
+        let verified = self
+            .post(
+                &format!("/api/config/sso/domains/{domain}/verify"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(
+            (verified.status, verified.json["status"].as_str()),
+            (200, Some("verified")),
+            "{:?}",
+            verified.json
+        );
+    }
+}
+
 impl TestApp {
     /// Activates `email` from the newest invitation in the outbox.
     pub async fn activate(&self, email: &str) {
@@ -653,6 +691,7 @@ impl TestApp {
             )
             .unwrap(),
             moto: self.moto.clone(),
+            dns: self.dns.clone(),
             n: self.n,
         }
     }

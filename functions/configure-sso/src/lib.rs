@@ -6,10 +6,12 @@
 //! - `GET`/`PUT /api/config/signin {email_pin}`: sign-in with an emailed PIN, on or off
 //! - `POST /api/config/sso/test` → `{redirect}`: the admin signs in through the pending
 //!   provider; when the callback sees that same admin, the configuration becomes `active`
+//! - `/api/config/sso/domains…`: the organisation's verified domains (`domains.rs`)
 //!
 //! Nothing is stored until every check passed: the discovery document, the key set, the
-//! domains (the organisation's own, not a public mail service, not another organisation's).
+//! domains (verified by this organisation, through DNS or by the operator).
 
+mod domains;
 mod save;
 mod signin;
 mod view;
@@ -24,6 +26,10 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .get("/api/config/sso", view::get)
             .put("/api/config/sso", save::put)
             .post("/api/config/sso/test", view::test)
+            .get("/api/config/sso/domains", domains::list)
+            .post("/api/config/sso/domains", domains::add)
+            .post("/api/config/sso/domains/{domain}/verify", domains::verify)
+            .delete("/api/config/sso/domains/{domain}", domains::remove)
             .get("/api/config/signin", signin::get)
             .put("/api/config/signin", signin::put)
     });

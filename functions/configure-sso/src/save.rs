@@ -1,11 +1,12 @@
 //! `PUT /api/config/sso`: checks everything first, then stores the secret in Secrets Manager
 //! and the configuration (pending until tested) with its domains in one transaction.
 
+use crate::domains::own_domain;
 use crate::view::view;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::auth::second_factor::require_recent_proof;
-use porter_shared::domain::sso::{is_public_mail_domain, parse_domain};
+use porter_shared::domain::SecondFactorPolicy;
 use porter_shared::domain::SessionRecord;
 use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
@@ -27,8 +28,25 @@ struct SsoRequest {
     directory_id: Option<String>,
     #[serde(default)]
     domains: Vec<String>,
-    #[serde(default)]
-    mfa_after_sso: bool,
+    /// `always` (the default), `unless_provider_mfa` or `never`.
+    second_factor: Option<String>,
+    /// The older switch: `true` is `always`, `false` is `unless_provider_mfa`.
+    mfa_after_sso: Option<bool>,
+}
+
+impl SsoRequest {
+    fn second_factor(&self) -> Result<SecondFactorPolicy, ApiError> {
+        match (&self.second_factor, self.mfa_after_sso) {
+            (Some(raw), _) => SecondFactorPolicy::parse(raw).ok_or_else(|| {
+                bad(
+                    "invalid_second_factor",
+                    "second_factor must be \"always\", \"unless_provider_mfa\" or \"never\".",
+                )
+            }),
+            (None, Some(on)) => Ok(SecondFactorPolicy::from_mfa_after_sso(on)),
+            (None, None) => Ok(SecondFactorPolicy::Always),
+        }
+    }
 }
 
 fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -61,39 +79,31 @@ fn is_guid(s: &str) -> bool {
             .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Each domain: well-formed, not a public mail service, and the address domain of at least
-/// one person in this organisation.
+/// Each domain: well-formed, not a public mail service, and verified by this organisation.
 async fn check_domains(
     state: &AppState,
     admin: &Admin,
     raw: &[String],
 ) -> Result<Vec<String>, ApiError> {
-    let users = state.store.list_users(&admin.tenant.id).await?;
+    let held = state.store.list_domains(&admin.tenant.id).await?;
     let mut domains = Vec::new();
     for r in raw {
-        let d = parse_domain(r).ok_or_else(|| {
-            bad(
-                "invalid_domain",
-                format!("{r:?} is not a domain name like acme.com."),
-            )
-        })?;
-        if is_public_mail_domain(&d) {
-            return Err(unprocessable(
-                "domain_not_allowed",
-                format!("{d} is a public mail service; only your organisation's own domains can be routed to your identity provider."),
-            ));
-        }
-        if !users.iter().any(|u| u.email.domain() == d) {
-            return Err(unprocessable(
-                "domain_not_allowed",
-                format!("No one in your organisation has an address at {d}. Add a user with that domain first."),
-            ));
+        let d = own_domain(r)?;
+        if !held.iter().any(|c| c.domain == d && c.is_verified()) {
+            return Err(domain_unverified(&d));
         }
         if !domains.contains(&d) {
             domains.push(d);
         }
     }
     Ok(domains)
+}
+
+fn domain_unverified(d: &str) -> ApiError {
+    unprocessable(
+        "domain_unverified",
+        format!("{d} is not a verified domain of your organisation. Add it under Domains and verify it first."),
+    )
 }
 
 fn discovery_error(e: DiscoveryError) -> ApiError {
@@ -123,10 +133,12 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let (previous, version) = admin.caller.more.sso.take().unwrap_or_default();
     let by = admin.caller.user.email.to_string();
     let now = Timestamp::now();
+    let mut events = Vec::new();
     let (next, audit_action) = if method == SsoMethod::Porter {
         // Back to passwords, at once: nothing can lock anyone out of a password sign-in.
         (previous.disabled(&by, now), Action::SsoDisable)
     } else {
+        let second_factor = body.second_factor()?;
         let client_id = required(&body.client_id, "client_id")?.to_owned();
         let (discovery_url, directory_id) = match method {
             SsoMethod::EntraId => {
@@ -142,13 +154,6 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             ),
         };
         let domains = check_domains(state, &admin, &body.domains).await?;
-        for d in &domains {
-            if let Some(owner) = state.store.tenant_for_domain(d).await? {
-                if owner != tid {
-                    return Err(domain_taken(d));
-                }
-            }
-        }
         let provider = sso::discover(state, &discovery_url)
             .await
             .map_err(discovery_error)?;
@@ -166,13 +171,10 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
                 && c.client_id == client_id
                 && c.discovery_url == discovery_url
                 && c.directory_id == directory_id
+                && c.provider.token_endpoint == provider.token_endpoint
         });
         if secret.is_none() && replaced.is_some() && !same_client {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "secret_required",
-                "Enter the client secret again: a stored secret is only sent to the provider and client it was saved for.",
-            ));
+            return Err(secret_required());
         }
         let active_ref = previous.active.as_ref().map(|c| c.secret_ref.as_str());
         let secret_ref = sso::store_secret(
@@ -181,42 +183,57 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             secret.as_ref(),
             replaced.map(|c| c.secret_ref.as_str()),
             &active_ref.into_iter().collect::<Vec<_>>(),
+            &provider.token_endpoint,
         )
         .await?
-        .ok_or_else(|| {
-            bad(
+        .ok_or_else(|| match replaced {
+            Some(_) => secret_required(),
+            None => bad(
                 "invalid_request",
                 "The request is invalid: client_secret is required.",
-            )
+            ),
         })?;
+        // The redirect URI stays while the provider and client do, so that the admin need
+        // not register a new one for a change of domains or policy.
+        let callback_ref = replaced
+            .filter(|c| same_client && !c.callback_ref.is_empty())
+            .map_or_else(sso::new_callback_ref, |c| c.callback_ref.clone());
+        if replaced.map(|c| c.second_factor) != Some(second_factor) {
+            events.push(
+                AuditEvent::by(
+                    &admin.caller.user,
+                    Action::SsoSecondFactor,
+                    None,
+                    &client_ip(req),
+                )
+                .outcome(second_factor.as_str()),
+            );
+        }
         let config = IdpConfig {
             method,
             client_id,
             discovery_url,
             directory_id,
             domains,
-            mfa_after_sso: body.mfa_after_sso,
+            second_factor,
             provider,
             secret_ref,
+            callback_ref,
         };
         (previous.proposed(config, &by, now), Action::SsoConfigure)
     };
-    let audit = AuditEvent::by(&admin.caller.user, audit_action, None, &client_ip(req))
-        .target_text(method.as_str().to_owned());
+    events.insert(
+        0,
+        AuditEvent::by(&admin.caller.user, audit_action, None, &client_ip(req))
+            .target_text(method.as_str().to_owned()),
+    );
     match state
         .store
-        .save_sso(
-            &tid,
-            &previous,
-            &next,
-            version,
-            &audit,
-            &mut rand::rngs::OsRng,
-        )
+        .save_sso(&tid, &next, version, &events, &mut rand::rngs::OsRng)
         .await
     {
         Ok(()) => {}
-        Err(SsoSaveError::DomainTaken(d)) => return Err(domain_taken(&d)),
+        Err(SsoSaveError::DomainUnverified(d)) => return Err(domain_unverified(&d)),
         Err(SsoSaveError::Stale) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -229,10 +246,10 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     Ok(json(StatusCode::OK, &view(state, &tid, &next).await?))
 }
 
-fn domain_taken(d: &str) -> ApiError {
+fn secret_required() -> ApiError {
     ApiError::new(
-        StatusCode::CONFLICT,
-        "domain_taken",
-        format!("{d} is already routed to another organisation's sign-in."),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "secret_required",
+        "Enter the client secret again: a stored secret is only sent to the provider, client and token endpoint it was saved for.",
     )
 }

@@ -3,7 +3,7 @@
 use lambda_http::http::{header, StatusCode};
 use porter_shared::auth::access;
 use porter_shared::domain::SessionRecord;
-use porter_shared::domain::{IdpConfig, SsoPurpose, TenantSso};
+use porter_shared::domain::{IdpConfig, SecondFactorPolicy, SsoPurpose, TenantSso};
 use porter_shared::http::{json, ApiError, HandlerResult, Request};
 use porter_shared::sso;
 use porter_shared::store::fetch::Fetch;
@@ -19,11 +19,15 @@ pub(crate) struct ConfigView<'a> {
     directory_id: Option<&'a str>,
     issuer: Option<&'a str>,
     domains: &'a [String],
+    /// Where the provider sends people back: this configuration's own path.
+    redirect_uri: Option<String>,
+    second_factor: Option<&'static str>,
+    /// The older switch, for clients that still read it: `second_factor` is `always`.
     mfa_after_sso: bool,
 }
 
 impl<'a> ConfigView<'a> {
-    fn of(c: &'a IdpConfig) -> Self {
+    fn of(state: &AppState, c: &'a IdpConfig) -> Self {
         Self {
             method: c.method.as_str(),
             client_id: Some(&c.client_id),
@@ -31,7 +35,9 @@ impl<'a> ConfigView<'a> {
             directory_id: c.directory_id.as_deref(),
             issuer: Some(&c.provider.issuer),
             domains: &c.domains,
-            mfa_after_sso: c.mfa_after_sso,
+            redirect_uri: Some(state.config.link(&c.callback_path())),
+            second_factor: Some(c.second_factor.as_str()),
+            mfa_after_sso: c.second_factor == SecondFactorPolicy::Always,
         }
     }
 
@@ -44,6 +50,8 @@ impl<'a> ConfigView<'a> {
             directory_id: None,
             issuer: None,
             domains: &[],
+            redirect_uri: None,
+            second_factor: None,
             mfa_after_sso: false,
         }
     }
@@ -57,7 +65,6 @@ pub(crate) struct SsoView<'a> {
     shown: ConfigView<'a>,
     status: &'static str,
     has_secret: bool,
-    redirect_uri: String,
     sign_in_method: &'static str,
     active: Option<ConfigView<'a>>,
     pending: Option<ConfigView<'a>>,
@@ -76,19 +83,18 @@ pub(crate) async fn view<'a>(
         _ => "active",
     };
     let has_secret = match shown {
-        Some(c) => sso::client_secret(state, tenant, &c.secret_ref)
+        Some(c) => sso::client_secret(state, tenant, &c.secret_ref, &c.provider.token_endpoint)
             .await?
             .is_some(),
         None => false,
     };
     Ok(SsoView {
-        shown: shown.map_or_else(ConfigView::porter, ConfigView::of),
+        shown: shown.map_or_else(ConfigView::porter, |c| ConfigView::of(state, c)),
         status,
         has_secret,
-        redirect_uri: state.config.link(sso::CALLBACK_PATH),
         sign_in_method: sso.active.as_ref().map_or("porter", |c| c.method.as_str()),
-        active: sso.active.as_ref().map(ConfigView::of),
-        pending: sso.pending.as_ref().map(ConfigView::of),
+        active: sso.active.as_ref().map(|c| ConfigView::of(state, c)),
+        pending: sso.pending.as_ref().map(|c| ConfigView::of(state, c)),
         updated_at: sso.updated_at.map(|t| t.to_rfc3339()),
         updated_by: sso.updated_by.as_deref(),
     })

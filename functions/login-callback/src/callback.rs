@@ -1,20 +1,18 @@
 //! The callback, step by step; `link.rs` finds the person an identity belongs to.
 
 use crate::failure::{fail, internal, oauth_error, Failure, EXPIRED, FAILED};
-use crate::link::{self, Person};
+use crate::link::{self, Person, OTHER_PERSON};
 use lambda_http::http::header;
 use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
 use porter_shared::domain::{
-    Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, TenantRecord,
-    Timestamp, UserRecord,
+    Action, AuditEvent, IdpConfig, SsoMethod, SsoPurpose, SsoState, TenantId, Timestamp, UserRecord,
 };
 use porter_shared::http::cookies::Cookie;
 use porter_shared::http::{client_ip, query_param, redirect, user_agent, HandlerResult, Request};
 use porter_shared::outbound;
-use porter_shared::sso::{self, CALLBACK_PATH};
-use porter_shared::store::fetch::Fetch;
+use porter_shared::sso;
 use porter_shared::store::sso::SsoSaveError;
 use porter_shared::AppState;
 use secrecy::ExposeSecret;
@@ -27,9 +25,20 @@ enum Outcome {
     Tested(Result<(), Failure>),
 }
 
-pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
+/// `GET /api/login/callback/{ref}`: the redirect URI of one configuration.
+pub async fn handle(state: &AppState, req: &Request, callback_ref: String) -> HandlerResult {
+    answer(state, req, Some(&callback_ref)).await
+}
+
+/// `GET /api/login/callback`: the redirect URI every configuration once shared. An answer
+/// arriving there is refused (and its state spent) before any request to a token endpoint.
+pub async fn shared_path(state: &AppState, req: &Request) -> HandlerResult {
+    answer(state, req, None).await
+}
+
+async fn answer(state: &AppState, req: &Request, path_ref: Option<&str>) -> HandlerResult {
     let ip = client_ip(req);
-    let mut resp = match complete(state, req, &ip).await {
+    let mut resp = match complete(state, req, &ip, path_ref).await {
         Ok(Outcome::SignedIn(session)) => session.redirect(&state.config),
         Ok(Outcome::Tested(Ok(()))) => redirect("/app/configuration/sso?tested=ok"),
         Ok(Outcome::Tested(Err(f))) => {
@@ -49,7 +58,12 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     Ok(resp)
 }
 
-async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, Failure> {
+async fn complete(
+    state: &AppState,
+    req: &Request,
+    ip: &str,
+    path_ref: Option<&str>,
+) -> Result<Outcome, Failure> {
     let now = Timestamp::now();
     let raw_state = query_param(req, "state").ok_or_else(|| fail(EXPIRED, "no state"))?;
     let st = state
@@ -58,6 +72,14 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
         .await
         .map_err(internal)?
         .ok_or_else(|| fail(EXPIRED, "unknown or used state"))?;
+    // RFC 9700 §4.4.2: each configuration has its own redirect URI, so an answer meant for
+    // another provider (a mix-up) arrives at the wrong path. Its state is spent.
+    if st.callback_ref.is_empty() || path_ref != Some(st.callback_ref.as_str()) {
+        return Err(fail(
+            FAILED,
+            "the answer arrived at another configuration's redirect URI",
+        ));
+    }
     if !st.is_fresh(now) {
         return Err(fail(EXPIRED, "the state is older than ten minutes"));
     }
@@ -73,7 +95,7 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
             test_result(state, &st, admin, result, ip).await,
         )),
         SsoPurpose::SignIn => {
-            let (config, person, tenant) = match result {
+            let federated = match result {
                 Ok(ok) => ok,
                 Err(f) => {
                     audit_failure(state, &st.tenant, &f, ip, true).await;
@@ -84,35 +106,42 @@ async fn complete(state: &AppState, req: &Request, ip: &str) -> Result<Outcome, 
                 ip,
                 user_agent: &user_agent(req),
             };
-            sign_in(state, &config, person, tenant.as_ref(), seen, now).await
+            sign_in(state, &st.tenant, federated, seen, now).await
         }
     }
 }
 
+/// What a sign-in at the provider proved: the configuration, the person, and how the
+/// provider says it authenticated them.
+struct Federated {
+    config: IdpConfig,
+    person: Person,
+    amr: Vec<String>,
+}
+
 /// Steps common to sign-in and test: the provider's answer, the code exchange, the ID token
-/// and the person it names; with the organisation as read beside its configuration.
+/// and the person it names.
 async fn federate(
     state: &AppState,
     req: &Request,
     st: &SsoState,
     verifier: &str,
     now: Timestamp,
-) -> Result<(IdpConfig, Person, Option<TenantRecord>), Failure> {
+) -> Result<Federated, Failure> {
     if let Some(error) = query_param(req, "error") {
         return Err(fail(
             "sso_cancelled",
             format!("the provider answered error={}", oauth_error(&error)),
         ));
     }
-    let fetch = Fetch::default().sso(&st.tenant).tenant(&st.tenant);
-    let mut found = state.store.fetch(&fetch).await.map_err(internal)?;
-    let (sso, _) = found.sso.take().unwrap_or_default();
-    let config = match st.purpose {
-        SsoPurpose::SignIn => sso.active,
-        SsoPurpose::Test { .. } => sso.pending,
-    }
-    .filter(|c| c.provider.issuer == st.issuer)
-    .ok_or_else(|| fail(EXPIRED, "the configuration changed during the sign-in"))?;
+    let (sso, _) = state.store.get_sso(&st.tenant).await.map_err(internal)?;
+    let (config, only) = match &st.purpose {
+        SsoPurpose::SignIn => (sso.active, None),
+        SsoPurpose::Test { admin } => (sso.pending, Some(admin)),
+    };
+    let config = config
+        .filter(|c| c.provider.issuer == st.issuer && c.callback_ref == st.callback_ref)
+        .ok_or_else(|| fail(EXPIRED, "the configuration changed during the sign-in"))?;
     // RFC 9207: when the provider names itself, it must be the one the sign-in went to; a
     // provider that always names itself must have done so. Refused before any code is sent.
     match query_param(req, "iss") {
@@ -133,8 +162,12 @@ async fn federate(
     let code = query_param(req, "code").ok_or_else(|| fail(FAILED, "no code"))?;
     let id_token = exchange(state, &st.tenant, &config, &code, verifier).await?;
     let claims = check_token(state, &config, &id_token, &st.nonce, now).await?;
-    let person = link::person(state, &st.tenant, &config, &claims).await?;
-    Ok((config, person, found.tenant))
+    let person = link::person(state, &st.tenant, &config, &claims, only).await?;
+    Ok(Federated {
+        amr: claims.methods(),
+        config,
+        person,
+    })
 }
 
 /// The authorization code for tokens, with the PKCE verifier and the client secret.
@@ -145,11 +178,13 @@ async fn exchange(
     code: &str,
     verifier: &str,
 ) -> Result<String, Failure> {
-    let secret = sso::client_secret(state, tenant, &config.secret_ref)
+    let endpoint = &config.provider.token_endpoint;
+    // The secret goes only to the token endpoint it was saved for.
+    let secret = sso::client_secret(state, tenant, &config.secret_ref, endpoint)
         .await
         .map_err(internal)?
-        .ok_or_else(|| fail(FAILED, "no client secret is stored"))?;
-    let redirect_uri = state.config.link(CALLBACK_PATH);
+        .ok_or_else(|| fail(FAILED, "no client secret is stored for this token endpoint"))?;
+    let redirect_uri = state.config.link(&config.callback_path());
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -226,26 +261,32 @@ async fn check_token(
     result.map_err(|e| fail(FAILED, e.to_string()))
 }
 
-/// A sign-in that got through: a full session, or (when the organisation's policy asks for
-/// Porter's second factor after its provider) one at the password level.
+/// A sign-in that got through: a full session, or one at the password level when Porter's
+/// second factor follows: by the configuration's policy (and what the provider's `amr`
+/// shows), and always for someone of another organisation, whom the provider vouches for
+/// only as the owner of their address.
 async fn sign_in(
     state: &AppState,
-    config: &IdpConfig,
-    person: Person,
-    tenant: Option<&TenantRecord>,
+    config_tenant: &TenantId,
+    federated: Federated,
     seen: Seen<'_>,
     now: Timestamp,
 ) -> Result<Outcome, Failure> {
+    let Federated {
+        config,
+        person,
+        amr,
+    } = federated;
     let user = person.user;
     let mut events = Vec::new();
     if person.newly_linked {
         let link = AuditEvent::by(&user, Action::SsoLink, Some(&user), seen.ip);
         events.push(link.outcome(config.method.as_str()));
     }
-    let proved = Proved::Provider {
-        then_second_factor: config.mfa_after_sso,
-    };
-    let new = sign_in::begin(proved, &user, tenant, seen, events, now)
+    let then_second_factor =
+        user.tenant != *config_tenant || config.second_factor.asks_porter_factor(&amr);
+    let proved = Proved::Provider { then_second_factor };
+    let new = sign_in::begin(proved, &user, person.tenant.as_ref(), seen, events, now)
         .map_err(|_| fail("tenant_suspended", "the organisation is suspended"))?;
     state
         .store
@@ -260,18 +301,18 @@ async fn test_result(
     state: &AppState,
     st: &SsoState,
     admin: &porter_shared::domain::UserId,
-    result: Result<(IdpConfig, Person, Option<TenantRecord>), Failure>,
+    result: Result<Federated, Failure>,
     ip: &str,
 ) -> Result<(), Failure> {
     let outcome = match result {
-        Ok((_, person, _)) if person.user.id == *admin => {
-            activate(state, &st.tenant, &person.user, ip).await
+        Ok(f) if f.person.user.id == *admin => {
+            activate(state, &st.tenant, &f.person.user, ip).await
         }
-        Ok((_, person, _)) => Err(fail(
-            "sso_other_person",
+        Ok(f) => Err(fail(
+            OTHER_PERSON,
             format!(
                 "the provider signed in {}, not the admin who started the test",
-                person.user.email
+                f.person.user.email
             ),
         )),
         Err(f) => Err(f),
@@ -303,18 +344,15 @@ async fn activate(
         .target_text(method.as_str().to_owned());
     match state
         .store
-        .save_sso(
-            tenant,
-            &previous,
-            &next,
-            version,
-            &audit,
-            &mut rand::rngs::OsRng,
-        )
+        .save_sso(tenant, &next, version, &[audit], &mut rand::rngs::OsRng)
         .await
     {
         Ok(()) => Ok(()),
         Err(SsoSaveError::Stale) => Err(fail(EXPIRED, "the configuration changed during the test")),
+        Err(SsoSaveError::DomainUnverified(d)) => Err(fail(
+            FAILED,
+            format!("{d} is no longer a verified domain of the organisation"),
+        )),
         Err(e) => Err(internal(e)),
     }
 }

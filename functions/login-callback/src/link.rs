@@ -1,11 +1,15 @@
 //! Whose identity this is (ASVS 6.8.1). Later sign-ins find the person by issuer + subject
 //! only, so a changed email claim still reaches them. The first sign-in links by the address
-//! the provider vouches for, to a person of this same organisation, and only if that person
-//! has no identity from this provider yet.
+//! the provider vouches for, and only when that address is at one of the configuration's
+//! verified domains: the provider of a verified domain is trusted as much as its mailbox
+//! owner, whichever organisation the person belongs to (they land in their own).
 
 use crate::failure::{fail, internal, Failure};
 use porter_shared::credentials::oidc::IdClaims;
-use porter_shared::domain::{Email, IdpConfig, SsoMethod, TenantId, Timestamp, UserRecord};
+use porter_shared::domain::{
+    Credentials, Email, IdpConfig, SsoMethod, TenantId, TenantRecord, Timestamp, UserId,
+    UserRecord, UserStatus,
+};
 use porter_shared::mail::templates;
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
@@ -13,18 +17,23 @@ use porter_shared::AppState;
 
 pub(crate) struct Person {
     pub user: UserRecord,
+    /// The person's own organisation, as read with them.
+    pub tenant: Option<TenantRecord>,
     pub newly_linked: bool,
 }
 
 const NOT_REGISTERED: &str = "sso_not_registered";
+pub(crate) const OTHER_PERSON: &str = "sso_other_person";
 
 /// Two requests for a linked person (the link with the vouched address's index, then the
-/// user); a first sign-in adds the link's write.
+/// user with their organisation); a first sign-in adds the link's write. With `only` (an
+/// admin's test), nobody else is linked.
 pub(crate) async fn person(
     state: &AppState,
-    tenant: &TenantId,
+    config_tenant: &TenantId,
     config: &IdpConfig,
     claims: &IdClaims,
+    only: Option<&UserId>,
 ) -> Result<Person, Failure> {
     let issuer = &config.provider.issuer;
     let sub = claims.subject();
@@ -39,20 +48,21 @@ pub(crate) async fn person(
     }
     let found = state.store.fetch(&fetch).await.map_err(internal)?;
     if let Some((tid, uid)) = found.identity_ids {
-        if tid != *tenant {
+        let (user, tenant) = read_person(state, &tid, &uid).await?;
+        let Some((user, _)) = user else {
+            return Err(fail(NOT_REGISTERED, "the linked person was removed"));
+        };
+        // Someone of another organisation is vouched for by this provider only while it is
+        // the provider of their address's verified domain.
+        if user.tenant != *config_tenant && !config.names_domain(user.email.domain()) {
             return Err(fail(
                 NOT_REGISTERED,
-                "the identity is linked in another organisation",
+                "the identity is linked in another organisation whose domain this configuration no longer names",
             ));
         }
-        let user = state
-            .store
-            .get_user(&tid, &uid)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| fail(NOT_REGISTERED, "the linked person was removed"))?;
         return Ok(Person {
             user,
+            tenant,
             newly_linked: false,
         });
     }
@@ -66,21 +76,25 @@ pub(crate) async fn person(
         Some(Err(_)) => return Err(fail("sso_failed", "the provider's address is not valid")),
         Some(Ok(email)) => email,
     };
+    if !config.names_domain(email.domain()) {
+        return Err(fail(
+            NOT_REGISTERED,
+            format!("{email} is not at a verified domain of this configuration"),
+        ));
+    }
     let Some((tid, uid)) = found.email_ids else {
         return Err(fail(NOT_REGISTERED, format!("{email} was never added")));
     };
-    if tid != *tenant {
+    if only.is_some_and(|admin| *admin != uid) {
         return Err(fail(
-            NOT_REGISTERED,
-            format!("{email} belongs to another organisation"),
+            OTHER_PERSON,
+            format!("the provider signed in {email}, not the admin who started the test"),
         ));
     }
-    let (user, credentials) = state
-        .store
-        .get_user_with_credentials(&tid, &uid)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| fail(NOT_REGISTERED, format!("{email} was never added")))?;
+    let (user, tenant) = read_person(state, &tid, &uid).await?;
+    let Some((user, credentials)) = user else {
+        return Err(fail(NOT_REGISTERED, format!("{email} was never added")));
+    };
     // Someone who could already sign in another way is told their account now also opens
     // with this identity.
     let had_a_way_in = credentials.password_hash.is_some() || user.has_mfa();
@@ -91,10 +105,12 @@ pub(crate) async fn person(
             }
             Ok(Person {
                 user: UserRecord {
-                    status: porter_shared::domain::UserStatus::Active,
+                    status: UserStatus::Active,
                     pending_token: None,
+                    idp_subject: Some(format!("{issuer}#{sub}")),
                     ..user
                 },
+                tenant,
                 newly_linked: true,
             })
         }
@@ -104,6 +120,15 @@ pub(crate) async fn person(
         )),
         Err(e) => Err(internal(e)),
     }
+}
+
+/// The user with their credentials, and their organisation, in one request.
+type Found = (Option<(UserRecord, Credentials)>, Option<TenantRecord>);
+
+async fn read_person(state: &AppState, tid: &TenantId, uid: &UserId) -> Result<Found, Failure> {
+    let fetch = Fetch::default().user(tid, uid).tenant(tid);
+    let found = state.store.fetch(&fetch).await.map_err(internal)?;
+    Ok((found.user, found.tenant))
 }
 
 /// Tells `user` their account now also opens with an identity at `issuer`. The link is made:

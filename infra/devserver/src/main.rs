@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use porter_dev::dns::DevDns;
 use porter_dev::idp::{self, DevIdp};
 use porter_dev::platform::PlatformStandIn;
 use porter_dev::{moto::Moto, routes::RouteTable, server, stack};
@@ -42,8 +43,19 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("port {} is busy; run with PORT=<another>", args.port))?;
     let moto = Moto::start(args.moto_port)?;
     let base_url = format!("http://localhost:{}", args.port);
-    let idp = DevIdp::start(&format!("{base_url}/api/login/callback"))?;
+    let idp = DevIdp::start(&format!("{base_url}/api/login/callback/"))?;
     let mut config = stack::dev_config("porter-local", &base_url)?;
+    // Domain verification asks a DNS server on loopback that `porterctl dev dns set`
+    // publishes to, unless the environment names other servers.
+    let dns = if config.dns_servers.is_empty() {
+        let dns = DevDns::start(0)
+            .await
+            .context("starting the local DNS server")?;
+        config.dns_servers = vec![dns.addr];
+        Some(dns)
+    } else {
+        None
+    };
     // Entra ID directories are looked up at the local stand-in, unless the environment
     // names another authority.
     if std::env::var("PORTER_ENTRA_AUTHORITY").is_err() {
@@ -80,6 +92,16 @@ async fn main() -> anyhow::Result<()> {
         demo_key.kid,
         key_dir.display()
     );
+    match &dns {
+        Some(d) => println!(
+            "  DNS server:   {} (publish: porterctl dev dns set <name> <text>)",
+            d.addr
+        ),
+        None => println!(
+            "  DNS servers:  {:?} (from PORTER_DNS_SERVERS)",
+            app.config.dns_servers
+        ),
+    }
     println!(
         "  environment:  {} (set -a; . {0}; set +a)",
         args.env_file.display()
@@ -94,7 +116,11 @@ async fn main() -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
-    let dev = Arc::new(server::Dev::new(app, routes, moto.endpoint())?);
+    let mut dev = server::Dev::new(app, routes, moto.endpoint())?;
+    if let Some(d) = &dns {
+        dev = dev.with_dns(d.records());
+    }
+    let dev = Arc::new(dev);
     let service = server::router(dev).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async {
@@ -120,7 +146,7 @@ async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow:
         discovery_url: Some(idp.discovery_url()),
         directory_id: None,
         domains: vec!["sso.test".into()],
-        mfa_after_sso: false,
+        second_factor: porter_shared::domain::SecondFactorPolicy::UnlessProviderMfa,
     };
     let config = tenants::check_operator_config(app, &input).await?;
     let reg = tenants::register_tenant_with_sso(

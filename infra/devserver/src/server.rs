@@ -69,6 +69,8 @@ pub struct Dev {
     pub routes: RouteTable,
     pub handlers: HashMap<String, Handler>,
     pub moto_endpoint: String,
+    /// The records of the local DNS server, when `make dev` runs one.
+    pub dns: Option<crate::dns::Records>,
 }
 
 impl Dev {
@@ -93,7 +95,14 @@ impl Dev {
             routes,
             handlers,
             moto_endpoint,
+            dns: None,
         })
+    }
+
+    /// Serves `/_dev/dns` for the local DNS server's records.
+    pub fn with_dns(mut self, records: crate::dns::Records) -> Self {
+        self.dns = Some(records);
+        self
     }
 }
 
@@ -101,6 +110,7 @@ pub fn router(dev: Arc<Dev>) -> Router {
     Router::new()
         .route("/_dev/outbox", get(outbox_page))
         .route("/_dev/outbox.json", get(outbox_json))
+        .route("/_dev/dns", get(dns_list).post(dns_set))
         .fallback(dispatch)
         .with_state(dev)
 }
@@ -146,6 +156,46 @@ async fn dispatch(
         }
     };
     to_axum(resp)
+}
+
+/// `POST /_dev/dns {name, values}`: publishes TXT records on the local DNS server (an empty
+/// list removes the name). What `porterctl dev dns set` calls.
+#[derive(serde::Deserialize)]
+struct DnsRecord {
+    name: String,
+    #[serde(default)]
+    values: Vec<String>,
+}
+
+fn no_dns() -> axum::response::Response {
+    (
+        http::StatusCode::CONFLICT,
+        "the dev server runs no DNS server: PORTER_DNS_SERVERS named another one",
+    )
+        .into_response()
+}
+
+async fn dns_list(State(dev): State<Arc<Dev>>) -> axum::response::Response {
+    match &dev.dns {
+        Some(records) => {
+            let all = records.read().map(|r| r.clone()).unwrap_or_default();
+            axum::Json(all).into_response()
+        }
+        None => no_dns(),
+    }
+}
+
+async fn dns_set(
+    State(dev): State<Arc<Dev>>,
+    axum::Json(record): axum::Json<DnsRecord>,
+) -> axum::response::Response {
+    match &dev.dns {
+        Some(records) => {
+            crate::dns::set(records, &record.name, record.values);
+            http::StatusCode::NO_CONTENT.into_response()
+        }
+        None => no_dns(),
+    }
 }
 
 fn to_axum(resp: Response<Body>) -> axum::response::Response {

@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use porter_shared::domain::SsoMethod;
 use porter_shared::domain::{Email, TenantId, Timestamp, UserStatus};
+use porter_shared::domain::{SecondFactorPolicy, SsoMethod};
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::table::TableOutcome;
 use porter_shared::store::tenants::RegisterError;
@@ -34,6 +34,46 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// The local stack of `make dev` (PORTER_PUBLIC_BASE_URL names its dev server).
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// The dev server's DNS server on loopback, which domain verification asks.
+    Dns {
+        #[command(subcommand)]
+        command: DnsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DnsCommand {
+    /// Publish TXT records at a name (replacing what it held).
+    Set {
+        /// e.g. _porter-challenge.acme.test
+        name: String,
+        /// e.g. porter-verification=… (repeatable: several records)
+        #[arg(required = true)]
+        values: Vec<String>,
+    },
+    /// Remove every record at a name.
+    Remove { name: String },
+    /// Every published record.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Vouch for a tenant's domain as the operator: verified at once, audited.
+    Verify { tenant_id: String, domain: String },
+    /// A tenant's domains, verified or not, with the TXT record each would need.
+    List { tenant_id: String },
+    /// Release a tenant's domain (refused while its single sign-on names it).
+    Remove { tenant_id: String, domain: String },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +132,11 @@ enum TenantCommand {
         #[command(subcommand)]
         command: SsoCommand,
     },
+    /// The tenant's verified email domains, the only ones its provider may route.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,9 +167,14 @@ struct SsoArgs {
     /// An email domain that signs in through the provider (repeatable)
     #[arg(long = "domain")]
     domains: Vec<String>,
-    /// Ask for Porter's own second factor after the provider too
-    #[arg(long)]
-    mfa_after_sso: bool,
+    /// Porter's own second factor after the provider: always, unless_provider_mfa or never
+    #[arg(long, default_value = "always", value_parser = parse_second_factor)]
+    second_factor: SecondFactorPolicy,
+}
+
+fn parse_second_factor(raw: &str) -> Result<SecondFactorPolicy, String> {
+    SecondFactorPolicy::parse(raw)
+        .ok_or_else(|| "expected always, unless_provider_mfa or never".to_owned())
 }
 
 impl SsoArgs {
@@ -143,7 +193,7 @@ impl SsoArgs {
             discovery_url: self.discovery_url.clone(),
             directory_id: self.entra_directory.clone(),
             domains: self.domains.clone(),
-            mfa_after_sso: self.mfa_after_sso,
+            second_factor: self.second_factor,
         })
     }
 }
@@ -162,6 +212,9 @@ fn tenant_id(raw: &str) -> anyhow::Result<TenantId> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Dev { command } = cli.command {
+        return dev(command).await;
+    }
     let state = AppState::from_env().await?;
     match cli.command {
         Command::Table {
@@ -174,6 +227,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ),
         },
         Command::Tenant { command } => tenant(&state, command).await?,
+        Command::Dev { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+/// `porterctl dev …`: asks the dev server of `PORTER_PUBLIC_BASE_URL` (from
+/// `.porter/local.env`), which only `make dev` serves.
+async fn dev(command: DevCommand) -> anyhow::Result<()> {
+    let base = std::env::var("PORTER_PUBLIC_BASE_URL").context(
+        "PORTER_PUBLIC_BASE_URL is not set: load the dev stack's environment (set -a; . .porter/local.env; set +a)",
+    )?;
+    let url = format!("{}/_dev/dns", base.trim_end_matches('/'));
+    porter_shared::outbound::use_sdk_tls_provider();
+    let client = reqwest::Client::new();
+    let DevCommand::Dns { command } = command;
+    let (name, values) = match command {
+        DnsCommand::List => {
+            let answer = client
+                .get(&url)
+                .send()
+                .await
+                .context("asking the dev server")?;
+            if !answer.status().is_success() {
+                bail!(
+                    "the dev server answered {}: {}",
+                    answer.status(),
+                    answer.text().await?
+                );
+            }
+            let all: std::collections::BTreeMap<String, Vec<String>> = answer.json().await?;
+            for (name, values) in all {
+                for v in values {
+                    println!("{name}  TXT  \"{v}\"");
+                }
+            }
+            return Ok(());
+        }
+        DnsCommand::Set { name, values } => (name, values),
+        DnsCommand::Remove { name } => (name, vec![]),
+    };
+    let answer = client
+        .post(&url)
+        .json(&json!({ "name": name, "values": values }))
+        .send()
+        .await
+        .context("asking the dev server (is `make dev` running?)")?;
+    if !answer.status().is_success() {
+        bail!(
+            "the dev server answered {}: {}",
+            answer.status(),
+            answer.text().await?
+        );
+    }
+    if values.is_empty() {
+        println!("removed the records at {name}");
+    } else {
+        println!("{name} now holds {} TXT record(s)", values.len());
     }
     Ok(())
 }
@@ -207,7 +317,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                         client_id,
                         client_secret_file,
                         domains,
-                        mfa_after_sso: false,
+                        second_factor: SecondFactorPolicy::Always,
                     };
                     let input = args.operator_sso()?;
                     let config = tenants::check_operator_config(state, &input).await?;
@@ -346,6 +456,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                 println!("  emailed a link to set a password: {e}");
             }
         }
+        TenantCommand::Domain { command } => domain(state, command).await?,
         TenantCommand::Invite {
             tenant_id: raw,
             email,
@@ -372,6 +483,57 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+    Ok(())
+}
+
+async fn domain(state: &AppState, command: DomainCommand) -> anyhow::Result<()> {
+    match command {
+        DomainCommand::Verify {
+            tenant_id: raw,
+            domain,
+        } => {
+            let tid = tenant_id(&raw)?;
+            state
+                .store
+                .get_tenant(&tid)
+                .await?
+                .with_context(|| format!("no tenant {tid}"))?;
+            let claim = tenants::verify_domain_by_operator(state, &tid, &domain).await?;
+            println!(
+                "{} is verified for tenant {tid} (by the operator)",
+                claim.domain
+            );
+        }
+        DomainCommand::List { tenant_id: raw } => {
+            let tid = tenant_id(&raw)?;
+            for c in state.store.list_domains(&tid).await? {
+                match c.verified {
+                    Some((by, at)) => println!(
+                        "{}  verified by {} at {}",
+                        c.domain,
+                        by.as_str(),
+                        at.to_rfc3339()
+                    ),
+                    None => println!(
+                        "{}  unverified: TXT {} = {}",
+                        c.domain,
+                        porter_shared::domain::sso::txt_name(&c.domain),
+                        c.txt_value
+                    ),
+                }
+            }
+        }
+        DomainCommand::Remove {
+            tenant_id: raw,
+            domain,
+        } => {
+            let tid = tenant_id(&raw)?;
+            if !tenants::remove_domain_by_operator(state, &tid, &domain).await? {
+                bail!("tenant {tid} holds no domain {domain}");
+            }
+            println!("{domain} is no longer a domain of tenant {tid}");
         }
     }
     Ok(())

@@ -169,6 +169,8 @@ pub struct IdClaims {
     pub preferred_username: Option<String>,
     pub xms_edov: Option<Value>,
     pub tid: Option<String>,
+    /// How the provider authenticated the person (RFC 8176), when it says.
+    pub amr: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -197,6 +199,17 @@ fn truthy(v: Option<&Value>) -> bool {
 impl IdClaims {
     pub fn subject(&self) -> &str {
         self.sub.as_deref().unwrap_or_default()
+    }
+
+    /// The `amr` values, when the claim is a list of strings (anything else says nothing).
+    pub fn methods(&self) -> Vec<String> {
+        match &self.amr {
+            Some(Value::Array(values)) => values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// The address the provider vouches for: OIDC `email` with `email_verified: true`; Entra

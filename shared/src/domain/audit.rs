@@ -42,6 +42,10 @@ pub enum Action {
     SsoActivate,
     SsoDisable,
     SsoLink,
+    SsoSecondFactor,
+    DomainAdd,
+    DomainVerify,
+    DomainRemove,
     PlatformConfigure,
     LicenseCheck,
 }
@@ -49,7 +53,7 @@ pub enum Action {
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    pub const TABLE: [(Action, &'static str, &'static str); 34] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 38] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (
@@ -147,6 +151,14 @@ impl Action {
         (Self::SsoDisable, "sso.disable", "Turned single sign-on off"),
         (Self::SsoLink, "sso.link", "Linked a company sign-in"),
         (
+            Self::SsoSecondFactor,
+            "sso.second_factor",
+            "Changed the second factor after single sign-on",
+        ),
+        (Self::DomainAdd, "domain.add", "Added a domain"),
+        (Self::DomainVerify, "domain.verify", "Verified a domain"),
+        (Self::DomainRemove, "domain.remove", "Removed a domain"),
+        (
             Self::PlatformConfigure,
             "platform.configure",
             "Saved the platform connection",
@@ -229,6 +241,25 @@ impl Action {
             }
             Self::ConfigSignin => "Turned sign-in with emailed codes off".to_owned(),
             Self::SsoTest if failed => "A single sign-on test failed".to_owned(),
+            Self::SsoSecondFactor if outcome == "never" => {
+                "Turned Porter's second factor after single sign-on off".to_owned()
+            }
+            Self::SsoSecondFactor if outcome == "always" => {
+                "Asked for Porter's second factor after every single sign-on".to_owned()
+            }
+            Self::SsoSecondFactor => {
+                "Asked for Porter's second factor unless the provider proved two".to_owned()
+            }
+            Self::DomainAdd => format!("Added the domain {}", detail.unwrap_or("a domain")),
+            Self::DomainVerify if outcome == "operator" => format!(
+                "The operator verified the domain {}",
+                detail.unwrap_or("a domain")
+            ),
+            Self::DomainVerify => format!(
+                "Verified the domain {} by DNS",
+                detail.unwrap_or("a domain")
+            ),
+            Self::DomainRemove => format!("Removed the domain {}", detail.unwrap_or("a domain")),
             Self::LicenseCheck if failed => "A license check failed".to_owned(),
             other => other.label().to_owned(),
         }

@@ -25,7 +25,10 @@ pub use ids::{TenantId, UserId};
 pub use password::{Password, PasswordError};
 pub use platform::{Entitlements, PlatformConfig};
 pub use session::{Level, SessionId, SessionRecord};
-pub use sso::{IdpConfig, Provider, SsoMethod, SsoPurpose, SsoState, TenantSso};
+pub use sso::{
+    DomainClaim, IdpConfig, Provider, SecondFactorPolicy, SsoMethod, SsoPurpose, SsoState,
+    TenantSso, VerifiedBy,
+};
 pub use tenant::{NewTenant, TenantRecord, DEFAULT_MAX_USERS};
 pub use time::Timestamp;
 pub use token::{OneTimeToken, TokenHash, TokenKind, TokenRecord, TokenState};

@@ -66,8 +66,92 @@ pub struct Provider {
     pub iss_parameter: bool,
 }
 
+/// Whether Porter's own second factor follows a sign-in at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorPolicy {
+    /// Always (the default): the provider proves the first factor only.
+    Always,
+    /// Only when the ID token's `amr` does not show more than one factor.
+    UnlessProviderMfa,
+    /// Never: the admin's explicit choice, shown with a warning and audited.
+    Never,
+}
+
+impl SecondFactorPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Always => "always",
+            Self::UnlessProviderMfa => "unless_provider_mfa",
+            Self::Never => "never",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "always" => Some(Self::Always),
+            "unless_provider_mfa" => Some(Self::UnlessProviderMfa),
+            "never" => Some(Self::Never),
+            _ => None,
+        }
+    }
+
+    /// The older switch: `true` asked for Porter's factor always, `false` left it to the
+    /// provider, which now means "unless the provider proved more than one factor".
+    pub fn from_mfa_after_sso(on: bool) -> Self {
+        if on {
+            Self::Always
+        } else {
+            Self::UnlessProviderMfa
+        }
+    }
+
+    /// Whether Porter's factor follows a sign-in whose ID token says `amr`.
+    pub fn asks_porter_factor(self, amr: &[String]) -> bool {
+        match self {
+            Self::Always => true,
+            Self::UnlessProviderMfa => !amr_shows_several_factors(amr),
+            Self::Never => false,
+        }
+    }
+}
+
+/// RFC 8176's method references, by the kind of factor each proves.
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum FactorKind {
+    Knowledge,
+    Possession,
+    Inherence,
+}
+
+fn factor_kind(amr: &str) -> Option<FactorKind> {
+    use FactorKind::*;
+    match amr {
+        "pwd" | "pin" | "kba" => Some(Knowledge),
+        "hwk" | "swk" | "otp" | "sms" | "tel" | "sc" | "pop" | "rsa" => Some(Possession),
+        "fpt" | "face" | "iris" | "retina" | "vbm" | "bio" => Some(Inherence),
+        _ => None,
+    }
+}
+
+/// Whether an ID token's `amr` shows more than one factor: `mfa` (or Entra ID's `ngcmfa`), or
+/// methods of two different kinds (a key with its PIN, a password with a one-time code).
+/// Two methods of one kind (`pwd` and `kba`) are one factor; `fed`, `user`, `wia` and unknown
+/// values prove nothing by themselves.
+pub fn amr_shows_several_factors(amr: &[String]) -> bool {
+    if amr.iter().any(|m| m == "mfa" || m == "ngcmfa") {
+        return true;
+    }
+    let mut kinds: Vec<FactorKind> = amr.iter().filter_map(|m| factor_kind(m)).collect();
+    kinds.dedup();
+    kinds.sort_by_key(|k| *k as u8);
+    kinds.dedup();
+    kinds.len() > 1
+}
+
 /// One identity-provider configuration of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredIdpConfig")]
 pub struct IdpConfig {
     pub method: SsoMethod,
     pub client_id: String,
@@ -75,12 +159,65 @@ pub struct IdpConfig {
     pub discovery_url: String,
     /// Entra ID only: the directory (tenant) id, which the token's `tid` must equal.
     pub directory_id: Option<String>,
+    /// Verified domains of the tenant, routed to this provider once it is active.
     pub domains: Vec<String>,
-    /// Porter's own second factor after the provider (default: the provider is responsible).
-    pub mfa_after_sso: bool,
+    pub second_factor: SecondFactorPolicy,
     pub provider: Provider,
     /// Which client secret in Secrets Manager belongs to this configuration.
     pub secret_ref: String,
+    /// The last segment of this configuration's redirect URI (`/api/login/callback/{ref}`):
+    /// random, so that an answer meant for another provider arrives at another path.
+    pub callback_ref: String,
+}
+
+impl IdpConfig {
+    /// The path of this configuration's redirect URI.
+    pub fn callback_path(&self) -> String {
+        format!("{CALLBACK_PREFIX}/{}", self.callback_ref)
+    }
+
+    /// Whether `domain` is one of this configuration's (verified) domains.
+    pub fn names_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d == domain)
+    }
+}
+
+/// Where provider answers arrive: `/api/login/callback/{ref}`, one path per configuration.
+pub const CALLBACK_PREFIX: &str = "/api/login/callback";
+
+/// A configuration as stored, from before `second_factor` and `callback_ref` too.
+#[derive(Deserialize)]
+struct StoredIdpConfig {
+    method: SsoMethod,
+    client_id: String,
+    discovery_url: String,
+    directory_id: Option<String>,
+    domains: Vec<String>,
+    second_factor: Option<SecondFactorPolicy>,
+    #[serde(default)]
+    mfa_after_sso: bool,
+    provider: Provider,
+    secret_ref: String,
+    #[serde(default)]
+    callback_ref: String,
+}
+
+impl From<StoredIdpConfig> for IdpConfig {
+    fn from(s: StoredIdpConfig) -> Self {
+        Self {
+            second_factor: s
+                .second_factor
+                .unwrap_or_else(|| SecondFactorPolicy::from_mfa_after_sso(s.mfa_after_sso)),
+            method: s.method,
+            client_id: s.client_id,
+            discovery_url: s.discovery_url,
+            directory_id: s.directory_id,
+            domains: s.domains,
+            provider: s.provider,
+            secret_ref: s.secret_ref,
+            callback_ref: s.callback_ref,
+        }
+    }
 }
 
 /// A tenant's single sign-on: the configuration sign-in uses, and a newer one awaiting its
@@ -96,9 +233,7 @@ pub struct TenantSso {
 impl TenantSso {
     /// The provider an address of `domain` signs in through, if any.
     pub fn route(&self, domain: &str) -> Option<&IdpConfig> {
-        self.active
-            .as_ref()
-            .filter(|c| c.domains.iter().any(|d| d == domain))
+        self.active.as_ref().filter(|c| c.names_domain(domain))
     }
 
     /// Back to passwords, at once (an admin's choice): nothing active, nothing pending.
@@ -137,17 +272,12 @@ impl TenantSso {
         }
     }
 
-    /// Every domain either configuration claims (the ones the tenant holds `DOMAIN#` items for).
-    pub fn claimed_domains(&self) -> Vec<String> {
-        let mut all: Vec<String> = self
-            .active
+    /// Whether either configuration names `domain` (then it cannot be released).
+    pub fn uses_domain(&self, domain: &str) -> bool {
+        self.active
             .iter()
             .chain(self.pending.iter())
-            .flat_map(|c| c.domains.iter().cloned())
-            .collect();
-        all.sort();
-        all.dedup();
-        all
+            .any(|c| c.names_domain(domain))
     }
 }
 
@@ -170,6 +300,8 @@ pub struct SsoState {
     pub tenant: TenantId,
     pub purpose: SsoPurpose,
     pub issuer: String,
+    /// The configuration's redirect URI segment: the answer must arrive there.
+    pub callback_ref: String,
     pub nonce: String,
     pub challenge: String,
     pub created_at: Timestamp,
@@ -189,6 +321,77 @@ pub fn pkce_challenge(verifier: &str) -> String {
 /// The hash a `state` value is stored under.
 pub fn state_hash(state: &str) -> String {
     hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// How a tenant proved a domain is its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifiedBy {
+    /// A TXT record at `_porter-challenge.<domain>` held the tenant's value.
+    Dns,
+    /// The operator vouched for it (porterctl).
+    Operator,
+}
+
+impl VerifiedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "dns" => Some(Self::Dns),
+            "operator" => Some(Self::Operator),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant's claim on an email domain: a challenge to publish, then (once proved) the
+/// verification. Any number of tenants may hold a challenge for one domain; only one can
+/// verify it. The TXT value is not a secret: it is meant to be published, and it proves
+/// something only where the tenant's own DNS holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainClaim {
+    pub domain: String,
+    pub txt_value: String,
+    pub created_at: Timestamp,
+    pub verified: Option<(VerifiedBy, Timestamp)>,
+}
+
+/// Where the challenge of `domain` is published.
+pub fn txt_name(domain: &str) -> String {
+    format!("_porter-challenge.{domain}")
+}
+
+/// A fresh challenge: 256 random bits.
+pub fn new_txt_value(rng: &mut impl rand::RngCore) -> String {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes);
+    format!("porter-verification={}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl DomainClaim {
+    pub fn new(domain: &str, rng: &mut impl rand::RngCore, now: Timestamp) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            txt_value: new_txt_value(rng),
+            created_at: now,
+            verified: None,
+        }
+    }
+
+    pub fn is_verified(&self) -> bool {
+        self.verified.is_some()
+    }
+
+    /// Whether TXT records found at [`txt_name`] prove the claim: one of them is the value.
+    pub fn proved_by(&self, records: &[String]) -> bool {
+        records.iter().any(|r| r.trim() == self.txt_value)
+    }
 }
 
 /// Consumer mail services: a domain anyone can have an address at routes nobody's sign-in.
@@ -278,7 +481,8 @@ mod tests {
             discovery_url: "https://idp.test/.well-known/openid-configuration".into(),
             directory_id: None,
             domains: domains.iter().map(|d| (*d).to_owned()).collect(),
-            mfa_after_sso: false,
+            second_factor: SecondFactorPolicy::Always,
+            callback_ref: "ref".into(),
             provider: Provider {
                 issuer: "https://idp.test".into(),
                 authorization_endpoint: "https://idp.test/auth".into(),
@@ -297,17 +501,95 @@ mod tests {
         };
         assert!(sso.route("acme.com").is_some());
         assert!(sso.route("acme.org").is_none(), "pending is not routed yet");
-        assert_eq!(sso.claimed_domains(), vec!["acme.com", "acme.org"]);
+        assert!(sso.uses_domain("acme.org"));
+        assert!(!sso.uses_domain("acme.net"));
         let state = SsoState {
             state_hash: "h".into(),
             tenant: TenantId::nobody(),
             purpose: SsoPurpose::SignIn,
             issuer: "https://idp.test".into(),
+            callback_ref: "ref".into(),
             nonce: "n".into(),
             challenge: "c".into(),
             created_at: now,
         };
         assert!(state.is_fresh(now.plus_secs(599)));
         assert!(!state.is_fresh(now.plus_secs(600)));
+    }
+
+    fn amr(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_provider_proves_several_factors_only_with_two_kinds_or_mfa() {
+        for several in [
+            &["mfa"][..],
+            &["pwd", "otp"],
+            &["hwk", "pin"],
+            &["swk", "fpt"],
+            &["pwd", "sms"],
+            &["ngcmfa"],
+        ] {
+            assert!(amr_shows_several_factors(&amr(several)), "{several:?}");
+        }
+        for one in [
+            &[][..],
+            &["pwd"],
+            &["pwd", "kba"],
+            &["hwk"],
+            &["fed"],
+            &["pwd", "fed", "wia"],
+            &["otp", "sms"],
+        ] {
+            assert!(!amr_shows_several_factors(&amr(one)), "{one:?}");
+        }
+    }
+
+    #[test]
+    fn each_policy_decides_porters_factor_and_the_old_switch_maps_to_one() {
+        let weak = amr(&["pwd"]);
+        let strong = amr(&["pwd", "mfa"]);
+        assert!(SecondFactorPolicy::Always.asks_porter_factor(&strong));
+        assert!(SecondFactorPolicy::UnlessProviderMfa.asks_porter_factor(&weak));
+        assert!(!SecondFactorPolicy::UnlessProviderMfa.asks_porter_factor(&strong));
+        assert!(!SecondFactorPolicy::Never.asks_porter_factor(&weak));
+        assert_eq!(
+            SecondFactorPolicy::from_mfa_after_sso(true),
+            SecondFactorPolicy::Always
+        );
+        assert_eq!(
+            SecondFactorPolicy::from_mfa_after_sso(false),
+            SecondFactorPolicy::UnlessProviderMfa
+        );
+    }
+
+    #[test]
+    fn a_stored_configuration_from_before_the_policy_keeps_its_meaning() {
+        let old = r#"{"method":"oidc","client_id":"c","discovery_url":"u","directory_id":null,
+            "domains":["acme.com"],"mfa_after_sso":true,"provider":{"issuer":"i",
+            "authorization_endpoint":"a","token_endpoint":"t","jwks_uri":"j",
+            "client_auth":"client_secret_basic","algorithms":["RS256"]},"secret_ref":"r"}"#;
+        let config: IdpConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(config.second_factor, SecondFactorPolicy::Always);
+        assert_eq!(config.callback_ref, "");
+        let again: IdpConfig =
+            serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn a_challenge_is_proved_only_by_its_own_value() {
+        let mut rng = rand::rngs::OsRng;
+        let claim = DomainClaim::new("acme.com", &mut rng, Timestamp(1));
+        assert!(claim.txt_value.starts_with("porter-verification="));
+        // 256 bits, base64url: 43 characters after the prefix.
+        assert_eq!(claim.txt_value.len(), "porter-verification=".len() + 43);
+        let other = DomainClaim::new("acme.com", &mut rng, Timestamp(1));
+        assert_ne!(claim.txt_value, other.txt_value);
+        assert!(claim.proved_by(&["v=spf1 -all".into(), claim.txt_value.clone()]));
+        assert!(!claim.proved_by(&[other.txt_value.clone()]));
+        assert!(!claim.proved_by(&[]));
+        assert_eq!(txt_name("acme.com"), "_porter-challenge.acme.com");
     }
 }

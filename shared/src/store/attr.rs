@@ -3,7 +3,9 @@
 
 use super::StoreError;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -141,6 +143,23 @@ pub fn delete(
         .set_expression_attribute_values(values_or_none(values))
         .build()?;
     Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// A condition on an item the transaction does not write, as one element of it.
+pub fn check(
+    table: &str,
+    k: Item,
+    condition: &str,
+    values: Item,
+) -> Result<TransactWriteItem, StoreError> {
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(k))
+        .condition_expression(condition)
+        .set_expression_attribute_names(names_in(&[condition]))
+        .set_expression_attribute_values(values_or_none(values))
+        .build()?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
 /// The result of a single conditional write: `Ok(false)` when its condition failed (someone

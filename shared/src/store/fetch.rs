@@ -33,7 +33,7 @@ pub struct Fetched {
     pub counters: Vec<Option<Counter>>,
     /// The user the email index names.
     pub email_ids: Option<(TenantId, UserId)>,
-    /// The tenant the email domain is routed to for single sign-on.
+    /// The tenant that verified the email domain (whose provider may route it).
     pub domain_tenant: Option<TenantId>,
     pub user: Option<(UserRecord, Credentials)>,
     pub tenant: Option<TenantRecord>,
@@ -186,10 +186,10 @@ impl Store {
             None => None,
         };
         let domain_tenant = match &fetch.domain {
-            Some(d) => take(keys::domain_pk(d), keys::DOMAIN_SK)
-                .as_ref()
-                .map(items::tenant_of)
-                .transpose()?,
+            Some(d) => match take(keys::domain_pk(d), keys::DOMAIN_SK) {
+                Some(it) => items::verified_owner(&it)?,
+                None => None,
+            },
             None => None,
         };
         // The member may be the caller themself: read without taking it from the caller.

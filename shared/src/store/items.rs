@@ -6,10 +6,10 @@ use super::keys;
 use super::table::TTL_ATTRIBUTE;
 use super::StoreError;
 use crate::domain::{
-    AuditEvent, Credentials, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
+    AuditEvent, Credentials, DomainClaim, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
     SecondFactors, SecurityKeys, SessionRecord, SsoPurpose, SsoState, TenantId, TenantRecord,
     TenantSso, Timestamp, TokenHash, TokenKind, TokenRecord, TotpFactor, UserId, UserRecord,
-    UserStatus,
+    UserStatus, VerifiedBy,
 };
 use rand::RngCore;
 use secrecy::SecretString;
@@ -302,6 +302,7 @@ pub fn sso_state(st: &SsoState) -> Item {
         ("entity", s("oidc_state")),
         ("tid", s(st.tenant.as_str())),
         ("issuer", s(&st.issuer)),
+        ("callback_ref", s(&st.callback_ref)),
         ("nonce", s(&st.nonce)),
         ("challenge", s(&st.challenge)),
         ("created_at", n(st.created_at.0)),
@@ -332,6 +333,7 @@ pub fn sso_state_record(state_hash: &str, it: &Item) -> Result<SsoState, StoreEr
         tenant: tenant_id(it, "oidc")?,
         purpose,
         issuer: req_s(it, "issuer")?.to_owned(),
+        callback_ref: get_s(it, "callback_ref").unwrap_or_default().to_owned(),
         nonce: req_s(it, "nonce")?.to_owned(),
         challenge: req_s(it, "challenge")?.to_owned(),
         created_at: Timestamp(req_n(it, "created_at")?),
@@ -353,13 +355,57 @@ pub fn tenant_sso_item(tid: &TenantId, sso: &TenantSso, version: i64) -> Item {
     ])
 }
 
-pub fn domain_route(domain: &str, tid: &TenantId) -> Item {
+/// The verified owner of a domain.
+pub fn domain_route(domain: &str, tid: &TenantId, by: VerifiedBy, at: Timestamp) -> Item {
     item([
         ("pk", s(keys::domain_pk(domain))),
         ("sk", s(keys::DOMAIN_SK)),
         ("entity", s("domain")),
         ("tid", s(tid.as_str())),
+        ("verified_by", s(by.as_str())),
+        ("verified_at", n(at.0)),
     ])
+}
+
+/// The tenant that verified a domain; `None` for a route from before verification (an
+/// address there is routed nowhere until a tenant proves the domain).
+pub fn verified_owner(it: &Item) -> Result<Option<TenantId>, StoreError> {
+    if get_s(it, "verified_by").is_none() {
+        return Ok(None);
+    }
+    tenant_id(it, "domain").map(Some)
+}
+
+pub fn domain_claim(tid: &TenantId, claim: &DomainClaim) -> Item {
+    let mut it = item([
+        ("pk", s(keys::tenant_pk(tid))),
+        ("sk", s(keys::domain_claim_sk(&claim.domain))),
+        ("entity", s("domain_claim")),
+        ("domain", s(claim.domain.as_str())),
+        ("txt_value", s(claim.txt_value.as_str())),
+        ("created_at", n(claim.created_at.0)),
+    ]);
+    if let Some((by, at)) = claim.verified {
+        it.insert("verified_by".into(), s(by.as_str()));
+        it.insert("verified_at".into(), n(at.0));
+    }
+    it
+}
+
+pub fn domain_claim_record(it: &Item) -> Result<DomainClaim, StoreError> {
+    let verified = match (
+        get_s(it, "verified_by").and_then(VerifiedBy::parse),
+        get_n(it, "verified_at"),
+    ) {
+        (Some(by), Some(at)) => Some((by, Timestamp(at))),
+        _ => None,
+    };
+    Ok(DomainClaim {
+        domain: req_s(it, "domain")?.to_owned(),
+        txt_value: req_s(it, "txt_value")?.to_owned(),
+        created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()),
+        verified,
+    })
 }
 
 pub fn identity_link(issuer: &str, sub: &str, user: &UserRecord) -> Item {
@@ -374,10 +420,6 @@ pub fn identity_link(issuer: &str, sub: &str, user: &UserRecord) -> Item {
 
 pub fn linked_ids(it: &Item) -> Result<(TenantId, UserId), StoreError> {
     Ok((tenant_id(it, "identity")?, user_id(it, "identity")?))
-}
-
-pub fn tenant_of(it: &Item) -> Result<TenantId, StoreError> {
-    tenant_id(it, "domain")
 }
 
 pub fn platform(it: &Item) -> Result<crate::domain::PlatformConfig, StoreError> {

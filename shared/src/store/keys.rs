@@ -19,6 +19,7 @@ pub const TENANTS_GSI_PK: &str = "TENANTS";
 /// Sort-key prefixes under a tenant.
 pub const USER_PREFIX: &str = "USER#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
+pub const DOMAIN_PREFIX: &str = "DOMAIN#";
 /// The partition for failed sign-ins of addresses nobody has.
 pub const UNREGISTERED_AUDIT_PK: &str = "AUDIT#unregistered";
 
@@ -58,9 +59,16 @@ pub fn audit_sk(millis: u64, id: &str) -> String {
     format!("{AUDIT_PREFIX}{millis:013}#{id}")
 }
 
-/// `DOMAIN#<domain>`: which tenant an email domain signs in with (unique across tenants).
+/// `DOMAIN#<domain>`: the one tenant that verified an email domain (unique across tenants);
+/// an address there signs in through that tenant's provider when its configuration names it.
 pub fn domain_pk(domain: &str) -> String {
-    format!("DOMAIN#{domain}")
+    format!("{DOMAIN_PREFIX}{domain}")
+}
+
+/// `DOMAIN#<domain>` under a tenant: its claim on the domain (the challenge, and whether it
+/// was verified).
+pub fn domain_claim_sk(domain: &str) -> String {
+    format!("{DOMAIN_PREFIX}{domain}")
 }
 
 /// `IDP#<issuer>#<sub>`: the user an external identity is linked to.

@@ -20,13 +20,15 @@
 //! | session, listed per user | (gsi1) `SESSIONS#<tid>#<uid>` | (gsi1) created at |
 //! | single sign-on configuration | `TENANT#<tid>` | `SSO` |
 //! | platform connection (metadata) | `TENANT#<tid>` | `PLATFORM` |
-//! | email domain routed to a tenant | `DOMAIN#<domain>` | `DOMAIN` |
+//! | email domain verified by a tenant | `DOMAIN#<domain>` | `DOMAIN` |
+//! | a tenant's claim on a domain (challenge) | `TENANT#<tid>` | `DOMAIN#<domain>` |
 //! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
 //! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
 //! | failed sign-in of an unknown address (audit table) | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
 pub mod audit;
+pub mod domains;
 pub mod fetch;
 mod items;
 pub mod keys;

@@ -1,6 +1,6 @@
-//! Single sign-on: a tenant's configuration (one item, versioned), the email domains routed to
-//! it (one `DOMAIN#` item each, which makes a domain belong to one tenant at most), sign-ins
-//! in flight at a provider (`OIDC#`, single use) and linked identities (`IDP#`).
+//! Single sign-on: a tenant's configuration (one item, versioned; it names only domains the
+//! tenant verified, see `domains.rs`), sign-ins in flight at a provider (`OIDC#`, single use)
+//! and linked identities (`IDP#`).
 
 use super::attr::{self, get_s, item, key, n, s, Item};
 use super::{items, keys, Store, StoreError};
@@ -10,8 +10,9 @@ use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SsoSaveError {
-    #[error("the domain {0} belongs to another organisation")]
-    DomainTaken(String),
+    /// A domain the configuration names is not (or no longer) verified by this tenant.
+    #[error("the domain {0} is not verified by this organisation")]
+    DomainUnverified(String),
     /// The configuration changed since it was read.
     #[error("the configuration changed meanwhile")]
     Stale,
@@ -28,32 +29,32 @@ impl Store {
         }
     }
 
-    /// The tenant an email domain is routed to, if any.
+    /// The tenant that verified an email domain, if any.
     pub async fn tenant_for_domain(&self, domain: &str) -> Result<Option<TenantId>, StoreError> {
-        self.get(keys::domain_pk(domain), keys::DOMAIN_SK)
-            .await?
-            .as_ref()
-            .map(items::tenant_of)
-            .transpose()
+        match self.get(keys::domain_pk(domain), keys::DOMAIN_SK).await? {
+            Some(it) => items::verified_owner(&it),
+            None => Ok(None),
+        }
     }
 
-    /// Stores `sso` over version `version`, claims the domains it names and releases those it
-    /// no longer does, with the audit event: all or nothing.
+    /// Stores `sso` over version `version` with its audit events, on condition that every
+    /// domain either configuration names is still verified by this tenant: all or nothing.
     pub async fn save_sso(
         &self,
         tid: &TenantId,
-        previous: &TenantSso,
         sso: &TenantSso,
         version: i64,
-        audit: &AuditEvent,
+        events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<(), SsoSaveError> {
-        let claimed = sso.claimed_domains();
-        let released: Vec<String> = previous
-            .claimed_domains()
-            .into_iter()
-            .filter(|d| !claimed.contains(d))
+        let mut named: Vec<String> = sso
+            .active
+            .iter()
+            .chain(sso.pending.iter())
+            .flat_map(|c| c.domains.iter().cloned())
             .collect();
+        named.sort();
+        named.dedup();
         let config_item = items::tenant_sso_item(tid, sso, version + 1);
         let config = if version == 0 {
             attr::put(&self.table, config_item, "attribute_not_exists(pk)")?
@@ -66,27 +67,21 @@ impl Store {
             )?
         };
         let mut writes = vec![config];
-        for d in &claimed {
-            writes.push(attr::put_if(
-                &self.table,
-                items::domain_route(d, tid),
-                "attribute_not_exists(pk) OR tid = :tid",
-                item([(":tid", s(tid.as_str()))]),
-            )?);
-        }
-        for d in &released {
-            writes.push(attr::delete(
+        for d in &named {
+            writes.push(attr::check(
                 &self.table,
                 key(keys::domain_pk(d), keys::DOMAIN_SK),
-                "tid = :tid",
+                "tid = :tid AND attribute_exists(verified_by)",
                 item([(":tid", s(tid.as_str()))]),
             )?);
         }
-        writes.push(self.audit_put(audit, rng)?);
+        for event in events {
+            writes.push(self.audit_put(event, rng)?);
+        }
         match self.transact(writes).await {
             Err(e) if e.failed_condition(0) => Err(SsoSaveError::Stale),
-            Err(e) => match (1..=claimed.len()).find(|i| e.failed_condition(*i)) {
-                Some(i) => Err(SsoSaveError::DomainTaken(claimed[i - 1].clone())),
+            Err(e) => match (1..=named.len()).find(|i| e.failed_condition(*i)) {
+                Some(i) => Err(SsoSaveError::DomainUnverified(named[i - 1].clone())),
                 None => Err(e.into()),
             },
             Ok(()) => Ok(()),
@@ -133,7 +128,8 @@ impl Store {
 
     /// Links an external identity to `user` on its first sign-in, on condition that the user
     /// has no identity from this issuer yet (another `sub` presenting the same address is
-    /// refused) and is still as read; an invited user becomes active. A
+    /// refused) and is still as read; an invited user becomes active. A link to another issuer
+    /// (the configuration switched providers) is replaced, and its `IDP#` item goes. A
     /// [`StoreError::Conflict`] means one of those conditions failed.
     pub async fn link_identity(
         &self,
@@ -151,21 +147,40 @@ impl Store {
         } else {
             "SET idp_subject = :subject"
         };
-        self.transact(vec![
-            attr::put(
+        // The user as read: no link, or the same link to another issuer.
+        let condition = match &user.idp_subject {
+            None => {
+                "attribute_exists(pk) AND attribute_not_exists(idp_subject) AND #status = :status"
+            }
+            Some(_) => "attribute_exists(pk) AND idp_subject = :old AND #status = :status",
+        };
+        let mut writes = vec![attr::put(
+            &self.table,
+            items::identity_link(issuer, sub, user),
+            "attribute_not_exists(pk)",
+        )?];
+        if let Some(old) = &user.idp_subject {
+            if old.starts_with(&format!("{issuer}#")) {
+                return Err(StoreError::Conflict {
+                    reasons: vec!["ConditionalCheckFailed".into()],
+                });
+            }
+            values.insert(":old".into(), s(old.as_str()));
+            writes.push(attr::delete(
                 &self.table,
-                items::identity_link(issuer, sub, user),
-                "attribute_not_exists(pk)",
-            )?,
-            attr::update(
-                &self.table,
-                key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id)),
-                update,
-                "attribute_exists(pk) AND attribute_not_exists(idp_subject) AND #status = :status",
-                values,
-            )?,
-        ])
-        .await
+                key(keys::idp_pk_of_subject(old), keys::IDP_SK),
+                "attribute_not_exists(pk) OR uid = :uid",
+                item([(":uid", s(user.id.as_str()))]),
+            )?);
+        }
+        writes.push(attr::update(
+            &self.table,
+            key(keys::tenant_pk(&user.tenant), &keys::user_sk(&user.id)),
+            update,
+            condition,
+            values,
+        )?);
+        self.transact(writes).await
     }
 
     /// The identity a user is linked to (`<issuer>#<sub>`), if any.
