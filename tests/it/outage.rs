@@ -20,7 +20,7 @@ fn body_for(path: &str) -> serde_json::Value {
     if path.starts_with("/api/config/sso") {
         b = json!({ "method": "oidc", "client_id": "c", "client_secret": "s",
                     "discovery_url": "https://idp.example.test/.well-known/openid-configuration",
-                    "domains": [], "mfa_after_sso": false });
+                    "domains": [], "second_factor": "always" });
     }
     b
 }
@@ -47,7 +47,7 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
             .path
             .replace("{id}", reg.admin.as_str())
             .replace("{*rest}", "x");
-        if path == "/api/login/callback" {
+        if path.starts_with("/api/login/callback") {
             path.push_str("?state=s&code=c");
         }
         let body = if method == "GET" || method == "DELETE" {
