@@ -1,5 +1,5 @@
 // Single sign-on.
-import { $, call, post, say, view, denied } from "./app-ui.js";
+import { $, call, post, say, view, denied, el } from "./app-ui.js";
 
 export function mount(_ctx) {
   // Single sign-on: the form shows the newest configuration; a saved provider stays pending
@@ -30,8 +30,10 @@ export function mount(_ctx) {
     $("sso-discovery-url").value = c.method === "oidc" ? c.discovery_url || "" : "";
     $("sso-directory-id").value = c.directory_id || "";
     $("sso-domains").value = (c.domains || []).join(", ");
-    $("sso-mfa-after").checked = !!c.mfa_after_sso;
-    $("sso-redirect-uri").textContent = c.redirect_uri;
+    $("sso-second-factor").value = c.second_factor || "always";
+    showPolicyWarning();
+    $("sso-redirect-uri").textContent = c.redirect_uri || "shown once the configuration is saved";
+    await loadDomains();
     const names = { porter: "Porter (password and second factor)", oidc: "OpenID Connect", entra_id: "Microsoft Entra ID" };
     $("sso-status").textContent =
       c.status === "pending"
@@ -44,6 +46,60 @@ export function mount(_ctx) {
     else if (params.get("tested") === "failed") say("sso-tested", ssoReasons[params.get("reason")] || ssoReasons.sso_failed, "error");
   }
   for (const radio of document.querySelectorAll('input[name="sso-method"]')) radio.addEventListener("change", showMethodFields);
+  function showPolicyWarning() {
+    $("sso-never-warning").hidden = $("sso-second-factor").value !== "never";
+  }
+  $("sso-second-factor").addEventListener("change", showPolicyWarning);
+
+  // Domains: each with its TXT record until verified, then how and when.
+  async function loadDomains() {
+    const r = await call("GET", "/api/config/sso/domains");
+    const list = $("sso-domain-list");
+    list.replaceChildren();
+    if (r.status !== 200) return;
+    if (r.data.domains.length === 0) list.append(el("li", { className: "hint", textContent: "No domains yet." }));
+    for (const d of r.data.domains) list.append(domainItem(d));
+  }
+  function domainItem(d) {
+    const item = el("li", { className: "domain" }, el("strong", { textContent: d.domain }), " ");
+    if (d.status === "verified") {
+      const by = d.verified_by === "operator" ? "by the operator" : "by DNS";
+      item.append(el("span", { className: "badge good", textContent: `Verified ${by}` }));
+    } else {
+      item.append(
+        el("span", { className: "badge warn", textContent: "Not verified" }),
+        el("p", { className: "hint", textContent: "Publish this TXT record, then verify:" }),
+        el("dl", {},
+          el("dt", { textContent: "Name" }), el("dd", {}, el("code", { className: "txt-name", textContent: d.txt_name })),
+          el("dt", { textContent: "Value" }), el("dd", {}, el("code", { className: "txt-value", textContent: d.txt_value }))),
+      );
+      const verify = el("button", { type: "button", textContent: `Verify ${d.domain}` });
+      verify.addEventListener("click", async () => {
+        const r = await post(`/api/config/sso/domains/${encodeURIComponent(d.domain)}/verify`);
+        if (r.status !== 200) return say("sso-domain-message", r.message);
+        await loadDomains();
+        say("sso-domain-message", `${d.domain} is verified.`, "success");
+      });
+      item.append(verify);
+    }
+    const remove = el("button", { type: "button", className: "secondary", textContent: `Remove ${d.domain}` });
+    remove.addEventListener("click", async () => {
+      const r = await call("DELETE", `/api/config/sso/domains/${encodeURIComponent(d.domain)}`);
+      if (r.status !== 204) return say("sso-domain-message", r.message);
+      await loadDomains();
+      say("sso-domain-message", `${d.domain} was removed.`, "success");
+    });
+    item.append(" ", remove);
+    return item;
+  }
+  $("sso-domain-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/config/sso/domains", { domain: $("sso-new-domain").value.trim() });
+    if (r.status !== 201 && r.status !== 200) return say("sso-domain-message", r.message);
+    $("sso-new-domain").value = "";
+    await loadDomains();
+    say("sso-domain-message", `Added ${r.data.domain}. Publish its TXT record, then verify it.`, "success");
+  });
   $("sso-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const method = document.querySelector('input[name="sso-method"]:checked')?.value || "porter";
@@ -55,7 +111,7 @@ export function mount(_ctx) {
       if (method === "oidc") body.discovery_url = $("sso-discovery-url").value.trim();
       else body.directory_id = $("sso-directory-id").value.trim();
       body.domains = $("sso-domains").value.split(",").map((d) => d.trim()).filter(Boolean);
-      body.mfa_after_sso = $("sso-mfa-after").checked;
+      body.second_factor = $("sso-second-factor").value;
     }
     const r = await call("PUT", "/api/config/sso", body);
     if (r.status !== 200) return say("sso-message", r.message);
