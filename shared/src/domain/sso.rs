@@ -588,7 +588,7 @@ mod tests {
         let other = DomainClaim::new("acme.com", &mut rng, Timestamp(1));
         assert_ne!(claim.txt_value, other.txt_value);
         assert!(claim.proved_by(&["v=spf1 -all".into(), claim.txt_value.clone()]));
-        assert!(!claim.proved_by(&[other.txt_value.clone()]));
+        assert!(!claim.proved_by(std::slice::from_ref(&other.txt_value)));
         assert!(!claim.proved_by(&[]));
         assert_eq!(txt_name("acme.com"), "_porter-challenge.acme.com");
     }
