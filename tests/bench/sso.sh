@@ -12,8 +12,8 @@ jar="$work/jar"
 # One sign-in of the demo SSO admin; prints the callback's time in ms.
 sign_in() {
   local redirect loc
-  redirect=$(curl -s -c "$jar" -b "$jar" -H 'content-type: application/json' \
-    -d '{"email":"admin@sso.test"}' "$base/api/login/identify" | python3 -c 'import json,sys; print(json.load(sys.stdin)["redirect"])')
+  redirect=$(curl -s -c "$jar" -b "$jar" -H 'content-type: application/json' -H "Origin: $base" \
+    -d '{"email":"admin@sso.test"}' "$base/api/login/identify" | python3 -c 'import json,sys; a=json.load(sys.stdin); print(a.get("redirect") or sys.exit(f"identify answered {a}"))')
   loc=$(curl -s -o /dev/null -w '%{redirect_url}' -c "$jar" -b "$jar" "$redirect")
   # First time only: the provider's sign-in form, then its consent.
   while [[ "$loc" == *"/interaction/"* ]]; do

@@ -1170,18 +1170,14 @@ async fn an_answer_without_iss_from_a_provider_that_always_names_itself_is_refus
     let bob = s.add("bob", "core").await;
     let mut b = app.browser();
     let id = b.post("/api/login/identify", json!({ "email": bob })).await;
-    let back = s.idp.authorize(
+    s.idp.omit_iss();
+    let without_iss = s.idp.authorize(
         id.json["redirect"].as_str().unwrap(),
         &s.idp.base,
         &person("sub-bob", &bob),
         json!({}),
     );
-    let without_iss: String = back
-        .split('&')
-        .filter(|pair| !pair.starts_with("iss="))
-        .collect::<Vec<_>>()
-        .join("&");
-    assert_ne!(without_iss, back);
+    assert!(!without_iss.contains("iss="), "{without_iss}");
     let before = s.idp.token_requests();
     let a = b.get(&without_iss).await;
     assert_eq!(location(&a), "/login?error=sso_failed");
@@ -1369,28 +1365,46 @@ async fn a_person_of_another_organisation_at_a_verified_domain_lands_in_their_ow
 #[tokio::test]
 async fn an_answer_at_another_configurations_redirect_uri_is_refused_before_any_token_request() {
     let app = TestApp::spawn().await;
+    // A's provider is the attacker's; B's is an honest one, whose client id and redirect URI
+    // anyone can read off its sign-in pages.
     let mut a = configured(&app).await;
     let mut b_setup = configured_as(&app, &format!("ann@b-{}", a.domain)).await;
+    let other_uri = b_setup.admin.get("/api/config/sso").await.json["redirect_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    a.idp.bounce_to(&b_setup.idp, CLIENT_ID, &other_uri);
     let bob = a.add("bob", "core").await;
     let mut browser = app.browser();
     let id = browser
         .post("/api/login/identify", json!({ "email": bob }))
         .await;
-    let back = a.idp.authorize(
-        id.json["redirect"].as_str().unwrap(),
-        &a.idp.base,
+    // The attacker's authorization endpoint sends the browser on to the honest provider, which
+    // answers at its own registered redirect URI with the state of A's sign-in.
+    porter_shared::outbound::use_sdk_tls_provider();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bounced = no_redirects
+        .get(id.json["redirect"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bounced.status(), 302);
+    let at_honest = bounced.headers()["location"].to_str().unwrap().to_owned();
+    assert!(at_honest.starts_with(&b_setup.idp.base), "{at_honest}");
+    let back = b_setup.idp.authorize(
+        &at_honest,
+        &b_setup.idp.base,
         &person("sub-bob", &bob),
         json!({}),
     );
     let query = back.split_once('?').unwrap().1.to_owned();
-    let other_uri = b_setup.admin.get("/api/config/sso").await.json["redirect_uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let other_path = url::Url::parse(&other_uri).unwrap().path().to_owned();
-    assert_ne!(other_path, back.split_once('?').unwrap().0);
+    assert!(back.starts_with(&other_path), "{back}");
     let before = (a.idp.token_requests(), b_setup.idp.token_requests());
-    let mixed = browser.get(&format!("{other_path}?{query}")).await;
+    let mixed = browser.get(&back).await;
     assert_eq!(location(&mixed), "/login?error=sso_failed");
     let shared = browser.get(&format!("/api/login/callback?{query}")).await;
     assert_eq!(

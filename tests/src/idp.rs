@@ -2,8 +2,9 @@
 //! token endpoint that checks the client secret and the PKCE verifier), signing ID tokens
 //! with RSA keys made for the run, and willing to misbehave on request: wrong issuer or
 //! audience, a foreign key, `alg: none`, HS256 keyed with its own public key, expired tokens,
-//! rotated keys, answers without `iss`; and it keeps every client secret it is sent. It also
-//! serves an Entra ID-style directory under `/<directory>/v2.0`.
+//! rotated keys, answers without `iss`, an authorization endpoint that bounces the browser to
+//! another provider (a mix-up); and it keeps every client secret it is sent. It also serves
+//! an Entra ID-style directory under `/<directory>/v2.0`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -88,6 +89,16 @@ struct Inner {
     omit_iss: bool,
     /// Every client secret the token endpoint was sent, as a provider that logs them would.
     received_secrets: Vec<String>,
+    /// An attacker's provider in a mix-up: its authorization endpoint sends the browser on to
+    /// another provider's, with that provider's client id and redirect URI.
+    bounce: Option<Bounce>,
+}
+
+#[derive(Clone)]
+struct Bounce {
+    authorization_endpoint: String,
+    client_id: String,
+    redirect_uri: String,
 }
 
 #[derive(Clone)]
@@ -108,6 +119,7 @@ impl FakeIdp {
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
             .route("/token", post(token))
+            .route("/authorize", get(authorize_endpoint))
             .route(
                 "/{dir}/v2.0/.well-known/openid-configuration",
                 get(entra_discovery),
@@ -163,6 +175,17 @@ impl FakeIdp {
 
     pub fn token_requests(&self) -> usize {
         self.inner.lock().unwrap().token_requests
+    }
+
+    /// Bounce every authorization request to `other` as the client `client_id` registered
+    /// there with `redirect_uri` (a mix-up: the attacker's provider forwards the person to an
+    /// honest one, keeping the state of the sign-in the victim started).
+    pub fn bounce_to(&self, other: &FakeIdp, client_id: &str, redirect_uri: &str) {
+        self.inner.lock().unwrap().bounce = Some(Bounce {
+            authorization_endpoint: format!("{}/authorize", other.base),
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+        });
     }
 
     /// Answer without `iss` from now on.
@@ -268,6 +291,29 @@ async fn jwks(State(s): State<Shared>) -> Json<Value> {
     inner.jwks_requests += 1;
     let keys: Vec<Value> = inner.keys.iter().map(|k| k.jwk.clone()).collect();
     Json(json!({ "keys": keys }))
+}
+
+/// The authorization endpoint as a browser meets it: only a bouncing provider answers (with a
+/// redirect to the other provider); the others' sign-ins are driven by [`FakeIdp::authorize`].
+async fn authorize_endpoint(
+    State(s): State<Shared>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> axum::response::Response {
+    let Some(bounce) = s.inner.lock().unwrap().bounce.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .map(|(k, v)| match k.as_str() {
+            "client_id" => (k, bounce.client_id.clone()),
+            "redirect_uri" => (k, bounce.redirect_uri.clone()),
+            _ => (k, v),
+        });
+    let forwarded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let location = format!("{}?{forwarded}", bounce.authorization_endpoint);
+    (StatusCode::FOUND, [("location", location)]).into_response()
 }
 
 fn b64(v: &Value) -> String {

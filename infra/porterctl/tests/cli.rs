@@ -138,6 +138,28 @@ fn an_operator_creates_the_table_and_a_tenant_and_a_duplicate_admin_is_refused()
     let zero = ctl.run(&["tenant", "set-max-users", &tid, "--max-users", "0"]);
     assert!(!zero.ok && zero.stderr.contains("between 1 and 1000"));
 
+    // The operator vouches for a domain, lists it, and releases it.
+    let verified = ctl.run(&["tenant", "domain", "verify", &tid, "Acme.TEST"]);
+    assert!(
+        verified.ok && verified.stdout.contains("acme.test is verified"),
+        "{}",
+        verified.stderr
+    );
+    let public = ctl.run(&["tenant", "domain", "verify", &tid, "gmail.com"]);
+    assert!(!public.ok && public.stderr.contains("public mail service"));
+    let listed = ctl.run(&["tenant", "domain", "list", &tid]);
+    assert!(
+        listed.stdout.contains("acme.test  verified by operator"),
+        "{}",
+        listed.stdout
+    );
+    let removed = ctl.run(&["tenant", "domain", "remove", &tid, "acme.test"]);
+    assert!(removed.ok, "{}", removed.stderr);
+    let again = ctl.run(&["tenant", "domain", "remove", &tid, "acme.test"]);
+    assert!(!again.ok && again.stderr.contains("holds no domain acme.test"));
+    let no_dev = ctl.run(&["dev", "dns", "list"]);
+    assert!(!no_dev.ok, "no dev server answers at the base URL");
+
     let soon = ctl.run(&["tenant", "invite", &tid, "--email", "ann@acme.test"]);
     assert!(
         !soon.ok && soon.stderr.contains("less than a minute ago"),
