@@ -302,7 +302,8 @@ async fn authorize_endpoint(
     let Some(bounce) = s.inner.lock().unwrap().bounce.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+    let query = query.unwrap_or_default();
+    let pairs = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .map(|(k, v)| match k.as_str() {
             "client_id" => (k, bounce.client_id.clone()),
