@@ -1301,6 +1301,16 @@ async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_tak
         (ok.status, ok.json["status"].as_str()),
         (200, Some("verified"))
     );
+    // Verified once is verified, even when the record is taken down afterwards.
+    app.dns
+        .set_txt(&format!("_porter-challenge.{bigcorp}"), vec![]);
+    let again = big
+        .post(
+            &format!("/api/config/sso/domains/{bigcorp}/verify"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.json["status"], "verified", "{:?}", again.json);
     // Evil publishing its own value now gets nowhere: BigCorp verified it first.
     let late = verify_with(&app, &mut evil, &bigcorp, &evil_value).await;
     assert_eq!((late.status, late.code()), (409, "domain_taken"));
