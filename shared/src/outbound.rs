@@ -84,17 +84,26 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
         || a >= 240)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    let first = seg[0];
+    // Forms that carry an IPv4 address inside (which may be a private one): NAT64's
+    // 64:ff9b::/96, 6to4's 2002::/16 and the deprecated IPv4-compatible ::/96.
+    let embeds_v4 = (seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
+        || first == 0x2002
+        || seg[..6] == [0, 0, 0, 0, 0, 0];
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
+        || embeds_v4
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link local
-        || first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+        || (first & 0xffc0) == 0xfec0 // site local (deprecated)
+        || first == 0x2001 && seg[1] == 0x0db8) // documentation
 }
 
 /// The one address a checked URL will be fetched from.
@@ -165,6 +174,8 @@ fn client(target: &Target) -> Result<reqwest::Client, OutboundError> {
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy named in the environment would see (and could redirect) every call.
+        .no_proxy()
         .resolve(&target.host, target.addr)
         .user_agent("Porter")
         .build()
@@ -263,6 +274,11 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "fec0::1",
+            "::a00:1",
+            "192.0.0.8",
         ] {
             assert!(
                 !is_public(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))),

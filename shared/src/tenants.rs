@@ -131,18 +131,19 @@ pub async fn register_tenant_with_sso(
     })
 }
 
-/// The operator suspends a tenant: nobody of it can sign in, and every session ends at once.
-/// `Ok(false)` for an unknown tenant.
-pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<bool, StoreError> {
+/// The operator suspends a tenant: nobody of it can sign in or use a session (every request
+/// checks), and every session ends at once. `Ok(Some(n))`: `n` live sessions ended; `Ok(None)`
+/// for an unknown tenant.
+pub async fn suspend_tenant(state: &AppState, tid: &TenantId) -> Result<Option<usize>, StoreError> {
     let audit = AuditEvent::by_operator(tid, Action::TenantSuspend, None);
     let known = state
         .store
         .set_tenant_status(tid, "suspended", &audit, &mut rand::rngs::OsRng)
         .await?;
-    if known {
-        state.store.end_all_sessions(tid).await?;
+    if !known {
+        return Ok(None);
     }
-    Ok(known)
+    state.store.end_all_sessions(tid).await.map(Some)
 }
 
 /// The operator lets a suspended tenant sign in again.

@@ -258,6 +258,17 @@ async fn sessions_end_one_at_a_time_or_all_but_this_one() {
     assert_eq!(theirs.status, 404);
     assert_eq!(laptop.get("/api/me").await.status, 200);
 
+    // Ending other sessions needs a recent proof (ASVS 7.5.2); signing this browser out not.
+    b.age_proof(400).await;
+    let stale = b.delete("/api/account/sessions").await;
+    assert_eq!((stale.status, stale.code()), (403, "reauth_required"));
+    let stale = b
+        .delete(&format!("/api/account/sessions/{laptop_id}"))
+        .await;
+    assert_eq!((stale.status, stale.code()), (403, "reauth_required"));
+    assert_eq!(laptop.get("/api/me").await.status, 200);
+    // A fresh proof (as /api/account/reauth gives; its own tests are in factors.rs).
+    b.age_proof(0).await;
     let all = b.delete("/api/account/sessions").await;
     assert_eq!(all.status, 200, "{:?}", all.json);
     assert_eq!(laptop.get("/api/me").await.status, 401);

@@ -81,6 +81,8 @@ async fn knocking_on_a_lock_does_not_extend_it_and_the_owner_still_signs_in_else
         items
             .into_iter()
             .filter(|i| get_s(i, "entity") == Some("throttle"))
+            // The sign-in's identify step has a rate limit of its own.
+            .filter(|i| !get_s(i, "pk").unwrap_or_default().contains("identify-source"))
             .map(|i| (get_n(&i, "attempts"), get_n(&i, "next_at")))
             .collect::<Vec<_>>()
     };
@@ -254,4 +256,27 @@ async fn one_address_guessing_at_many_accounts_is_locked_out_of_all_of_them() {
         200,
         "other addresses are not affected"
     );
+}
+
+#[tokio::test]
+async fn identify_answers_sixty_a_minute_per_source_address_then_429() {
+    let app = TestApp::spawn().await;
+    let mut noisy = app.browser_at("192.0.2.70");
+    let email = app.address("ann");
+    for n in 0..60 {
+        let a = noisy
+            .post("/api/login/identify", json!({ "email": email }))
+            .await;
+        assert_eq!(a.status, 200, "request {n}: {:?}", a.json);
+    }
+    let over = noisy
+        .post("/api/login/identify", json!({ "email": email }))
+        .await;
+    assert_eq!((over.status, over.code()), (429, "throttled"));
+    assert!((1..=60).contains(&retry_after(&over)));
+    let mut other = app.browser_at("192.0.2.71");
+    let a = other
+        .post("/api/login/identify", json!({ "email": email }))
+        .await;
+    assert_eq!(a.status, 200, "another address is not held");
 }

@@ -405,6 +405,19 @@ async fn a_refused_a_dead_a_slow_and_a_malformed_platform_each_keep_the_previous
     let a = s.check().await;
     assert_eq!((a.status, a.code()), (502, "platform_bad_response"));
 
+    // RFC 8414 §3.3: metadata naming another issuer is someone else's.
+    s.platform.set_mode(Mode::WrongIssuer);
+    let a = s.check().await;
+    assert_eq!((a.status, a.code()), (502, "platform_bad_response"));
+    assert!(
+        a.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("issuer"),
+        "{:?}",
+        a.json
+    );
+
     s.platform.set_mode(Mode::Slow(Duration::from_secs(7)));
     let started = std::time::Instant::now();
     let a = s.check().await;
@@ -418,9 +431,10 @@ async fn a_refused_a_dead_a_slow_and_a_malformed_platform_each_keep_the_previous
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_port = dead.local_addr().unwrap().port();
     drop(dead);
-    s.admin
-        .put("/api/config/platform", json!({ "hostname": format!("127.0.0.1:{dead_port}"), "client_id": CLIENT_ID, "kid": "kid-1" }))
-        .await;
+    let mut moved = body(&s.platform, &pem_encrypted(&s.key), "kid-1");
+    moved["hostname"] = json!(format!("127.0.0.1:{dead_port}"));
+    let a = s.admin.put("/api/config/platform", moved).await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
     let a = s.check().await;
     assert_eq!((a.status, a.code()), (503, "platform_unavailable"));
 
@@ -436,7 +450,7 @@ async fn a_refused_a_dead_a_slow_and_a_malformed_platform_each_keep_the_previous
         .iter()
         .filter(|e| e["action"] == "license.check" && e["outcome"] == "failure")
         .count();
-    assert_eq!(failures, 4);
+    assert_eq!(failures, 5);
 }
 
 #[tokio::test]
@@ -551,4 +565,37 @@ async fn no_log_line_at_trace_level_carries_the_key_or_its_password() {
     ] {
         assert!(!logs.contains(secret), "{secret:?} reached a log line");
     }
+}
+
+#[tokio::test]
+async fn a_changed_hostname_without_the_key_stores_nothing_and_saving_needs_a_recent_proof() {
+    let app = TestApp::spawn().await;
+    let mut s = setup(&app).await;
+    s.configure().await;
+    let before = s.admin.get("/api/config/platform").await.json;
+    let elsewhere = PlatformStandIn::start().await.unwrap();
+    for change in [
+        json!({ "hostname": elsewhere.hostname(), "client_id": CLIENT_ID, "kid": "kid-1" }),
+        json!({ "hostname": s.platform.hostname(), "client_id": "someone-else", "kid": "kid-1" }),
+        json!({ "hostname": s.platform.hostname(), "client_id": CLIENT_ID, "kid": "kid-1",
+                "token_endpoint": format!("http://{}/token", elsewhere.hostname()) }),
+    ] {
+        let a = s.admin.put("/api/config/platform", change.clone()).await;
+        assert_eq!((a.status, a.code()), (422, "key_required"), "{change}");
+    }
+    assert_eq!(s.admin.get("/api/config/platform").await.json, before);
+    assert_eq!(
+        s.check().await.status,
+        200,
+        "the stored connection still works"
+    );
+    s.admin.age_proof(400).await;
+    let stale = s
+        .admin
+        .put(
+            "/api/config/platform",
+            body(&s.platform, &pem_encrypted(&s.key), "kid-1"),
+        )
+        .await;
+    assert_eq!((stale.status, stale.code()), (403, "reauth_required"));
 }

@@ -714,7 +714,11 @@ async fn a_suspended_organisation_cannot_sign_in_and_its_sessions_end_at_once() 
     let ann = app.address("ann");
     let (reg, mut admin) = app.ready_admin(&ann).await;
     assert_eq!(admin.get("/api/me").await.status, 200);
-    assert!(suspend_tenant(&app.state, &reg.tenant).await.unwrap());
+    assert_eq!(
+        suspend_tenant(&app.state, &reg.tenant).await.unwrap(),
+        Some(1),
+        "the admin's one session ended"
+    );
     assert_eq!(
         admin.get("/api/me").await.code(),
         "unauthenticated",
@@ -785,4 +789,28 @@ async fn a_stalling_mail_service_does_not_hold_the_forgot_password_answer() {
         .await
         .iter()
         .all(|m| !m.subject.contains("Reset")));
+}
+
+#[tokio::test]
+async fn a_session_the_suspension_loop_missed_still_gets_403_on_its_next_request() {
+    use porter_shared::domain::{Action, AuditEvent};
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (reg, mut admin) = app.ready_admin(&ann).await;
+    // The tenant is marked suspended, but its sessions are left as they were (as when the loop
+    // that ends them stopped early).
+    let audit = AuditEvent::by_operator(&reg.tenant, Action::TenantSuspend, None);
+    app.state
+        .store
+        .set_tenant_status(&reg.tenant, "suspended", &audit, &mut rand::rngs::OsRng)
+        .await
+        .unwrap();
+    assert!(app
+        .item(admin.session_pk(), keys::SESSION_SK)
+        .await
+        .is_some());
+    let me = admin.get("/api/me").await;
+    assert_eq!((me.status, me.code()), (403, "tenant_suspended"));
+    let users = admin.get("/api/users").await;
+    assert_eq!((users.status, users.code()), (403, "tenant_suspended"));
 }

@@ -2,6 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
+use porter_shared::auth::second_factor::require_recent_proof;
 use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::address::is_https_or_loopback;
 use porter_shared::domain::platform::parse_hostname;
@@ -98,7 +99,12 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 pub(crate) async fn put(state: &AppState, req: &Request) -> HandlerResult {
-    let admin = access::admin(state, req, true).await?;
+    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let mut admin = access::admin_with(state, req, true, with_platform).await?;
+    // Who can point the platform connection elsewhere can have the tenant's key sign for
+    // another server: like a change of factors, it needs a recent second-factor proof.
+    require_recent_proof(&admin.caller, Timestamp::now())?;
+    let previous = admin.caller.more.platform.take();
     let body: PlatformRequest = parse_json(req)?;
     let hostname = parse_hostname(&body.hostname).ok_or_else(|| {
         bad("invalid_hostname", "The hostname is a host name with an optional port, like platform.example.com or platform.example.com:8443 — no https://, path or user.")
@@ -123,7 +129,19 @@ pub(crate) async fn put(state: &AppState, req: &Request) -> HandlerResult {
     }
     let tid = admin.tenant.id.clone();
     let now = Timestamp::now();
-    let material = match nonempty(body.private_key_pem) {
+    let new_key = nonempty(body.private_key_pem);
+    // The stored key signs only for the host, token endpoint and client it was saved with.
+    let moved = previous.as_ref().is_some_and(|p| {
+        p.hostname != hostname || p.token_endpoint != token_endpoint || p.client_id != client_id
+    });
+    if new_key.is_none() && moved {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "key_required",
+            "Paste the private key again: the stored key only signs for the hostname, token endpoint and client id it was saved with.",
+        ));
+    }
+    let material = match new_key {
         Some(pem) => KeyMaterial {
             private_key_pem: pem,
             private_key_password: body.private_key_password.filter(|p| !p.is_empty()),

@@ -82,6 +82,13 @@ pub async fn fetch_entitlements(
                 )));
             }
             let doc: serde_json::Value = meta.json()?;
+            // RFC 8414 §3.3: the metadata names the server it was fetched from, or it is
+            // someone else's (and its token endpoint must not get our assertion).
+            if doc["issuer"].as_str() != Some(base.as_str()) {
+                return Err(CheckError::BadResponse(format!(
+                    "the metadata's issuer is not {base}"
+                )));
+            }
             doc["token_endpoint"]
                 .as_str()
                 .map(str::to_owned)

@@ -2,11 +2,13 @@
 //! domain is routed to a tenant's active single sign-on goes to that provider
 //! (`{next:"sso", redirect}` and a cookie binding the sign-in to this browser); every other
 //! address gets the password step. The answer depends on the domain only, never on whether
-//! the person exists.
+//! the person exists. Sixty requests a minute per source address, then 429 `throttled`: each
+//! routed answer writes a sign-in in flight (`OIDC#`).
 
 use lambda_http::http::{header, StatusCode};
-use porter_shared::domain::{Email, SsoPurpose};
-use porter_shared::http::{json, parse_json, ApiError, HandlerResult, Request};
+use porter_shared::auth::guard::identify_limited;
+use porter_shared::domain::{Email, SsoPurpose, Timestamp};
+use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::{sso, AppState};
 use serde::Deserialize;
 use serde::Serialize;
@@ -18,6 +20,7 @@ struct IdentifyRequest {
 
 pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let body: IdentifyRequest = parse_json(req)?;
+    identify_limited(state, &client_ip(req), Timestamp::now()).await?;
     let email = Email::parse(&body.email).map_err(|e| {
         ApiError::bad_request("invalid_email", format!("{}.", capitalise(&e.to_string())))
     })?;

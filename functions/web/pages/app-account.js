@@ -78,11 +78,8 @@ export function mount(_ctx) {
         else {
           const end = el("button", { type: "button", textContent: "Sign out" });
           end.setAttribute("aria-label", `Sign out the session from ${s.ip}`);
-          end.onclick = async () => {
-            const e = await call("DELETE", `/api/account/sessions/${s.id}`);
-            if (e.status === 204) loadAccount();
-            else say("account-message", e.message);
-          };
+          // Ending another session needs a recent proof: asked for when it is stale.
+          end.onclick = async () => afterChange(await guarded(() => call("DELETE", `/api/account/sessions/${s.id}`)));
           cell.append(end);
         }
         return el("tr", {}, el("td", { textContent: s.user_agent || "Unknown browser" }), el("td", { textContent: s.ip }), el("td", { textContent: when(s.created_at) }), el("td", { textContent: when(s.last_seen_at) }), cell);
@@ -111,11 +108,6 @@ export function mount(_ctx) {
   });
   $("codes-new").addEventListener("click", async () => afterChange(await guarded(() => post("/api/account/recovery-codes"))));
   $("totp-remove").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/totp"))));
-  $("sessions-end-others").addEventListener("click", async () => {
-    const r = await call("DELETE", "/api/account/sessions");
-    if (r.status !== 200) return say("account-message", r.message);
-    say("account-message", r.data.message, "success");
-    loadAccount();
-  });
+  $("sessions-end-others").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/sessions"))));
   return loadAccount;
 }

@@ -27,6 +27,8 @@ pub enum Mode {
     Slow(Duration),
     /// The entitlements answer is not the contract.
     Malformed,
+    /// The metadata names another issuer than the server it is fetched from.
+    WrongIssuer,
 }
 
 struct Registered {
@@ -149,8 +151,9 @@ impl Shared {
 async fn metadata(State(s): State<Shared>) -> Json<Value> {
     s.pace().await;
     let base = format!("http://127.0.0.1:{}", s.port);
+    let wrong = matches!(s.lock().mode, Mode::WrongIssuer);
     Json(json!({
-        "issuer": base,
+        "issuer": if wrong { "https://platform.evil.example".to_owned() } else { base.clone() },
         "token_endpoint": format!("{base}/oauth2/token"),
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt"],

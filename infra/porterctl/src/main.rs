@@ -410,11 +410,11 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
         }
         TenantCommand::Suspend { tenant_id: raw } => {
             let tid = tenant_id(&raw)?;
-            if !tenants::suspend_tenant(state, &tid).await? {
+            let Some(ended) = tenants::suspend_tenant(state, &tid).await? else {
                 bail!("no tenant {tid}");
-            }
+            };
             println!(
-                "tenant {tid} is suspended: nobody of it can sign in, and every session ended"
+                "tenant {tid} is suspended: nobody of it can sign in; {ended} live session(s) ended"
             );
         }
         TenantCommand::Resume { tenant_id: raw } => {

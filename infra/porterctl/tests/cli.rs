@@ -107,7 +107,9 @@ fn an_operator_creates_the_table_and_a_tenant_and_a_duplicate_admin_is_refused()
 
     let suspended = ctl.run(&["tenant", "suspend", &tid]);
     assert!(
-        suspended.ok && suspended.stdout.contains("is suspended"),
+        suspended.ok
+            && suspended.stdout.contains("is suspended")
+            && suspended.stdout.contains("0 live session(s) ended"),
         "{}",
         suspended.stderr
     );

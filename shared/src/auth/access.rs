@@ -1,6 +1,7 @@
 //! Who may do what. Admins reach everything; core users the product but never Configuration
 //! (API management, SSO, users, audit); users without a role nothing but the message.
 
+pub use super::session::tenant_suspended;
 use super::session::{authenticate_alongside, authenticate_with, unauthenticated, Caller};
 use crate::domain::{Level, Role, SessionRecord, TenantId, TenantRecord, UserId};
 use crate::http::ApiError;
@@ -24,14 +25,6 @@ pub fn forbidden() -> ApiError {
         StatusCode::FORBIDDEN,
         "forbidden",
         "Only administrators can do this.",
-    )
-}
-
-pub fn tenant_suspended() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "tenant_suspended",
-        "Your organisation's access is suspended. Contact your representative.",
     )
 }
 

@@ -191,6 +191,19 @@ pub async fn forgot_limited(
     }
 }
 
+/// Counts an `identify` request from `source_ip`; 429 `throttled` with `Retry-After` past
+/// sixty a minute (the answer depends on the address only, never on the account).
+pub async fn identify_limited(
+    state: &AppState,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let key = ThrottleKey::new("identify-source", source_ip);
+    take_attempts(state, vec![(key, throttle::IDENTIFY_SOURCE)], now)
+        .await
+        .map(|_| ())
+}
+
 /// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while either is
 /// over its limit (three emails per address per fifteen minutes; ten requests per source).
 /// Then no email goes out, and the answer stays the same.

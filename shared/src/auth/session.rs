@@ -131,6 +131,11 @@ where
     }
     let extra = extra?;
     let tenant = fetched.tenant.take();
+    // Checked on every request, not only by the loop that ends a suspended tenant's sessions:
+    // a session that loop missed still opens nothing.
+    if tenant.as_ref().is_some_and(|t| t.is_suspended()) {
+        return Err(tenant_suspended());
+    }
     Ok((
         Caller {
             session,
@@ -141,6 +146,15 @@ where
         },
         extra,
     ))
+}
+
+/// The organisation is suspended: nobody of it may do anything.
+pub fn tenant_suspended() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "tenant_suspended",
+        "Your organisation's access is suspended. Contact your representative.",
+    )
 }
 
 /// A session that is over (expired, idle, its user removed or their sessions ended): tidied

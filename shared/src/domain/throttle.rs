@@ -62,6 +62,15 @@ pub const FORGOT_SOURCE: Policy = Policy {
     lock_secs: 15 * 60,
     max_delay_secs: 60,
 };
+/// `identify` requests per source address: each may write a sign-in in flight (`OIDC#`), so
+/// one address cannot fill the table with them. Sixty a minute, then 429 for the minute.
+pub const IDENTIFY_SOURCE: Policy = Policy {
+    window_secs: 60,
+    free: 60,
+    lock_at: Some(60),
+    lock_secs: 60,
+    max_delay_secs: 60,
+};
 /// Sign-in PIN emails per address typed (registered or not: the answer is the same): three in
 /// fifteen minutes.
 pub const PIN_EMAILS: Policy = Policy {

@@ -138,20 +138,57 @@ impl Store {
             .await
     }
 
-    /// Ends every session of every user of a tenant at once (their epochs move).
-    pub async fn end_all_sessions(&self, tid: &TenantId) -> Result<(), StoreError> {
+    /// Ends every session of every user of a tenant (their epochs move), and says how many
+    /// live sessions that ended. Each user is tried up to three times, and one that fails does
+    /// not stop the others; a user removed meanwhile has nothing left to end. The error names
+    /// how many users could not be reached (requests then still meet the suspension check).
+    pub async fn end_all_sessions(&self, tid: &TenantId) -> Result<usize, StoreError> {
+        let now = crate::domain::Timestamp::now();
+        let (mut ended, mut failed) = (0, 0);
         for user in self.list_users(tid).await? {
-            self.db
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key(keys::tenant_pk(tid), &keys::user_sk(&user.id))))
-                .update_expression("ADD session_epoch :one")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":one", n(1))
-                .send()
-                .await?;
+            let mut last = None;
+            for _ in 0..3 {
+                let live = match self.list_sessions(tid, &user.id).await {
+                    Ok(all) => all.iter().filter(|s| s.is_live(&user, now)).count(),
+                    Err(e) => {
+                        last = Some(e);
+                        continue;
+                    }
+                };
+                let res = self
+                    .db
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(keys::tenant_pk(tid), &keys::user_sk(&user.id))))
+                    .update_expression("ADD session_epoch :one")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":one", n(1))
+                    .send()
+                    .await;
+                match condition_held(res) {
+                    Ok(true) => {
+                        ended += live;
+                        last = None;
+                        break;
+                    }
+                    Ok(false) => {
+                        last = None; // removed meanwhile: no session of theirs is live
+                        break;
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            if let Some(e) = last {
+                tracing::error!(error = %e, "could not end a user's sessions");
+                failed += 1;
+            }
         }
-        Ok(())
+        if failed > 0 {
+            return Err(StoreError::Sdk(format!(
+                "the sessions of {failed} user(s) could not be ended ({ended} ended); run it again"
+            )));
+        }
+        Ok(ended)
     }
 
     /// Changes the seat limit; refused (Conflict) below the seats already taken, or for an
