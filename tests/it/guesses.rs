@@ -82,7 +82,11 @@ async fn knocking_on_a_lock_does_not_extend_it_and_the_owner_still_signs_in_else
             .into_iter()
             .filter(|i| get_s(i, "entity") == Some("throttle"))
             // The sign-in's identify step has a rate limit of its own.
-            .filter(|i| !get_s(i, "pk").unwrap_or_default().contains("identify-source"))
+            .filter(|i| {
+                !get_s(i, "pk")
+                    .unwrap_or_default()
+                    .contains("identify-source")
+            })
             .map(|i| (get_n(&i, "attempts"), get_n(&i, "next_at")))
             .collect::<Vec<_>>()
     };

@@ -204,9 +204,10 @@ pub async fn identify_limited(
         .map(|_| ())
 }
 
-/// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while either is
-/// over its limit (three emails per address per fifteen minutes; ten requests per source).
-/// Then no email goes out, and the answer stays the same.
+/// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while any count is
+/// over its limit (three emails per address and source per fifteen minutes, ten per address
+/// per hour, ten requests per source per fifteen minutes). Then no email goes out, and the
+/// answer stays the same.
 pub async fn pin_emails_limited(
     state: &AppState,
     raw_email: &str,
@@ -215,8 +216,15 @@ pub async fn pin_emails_limited(
 ) -> Result<bool, ApiError> {
     let counters = vec![
         (
-            ThrottleKey::new("pin-email", &normalised(raw_email)),
+            ThrottleKey::new(
+                "pin-email-source",
+                &format!("{}\n{source_ip}", normalised(raw_email)),
+            ),
             throttle::PIN_EMAILS,
+        ),
+        (
+            ThrottleKey::new("pin-email", &normalised(raw_email)),
+            throttle::PIN_EMAILS_HOURLY,
         ),
         (
             ThrottleKey::new("pin-source", source_ip),

@@ -71,13 +71,23 @@ pub const IDENTIFY_SOURCE: Policy = Policy {
     lock_secs: 60,
     max_delay_secs: 60,
 };
-/// Sign-in PIN emails per address typed (registered or not: the answer is the same): three in
-/// fifteen minutes.
+/// Sign-in PIN emails per address typed and source address (registered or not: the answer is
+/// the same): three in fifteen minutes. Per source, so that a stranger's requests do not spend
+/// the owner's own.
 pub const PIN_EMAILS: Policy = Policy {
     window_secs: 15 * 60,
     free: 3,
     lock_at: Some(3),
     lock_secs: 15 * 60,
+    max_delay_secs: 60,
+};
+/// Sign-in PIN emails per address typed, from anywhere: ten an hour, so that many sources
+/// together cannot flood a mailbox.
+pub const PIN_EMAILS_HOURLY: Policy = Policy {
+    window_secs: 60 * 60,
+    free: 10,
+    lock_at: Some(10),
+    lock_secs: 60 * 60,
     max_delay_secs: 60,
 };
 /// Sign-in PIN requests per source address: one address cannot mail PINs to a list.
