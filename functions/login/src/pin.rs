@@ -4,11 +4,13 @@
 //! - `POST /api/login/pin/request {email}` → 202 always, after the same floor as "forgot
 //!   password". When the address belongs to an active (or invited) user of a tenant with
 //!   `email_pin` on and not routed to single sign-on, an 8-digit PIN is emailed: 10 minutes,
-//!   single use, a new one replaces the last, at most 3 emails per address per 15 minutes.
+//!   single use, a new one replaces the last; at most 3 emails per address and source address
+//!   per 15 minutes and 10 per address per hour.
 //! - `POST /api/login/pin {email, pin}` → exactly what the password step gives: a session at
 //!   level `password`, `next: mfa_enroll | mfa_verify`. Every failure is 401
 //!   `invalid_credentials` after the same work (the same requests, one argon2id check); tries
-//!   count like wrong passwords, and the fifth wrong one kills the PIN. An invited user who signs in
+//!   count like wrong passwords; five wrong ones from a source address end that source's tries
+//!   at the PIN, twenty in all kill it, so a stranger cannot spend the owner's. An invited user who signs in
 //!   this way is activated (their invitation link stops working).
 
 use crate::floor::{addressee, at_floor};
@@ -82,6 +84,7 @@ async fn send_pin(
         hash,
         expires_at: now.plus_secs(PIN_LIFETIME_SECS),
         tries: 0,
+        source_tries: 0,
     };
     // The same normalisation as the check: the key is the address as typed, lower-cased.
     state.store.put_pin(user.email.as_str(), &record).await?;
@@ -117,7 +120,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let keys = SignInGuesses::counters(&body.email, &ip);
     let mut first = Fetch::default().counters(keys.clone());
     if let Some(e) = &email {
-        first = first.pin(e.as_str()).domain_route(e.domain());
+        first = first.pin(e.as_str(), &ip).domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
     let pin = first.pin.filter(|p| p.is_usable(now));
@@ -197,7 +200,7 @@ async fn wrong(
 ) -> ApiError {
     let then = || {
         let tried = match pin {
-            Some(p) => state.store.pin_try_write(address, p)?,
+            Some(p) => state.store.pin_try_write(address, ip, p)?,
             None => Writes::none(),
         };
         let trace = state

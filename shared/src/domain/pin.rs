@@ -1,5 +1,7 @@
-//! Sign-in PINs: eight digits emailed to a person, good for ten minutes and one sign-in, dead
-//! after five wrong tries. Only an argon2id hash of the PIN is stored; the rules are pure.
+//! Sign-in PINs: eight digits emailed to a person, good for ten minutes and one sign-in. Wrong
+//! tries count per source address (five each) and in all (twenty), so a stranger's guesses
+//! cannot kill the PIN its owner just received. Only an argon2id hash of the PIN is stored;
+//! the rules are pure.
 
 use super::ids::{TenantId, UserId};
 use super::time::Timestamp;
@@ -8,8 +10,10 @@ use secrecy::SecretString;
 
 pub const PIN_DIGITS: usize = 8;
 pub const PIN_LIFETIME_SECS: i64 = 10 * 60;
-/// Wrong tries a PIN survives; the fifth kills it.
+/// Wrong tries one source address may make at a PIN; its fifth ends that source's tries.
 pub const PIN_TRIES: u32 = 5;
+/// Wrong tries from all sources together; the twentieth kills the PIN.
+pub const PIN_TRIES_IN_ALL: u32 = 20;
 
 /// A fresh PIN: eight uniformly random digits (26.6 bits; with five tries per PIN and the
 /// sign-in limits around it, guessing is hopeless).
@@ -36,8 +40,10 @@ pub struct PinRecord {
     /// argon2id PHC string.
     pub hash: String,
     pub expires_at: Timestamp,
-    /// Wrong tries counted so far.
+    /// Wrong tries counted so far, from every source.
     pub tries: u32,
+    /// Wrong tries from the source asking now.
+    pub source_tries: u32,
 }
 
 impl PinRecord {
@@ -45,9 +51,10 @@ impl PinRecord {
         now < self.expires_at
     }
 
-    /// Whether a guess may still be judged against it: fresh, and tries left.
+    /// Whether a guess from this source may still be judged against it: fresh, and tries left
+    /// for this source and in all.
     pub fn is_usable(&self, now: Timestamp) -> bool {
-        self.is_fresh(now) && self.tries < PIN_TRIES
+        self.is_fresh(now) && self.source_tries < PIN_TRIES && self.tries < PIN_TRIES_IN_ALL
     }
 }
 
@@ -80,25 +87,40 @@ mod tests {
             hash: String::new(),
             expires_at: Timestamp(1000 + PIN_LIFETIME_SECS),
             tries: 0,
+            source_tries: 0,
         };
         assert!(r.is_fresh(Timestamp(1000)));
         assert!(!r.is_fresh(Timestamp(1000 + PIN_LIFETIME_SECS)));
     }
 
     #[test]
-    fn the_fifth_wrong_try_leaves_a_pin_unusable() {
+    fn five_wrong_tries_end_one_sources_and_twenty_end_the_pin() {
         let r = PinRecord {
             tenant: TenantId::nobody(),
             user: UserId::nobody(),
             hash: String::new(),
             expires_at: Timestamp(1000 + PIN_LIFETIME_SECS),
             tries: PIN_TRIES - 1,
+            source_tries: PIN_TRIES - 1,
         };
         assert!(r.is_usable(Timestamp(1000)));
-        let used_up = PinRecord {
+        let this_source = PinRecord {
             tries: PIN_TRIES,
+            source_tries: PIN_TRIES,
+            ..r.clone()
+        };
+        assert!(!this_source.is_usable(Timestamp(1000)));
+        let another_source = PinRecord {
+            tries: PIN_TRIES,
+            source_tries: 0,
+            ..r.clone()
+        };
+        assert!(another_source.is_usable(Timestamp(1000)));
+        let in_all = PinRecord {
+            tries: PIN_TRIES_IN_ALL,
+            source_tries: 0,
             ..r
         };
-        assert!(!used_up.is_usable(Timestamp(1000)));
+        assert!(!in_all.is_usable(Timestamp(1000)));
     }
 }

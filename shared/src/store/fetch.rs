@@ -21,7 +21,7 @@ pub struct Fetch {
     tenant: Option<TenantId>,
     sso: Option<TenantId>,
     platform: Option<TenantId>,
-    pin: Option<String>,
+    pin: Option<(String, String)>,
     identity: Option<(String, String)>,
     member: Option<(TenantId, UserId)>,
 }
@@ -84,9 +84,9 @@ impl Fetch {
         self
     }
 
-    /// The sign-in PIN of an address as typed.
-    pub fn pin(mut self, raw_email: &str) -> Self {
-        self.pin = Some(raw_email.to_owned());
+    /// The sign-in PIN of an address as typed, with the tries of `source_ip`.
+    pub fn pin(mut self, raw_email: &str, source_ip: &str) -> Self {
+        self.pin = Some((raw_email.to_owned(), source_ip.to_owned()));
         self
     }
 
@@ -139,7 +139,7 @@ impl Fetch {
         if let Some(tid) = &self.platform {
             add(keys::tenant_pk(tid), keys::PLATFORM_SK);
         }
-        if let Some(address) = &self.pin {
+        if let Some((address, _)) = &self.pin {
             add(super::pins::pin_pk(address), keys::PIN_SK);
         }
         if let Some((issuer, sub)) = &self.identity {
@@ -230,9 +230,9 @@ impl Store {
             None => None,
         };
         let pin = match &fetch.pin {
-            Some(address) => take(super::pins::pin_pk(address), keys::PIN_SK)
+            Some((address, source)) => take(super::pins::pin_pk(address), keys::PIN_SK)
                 .as_ref()
-                .and_then(super::pins::record),
+                .and_then(|it| super::pins::record(it, source)),
             None => None,
         };
         let identity_ids = match &fetch.identity {

@@ -18,13 +18,23 @@ pub(crate) fn pin_pk(raw_email: &str) -> String {
     format!("PIN#{}", hex::encode(digest))
 }
 
-pub(crate) fn record(it: &Item) -> Option<PinRecord> {
+/// The attribute counting a source address's wrong tries: `t_` and 16 hex digits of its
+/// SHA-256 (a plain name, usable in expressions; the address itself is not kept).
+fn source_attribute(source_ip: &str) -> String {
+    let digest = Sha256::digest(source_ip.as_bytes());
+    format!("t_{}", &hex::encode(digest)[..16])
+}
+
+/// The PIN as the source `source_ip` sees it (its own tries with the total).
+pub(crate) fn record(it: &Item, source_ip: &str) -> Option<PinRecord> {
+    let count = |name: &str| u32::try_from(get_n(it, name).unwrap_or(0)).unwrap_or(u32::MAX);
     Some(PinRecord {
         tenant: TenantId::parse(get_s(it, "tid")?)?,
         user: UserId::parse(get_s(it, "uid")?)?,
         hash: get_s(it, "pin_hash")?.to_owned(),
         expires_at: Timestamp(get_n(it, "expires_at")?),
-        tries: u32::try_from(get_n(it, "tries").unwrap_or(0)).unwrap_or(u32::MAX),
+        tries: count("tries"),
+        source_tries: count(&source_attribute(source_ip)),
     })
 }
 
@@ -64,11 +74,16 @@ impl Store {
     /// What a wrong PIN leads to, for [`Store::settle`] (element 0): one more try on the PIN
     /// `read`, only while it is still the one judged, with the tries it had (so concurrent
     /// guesses cannot share a count: the loser is refused and asked to retry).
-    pub fn pin_try_write(&self, raw_email: &str, read: &PinRecord) -> Result<Writes, StoreError> {
+    pub fn pin_try_write(
+        &self,
+        raw_email: &str,
+        source_ip: &str,
+        read: &PinRecord,
+    ) -> Result<Writes, StoreError> {
         Ok(Writes(vec![attr::update(
             &self.table,
             key(pin_pk(raw_email), keys::PIN_SK),
-            "ADD tries :one",
+            &format!("ADD tries :one, {} :one", source_attribute(source_ip)),
             "pin_hash = :h AND tries = :tries",
             item([
                 (":h", s(&read.hash)),
