@@ -599,3 +599,22 @@ async fn a_changed_hostname_without_the_key_stores_nothing_and_saving_needs_a_re
         .await;
     assert_eq!((stale.status, stale.code()), (403, "reauth_required"));
 }
+
+#[tokio::test]
+async fn a_key_the_platform_maps_to_no_principal_is_explained_in_words() {
+    let app = TestApp::spawn().await;
+    let mut s = setup(&app).await;
+    s.configure().await;
+    s.platform.unmap("kid-1");
+    let a = s.check().await;
+    assert_eq!(
+        (a.status, a.code()),
+        (502, "platform_no_mapping"),
+        "{:?}",
+        a.json
+    );
+    assert_eq!(
+        a.json["error"]["message"],
+        "The platform has no JWT mapping for key kid-1; ask your platform administrator to map it to a user."
+    );
+}

@@ -23,6 +23,11 @@ fn api_error(e: &CheckError) -> ApiError {
             "platform_auth_failed",
             format!("The platform refused the sign-in: {detail}"),
         ),
+        CheckError::NoMapping(kid) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "platform_no_mapping",
+            format!("The platform has no JWT mapping for key {kid}; ask your platform administrator to map it to a user."),
+        ),
         CheckError::Unavailable(why) => {
             tracing::warn!(reason = %why, "platform unavailable");
             ApiError::new(

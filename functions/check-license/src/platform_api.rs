@@ -14,6 +14,8 @@ pub enum CheckError {
     NotConfigured,
     /// The token endpoint refused: its OAuth error (and description), trimmed.
     AuthFailed(String),
+    /// The platform trusts the key but maps its KID to no principal (the KID, as configured).
+    NoMapping(String),
     Unavailable(String),
     BadResponse(String),
     Internal(String),
@@ -126,7 +128,7 @@ pub async fn fetch_entitlements(
         None,
     )
     .await?;
-    let access_token = access_token(&token)?;
+    let access_token = access_token(&token, &config.kid)?;
     let answer = outbound::get_authorized(
         &outbound::check(&format!("{base}/api/v1/entitlements"), allow).await?,
         Some(&access_token),
@@ -148,9 +150,16 @@ pub async fn fetch_entitlements(
     Ok(parsed.solutions)
 }
 
-fn access_token(answer: &Answer) -> Result<String, CheckError> {
+fn access_token(answer: &Answer, kid: &str) -> Result<String, CheckError> {
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
     if answer.status != 200 {
+        let unmapped = body["error"] == "unauthorized_client"
+            && body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("no JWT principal mapping"));
+        if unmapped {
+            return Err(CheckError::NoMapping(kid.to_owned()));
+        }
         return match body["error"].as_str() {
             Some(error) => {
                 let description = body["error_description"].as_str().map(shown);

@@ -40,6 +40,9 @@ struct Registered {
 #[derive(Default)]
 struct Inner {
     keys: HashMap<String, Registered>,
+    /// Trusted keys whose KID maps to no platform principal (the 1E model: non-interactive
+    /// sign-in needs a JWT mapping to a user).
+    unmapped: HashSet<String>,
     seen_jti: HashSet<String>,
     tokens: HashSet<String>,
     entitlements: Value,
@@ -95,6 +98,12 @@ impl PlatformStandIn {
     }
 
     /// Registers the public key (PEM) the platform maps to `kid` for `client_id`.
+    /// Removes the principal mapping of a trusted key: its assertions verify, but its token
+    /// requests are refused as unmapped.
+    pub fn unmap(&self, kid: &str) {
+        self.lock().unmapped.insert(kid.to_owned());
+    }
+
     pub fn trust(&self, kid: &str, client_id: &str, public_pem: &[u8]) -> anyhow::Result<()> {
         let (key, alg) = match DecodingKey::from_rsa_pem(public_pem) {
             Ok(k) => (k, Algorithm::RS256),
@@ -236,6 +245,17 @@ async fn token(State(s): State<Shared>, Form(form): Form<HashMap<String, String>
             "invalid_client",
             "this assertion was used before (jti replayed)",
         );
+    }
+    let kid = header.kid.clone().unwrap_or_default();
+    if inner.unmapped.contains(&kid) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "error": "unauthorized_client",
+                "error_description": format!("no JWT principal mapping for kid {kid}"),
+            })),
+        )
+            .into_response();
     }
     let header_json = b64_json(assertion.split('.').next().unwrap_or_default());
     inner.accepted.push((header_json, claims));
