@@ -368,15 +368,8 @@ async fn a_domain_routes_to_one_organisation_and_the_secret_never_leaves_secrets
         .post("/api/config/sso/domains", json!({ "domain": s.domain }))
         .await;
     assert_eq!(added.status, 201, "{:?}", added.json);
-    app.dns.set_txt(
-        added.json["txt_name"].as_str().unwrap(),
-        vec![added.json["txt_value"].as_str().unwrap().to_owned()],
-    );
     let verified = olga
-        .post(
-            &format!("/api/config/sso/domains/{}/verify", s.domain),
-            json!({}),
-        )
+        .publish_and_verify(&s.domain, added.json["txt_value"].as_str().unwrap())
         .await;
     assert_eq!(
         (verified.status, verified.code()),
@@ -1211,20 +1204,6 @@ async fn failed_callbacks_nobody_signed_in_to_make_are_written_to_the_trail_twen
     assert_eq!(written, 20, "counted past twenty, not written");
 }
 
-/// Publishes `value` at `_porter-challenge.<domain>` and asks to verify it.
-async fn verify_with(app: &TestApp, admin: &mut Browser<'_>, domain: &str, value: &str) -> Answer {
-    app.dns.set_txt(
-        &format!("_porter-challenge.{domain}"),
-        vec![value.to_owned()],
-    );
-    admin
-        .post(
-            &format!("/api/config/sso/domains/{domain}/verify"),
-            json!({}),
-        )
-        .await
-}
-
 #[tokio::test]
 async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_take_it() {
     let app = TestApp::spawn().await;
@@ -1286,7 +1265,9 @@ async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_tak
     assert_eq!(mine.status, 201, "any number of pending challenges");
     let big_value = mine.json["txt_value"].as_str().unwrap().to_owned();
     assert_ne!(big_value, evil_value);
-    let wrong = verify_with(&app, &mut big, &bigcorp, "porter-verification=nope").await;
+    let wrong = big
+        .publish_and_verify(&bigcorp, "porter-verification=nope")
+        .await;
     assert_eq!((wrong.status, wrong.code()), (422, "domain_unverified"));
     assert!(
         wrong.json["error"]["message"]
@@ -1296,7 +1277,7 @@ async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_tak
         "{:?}",
         wrong.json
     );
-    let ok = verify_with(&app, &mut big, &bigcorp, &big_value).await;
+    let ok = big.publish_and_verify(&bigcorp, &big_value).await;
     assert_eq!(
         (ok.status, ok.json["status"].as_str()),
         (200, Some("verified"))
@@ -1312,7 +1293,7 @@ async fn only_a_domain_proved_in_dns_routes_and_another_tenants_admin_cannot_tak
         .await;
     assert_eq!(again.json["status"], "verified", "{:?}", again.json);
     // Evil publishing its own value now gets nowhere: BigCorp verified it first.
-    let late = verify_with(&app, &mut evil, &bigcorp, &evil_value).await;
+    let late = evil.publish_and_verify(&bigcorp, &evil_value).await;
     assert_eq!((late.status, late.code()), (409, "domain_taken"));
     let a = evil.put("/api/config/sso", oidc_body(&idp, &bigcorp)).await;
     assert_eq!((a.status, a.code()), (422, "domain_unverified"));

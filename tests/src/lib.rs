@@ -452,21 +452,28 @@ impl Browser<'_> {
             )
             .await;
         assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
-        let name = added.json["txt_name"].as_str().unwrap().to_owned();
         let value = added.json["txt_value"].as_str().unwrap().to_owned();
-        self.app.dns.set_txt(&name, vec![value]);
-        let verified = self
-            .post(
-                &format!("/api/config/sso/domains/{domain}/verify"),
-                serde_json::json!({}),
-            )
-            .await;
+        let verified = self.publish_and_verify(domain, &value).await;
         assert_eq!(
             (verified.status, verified.json["status"].as_str()),
             (200, Some("verified")),
             "{:?}",
             verified.json
         );
+    }
+}
+
+impl Browser<'_> {
+    /// Publishes `value` at `_porter-challenge.<domain>` on the test DNS server and asks to
+    /// verify the domain; the answer.
+    pub async fn publish_and_verify(&mut self, domain: &str, value: &str) -> Answer {
+        let name = format!("_porter-challenge.{domain}");
+        self.app.dns.set_txt(&name, vec![value.to_owned()]);
+        self.post(
+            &format!("/api/config/sso/domains/{domain}/verify"),
+            serde_json::json!({}),
+        )
+        .await
     }
 }
 

@@ -99,9 +99,6 @@ pub(crate) async fn add(state: &AppState, req: &Request) -> HandlerResult {
     let body: AddRequest = parse_json(req)?;
     let domain = own_domain(&body.domain)?;
     let tid = &admin.tenant.id;
-    if let Some(held) = state.store.get_domain_claim(tid, &domain).await? {
-        return Ok(json(StatusCode::OK, &DomainView::of(&held)));
-    }
     let mut rng = rand::rngs::OsRng;
     let claim = DomainClaim::new(&domain, &mut rng, Timestamp::now());
     let audit = event(&admin, req, Action::DomainAdd, &domain);
@@ -110,9 +107,15 @@ pub(crate) async fn add(state: &AppState, req: &Request) -> HandlerResult {
         .add_domain(tid, &claim, &audit, &mut rng)
         .await?
     {
-        // Added by a request at the same moment: answer with what is held.
-        let held = state.store.get_domain_claim(tid, &domain).await?;
-        return Ok(json(StatusCode::OK, &held.as_ref().map(DomainView::of)));
+        // Already held: the same record again, and nothing written.
+        return match state.store.get_domain_claim(tid, &domain).await? {
+            Some(held) => Ok(json(StatusCode::OK, &DomainView::of(&held))),
+            None => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "The domain changed meanwhile. Reload and try again.",
+            )),
+        };
     }
     Ok(json(StatusCode::CREATED, &DomainView::of(&claim)))
 }

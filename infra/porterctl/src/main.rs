@@ -244,18 +244,7 @@ async fn dev(command: DevCommand) -> anyhow::Result<()> {
     let DevCommand::Dns { command } = command;
     let (name, values) = match command {
         DnsCommand::List => {
-            let answer = client
-                .get(&url)
-                .send()
-                .await
-                .context("asking the dev server")?;
-            if !answer.status().is_success() {
-                bail!(
-                    "the dev server answered {}: {}",
-                    answer.status(),
-                    answer.text().await?
-                );
-            }
+            let answer = succeeded(client.get(&url).send().await).await?;
             let all: std::collections::BTreeMap<String, Vec<String>> = answer.json().await?;
             for (name, values) in all {
                 for v in values {
@@ -267,19 +256,8 @@ async fn dev(command: DevCommand) -> anyhow::Result<()> {
         DnsCommand::Set { name, values } => (name, values),
         DnsCommand::Remove { name } => (name, vec![]),
     };
-    let answer = client
-        .post(&url)
-        .json(&json!({ "name": name, "values": values }))
-        .send()
-        .await
-        .context("asking the dev server (is `make dev` running?)")?;
-    if !answer.status().is_success() {
-        bail!(
-            "the dev server answered {}: {}",
-            answer.status(),
-            answer.text().await?
-        );
-    }
+    let body = json!({ "name": name, "values": values });
+    succeeded(client.post(&url).json(&body).send().await).await?;
     if values.is_empty() {
         println!("removed the records at {name}");
     } else {
@@ -486,6 +464,19 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+/// The dev server's answer when it is a success; otherwise what went wrong, in words.
+async fn succeeded(sent: reqwest::Result<reqwest::Response>) -> anyhow::Result<reqwest::Response> {
+    let answer = sent.context("asking the dev server (is `make dev` running?)")?;
+    if !answer.status().is_success() {
+        bail!(
+            "the dev server answered {}: {}",
+            answer.status(),
+            answer.text().await?
+        );
+    }
+    Ok(answer)
 }
 
 async fn domain(state: &AppState, command: DomainCommand) -> anyhow::Result<()> {

@@ -142,11 +142,10 @@ pub fn amr_shows_several_factors(amr: &[String]) -> bool {
     if amr.iter().any(|m| m == "mfa" || m == "ngcmfa") {
         return true;
     }
-    let mut kinds: Vec<FactorKind> = amr.iter().filter_map(|m| factor_kind(m)).collect();
-    kinds.dedup();
-    kinds.sort_by_key(|k| *k as u8);
-    kinds.dedup();
-    kinds.len() > 1
+    let mut kinds = amr.iter().filter_map(|m| factor_kind(m));
+    kinds
+        .next()
+        .is_some_and(|first| kinds.any(|other| other != first))
 }
 
 /// One identity-provider configuration of a tenant.
