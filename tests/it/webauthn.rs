@@ -222,3 +222,100 @@ async fn adding_a_second_key_needs_a_recent_proof_and_a_key_can_give_it() {
     let notice = app.outbox(&ann).await.pop().unwrap();
     assert!(notice.body.contains("security key was added"), "{notice:?}");
 }
+
+/// Lets the second-factor guess counter of the user at `sk` start afresh, as time would.
+async fn forget_mfa_guesses(app: &TestApp, sk: &str) {
+    let uid = porter_shared::domain::UserId::parse(sk.trim_start_matches("USER#")).unwrap();
+    let counter = porter_shared::auth::guard::MfaGuesses::key(&uid);
+    if app
+        .item(counter.as_str().to_owned(), "THROTTLE")
+        .await
+        .is_some()
+    {
+        let values = [("attempts", 0), ("next_at", now() - 1)];
+        app.set_numbers(counter.as_str().to_owned(), "THROTTLE", &values)
+            .await;
+    }
+}
+
+/// The key of the only user item.
+async fn user_key(app: &TestApp) -> (String, String) {
+    let user = app
+        .scan()
+        .await
+        .into_iter()
+        .find(|it| get_s(it, "entity") == Some("user"))
+        .unwrap();
+    let at = |name| get_s(&user, name).unwrap().to_owned();
+    (at("pk"), at("sk"))
+}
+
+/// The ids of the keys stored on the user item at `key`.
+async fn stored_key_ids(app: &TestApp, (pk, sk): &(String, String)) -> Vec<String> {
+    let user = app.item(pk.clone(), sk).await.unwrap();
+    let keys: Vec<serde_json::Value> =
+        serde_json::from_str(get_s(&user, "webauthn_keys").unwrap_or("[]")).unwrap();
+    keys.iter()
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_key_sign_in_racing_a_removal_never_writes_the_removed_key_back() {
+    let app = TestApp::spawn().await;
+    let (ann, mut owner) = ann_signed_in(&app).await;
+    let mut first = enrolled_key(&mut owner).await;
+    let ann_key = user_key(&app).await;
+    for round in 0..100 {
+        forget_mfa_guesses(&app, &ann_key.1).await;
+        owner.age_proof(0).await;
+        let mut spare = key();
+        let credential = register_at(&mut owner, &mut spare, origin(), |_| {}).await;
+        let added = owner
+            .post("/api/mfa/webauthn", json!({ "credential": credential }))
+            .await;
+        assert_eq!(added.status, 200, "round {round}: {:?}", added.json);
+        let account = owner.get("/api/account").await;
+        let spare_id = account.json["factors"]["security_keys"][1]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Another browser has read the key list (with the spare in it) for a key sign-in
+        // while the owner removes the spare.
+        let mut other = app.browser_at(&format!("198.51.100.{}", round + 1));
+        assert_eq!(
+            other.sign_in(&ann, PASSWORD).await.json["next"],
+            "mfa_verify"
+        );
+        let proof = assertion(&mut other, &mut first, origin()).await;
+        let body = json!({ "method": "webauthn", "credential": proof });
+        let path = format!("/api/account/security-keys/{spare_id}");
+        // Either may reach the table first.
+        let (signed_in, removed) = if round % 2 == 0 {
+            tokio::join!(other.post("/api/login/mfa", body), owner.delete(&path))
+        } else {
+            let (r, s) = tokio::join!(owner.delete(&path), other.post("/api/login/mfa", body));
+            (s, r)
+        };
+        assert!(
+            [200, 401].contains(&signed_in.status),
+            "round {round}: {signed_in:?}"
+        );
+        match removed.status {
+            200 => {}
+            // The sign-in's write won: the removal was refused, not lost; it goes through now.
+            409 => {
+                owner.age_proof(0).await;
+                assert_eq!(owner.delete(&path).await.status, 200, "round {round}");
+            }
+            other => panic!("round {round}: removal answered {other}"),
+        }
+        let stored = stored_key_ids(&app, &ann_key).await;
+        assert!(
+            !stored.contains(&spare_id),
+            "round {round}: the removed key came back: {stored:?}"
+        );
+        assert_eq!(stored.len(), 1, "round {round}: {stored:?}");
+    }
+}

@@ -122,7 +122,14 @@ pub async fn rename_key(state: &AppState, req: &Request, id: String) -> HandlerR
     let user = &caller.user;
     if !state
         .store
-        .change_factors(user, &CredentialChange::security_keys(&keys, None))
+        .change_factors(
+            user,
+            &CredentialChange::security_keys(
+                &keys,
+                caller.credentials.factors.security_keys_version,
+                None,
+            ),
+        )
         .await?
     {
         return Err(key_not_found());
@@ -149,7 +156,11 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
     let cookie = change_factors(
         state,
         &caller,
-        &CredentialChange::security_keys(&keys, None),
+        &CredentialChange::security_keys(
+            &keys,
+            caller.credentials.factors.security_keys_version,
+            None,
+        ),
         &[event],
         &what,
     )

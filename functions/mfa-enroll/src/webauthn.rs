@@ -63,7 +63,11 @@ pub async fn finish(state: &AppState, req: &Request) -> HandlerResult {
         .unwrap_or_else(|| format!("Security key {}", current.0.len() + 1));
     let keys = with_new_key(current, &passkey, &name, Timestamp::now().0);
     let (codes, hashes) = recovery::fresh(&mut rand::rngs::OsRng);
-    let change = CredentialChange::security_keys(&keys, Some(&hashes));
+    let change = CredentialChange::security_keys(
+        &keys,
+        caller.credentials.factors.security_keys_version,
+        Some(&hashes),
+    );
     enrolled(
         state,
         &caller,

@@ -204,7 +204,7 @@ async fn judge(
             };
             // Its counter (clone detection) and when it was last used, for the account page.
             let keys = after_use(&factors.security_keys, &result, now.0);
-            let spend = CredentialChange::security_keys(&keys, None);
+            let spend = CredentialChange::security_keys(&keys, factors.security_keys_version, None);
             Ok(Some((spend, Some(raw.to_owned()))))
         }
     }

@@ -73,6 +73,10 @@ pub struct SecondFactors {
     /// A seed shown at enrolment that no code has confirmed yet.
     pub totp_pending: Option<SealedSeed>,
     pub security_keys: SecurityKeys,
+    /// How many times the key list was written (0: never). Every write of the list is
+    /// conditioned on the version it was read at, so a sign-in that read the list before a
+    /// key was removed cannot write the removed key back.
+    pub security_keys_version: i64,
     /// Recovery codes not yet spent (only their hashes are stored).
     pub recovery_codes_left: usize,
     /// Their hashes: a code is judged against them before it is spent.

@@ -61,6 +61,7 @@ pub fn credentials(it: &Item) -> Credentials {
             }),
             totp_pending: sealed("totp_pending_sealed"),
             security_keys: security_keys_from(get_s(it, "webauthn_keys")),
+            security_keys_version: get_n(it, "webauthn_version").unwrap_or(0),
             recovery_codes_left: recovery_hashes.len(),
             recovery_hashes,
         },

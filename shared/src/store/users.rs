@@ -191,27 +191,36 @@ impl CredentialChange {
         }
     }
 
-    /// The user's security keys as given (none: the attribute goes); with `recovery_hashes`,
-    /// a fresh set of recovery codes.
-    pub fn security_keys(keys: &SecurityKeys, recovery_hashes: Option<&[String]>) -> Self {
-        let mut values = Item::new();
-        let mut update = if keys.is_empty() {
-            "REMOVE webauthn_keys".to_owned()
+    /// The user's security keys as given (none: the attribute goes), written over the list
+    /// as it was read at `read_version` only (a concurrent change wins; this one fails its
+    /// condition); with `recovery_hashes`, a fresh set of recovery codes.
+    pub fn security_keys(
+        keys: &SecurityKeys,
+        read_version: i64,
+        recovery_hashes: Option<&[String]>,
+    ) -> Self {
+        let mut values = item([(":kv", n(read_version + 1))]);
+        let mut sets = vec!["webauthn_version = :kv"];
+        let mut update_removes = "";
+        if keys.is_empty() {
+            update_removes = " REMOVE webauthn_keys";
         } else {
             values.insert(":k".into(), s(items::security_keys_attr(keys)));
-            "SET webauthn_keys = :k".to_owned()
-        };
+            sets.push("webauthn_keys = :k");
+        }
         if let Some(r) = recovery_hashes {
             values.insert(":r".into(), ss(r));
-            update = if keys.is_empty() {
-                format!("SET recovery_hashes = :r {update}")
-            } else {
-                format!("{update}, recovery_hashes = :r")
-            };
+            sets.push("recovery_hashes = :r");
         }
+        let condition = if read_version == 0 {
+            "attribute_exists(uid) AND attribute_not_exists(webauthn_version)".to_owned()
+        } else {
+            values.insert(":kv_read".into(), n(read_version));
+            "attribute_exists(uid) AND webauthn_version = :kv_read".to_owned()
+        };
         Self {
-            update,
-            condition: "attribute_exists(uid)".into(),
+            update: format!("SET {}{update_removes}", sets.join(", ")),
+            condition,
             values,
         }
     }
