@@ -230,6 +230,12 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
             .any(|c| c.starts_with("porter_sso=;") && c.contains("Max-Age=0")),
         "{cookie:?}"
     );
+    assert!(
+        cookie
+            .iter()
+            .any(|c| c.starts_with("porter_device=") && c.contains("SameSite=Strict")),
+        "a sign-in through the provider leaves a device cookie too: {cookie:?}"
+    );
     let me = b.get("/api/me").await;
     assert_eq!(
         (me.status, me.json["user"]["email"].as_str()),

@@ -212,6 +212,8 @@ pub struct Browser<'a> {
     pub last_set_cookie: Option<String>,
     /// The cookie that binds a single sign-on to this browser, while one is in flight.
     pub sso_cookie: Option<String>,
+    /// The device cookie a full sign-in left this browser.
+    pub device_cookie: Option<String>,
     /// The address API Gateway reports for this browser's requests.
     pub source_ip: String,
 }
@@ -228,6 +230,7 @@ impl TestApp {
             cookie: None,
             last_set_cookie: None,
             sso_cookie: None,
+            device_cookie: None,
             source_ip: source_ip.to_owned(),
         }
     }
@@ -271,6 +274,7 @@ impl Browser<'_> {
             .cookie
             .iter()
             .chain(self.sso_cookie.iter())
+            .chain(self.device_cookie.iter())
             .map(String::as_str)
             .collect();
         if !jar.is_empty() {
@@ -290,6 +294,10 @@ impl Browser<'_> {
             // The single sign-on binding cookie is kept beside the session cookie.
             if pair.starts_with("porter_sso=") || pair.starts_with("__Host-porter_sso=") {
                 self.sso_cookie = kept;
+            } else if pair.starts_with("porter_device=")
+                || pair.starts_with("__Host-porter_device=")
+            {
+                self.device_cookie = kept;
             } else {
                 self.last_set_cookie = Some(set);
                 self.cookie = kept;

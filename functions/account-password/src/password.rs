@@ -66,7 +66,7 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
             ));
         }
     }
-    let guess = PasswordGuess::allowed(counters, found.counters, now)?;
+    let guess = PasswordGuess::allowed(counters, found.counters, None, now)?;
     let current = SecretString::from(body.current_password);
     if !password::verify(current, caller.credentials.password_hash.as_ref()).await {
         let events =

@@ -1,13 +1,16 @@
 //! `account`: a signed-in user looking after their own account (page `/app/account`).
 //!
-//! - `GET /api/account` → email, role, second factors, live sessions
+//! - `GET /api/account` → email, role, second factors, live sessions, devices
 //! - (`POST /api/account/password` is the `account-password` function's)
 //! - `POST /api/account/reauth {method, code | credential}`: a fresh proof of the second
 //!   factor, which changing factors needs (403 `reauth_required` without one)
 //! - `POST /api/account/recovery-codes`: a new set
 //! - `PATCH|DELETE /api/account/security-keys/{id}`, `DELETE /api/account/totp`
 //! - `DELETE /api/account/sessions/{id}` ends one; `DELETE /api/account/sessions` every other
+//!   (and forgets every device but this browser's)
+//! - `DELETE /api/account/devices/{id}` forgets a device
 
+mod devices;
 mod factors;
 mod overview;
 mod sessions;
@@ -28,6 +31,7 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .delete("/api/account/totp", factors::remove_totp)
             .delete("/api/account/sessions", sessions::end_others)
             .delete("/api/account/sessions/{id}", sessions::end_one)
+            .delete("/api/account/devices/{id}", devices::forget)
     });
     ROUTES.serve(state, req).await
 }

@@ -1,6 +1,6 @@
-//! `GET /api/account`: what the account page shows. Only live sessions are listed (ended ones
-//! linger in the table until their TTL); a session's id is the hash of its cookie value,
-//! which cannot be turned back into a cookie.
+//! `GET /api/account`: what the account page shows. Only live sessions and the devices still
+//! the user's are listed (ended ones linger in the table until their TTL); a session's or a
+//! device's id is the hash of its cookie value, which cannot be turned back into a cookie.
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_alongside;
@@ -15,11 +15,11 @@ fn time(secs: i64) -> String {
 }
 
 /// Two requests one after the other: the session; then the user, tenant and the tenant's
-/// single sign-on configuration together, while the sessions are listed.
+/// single sign-on configuration together, while the sessions and the devices are listed.
 pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
     let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
-    let list = |tid, uid| async move { state.store.list_sessions(&tid, &uid).await };
-    let (caller, mut sessions) =
+    let list = |tid, uid| async move { state.store.list_sessions_and_devices(&tid, &uid).await };
+    let (caller, (mut sessions, mut devices)) =
         authenticate_alongside(state, req, Level::Full, with_sso, list).await?;
     let now = Timestamp::now();
     let user = &caller.user;
@@ -48,6 +48,19 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
             current: s.hash == caller.session.hash,
         })
         .collect();
+    devices.retain(|d| d.is_of(user, now));
+    devices.sort_by_key(|d| std::cmp::Reverse(d.last_used_at));
+    let this_device = caller.device.as_ref().map(|d| &d.hash);
+    let devices: Vec<_> = devices
+        .iter()
+        .map(|d| DeviceView {
+            id: d.hash.as_str(),
+            created_at: time(d.created_at.0),
+            last_used_at: time(d.last_used_at.0),
+            user_agent: &d.user_agent,
+            current: Some(&d.hash) == this_device,
+        })
+        .collect();
     // A domain is routed to one tenant at most, and its users' addresses are the domain's:
     // the caller's own tenant's configuration says whether their password is managed there.
     let managed_by_idp = caller
@@ -66,6 +79,7 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
                 recovery_codes_left: factors.recovery_codes_left,
             },
             sessions,
+            devices,
             password: PasswordView { managed_by_idp },
             recently_proved: caller.session.recently_proved(now),
         },
@@ -79,6 +93,7 @@ struct Account<'a> {
     role: Option<&'static str>,
     factors: Factors<'a>,
     sessions: Vec<SessionView<'a>>,
+    devices: Vec<DeviceView<'a>>,
     password: PasswordView,
     recently_proved: bool,
 }
@@ -104,6 +119,16 @@ struct SessionView<'a> {
     created_at: String,
     last_seen_at: String,
     ip: &'a str,
+    user_agent: &'a str,
+    current: bool,
+}
+
+/// A browser that completed a sign-in and holds a device cookie (its id: the cookie's hash).
+#[derive(Serialize)]
+struct DeviceView<'a> {
+    id: &'a str,
+    created_at: String,
+    last_used_at: String,
     user_agent: &'a str,
     current: bool,
 }

@@ -3,6 +3,7 @@
 use crate::failure::{fail, internal, oauth_error, Failure, EXPIRED, FAILED};
 use crate::link::{self, Person, OTHER_PERSON};
 use lambda_http::http::header;
+use porter_shared::auth::session::presented_device;
 use porter_shared::auth::sign_in::{self, NewSession, Proved, Seen};
 use porter_shared::credentials::oidc::{self, Expected, IdClaims, IdTokenError};
 use porter_shared::domain::sso::{pkce_challenge, state_hash, ClientAuth};
@@ -105,6 +106,7 @@ async fn complete(
             let seen = Seen {
                 ip,
                 user_agent: &user_agent(req),
+                device: None,
             };
             sign_in(state, &st.tenant, federated, seen, now).await
         }
@@ -162,7 +164,8 @@ async fn federate(
     let code = query_param(req, "code").ok_or_else(|| fail(FAILED, "no code"))?;
     let id_token = exchange(state, &st.tenant, &config, &code, verifier).await?;
     let claims = check_token(state, &config, &id_token, &st.nonce, now).await?;
-    let person = link::person(state, &st.tenant, &config, &claims, only).await?;
+    let device = presented_device(req, state);
+    let person = link::person(state, &st.tenant, &config, &claims, only, device).await?;
     Ok(Federated {
         amr: claims.methods(),
         config,
@@ -286,13 +289,19 @@ async fn sign_in(
     let then_second_factor =
         user.tenant != *config_tenant || config.second_factor.asks_porter_factor(&amr);
     let proved = Proved::Provider { then_second_factor };
+    // The browser's device cookie is used again when it is this person's.
+    let seen = Seen {
+        device: person.device.as_ref(),
+        ..seen
+    };
     let new = sign_in::begin(proved, &user, person.tenant.as_ref(), seen, events, now)
         .map_err(|_| fail("tenant_suspended", "the organisation is suspended"))?;
-    state
+    let writes = state
         .store
-        .start_session(&new.record, &user, &new.events, &mut rand::rngs::OsRng)
-        .await
+        .session_writes(&new.record, &user, &new.events, &mut rand::rngs::OsRng)
+        .and_then(|w| Ok(w.and(new.device_writes(&state.store)?)))
         .map_err(internal)?;
+    state.store.commit(writes).await.map_err(internal)?;
     Ok(Outcome::SignedIn(Box::new(new)))
 }
 

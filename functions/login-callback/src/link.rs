@@ -6,6 +6,8 @@
 
 use crate::failure::{fail, internal, Failure};
 use porter_shared::credentials::oidc::IdClaims;
+use porter_shared::domain::device::DeviceRecord;
+use porter_shared::domain::TokenHash;
 use porter_shared::domain::{
     Credentials, Email, IdpConfig, SsoMethod, TenantId, TenantRecord, Timestamp, UserId,
     UserRecord, UserStatus,
@@ -20,6 +22,8 @@ pub(crate) struct Person {
     /// The person's own organisation, as read with them.
     pub tenant: Option<TenantRecord>,
     pub newly_linked: bool,
+    /// The device the browser's cookie names (read with the link), whoever's it is.
+    pub device: Option<DeviceRecord>,
 }
 
 const NOT_REGISTERED: &str = "sso_not_registered";
@@ -34,6 +38,7 @@ pub(crate) async fn person(
     config: &IdpConfig,
     claims: &IdClaims,
     only: Option<&UserId>,
+    device: Option<TokenHash>,
 ) -> Result<Person, Failure> {
     let issuer = &config.provider.issuer;
     let sub = claims.subject();
@@ -42,11 +47,12 @@ pub(crate) async fn person(
     let vouched = claims
         .verified_email(config.method == SsoMethod::EntraId)
         .map(Email::parse);
-    let mut fetch = Fetch::default().identity(issuer, sub);
+    let mut fetch = Fetch::default().identity(issuer, sub).device(device);
     if let Some(Ok(email)) = &vouched {
         fetch = fetch.email_index(email);
     }
-    let found = state.store.fetch(&fetch).await.map_err(internal)?;
+    let mut found = state.store.fetch(&fetch).await.map_err(internal)?;
+    let device = found.device.take();
     if let Some((tid, uid)) = found.identity_ids {
         let (user, tenant) = read_person(state, &tid, &uid).await?;
         let Some((user, _)) = user else {
@@ -64,6 +70,7 @@ pub(crate) async fn person(
             user,
             tenant,
             newly_linked: false,
+            device,
         });
     }
     let email = match vouched {
@@ -112,6 +119,7 @@ pub(crate) async fn person(
                 },
                 tenant,
                 newly_linked: true,
+                device,
             })
         }
         Err(StoreError::Conflict { .. }) => Err(fail(

@@ -6,7 +6,7 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
 use porter_shared::auth::guard::MfaGuesses;
-use porter_shared::auth::second_factor::{sign_in, Proof};
+use porter_shared::auth::second_factor::{refuse_if_blocked, sign_in, Proof};
 use porter_shared::auth::session::{authenticate, authenticate_with};
 use porter_shared::credentials::webauthn::{passkeys, Ceremony};
 use porter_shared::domain::{Level, SessionRecord, Timestamp};
@@ -35,6 +35,7 @@ pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
             "Set up a second factor first.",
         ));
     }
+    refuse_if_blocked(&caller)?;
     let ip = client_ip(req);
     let Some(session) = sign_in(state, &caller, &body, &ip, Timestamp::now()).await? else {
         return Err(invalid_code());

@@ -3,10 +3,12 @@
 //!
 //! Unknown email, invited user and wrong password answer alike (401 `invalid_credentials`),
 //! after the same work: the same requests and one argon2id verification (against a dummy hash
-//! when there is no real one). Failures count per typed email and per source address.
+//! when there is no real one). Failures count per typed email and per source address, or, from
+//! a browser whose device cookie is the typed address's user's, on that device alone.
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{PasswordGuess, SignInGuesses, Verdict};
+use porter_shared::auth::session::presented_device;
 use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password;
 use porter_shared::domain::{Action, AuditEvent, Email, Timestamp, UserStatus};
@@ -43,14 +45,20 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let now = Timestamp::now();
     let email = Email::parse(&body.email).ok();
     let keys = SignInGuesses::counters(&body.email, &ip);
-    let mut first = Fetch::default().counters(keys.clone());
+    let device = presented_device(req, state);
+    let mut first = Fetch::default()
+        .counters(keys.clone())
+        .counters(device.as_ref().map(PasswordGuess::device_key))
+        .device(device);
     if let Some(e) = &email {
         first = first.email_index(e).domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
-    let guess = PasswordGuess::allowed(keys, first.counters, now)?;
+    let device = (first.device).filter(|d| d.names(first.email_ids.as_ref(), now));
+    let guess = PasswordGuess::allowed(keys, first.counters, device, now)?;
     let second = Fetch::sign_in_target(first.email_ids, first.domain_tenant.as_ref());
     let mut found = state.store.fetch(&second).await?;
+    let guess = guess.confirm_device(found.user.as_ref().map(|(u, _)| u))?;
     let stored_hash = found
         .user
         .as_ref()
@@ -86,6 +94,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
     let seen = Seen {
         ip: &ip,
         user_agent: &user_agent(req),
+        device: None,
     };
     let new = match sign_in::begin(
         Proved::Password,

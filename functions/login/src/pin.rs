@@ -17,6 +17,7 @@ use crate::floor::{addressee, at_floor};
 use crate::password::invalid_credentials;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{pin_emails_limited, PasswordGuess, SignInGuesses, Verdict};
+use porter_shared::auth::session::presented_device;
 use porter_shared::auth::sign_in::{self, Proved, Seen};
 use porter_shared::credentials::password::{self, hash_code};
 use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
@@ -118,16 +119,25 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let email = Email::parse(&body.email).ok();
     let address = email.as_ref().map(|e| e.as_str().to_owned());
     let keys = SignInGuesses::counters(&body.email, &ip);
-    let mut first = Fetch::default().counters(keys.clone());
+    let device = presented_device(req, state);
+    let mut first = Fetch::default()
+        .counters(keys.clone())
+        .counters(device.as_ref().map(PasswordGuess::device_key))
+        .device(device);
     if let Some(e) = &email {
-        first = first.pin(e.as_str(), &ip).domain_route(e.domain());
+        first = first
+            .pin(e.as_str(), &ip)
+            .email_index(e)
+            .domain_route(e.domain());
     }
     let first = state.store.fetch(&first).await?;
     let pin = first.pin.filter(|p| p.is_usable(now));
-    let guess = PasswordGuess::allowed(keys, first.counters, now)?;
+    let device = (first.device).filter(|d| d.names(first.email_ids.as_ref(), now));
+    let guess = PasswordGuess::allowed(keys, first.counters, device, now)?;
     let named = pin.as_ref().map(|p| (p.tenant.clone(), p.user.clone()));
     let second = Fetch::sign_in_target(named, first.domain_tenant.as_ref());
     let mut found = state.store.fetch(&second).await?;
+    let guess = guess.confirm_device(found.user.as_ref().map(|(u, _)| u))?;
     // An address routed to its organisation's identity provider since the PIN was sent signs
     // in there: the PIN fails like a wrong one.
     let routed = found.routes(email.as_ref());
@@ -156,6 +166,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     let seen = Seen {
         ip: &ip,
         user_agent: &user_agent(req),
+        device: None,
     };
     let new = match sign_in::begin(Proved::Pin, &active, Some(&tenant), seen, vec![], now) {
         Ok(new) => new,

@@ -83,15 +83,18 @@ pub(crate) async fn enrolled(
         completes_sign_in: caller.session.level == Level::Password,
     };
     let new = after_second_factor(caller, proved, events, now)?;
-    let writes = state.store.sign_in_writes(
-        &caller.session.hash,
-        None,
-        &new.record,
-        user,
-        change.clone(),
-        &new.events,
-        &mut rand::rngs::OsRng,
-    )?;
+    let writes = state
+        .store
+        .sign_in_writes(
+            &caller.session.hash,
+            None,
+            &new.record,
+            user,
+            change.clone(),
+            &new.events,
+            &mut rand::rngs::OsRng,
+        )?
+        .and(new.device_writes(&state.store)?);
     match settle(writes).await? {
         Verdict::Settled => Ok(new.json_with(
             &state.config,

@@ -85,6 +85,17 @@ export function mount(_ctx) {
         return el("tr", {}, el("td", { textContent: s.user_agent || "Unknown browser" }), el("td", { textContent: s.ip }), el("td", { textContent: when(s.created_at) }), el("td", { textContent: when(s.last_seen_at) }), cell);
       }),
     );
+    $("device-rows").replaceChildren(
+      ...(a.devices || []).map((d) => {
+        const forget = el("button", { type: "button", textContent: "Forget" });
+        const name = d.user_agent || "Unknown browser";
+        forget.setAttribute("aria-label", d.current ? "Forget this browser" : `Forget the device ${name}`);
+        // Forgetting a device needs a recent proof: asked for when it is stale.
+        forget.onclick = async () => afterChange(await guarded(() => call("DELETE", `/api/account/devices/${d.id}`)));
+        const label = d.current ? `${name} (this browser)` : name;
+        return el("tr", {}, el("td", { textContent: label }), el("td", { textContent: when(d.created_at) }), el("td", { textContent: when(d.last_used_at) }), el("td", {}, forget));
+      }),
+    );
   }
   $("password-change").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -4,8 +4,9 @@
 //! what its verdict leads to. The two mail-sending limits ("forgot password", PIN requests)
 //! are rate limits instead: an attempt is taken before the mail goes out.
 
+use crate::domain::device::DeviceRecord;
 use crate::domain::throttle::{self, Attempt, Counter, Policy};
-use crate::domain::{Timestamp, UserRecord};
+use crate::domain::{Timestamp, TokenHash, UserRecord};
 use crate::http::ApiError;
 use crate::store::throttle::{Settle, Settled, ThrottleKey};
 use crate::store::{StoreError, Writes};
@@ -117,28 +118,69 @@ impl SignInGuesses {
     ];
 }
 
-/// A password guess whose counters were read (with the other items of the step's first
-/// request) and allow it: judged by the caller, then settled with what it leads to.
+/// A password (or PIN) guess whose counters were read (with the other items of the step's
+/// first request) and allow it: judged by the caller, then settled with what it leads to.
+/// A browser whose device cookie speaks for the typed address guesses on that device's own
+/// counter ([`throttle::DEVICE`]) instead of the account's three, so that a stranger's guesses
+/// never hold the owner's known browser out.
 pub struct PasswordGuess {
     /// [`SignInGuesses::counters`], as the caller read them.
     keys: Vec<ThrottleKey>,
     seen: Vec<Option<Counter>>,
+    /// The browser's device, when it speaks for the address, with its counter as read.
+    device: Option<(DeviceRecord, Option<Counter>)>,
     now: Timestamp,
 }
 
 impl PasswordGuess {
-    /// 429 with the longest wait when the counters `keys` (the caller's
-    /// [`SignInGuesses::counters`]), as `seen` in that order, refuse a guess now: before the
-    /// guess is judged, so that a throttled guesser costs no hashing.
+    /// The counter of the guesses made with one device cookie.
+    pub fn device_key(hash: &TokenHash) -> ThrottleKey {
+        ThrottleKey::new("device", hash.as_str())
+    }
+
+    /// 429 with the longest wait when the counters that limit this guess refuse it now:
+    /// before the guess is judged, so that a throttled guesser costs no hashing. `keys` are
+    /// the caller's [`SignInGuesses::counters`] and `seen` those counters as read, in that
+    /// order, followed by the device's counter when `device` (the browser's device, if it
+    /// names the user the typed address belongs to) is given.
     pub fn allowed(
         keys: Vec<ThrottleKey>,
-        seen: Vec<Option<Counter>>,
+        mut seen: Vec<Option<Counter>>,
+        device: Option<DeviceRecord>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        if let Some(wait) = longest_wait(SignInGuesses::POLICIES.into_iter(), &seen, now) {
-            return Err(ApiError::throttled(wait));
+        let device_seen = (seen.len() > keys.len()).then(|| seen.pop().flatten());
+        let guess = Self {
+            keys,
+            seen,
+            device: device.map(|d| (d, device_seen.flatten())),
+            now,
+        };
+        guess.check()?;
+        Ok(guess)
+    }
+
+    fn check(&self) -> Result<(), ApiError> {
+        let wait = match &self.device {
+            Some((_, c)) => longest_wait([throttle::DEVICE].into_iter(), &[*c], self.now),
+            None => longest_wait(SignInGuesses::POLICIES.into_iter(), &self.seen, self.now),
+        };
+        match wait {
+            Some(wait) => Err(ApiError::throttled(wait)),
+            None => Ok(()),
         }
-        Ok(Self { keys, seen, now })
+    }
+
+    /// Once the user is read: a device of theirs from before their sessions were all ended
+    /// (a password reset) speaks for nobody, and the guess falls under the account's
+    /// counters (429 when those refuse it now).
+    pub fn confirm_device(mut self, user: Option<&UserRecord>) -> Result<Self, ApiError> {
+        let theirs = |d: &DeviceRecord| user.is_some_and(|u| d.is_of(u, self.now));
+        if self.device.as_ref().is_some_and(|(d, _)| !theirs(d)) {
+            self.device = None;
+            self.check()?;
+        }
+        Ok(self)
     }
 
     /// The hashed account key, for the trace of a failure that names nobody.
@@ -147,8 +189,10 @@ impl PasswordGuess {
     }
 
     /// Settles the guess, judged (`right` or not), together with `then`, what it leads to, in
-    /// one transaction: a right one starts the account's counters afresh and counts on the
-    /// source address's; a wrong one takes an attempt on all three. Each only while its
+    /// one transaction. On the account's counters a right one starts the account's counters
+    /// afresh and counts on the source address's, a wrong one takes an attempt on all three;
+    /// on a device's counter a right one starts it afresh and a wrong one takes an attempt
+    /// (the [`throttle::DEVICE_REVOKE_AT`]-th revokes the device with it). Each only while its
     /// counter allows an attempt now: the verdict reaches nobody before it is counted (429,
     /// nothing written, when the guesses ran out meanwhile, whatever the guess was).
     pub async fn settle(
@@ -157,6 +201,24 @@ impl PasswordGuess {
         right: bool,
         then: impl Fn() -> Result<Writes, StoreError>,
     ) -> Result<Verdict, ApiError> {
+        if let Some((device, seen)) = &self.device {
+            let key = Self::device_key(&device.hash);
+            let settle = if right { Settle::Clear } else { Settle::Take };
+            let revokes = !right
+                && matches!(
+                    throttle::DEVICE.attempt(*seen, self.now),
+                    Attempt::Take { next, .. } if next.attempts >= throttle::DEVICE_REVOKE_AT
+                );
+            let then = || {
+                let writes = then()?;
+                if revokes {
+                    return Ok(writes.and(state.store.device_revoke_writes(&device.hash)?));
+                }
+                Ok(writes)
+            };
+            let counters = [(&key, throttle::DEVICE, settle)];
+            return settle_guess(state, &counters, Some(vec![*seen]), then, self.now).await;
+        }
         let counters: Vec<_> = self
             .keys
             .iter()
@@ -323,7 +385,7 @@ mod tests {
     fn a_password_guess_waits_for_the_longest_delay_of_its_counters_before_it_is_judged() {
         let now = Timestamp(1_000);
         let seen = vec![waiting_until(1_030), None, waiting_until(1_045)];
-        let refused = PasswordGuess::allowed(keys(), seen, now);
+        let refused = PasswordGuess::allowed(keys(), seen, None, now);
         assert_eq!(refused.err().and_then(|e| e.retry_after_secs), Some(45));
     }
 
@@ -331,6 +393,6 @@ mod tests {
     fn a_password_guess_on_counters_that_are_absent_or_past_their_delay_is_allowed() {
         let now = Timestamp(1_000);
         let seen = vec![None, waiting_until(1_000), waiting_until(900)];
-        assert!(PasswordGuess::allowed(keys(), seen, now).is_ok());
+        assert!(PasswordGuess::allowed(keys(), seen, None, now).is_ok());
     }
 }

@@ -10,8 +10,9 @@ use super::sign_in::{after_second_factor, NewSession, Proved};
 #[cfg(feature = "webauthn")]
 use crate::credentials::webauthn::{after_use, Ceremony};
 use crate::credentials::{recovery, totp};
+use crate::domain::factors::ALERT_EVERY_SECS;
 use crate::domain::session::REAUTH_SECS;
-use crate::domain::{Action, AuditEvent, SessionId, SessionRecord, Timestamp, UserRecord};
+use crate::domain::{Action, AuditEvent, Level, SessionId, SessionRecord, Timestamp, UserRecord};
 use crate::http::cookies::Cookie;
 use crate::http::ApiError;
 use crate::mail::templates;
@@ -79,7 +80,7 @@ pub async fn sign_in(
     let writes = |spend: CredentialChange, ceremony: Option<&str>| {
         let old = &caller.session.hash;
         let mut rng = rand::rngs::OsRng;
-        state.store.sign_in_writes(
+        let session = state.store.sign_in_writes(
             old,
             ceremony,
             &new.record,
@@ -87,7 +88,8 @@ pub async fn sign_in(
             spend,
             &new.events,
             &mut rng,
-        )
+        )?;
+        Ok(session.and(new.device_writes(&state.store)?))
     };
     if !prove_then(state, caller, proof, now, writes, failure).await? {
         return Ok(None);
@@ -149,15 +151,65 @@ async fn prove_then(
     let spent = answered_challenge.then_some(&caller.session.hash);
     let events = [failure];
     let wrong = || {
-        state
+        let failed = state
             .store
-            .failure_writes(spent, &events, &mut rand::rngs::OsRng)
+            .failure_writes(spent, &events, &mut rand::rngs::OsRng)?;
+        Ok(failed.and(state.store.second_factor_failure_writes(&caller.user)?))
     };
     match MfaGuesses::settle(state, &caller.user, seen, false, wrong, now).await? {
-        Verdict::Settled => Ok(false),
-        // Only the session can fail its condition here: it ended meanwhile.
+        Verdict::Settled => {
+            after_failure(state, caller, now).await;
+            Ok(false)
+        }
+        // Only the session (or the user) can fail its condition here: it ended meanwhile.
         Verdict::Refused { .. } => Err(unauthenticated()),
     }
+}
+
+/// What a counted wrong guess leads to besides (NIST SP 800-63B §5.2.2): after the fifth in a
+/// row at sign-in, an email to the owner (at most one an hour, whoever wins the claim); at the
+/// hundredth, an email saying the factor is now refused in unknown browsers, and its audit
+/// event. Mail that cannot go out is logged: the guess was counted either way.
+async fn after_failure(state: &AppState, caller: &Caller, now: Timestamp) {
+    let user = &caller.user;
+    let at_sign_in = caller.session.level == Level::Password;
+    let next = caller.credentials.factors.after_failure(at_sign_in, now.0);
+    let product = &state.config.product_name;
+    let mut mails = Vec::new();
+    if next.alert {
+        match state.store.claim_alert(user, now.0, ALERT_EVERY_SECS).await {
+            Ok(true) => mails.push(templates::second_factor_failures(
+                product,
+                &caller.session.ip,
+                now,
+            )),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not claim the failures alert"),
+        }
+    }
+    if next.blocks {
+        mails.push(templates::second_factor_blocked(product, now));
+        let event = AuditEvent::by(user, Action::MfaBlocked, Some(user), &caller.session.ip);
+        state.store.audit(&event).await;
+    }
+    for mail in mails {
+        if let Err(e) = state.mailer().send(user.email.as_str(), &mail).await {
+            tracing::warn!(error = %e, "could not send the second-factor alert");
+        }
+    }
+}
+
+/// 403 `mfa_blocked` when a hundred wrong second-factor guesses in a row blocked the factor
+/// and this browser holds no device cookie of the user's; until a password reset.
+pub fn refuse_if_blocked(caller: &Caller) -> Result<(), ApiError> {
+    if caller.credentials.factors.blocked() && caller.device.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "mfa_blocked",
+            "Too many wrong codes were entered for this account. Reset your password (\u{201c}Forgot password\u{201d}) to sign in from this browser.",
+        ));
+    }
+    Ok(())
 }
 
 /// What a right `proof` spends (and the challenge it answered), or `None` for a wrong one: a
@@ -271,14 +323,19 @@ impl Rotation {
         change: &CredentialChange,
         events: &[AuditEvent],
     ) -> Result<Writes, StoreError> {
-        state.store.ending_other_sessions_writes(
+        let writes = state.store.ending_other_sessions_writes(
             &caller.user,
             change,
             &caller.session.hash,
             &self.record,
             events,
             &mut rand::rngs::OsRng,
-        )
+        )?;
+        // Every other device is forgotten with the epoch; this browser's is carried over.
+        Ok(match &caller.device {
+            Some(d) => writes.and(state.store.device_keep_writes(d, self.record.epoch)?),
+            None => writes,
+        })
     }
 
     /// What settling [`Rotation::writes`] came to: done; 409 `factors_changed` when the account
@@ -318,20 +375,11 @@ pub async fn end_other_sessions(
     events: &[AuditEvent],
 ) -> Result<HeaderValue, ApiError> {
     let rotation = Rotation::of(caller, Timestamp::now());
-    let done = state
-        .store
-        .change_factors_ending_other_sessions(
-            &caller.user,
-            change,
-            &caller.session.hash,
-            &rotation.record,
-            events,
-            &mut rand::rngs::OsRng,
-        )
-        .await
-        .map_err(session_gone)?;
-    if !done {
-        return Err(factors_changed());
+    let writes = rotation.writes(state, caller, change, events)?;
+    match state.store.commit(writes).await {
+        Ok(()) => {}
+        Err(e) if e.failed_condition(0) => return Err(factors_changed()),
+        Err(e) => return Err(session_gone(e)),
     }
     Ok(rotation.cookie(state))
 }

@@ -1,6 +1,7 @@
 //! Sessions: an opaque 256-bit id in a cookie, its SHA-256 in DynamoDB, looked up on every
 //! request. Levels: `password` (first factor only: enrolment and the MFA check) and `full`.
 
+use crate::domain::device::DeviceRecord;
 pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
 use crate::domain::{
     Credentials, Level, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash, UserId,
@@ -29,6 +30,15 @@ pub struct Caller {
     pub tenant: Option<TenantRecord>,
     /// What the route asked to read with the caller (counters, the SSO configuration...).
     pub more: Fetched,
+    /// This browser's device cookie, when it is the caller's (read with the caller).
+    pub device: Option<DeviceRecord>,
+}
+
+/// The hash of the device cookie the browser sent, if it sent one shaped like ours.
+pub fn presented_device(req: &Request, state: &AppState) -> Option<TokenHash> {
+    Cookie::Device
+        .read(req, &state.config)
+        .and_then(|v| TokenHash::of_presented(&v))
 }
 
 /// A store error of a write that replaces the caller's session: a failed condition means the
@@ -104,7 +114,8 @@ where
     }
     let fetch = more(&session)
         .user(&session.tenant, &session.user)
-        .tenant(&session.tenant);
+        .tenant(&session.tenant)
+        .device(presented_device(req, state));
     let touch = async {
         if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
             if let Err(e) = state.store.touch_session(&hash, now, None).await {
@@ -131,6 +142,7 @@ where
     }
     let extra = extra?;
     let tenant = fetched.tenant.take();
+    let device = fetched.device.take().filter(|d| d.is_of(&user, now));
     // Checked on every request, not only by the loop that ends a suspended tenant's sessions:
     // a session that loop missed still opens nothing.
     if tenant.as_ref().is_some_and(|t| t.is_suspended()) {
@@ -143,6 +155,7 @@ where
             credentials,
             tenant,
             more: fetched,
+            device,
         },
         extra,
     ))

@@ -1,17 +1,22 @@
 //! One door into a session. Every way of proving who one is — a password, an emailed PIN, the
 //! organisation's identity provider, a second factor after a first (or its first enrolment) —
 //! ends here once the proof holds: the suspended-organisation rule, the session's level by
-//! policy, the events that go with it, the cookie's lifetime and where the person goes next.
+//! policy, the events that go with it, the cookie's lifetime, the device cookie a full sign-in
+//! leaves (or uses again) and where the person goes next.
 //! The flows only prove, and write what this gives them with what the proof spends.
 
 use super::session::Caller;
+use crate::domain::device::{DeviceRecord, DeviceSecret, DEVICE_LIFETIME_SECS};
+use crate::domain::TokenHash;
 use crate::domain::{
     Action, AuditEvent, Level, Role, SessionId, SessionRecord, TenantRecord, Timestamp, UserRecord,
 };
 use crate::http::cookies::Cookie;
 use crate::http::{json_with_cookie, redirect, ApiError, Body, Response};
+use crate::store::{Store, StoreError, Writes};
 use crate::Config;
 use http::{header, HeaderValue, StatusCode};
+use rand::rngs::OsRng;
 use serde::Serialize;
 
 /// Where a person goes once a sign-in step is done.
@@ -148,12 +153,23 @@ pub struct NewSession {
     pub record: SessionRecord,
     pub events: Vec<AuditEvent>,
     pub next: Next,
+    /// What a full sign-in does with the browser's device cookie.
+    device: Option<DeviceUse>,
+}
+
+/// A full sign-in leaves the browser a device cookie: a new one, or the one it brought (the
+/// user's, in their current epoch) used again.
+enum DeviceUse {
+    Issued(DeviceSecret, DeviceRecord),
+    Used(TokenHash),
 }
 
 /// Where the sign-in is coming from.
 pub struct Seen<'a> {
     pub ip: &'a str,
     pub user_agent: &'a str,
+    /// The browser's device cookie, when it is the user's ([`DeviceRecord::is_of`]).
+    pub device: Option<&'a DeviceRecord>,
 }
 
 /// The session `proved` earns for `user` of `tenant`, now: refused (403 `tenant_suspended`)
@@ -171,17 +187,25 @@ pub fn begin(
         return Err(super::access::tenant_suspended());
     }
     let level = proved.level();
-    let (id, record) = SessionRecord::start(user, level, now, &mut rand::rngs::OsRng);
+    let (id, record) = SessionRecord::start(user, level, now, &mut OsRng);
     let mut record = record.seen_from(from.ip, from.user_agent);
     if proved.is_second_factor() {
         record.proved_at = Some(now);
     }
     events.extend(proved.event(user, from.ip));
+    let device = (level == Level::Full).then(|| match from.device {
+        Some(d) if d.is_of(user, now) => DeviceUse::Used(d.hash.clone()),
+        _ => {
+            let (secret, d) = DeviceRecord::issue(user, from.user_agent, now, &mut OsRng);
+            DeviceUse::Issued(secret, d)
+        }
+    });
     Ok(NewSession {
         id,
         record,
         events,
         next: Next::after(level, user, tenant),
+        device,
     })
 }
 
@@ -197,6 +221,7 @@ pub fn after_second_factor(
     let seen = Seen {
         ip: &caller.session.ip,
         user_agent: &caller.session.user_agent,
+        device: caller.device.as_ref(),
     };
     begin(
         proved,
@@ -215,6 +240,19 @@ impl NewSession {
         Cookie::Session.set(config, self.id.secret(), lifetime)
     }
 
+    /// What the device cookie leads to, for the transaction that stores the session: a new
+    /// device stored, or the browser's own marked as used now.
+    pub fn device_writes(&self, store: &Store) -> Result<Writes, StoreError> {
+        match &self.device {
+            None => Ok(Writes::none()),
+            Some(DeviceUse::Issued(_, d)) => store.device_issue_writes(d),
+            Some(DeviceUse::Used(hash)) => {
+                let r = &self.record;
+                store.device_use_writes(hash, r.created_at, &r.user_agent)
+            }
+        }
+    }
+
     /// The answer of a step the pages call: `{next, path}` with the cookie.
     pub fn json(&self, config: &Config) -> Response<Body> {
         self.json_with(config, &NextStep::from(self.next))
@@ -222,7 +260,9 @@ impl NewSession {
 
     /// The answer of a step whose body says more (the recovery codes of an enrolment).
     pub fn json_with(&self, config: &Config, body: &impl Serialize) -> Response<Body> {
-        json_with_cookie(StatusCode::OK, body, self.cookie(config))
+        let mut r = json_with_cookie(StatusCode::OK, body, self.cookie(config));
+        self.add_device_cookie(&mut r, config);
+        r
     }
 
     /// The answer of a step reached by a redirect (back from the identity provider).
@@ -230,7 +270,15 @@ impl NewSession {
         let mut r = redirect(self.next.path());
         r.headers_mut()
             .append(header::SET_COOKIE, self.cookie(config));
+        self.add_device_cookie(&mut r, config);
         r
+    }
+
+    fn add_device_cookie(&self, r: &mut Response<Body>, config: &Config) {
+        if let Some(DeviceUse::Issued(secret, _)) = &self.device {
+            let cookie = Cookie::Device.set(config, secret.secret(), DEVICE_LIFETIME_SECS);
+            r.headers_mut().append(header::SET_COOKIE, cookie);
+        }
     }
 }
 

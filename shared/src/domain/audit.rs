@@ -36,6 +36,8 @@ pub enum Action {
     PasswordReset,
     SessionEnd,
     SessionEndOthers,
+    DeviceForget,
+    MfaBlocked,
     ConfigSignin,
     SsoConfigure,
     SsoTest,
@@ -53,7 +55,7 @@ pub enum Action {
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    pub const TABLE: [(Action, &'static str, &'static str); 38] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 40] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (
@@ -131,6 +133,12 @@ impl Action {
             Self::SessionEndOthers,
             "session.end_others",
             "Signed out everywhere else",
+        ),
+        (Self::DeviceForget, "device.forget", "Forgot a device"),
+        (
+            Self::MfaBlocked,
+            "mfa.blocked",
+            "Second factor blocked after too many wrong codes",
         ),
         (
             Self::ConfigSignin,

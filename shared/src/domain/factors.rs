@@ -81,6 +81,48 @@ pub struct SecondFactors {
     pub recovery_codes_left: usize,
     /// Their hashes: a code is judged against them before it is spent.
     pub recovery_hashes: Vec<String>,
+    /// Wrong second-factor guesses since the last right one (or the last password reset).
+    pub failed_in_a_row: u32,
+    /// When the owner was last told that someone had their password but not their factor.
+    pub alerted_at: Option<i64>,
+}
+
+/// Wrong second-factor guesses in a row after which the owner is emailed (at most once an
+/// [`ALERT_EVERY_SECS`]): someone has their password (NIST SP 800-63B §5.2.2).
+pub const ALERT_AFTER_FAILURES: u32 = 5;
+pub const ALERT_EVERY_SECS: i64 = 3600;
+/// Wrong second-factor guesses in a row after which the second factor is refused in browsers
+/// without the user's device cookie, until a password reset (NIST SP 800-63B §5.2.2: at most
+/// 100 consecutive failures).
+pub const BLOCK_AFTER_FAILURES: u32 = 100;
+
+/// What one more wrong second-factor guess leads to, besides being counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AfterFailure {
+    /// Tell the owner someone has their password.
+    pub alert: bool,
+    /// This guess is the one that blocks the factor in unknown browsers.
+    pub blocks: bool,
+}
+
+impl SecondFactors {
+    /// Whether the second factor is refused in browsers without the user's device cookie.
+    pub fn blocked(&self) -> bool {
+        self.failed_in_a_row >= BLOCK_AFTER_FAILURES
+    }
+
+    /// What one more wrong guess at `now` leads to (`at_sign_in`: after a first factor, not a
+    /// signed-in person confirming it is them).
+    pub fn after_failure(&self, at_sign_in: bool, now: i64) -> AfterFailure {
+        let n = self.failed_in_a_row.saturating_add(1);
+        let quiet = self
+            .alerted_at
+            .is_some_and(|at| now - at < ALERT_EVERY_SECS);
+        AfterFailure {
+            alert: at_sign_in && n >= ALERT_AFTER_FAILURES && !quiet,
+            blocks: n == BLOCK_AFTER_FAILURES,
+        }
+    }
 }
 
 impl SecondFactors {
@@ -94,4 +136,43 @@ impl SecondFactors {
 pub struct Credentials {
     pub password_hash: Option<SecretString>,
     pub factors: SecondFactors,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(failed: u32, alerted_at: Option<i64>, at_sign_in: bool) -> AfterFailure {
+        let f = SecondFactors {
+            failed_in_a_row: failed,
+            alerted_at,
+            ..SecondFactors::default()
+        };
+        f.after_failure(at_sign_in, 10_000)
+    }
+
+    #[test]
+    fn the_fifth_wrong_code_in_a_row_alerts_at_most_once_an_hour() {
+        assert!(!after(3, None, true).alert);
+        assert!(after(4, None, true).alert, "the fifth");
+        assert!(after(7, None, true).alert, "still none sent");
+        assert!(!after(7, Some(10_000 - 60), true).alert, "one a minute ago");
+        assert!(after(7, Some(10_000 - 3600), true).alert, "an hour ago");
+        assert!(
+            !after(7, None, false).alert,
+            "not when confirming a signed-in person"
+        );
+    }
+
+    #[test]
+    fn the_hundredth_wrong_code_in_a_row_blocks_unknown_browsers() {
+        assert!(!after(98, None, true).blocks);
+        assert!(after(99, None, true).blocks);
+        assert!(!after(100, None, true).blocks, "blocked once");
+        let f = SecondFactors {
+            failed_in_a_row: 100,
+            ..SecondFactors::default()
+        };
+        assert!(f.blocked());
+    }
 }

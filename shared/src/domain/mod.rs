@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod audit;
+pub mod device;
 pub mod email;
 pub mod factors;
 pub mod ids;

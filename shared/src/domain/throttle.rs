@@ -37,6 +37,18 @@ pub const ACCOUNT: Policy = Policy {
     lock_secs: 15 * 60,
     max_delay_secs: 60,
 };
+/// Password and PIN guesses made with one device cookie (see `domain::device`), in place of
+/// the account's counters: ten a day free, then delays capped at a minute; at
+/// [`DEVICE_REVOKE_AT`] failures the device is forgotten and its browser guesses like any other.
+pub const DEVICE: Policy = Policy {
+    window_secs: 24 * 60 * 60,
+    free: 10,
+    lock_at: None,
+    lock_secs: 24 * 60 * 60,
+    max_delay_secs: 60,
+};
+/// The failed guesses (in [`DEVICE`]'s window, without a right one) that revoke a device.
+pub const DEVICE_REVOKE_AT: u32 = 20;
 /// Password guesses per account from one source address: this pair is what locks.
 pub const ACCOUNT_SOURCE: Policy = Policy {
     window_secs: 15 * 60,
@@ -333,6 +345,7 @@ mod tests {
             FORGOT_SOURCE,
             MFA,
             PIN_EMAILS,
+            DEVICE,
         ] {
             assert!(p.lock_secs >= p.window_secs, "{p:?}");
         }

@@ -1,9 +1,11 @@
-//! Porter's cookies, in one place: the session cookie and the single sign-on binding cookie,
-//! their names, attributes and reading them back.
+//! Porter's cookies, in one place: the session cookie, the single sign-on binding cookie and
+//! the device cookie, their names, attributes and reading them back.
 //!
-//! Both are HttpOnly, SameSite=Lax, Path=/ and, outside `http://localhost`, Secure with the
-//! `__Host-` prefix, which binds them to this exact origin (no Domain). Browsers refuse that
-//! prefix without Secure, so plain `http://localhost` in development uses unprefixed names.
+//! All are HttpOnly, Path=/ and, outside `http://localhost`, Secure with the `__Host-` prefix,
+//! which binds them to this exact origin (no Domain). Browsers refuse that prefix without
+//! Secure, so plain `http://localhost` in development uses unprefixed names. The session and
+//! binding cookies are SameSite=Lax (the identity provider's redirect back is a cross-site
+//! navigation); the device cookie is SameSite=Strict: only Porter's own pages' requests need it.
 
 use crate::Config;
 use http::{header, HeaderValue};
@@ -17,6 +19,8 @@ pub enum Cookie {
     /// Binds a sign-in at an identity provider to the browser that started it (the PKCE
     /// verifier, whose challenge the state item keeps).
     SsoBinding,
+    /// A browser that completed a sign-in (see `domain::device`): a year, SameSite=Strict.
+    Device,
 }
 
 impl Cookie {
@@ -27,6 +31,8 @@ impl Cookie {
             (Self::Session, false) => "__Host-porter_session",
             (Self::SsoBinding, true) => "porter_sso",
             (Self::SsoBinding, false) => "__Host-porter_sso",
+            (Self::Device, true) => "porter_device",
+            (Self::Device, false) => "__Host-porter_device",
         }
     }
 
@@ -37,8 +43,12 @@ impl Cookie {
         } else {
             "; Secure"
         };
+        let same_site = match self {
+            Self::Device => "Strict",
+            Self::Session | Self::SsoBinding => "Lax",
+        };
         let line = format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            "{}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}",
             self.name(config)
         );
         HeaderValue::from_str(&line).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -93,6 +103,15 @@ mod tests {
         assert_eq!(
             v.to_str().unwrap(),
             "__Host-porter_sso=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+        );
+    }
+
+    #[test]
+    fn the_device_cookie_is_strict() {
+        let v = Cookie::Device.set(&config("https://id.example.com"), "abc", 31_536_000);
+        assert_eq!(
+            v.to_str().unwrap(),
+            "__Host-porter_device=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000; Secure"
         );
     }
 

@@ -157,6 +157,62 @@ pub fn sign_in_methods_changed(product: &str, what: &str, at: Timestamp) -> Mail
     }
 }
 
+/// Someone typed the right password (or an emailed code) but then `failures` wrong
+/// second-factor codes in a row, from `ip`, at `at` (NIST SP 800-63B §5.2.2): the owner should
+/// change their password. Sent at most once an hour.
+pub fn second_factor_failures(product: &str, ip: &str, at: Timestamp) -> Mail {
+    let when = at.to_human();
+    let body = format!(
+        "<p>Someone signed in with your password but not your second factor, from {ip} at \
+         {when}; change your password.</p><p>After the right password, five wrong codes were \
+         entered in a row. If this was you, there is nothing to do. If not, someone knows your \
+         {product} password: change it now (\u{201c}Forgot password\u{201d} on the sign-in page \
+         works too), and tell your administrator.</p>",
+        ip = escape(ip),
+        product = escape(product),
+    );
+    let text = format!(
+        "Someone signed in with your password but not your second factor, from {ip} at {when}; \
+         change your password.\n\nAfter the right password, five wrong codes were entered in a \
+         row. If this was you, there is nothing to do. If not, someone knows your {product} \
+         password: change it now (\u{201c}Forgot password\u{201d} on the sign-in page works too), \
+         and tell your administrator.\n"
+    );
+    Mail {
+        subject: format!("Someone has your {product} password"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
+/// A hundred wrong second-factor codes in a row: the second factor is refused in browsers
+/// this account never completed a sign-in in, until the password is reset.
+pub fn second_factor_blocked(product: &str, at: Timestamp) -> Mail {
+    let when = at.to_human();
+    let body = format!(
+        "<p>On {when}, the hundredth wrong second-factor code in a row was entered for your \
+         {product} account.</p><p>To protect it, second-factor codes are now refused in every \
+         browser where you have not signed in before, until you reset your password \
+         (\u{201c}Forgot password\u{201d} on the sign-in page). Browsers you signed in with \
+         before still work.</p><p>If this was not you, someone knows your password: reset it \
+         now and tell your administrator.</p>",
+        product = escape(product),
+    );
+    let text = format!(
+        "On {when}, the hundredth wrong second-factor code in a row was entered for your \
+         {product} account.\n\nTo protect it, second-factor codes are now refused in every \
+         browser where you have not signed in before, until you reset your password \
+         (\u{201c}Forgot password\u{201d} on the sign-in page). Browsers you signed in with \
+         before still work.\n\nIf this was not you, someone knows your password: reset it now \
+         and tell your administrator.\n"
+    );
+    Mail {
+        subject: format!("Second-factor codes for your {product} account are blocked"),
+        html: layout(product, &body),
+        text,
+    }
+}
+
 /// A company sign-in (an identity at the organisation's provider) was linked to an account
 /// that already signed in another way: from now on that identity signs in as this person.
 pub fn company_sign_in_linked(product: &str, provider: &str, at: Timestamp) -> Mail {

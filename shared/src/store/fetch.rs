@@ -5,10 +5,12 @@
 
 use super::throttle::{self, ThrottleKey};
 use super::{items, keys, Store, StoreError};
+use crate::domain::device::DeviceRecord;
 use crate::domain::pin::PinRecord;
 use crate::domain::throttle::Counter;
 use crate::domain::{
-    Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, UserId, UserRecord,
+    Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, TokenHash, UserId,
+    UserRecord,
 };
 
 /// The items one request should read. Builders add a key; absent items come back as `None`.
@@ -24,6 +26,7 @@ pub struct Fetch {
     pin: Option<(String, String)>,
     identity: Option<(String, String)>,
     member: Option<(TenantId, UserId)>,
+    device: Option<TokenHash>,
 }
 
 /// What a [`Fetch`] found.
@@ -46,6 +49,8 @@ pub struct Fetched {
     pub identity_ids: Option<(TenantId, UserId)>,
     /// Another user of the tenant, whom an admin's write is about.
     pub member: Option<UserRecord>,
+    /// The device the browser's cookie names, whoever's it is (the caller checks that).
+    pub device: Option<DeviceRecord>,
 }
 
 impl Fetch {
@@ -114,6 +119,12 @@ impl Fetch {
         self
     }
 
+    /// The device a browser's cookie names (its hash), if it sent one.
+    pub fn device(mut self, hash: Option<TokenHash>) -> Self {
+        self.device = hash;
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -147,6 +158,9 @@ impl Fetch {
         }
         if let Some((tid, uid)) = &self.member {
             add(keys::tenant_pk(tid), &keys::user_sk(uid));
+        }
+        if let Some(h) = &self.device {
+            add(super::devices::device_pk(h), keys::DEVICE_SK);
         }
         keys
     }
@@ -242,7 +256,13 @@ impl Store {
                 .transpose()?,
             None => None,
         };
+        let device = match &fetch.device {
+            Some(h) => take(super::devices::device_pk(h), keys::DEVICE_SK)
+                .and_then(|it| super::devices::record(h.clone(), &it)),
+            None => None,
+        };
         Ok(Fetched {
+            device,
             member,
             identity_ids,
             pin,

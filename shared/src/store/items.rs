@@ -64,6 +64,10 @@ pub fn credentials(it: &Item) -> Credentials {
             security_keys_version: get_n(it, "webauthn_version").unwrap_or(0),
             recovery_codes_left: recovery_hashes.len(),
             recovery_hashes,
+            failed_in_a_row: get_n(it, "mfa_failures")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
+            alerted_at: get_n(it, "mfa_alerted_at"),
         },
     }
 }

@@ -14,6 +14,7 @@ pub const PLATFORM_SK: &str = "PLATFORM";
 pub const DOMAIN_SK: &str = "DOMAIN";
 pub const IDP_SK: &str = "IDP";
 pub const OIDC_SK: &str = "OIDC";
+pub const DEVICE_SK: &str = "DEVICE";
 /// GSI partition that lists every tenant, sorted by name.
 pub const TENANTS_GSI_PK: &str = "TENANTS";
 /// Sort-key prefixes under a tenant.
@@ -49,7 +50,7 @@ pub fn session_hash(pk: &str) -> Option<TokenHash> {
         .map(|h| TokenHash::from_stored(h.to_owned()))
 }
 
-/// `gsi1pk` of a user's sessions: the account page lists them through the GSI.
+/// `gsi1pk` of a user's sessions and devices: the account page lists both through the GSI.
 pub fn user_sessions_gsi_pk(tid: &TenantId, uid: &UserId) -> String {
     format!("SESSIONS#{}#{}", tid.as_str(), uid.as_str())
 }

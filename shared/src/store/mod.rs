@@ -18,6 +18,8 @@
 //! | throttle counter | `THROTTLE#<scope>#<sha256>` | `THROTTLE` |
 //! | sign-in PIN | `PIN#<sha256 of the address>` | `PIN` |
 //! | session, listed per user | (gsi1) `SESSIONS#<tid>#<uid>` | (gsi1) created at |
+//! | device (a browser that completed a sign-in) | `DEVICE#<sha256 of cookie>` | `DEVICE` |
+//! | device, listed per user (with the sessions) | (gsi1) `SESSIONS#<tid>#<uid>` | (gsi1) created at |
 //! | single sign-on configuration | `TENANT#<tid>` | `SSO` |
 //! | platform connection (metadata) | `TENANT#<tid>` | `PLATFORM` |
 //! | email domain verified by a tenant | `DOMAIN#<domain>` | `DOMAIN` |
@@ -28,6 +30,7 @@
 
 mod attr;
 pub mod audit;
+pub mod devices;
 pub mod domains;
 pub mod fetch;
 mod items;

@@ -32,6 +32,20 @@ fn session_condition(ceremony: Option<&str>) -> (&'static str, attr::Item) {
     }
 }
 
+/// The sessions among a user's GSI items (devices are listed there too).
+pub(super) fn sessions_in(found: &[attr::Item]) -> Result<Vec<SessionRecord>, StoreError> {
+    found
+        .iter()
+        .filter_map(|it| {
+            let hash = it
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|pk| keys::session_hash(pk))?;
+            Some(items::session_record(hash, it))
+        })
+        .collect()
+}
+
 impl Store {
     pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         self.db
@@ -44,20 +58,15 @@ impl Store {
         Ok(())
     }
 
-    /// A new session with the audit events of the step that earned it, together; a full
-    /// session (a sign-in through the identity provider) also records the sign-in time.
-    pub async fn start_session(
-        &self,
-        session: &SessionRecord,
-        user: &UserRecord,
-        events: &[AuditEvent],
-        rng: &mut impl RngCore,
-    ) -> Result<(), StoreError> {
-        let Writes(writes) = self.session_writes(session, user, events, rng)?;
+    /// `writes` in one transaction (a sign-in that settles no guess: the session it starts
+    /// and what goes with it).
+    pub async fn commit(&self, Writes(writes): Writes) -> Result<(), StoreError> {
         self.transact(writes).await
     }
 
-    /// The writes of [`Store::start_session`], for a transaction that settles a guess.
+    /// A new session with the audit events of the step that earned it; a full session (a
+    /// sign-in through the identity provider) also records the sign-in time. For one
+    /// transaction, with what the step spends or settles.
     pub fn session_writes(
         &self,
         session: &SessionRecord,
@@ -115,6 +124,7 @@ impl Store {
         let mut writes = vec![
             spend
                 .with_sign_in_at(new.created_at.0)
+                .resetting_failures()
                 .write(&self.table, user)?,
             attr::delete(
                 &self.table,
@@ -147,7 +157,7 @@ impl Store {
         let (condition, mut values) = session_condition(ceremony);
         values.insert(":now".into(), n(now.0));
         let mut writes = vec![
-            spend.write(&self.table, user)?,
+            spend.resetting_failures().write(&self.table, user)?,
             attr::update(
                 &self.table,
                 key(keys::session_pk(session), keys::SESSION_SK),
@@ -193,6 +203,15 @@ impl Store {
         tid: &TenantId,
         uid: &UserId,
     ) -> Result<Vec<SessionRecord>, StoreError> {
+        sessions_in(&self.user_gsi_items(tid, uid).await?)
+    }
+
+    /// Everything listed under a user in the GSI: their sessions and devices.
+    pub(super) async fn user_gsi_items(
+        &self,
+        tid: &TenantId,
+        uid: &UserId,
+    ) -> Result<Vec<attr::Item>, StoreError> {
         let q = self
             .db
             .query()
@@ -200,17 +219,7 @@ impl Store {
             .index_name(super::table::GSI1)
             .key_condition_expression("gsi1pk = :p")
             .expression_attribute_values(":p", s(keys::user_sessions_gsi_pk(tid, uid)));
-        let items = self.query_all(q).await?;
-        items
-            .iter()
-            .filter_map(|it| {
-                let hash = it
-                    .get("pk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|pk| keys::session_hash(pk))?;
-                Some(items::session_record(hash, it))
-            })
-            .collect()
+        self.query_all(q).await
     }
 
     /// Ends one of `user`'s sessions: `Ok(false)` when it is not theirs (or gone).

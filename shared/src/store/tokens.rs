@@ -80,7 +80,7 @@ impl Store {
                 values.insert(":required".into(), s(UserStatus::Active.as_str()));
                 values.insert(":one".into(), n(1));
                 (
-                    "SET password_hash = :hash, password_changed_at = :now ADD session_epoch :one REMOVE pending_reset",
+                    "SET password_hash = :hash, password_changed_at = :now ADD session_epoch :one REMOVE pending_reset, mfa_failures",
                     "#status = :required AND pending_reset = :token",
                 )
             }

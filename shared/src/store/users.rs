@@ -14,6 +14,34 @@ fn user_key(tid: &TenantId, uid: &UserId) -> Item {
 }
 
 impl Store {
+    /// One more wrong second-factor guess by `user`, for the transaction that counts it.
+    pub fn second_factor_failure_writes(&self, user: &UserRecord) -> Result<Writes, StoreError> {
+        Ok(Writes(vec![attr::update(
+            &self.table,
+            user_key(&user.tenant, &user.id),
+            "ADD mfa_failures :one",
+            "attribute_exists(pk)",
+            item([(":one", n(1))]),
+        )?]))
+    }
+
+    /// Claims the right to alert `user` at `now`: `Ok(true)` for one request only, and only
+    /// when no alert went out in the last `every` seconds.
+    pub async fn claim_alert(
+        &self,
+        user: &UserRecord,
+        now: i64,
+        every: i64,
+    ) -> Result<bool, StoreError> {
+        self.update_user(
+            user,
+            "SET mfa_alerted_at = :now",
+            "attribute_not_exists(mfa_alerted_at) OR mfa_alerted_at <= :since",
+            item([(":now", n(now)), (":since", n(now - every))]),
+        )
+        .await
+    }
+
     pub async fn get_user(
         &self,
         tid: &TenantId,
@@ -101,32 +129,10 @@ impl Store {
         .await
     }
 
-    /// A change of factors by a user who already had one, as one transaction: the change, the
-    /// end of every other session (the epoch moves), this session under a new id (`new`, in
-    /// the new epoch) in place of `old`, and `events`. `Ok(false)`: the change's condition or
-    /// the epoch read no longer holds; a [`StoreError::Conflict`] otherwise means `old` was
-    /// gone.
-    pub async fn change_factors_ending_other_sessions(
-        &self,
-        user: &UserRecord,
-        change: &CredentialChange,
-        old: &TokenHash,
-        new: &SessionRecord,
-        events: &[AuditEvent],
-        rng: &mut impl RngCore,
-    ) -> Result<bool, StoreError> {
-        let Writes(writes) =
-            self.ending_other_sessions_writes(user, change, old, new, events, rng)?;
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The writes of [`Store::change_factors_ending_other_sessions`], for a transaction that
-    /// settles a guess: the change with the epoch bump on the user as read (element 0), the
-    /// old session gone (1), the new one stored (2), then `events`.
+    /// A change of factors by a user who already had one (possibly none: "sign out everywhere
+    /// else"), for one transaction: the change with the epoch bump on the user as read (element
+    /// 0; the bump ends every other session and device), the old session gone (1), the new one
+    /// (`new`, in the new epoch) stored (2), then `events`.
     pub fn ending_other_sessions_writes(
         &self,
         user: &UserRecord,
@@ -271,6 +277,23 @@ impl CredentialChange {
                 .to_owned(),
         };
         self.values.insert(":login_at".into(), n(at));
+        self
+    }
+
+    /// The same change, starting the count of wrong second-factor guesses in a row afresh
+    /// (a right guess was made).
+    pub fn resetting_failures(mut self) -> Self {
+        const CLEARED: &str = "mfa_failures";
+        // An update expression holds each clause once: join an existing REMOVE or add one.
+        self.update = if let Some(rest) = self.update.strip_prefix("REMOVE ") {
+            format!("REMOVE {CLEARED}, {rest}")
+        } else if let Some((head, rest)) = self.update.split_once(" REMOVE ") {
+            format!("{head} REMOVE {CLEARED}, {rest}")
+        } else {
+            format!("{} REMOVE {CLEARED}", self.update)
+                .trim()
+                .to_owned()
+        };
         self
     }
 
