@@ -39,6 +39,10 @@ pub struct Config {
     /// The DNS servers domain verification asks (`PORTER_DNS_SERVERS`, `ip:port[,ip:port]`);
     /// empty: the system's resolver. `make dev` and the tests name a server on loopback.
     pub dns_servers: Vec<std::net::SocketAddr>,
+    /// The SQS queue that "forgot password" and sign-in PIN mails wait in until the `mailer`
+    /// function sends them (`PORTER_MAIL_QUEUE_URL`); unset: those functions send the mail
+    /// themselves, within their answer's floor (a one-off `cargo lambda invoke`).
+    pub mail_queue_url: Option<String>,
 }
 
 impl Config {
@@ -95,6 +99,9 @@ impl Config {
                 }
             })?;
         Ok(Self {
+            mail_queue_url: lookup("PORTER_MAIL_QUEUE_URL")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
             dns_servers,
             entra_authority,
             allow_loopback,
@@ -128,6 +135,10 @@ impl Config {
             ("PORTER_ENTRA_AUTHORITY", url(&self.entra_authority)),
             ("PORTER_ALLOW_LOOPBACK", self.allow_loopback.to_string()),
             ("PORTER_DNS_SERVERS", join_addresses(&self.dns_servers)),
+            (
+                "PORTER_MAIL_QUEUE_URL",
+                self.mail_queue_url.clone().unwrap_or_default(),
+            ),
         ]
     }
 

@@ -189,6 +189,12 @@ pub async fn send_reset(state: &AppState, user: &UserRecord) -> Result<bool, Res
         link.expose_secret(),
         token.expires_at,
     );
-    state.mailer().send(user.email.as_str(), &mail).await?;
+    if let Err(e) = state.mailer().send(user.email.as_str(), &mail).await {
+        // Nothing lost: without its email the link is withdrawn, and a retry issues another.
+        if let Err(undo) = state.store.withdraw_reset(user, &token).await {
+            tracing::warn!(error = %undo, "could not withdraw an unsent reset link");
+        }
+        return Err(e.into());
+    }
     Ok(true)
 }

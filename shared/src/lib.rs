@@ -25,6 +25,7 @@
 pub mod auth;
 pub mod config;
 pub mod credentials;
+pub mod deliveries;
 pub mod dns;
 pub mod domain;
 pub mod http;
@@ -43,8 +44,29 @@ pub mod tenants;
 pub use config::Config;
 pub use state::{AppState, Routes};
 
-/// The `main` of every function binary: tracing, configuration and clients once per cold
-/// start, then the Lambda runtime calling `handler(&state, request)` for each event.
+/// The `main` of a function fed by an SQS queue (the `mailer`): tracing, configuration and
+/// clients once per cold start, then the Lambda runtime calling `handler(&state, batch)`.
+#[macro_export]
+macro_rules! sqs_main {
+    ($handler:path) => {
+        // One thread, as for the HTTP functions: Lambda hands an instance one batch at a time.
+        #[tokio::main(flavor = "current_thread")]
+        async fn main() -> Result<(), lambda_runtime::Error> {
+            $crate::telemetry::init();
+            let state = $crate::AppState::from_env().await?;
+            let state = &state;
+            lambda_runtime::run(lambda_runtime::service_fn(
+                move |event: lambda_runtime::LambdaEvent<_>| async move {
+                    Ok::<_, lambda_runtime::Error>($handler(state, event.payload).await)
+                },
+            ))
+            .await
+        }
+    };
+}
+
+/// The `main` of an HTTP function: tracing, configuration and clients once, then the handler
+/// for each request.
 #[macro_export]
 macro_rules! lambda_main {
     ($handler:path) => {

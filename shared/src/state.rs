@@ -5,6 +5,7 @@ use crate::config::{Config, ConfigError};
 use crate::credentials::crypto::DataKey;
 #[cfg(feature = "webauthn")]
 use crate::http::ApiError;
+use crate::mail::queue::MailQueue;
 use crate::mail::Mailer;
 use crate::secrets::SecretStore;
 use crate::secrets::SecretsError;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub store: Store,
     sdk: aws_config::SdkConfig,
     mailer: Arc<OnceLock<Mailer>>,
+    mail_queue: Arc<OnceLock<Option<MailQueue>>>,
     secrets: Arc<OnceLock<SecretStore>>,
     #[cfg(feature = "webauthn")]
     webauthn: Arc<OnceLock<Result<crate::credentials::webauthn::Webauthn, String>>>,
@@ -101,6 +103,7 @@ impl AppState {
             ),
             sdk,
             mailer: Arc::default(),
+            mail_queue: Arc::default(),
             secrets: Arc::default(),
             #[cfg(feature = "webauthn")]
             webauthn: Arc::default(),
@@ -120,6 +123,17 @@ impl AppState {
                 &self.config.mail_from,
             )
         })
+    }
+
+    /// The queue of mails the `mailer` function sends (`PORTER_MAIL_QUEUE_URL`), built on
+    /// first use; `None` when none is configured.
+    pub fn mail_queue(&self) -> Option<&MailQueue> {
+        self.mail_queue
+            .get_or_init(|| {
+                let url = self.config.mail_queue_url.as_ref()?;
+                Some(MailQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url))
+            })
+            .as_ref()
     }
 
     /// Secrets Manager, built on first use.

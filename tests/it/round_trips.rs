@@ -297,3 +297,154 @@ async fn every_admin_write_reads_the_caller_and_its_target_in_one_batch() {
         over.join("\n")
     );
 }
+
+/// The `dynamodb:LeadingKeys` patterns template.yaml grants `function` (its resource name) on
+/// `target` ("Table", "Table/index", "AuditTable"); `None` when a statement grants it without
+/// that condition.
+fn leading_keys(template: &serde_yaml::Value, function: &str, target: &str) -> Option<Vec<String>> {
+    let mut patterns = Vec::new();
+    let policies = template["Resources"][function]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap();
+    for st in policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().unwrap())
+    {
+        let resource = format!("{:?}", st["Resource"]);
+        let on = if resource.contains("AuditTable") {
+            "AuditTable"
+        } else if resource.contains("Table.Arn}/index") {
+            "Table/index"
+        } else if resource.contains("Table") {
+            "Table"
+        } else {
+            continue;
+        };
+        if on != target {
+            continue;
+        }
+        let keys = &st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+        patterns.extend(
+            keys.as_sequence()?
+                .iter()
+                .map(|k| k.as_str().unwrap().to_owned()),
+        );
+    }
+    Some(patterns)
+}
+
+fn matches(pattern: &str, key: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix),
+        None => key == pattern,
+    }
+}
+
+/// The items (table, partition key) each function named, function by function.
+type FunctionKeys = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// moto does not enforce IAM, so each request a function makes in a journey through most
+/// routes is held against the `dynamodb:LeadingKeys` conditions of its policy in
+/// template.yaml: a kind of item missing there would be refused in AWS.
+#[tokio::test]
+async fn every_function_names_only_the_kinds_of_items_its_iam_policy_allows() {
+    let app = TestApp::spawn().await;
+    let outage = Outage::start(&app.moto).await;
+    let seen: FunctionKeys = Default::default();
+    let (log, keys) = (seen.clone(), outage.keys.clone());
+    let via = app
+        .through(&outage.url)
+        .observed(std::sync::Arc::new(move |f: &str| {
+            let named = std::mem::take(&mut *keys.lock().unwrap());
+            log.lock().unwrap().push((f.to_owned(), named));
+        }));
+
+    let ann = via.address("ann");
+    let (_, mut admin) = via.ready_admin(&ann).await;
+    assert_eq!(admin.get("/api/me").await.status, 200);
+    assert_eq!(admin.get("/api/account").await.status, 200);
+    let bob = via.address("bob");
+    admin.add_user(&bob, "core").await;
+    assert_eq!(admin.get("/api/users").await.status, 200);
+    assert_eq!(admin.get("/api/audit").await.status, 200);
+    assert_eq!(admin.get("/api/config/sso").await.status, 200);
+    let domain = json!({ "domain": format!("acme-{}.test", std::process::id()) });
+    assert_eq!(
+        admin.post("/api/config/sso/domains", domain).await.status,
+        201
+    );
+    assert_eq!(admin.get("/api/config/platform").await.status, 200);
+    admin.post("/api/license/check", json!({})).await;
+    let pin_on = json!({ "email_pin": true });
+    assert_eq!(admin.put("/api/config/signin", pin_on).await.status, 200);
+    let new_password = "lantern meadow copper 31"; // pragma: allowlist secret
+    let change = json!({ "current_password": PASSWORD, "password": new_password, "password_confirm": new_password });
+    assert_eq!(
+        admin.post("/api/account/password", change).await.status,
+        200
+    );
+    assert_eq!(admin.delete("/api/account/sessions").await.status, 200);
+
+    let mut b = via.browser_at("192.0.2.77");
+    b.post("/api/password/forgot", json!({ "email": ann }))
+        .await;
+    b.post("/api/login/pin/request", json!({ "email": ann }))
+        .await;
+    let pin = via.pin_from_outbox(&ann).await.unwrap();
+    let signed = b
+        .post("/api/login/pin", json!({ "email": ann, "pin": pin }))
+        .await;
+    assert_eq!(signed.status, 200, "{:?}", signed.json);
+    b.post(
+        "/api/login/mfa",
+        json!({ "method": "totp", "code": "000000" }),
+    )
+    .await;
+    b.post("/api/logout", json!({})).await;
+
+    let yaml =
+        std::fs::read_to_string(porter_dev::moto::repo_root().join("template.yaml")).unwrap();
+    let template: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+    let resource_of = |binary: &str| {
+        template["Resources"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .find(|(_, r)| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+            .map(|(name, _)| name.as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let table = &via.state.config.table_name;
+    let audit = &via.state.config.audit_table_name;
+    let mut refused = std::collections::BTreeSet::new();
+    let mut checked = std::collections::BTreeSet::new();
+    for (binary, named) in seen.lock().unwrap().iter() {
+        let function = resource_of(binary);
+        for (t, key) in named {
+            let target = if t == audit {
+                "AuditTable"
+            } else if t.starts_with(&format!("{table}/index")) {
+                "Table/index"
+            } else if t == table {
+                "Table"
+            } else {
+                continue;
+            };
+            let kind = key.split('#').next().unwrap_or_default().to_owned();
+            checked.insert(format!("{function} {target} {kind}"));
+            let allowed = leading_keys(&template, &function, target)
+                .unwrap_or_else(|| panic!("{function} reaches {target} without LeadingKeys"));
+            if !allowed.iter().any(|p| matches(p, key)) {
+                refused.insert(format!(
+                    "{function} {target} {kind}#… (allowed {allowed:?})"
+                ));
+            }
+        }
+    }
+    println!("checked: {checked:#?}");
+    assert!(
+        checked.len() >= 30,
+        "the journey reached too little: {checked:#?}"
+    );
+    assert!(refused.is_empty(), "IAM would refuse:\n{refused:#?}");
+}

@@ -791,6 +791,138 @@ async fn a_stalling_mail_service_does_not_hold_the_forgot_password_answer() {
         .all(|m| !m.subject.contains("Reset")));
 }
 
+/// A loopback port nobody listens on: a dependency that is down.
+async fn closed_port() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// How many messages wait in the queue at `url` (visible or in flight).
+async fn waiting(app: &TestApp, url: &str) -> i64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let sqs = aws_sdk_sqs::Client::new(&porter_dev::stack::sdk_config(&app.moto));
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let attrs = out.attributes.unwrap_or_default();
+    let n = |a: A| attrs.get(&a).map_or(0, |v| v.parse::<i64>().unwrap());
+    n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible)
+}
+
+#[tokio::test]
+async fn a_reset_mail_queued_while_the_mail_service_is_down_is_sent_once_when_it_is_back() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let resets = |mails: Vec<porter_dev::outbox::SentMail>| {
+        mails
+            .into_iter()
+            .filter(|m| m.subject == "Reset your Porter password")
+            .count()
+    };
+    let down = porter_shared::AppState::from_sdk_config(
+        app.state.config.clone(),
+        &porter_dev::stack::sdk_config(&closed_port().await),
+    )
+    .unwrap();
+    let broken = app.state.clone().with_mailer_of(&down);
+    let login = porter_dev::server::handler_for("login").unwrap();
+    let a = answer(
+        login(
+            &broken,
+            json_request("/api/password/forgot", &json!({ "email": ann })),
+        )
+        .await,
+    );
+    assert_eq!(a.status, 202);
+    let queue = app.state.config.mail_queue_url.clone().unwrap();
+    assert_eq!(waiting(&app, &queue).await, 1, "queued before the answer");
+
+    // The mailer runs while SES is down: the job fails and stays queued, nothing half-done.
+    assert_eq!(porter_dev::mailer::drain(&broken).await, 0);
+    assert_eq!(resets(app.outbox(&ann).await), 0);
+    assert_eq!(waiting(&app, &queue).await, 1, "kept for the next try");
+
+    // SQS delivers it again after the visibility timeout; SES is back.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert_eq!(porter_dev::mailer::drain(&app.state).await, 1);
+    assert_eq!(porter_dev::mailer::drain(&app.state).await, 0);
+    let mails = app.outbox(&ann).await;
+    assert_eq!(resets(mails.clone()), 1, "sent once");
+    assert_eq!(waiting(&app, &queue).await, 0);
+    let link = mails.last().unwrap().link_to("/reset?token=").unwrap();
+    let token = link.rsplit('=').next().unwrap();
+    let new_password = "lantern meadow copper 31"; // pragma: allowlist secret
+    let body =
+        json!({ "token": token, "password": new_password, "password_confirm": new_password });
+    let reset = answer(app.send(json_request("/api/password/reset", &body)).await);
+    assert_eq!(reset.status, 200, "the link that finally went out works");
+}
+
+#[tokio::test]
+async fn a_mail_job_delivered_twice_mails_once_and_a_broken_one_ends_in_the_dead_letter_queue() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    app.active_admin(&ann, PASSWORD).await;
+    let before = app.outbox(&ann).await.len();
+    let body = json!({ "kind": "password_reset", "email": ann, "ip": "192.0.2.9" });
+    let message = |id: &str, body: String| {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.to_owned());
+        m.body = Some(body);
+        m
+    };
+    let mut event = SqsEvent::default();
+    event.records = vec![
+        message("m-1", body.to_string()),
+        message("m-1", body.to_string()),
+    ];
+    let answer = mailer::handle(&app.state, event).await;
+    assert!(answer.batch_item_failures.is_empty());
+    assert_eq!(
+        app.outbox(&ann).await.len(),
+        before + 1,
+        "one mail for one job"
+    );
+
+    // A body that is no job is reported each time, and SQS moves it aside after its tries.
+    let sqs = aws_sdk_sqs::Client::new(&porter_dev::stack::sdk_config(&app.moto));
+    let queue = app.state.config.mail_queue_url.clone().unwrap();
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body("not a job")
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..porter_dev::stack::MAIL_MAX_RECEIVES {
+        assert_eq!(porter_dev::mailer::drain(&app.state).await, 0);
+        tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    }
+    porter_dev::mailer::drain(&app.state).await;
+    let dlq = sqs
+        .get_queue_url()
+        .queue_name(format!("{}-mail-dlq", app.state.config.table_name))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    assert_eq!(waiting(&app, &queue).await, 0);
+    assert_eq!(
+        waiting(&app, &dlq).await,
+        1,
+        "in the dead-letter queue, whose alarm fires"
+    );
+}
+
 #[tokio::test]
 async fn a_session_the_suspension_loop_missed_still_gets_403_on_its_next_request() {
     use porter_shared::domain::{Action, AuditEvent};

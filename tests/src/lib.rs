@@ -53,7 +53,13 @@ pub struct TestApp {
     /// A DNS server on loopback that domain verification asks (`PORTER_DNS_SERVERS`).
     pub dns: std::sync::Arc<porter_dev::dns::DevDns>,
     n: u32,
+    /// Told the function (its binary's name) after each request it served, and `mailer` after
+    /// the mail queue was drained.
+    observer: Option<Observer>,
 }
+
+/// What a [`TestApp`] tells after each function it ran.
+pub type Observer = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl TestApp {
     pub async fn spawn() -> Self {
@@ -75,6 +81,7 @@ impl TestApp {
             moto,
             dns,
             n,
+            observer: None,
         }
     }
 
@@ -247,7 +254,20 @@ impl TestApp {
         match routes.resolve(req.method().as_str(), req.uri().path()) {
             Resolution::Found { binary, .. } => {
                 let handler = porter_dev::server::handler_for(binary).unwrap();
-                handler(&self.state, req).await
+                let response = handler(&self.state, req).await;
+                let tell = |function: &str| {
+                    if let Some(o) = &self.observer {
+                        o(function);
+                    }
+                };
+                tell(binary);
+                // The mail it queued (its answer: 202) is sent before the test looks, as the
+                // `mailer` would.
+                if binary == "login" && response.status() == http::StatusCode::ACCEPTED {
+                    porter_dev::mailer::drain(&self.state).await;
+                    tell("mailer");
+                }
+                response
             }
             other => panic!(
                 "no route for {} {}: {other:?}",
@@ -526,6 +546,58 @@ pub struct Outage {
     budget: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The AWS requests that went through, in the order they arrived.
     seen: std::sync::Arc<std::sync::Mutex<Vec<Call>>>,
+    /// The DynamoDB items (table, partition key) those requests named.
+    pub keys: KeyLog,
+}
+
+/// (table, partition key) pairs a proxy saw requests name; a query names its table (with
+/// `/index/<name>` for an index) and the partition it queried.
+pub type KeyLog = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// The items a DynamoDB request (JSON) names, under `table` (its `TableName` when it has one).
+fn named_keys(v: &serde_json::Value, table: Option<&str>, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let Value::Object(o) = v else {
+        if let Value::Array(a) = v {
+            for x in a {
+                named_keys(x, table, out);
+            }
+        }
+        return;
+    };
+    let mut table = o
+        .get("TableName")
+        .and_then(Value::as_str)
+        .or(table)
+        .map(str::to_owned);
+    if let (Some(t), Some(index)) = (&table, o.get("IndexName").and_then(Value::as_str)) {
+        table = Some(format!("{t}/index/{index}"));
+    }
+    let t = table.as_deref();
+    let pk = |item: &Value| item["pk"]["S"].as_str().map(str::to_owned);
+    for field in ["Key", "Item"] {
+        if let (Some(t), Some(p)) = (t, o.get(field).and_then(pk)) {
+            out.push((t.to_owned(), p));
+        }
+    }
+    if let (Some(t), Some(Value::Array(keys))) = (t, o.get("Keys")) {
+        out.extend(keys.iter().filter_map(pk).map(|p| (t.to_owned(), p)));
+    }
+    if let (Some(t), Some(cond)) = (t, o.get("KeyConditionExpression").and_then(Value::as_str)) {
+        let placeholder = cond.split_whitespace().nth(2).unwrap_or_default();
+        let value = o["ExpressionAttributeValues"][placeholder]["S"].as_str();
+        out.extend(value.map(|p| (t.to_owned(), p.to_owned())));
+    }
+    if let Some(Value::Object(items)) = o.get("RequestItems") {
+        for (name, x) in items {
+            named_keys(x, Some(name), out);
+        }
+    }
+    for (k, x) in o {
+        if !matches!(k.as_str(), "RequestItems" | "Key" | "Item" | "Keys") {
+            named_keys(x, t, out);
+        }
+    }
 }
 
 /// One AWS request seen by an [`Outage`] proxy: its operation (`DynamoDB_20120810.GetItem`…),
@@ -576,6 +648,8 @@ impl Outage {
         let budget = std::sync::Arc::new(AtomicI64::new(-1));
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
+        let keys: KeyLog = std::sync::Arc::default();
+        let key_log = keys.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (target, left) = (target.to_owned(), budget.clone());
@@ -590,8 +664,17 @@ impl Outage {
                 .unwrap_or("other")
                 .to_owned();
             let log = log.clone();
+            let key_log = key_log.clone();
             async move {
                 let start = std::time::Instant::now();
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                if operation.starts_with("DynamoDB_") {
+                    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                        named_keys(&v, None, &mut key_log.lock().unwrap());
+                    }
+                }
+                let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
                 let answer = forward(&client, &target, &left, req).await;
                 let end = std::time::Instant::now();
                 log.lock().unwrap().push(Call {
@@ -603,7 +686,12 @@ impl Outage {
             }
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, budget, seen }
+        Self {
+            url,
+            budget,
+            seen,
+            keys,
+        }
     }
 
     /// The DynamoDB requests seen since the last call, by operation (`GetItem`, …) and in
@@ -708,7 +796,14 @@ impl TestApp {
             moto: self.moto.clone(),
             dns: self.dns.clone(),
             n: self.n,
+            observer: None,
         }
+    }
+
+    /// This stack, telling `observer` which function ran after each one.
+    pub fn observed(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 }
 

@@ -1,40 +1,49 @@
 //! The answer floor of the flows that email someone ("forgot password", sign-in PIN): the
-//! answer goes out `MIN_ANSWER` after the request came in, whether an email was sent or not,
-//! and never waits for the mail service past it (a slow SES would otherwise tell who has an
-//! account). Work still running then goes on after the answer: in Lambda it finishes when the
-//! instance next runs; asking again after a minute sends a new email.
+//! answer goes out `MIN_ANSWER` after the request came in, whether an email is due or not.
+//! The mail is a job (`mail::queue`): put on the mail queue before the answer (durable: the
+//! `mailer` function sends it, with retries and a dead-letter queue), or, where no queue is
+//! configured, done here within the floor and never waited for past it (a slow SES would
+//! otherwise tell who has an account; work still running then may be lost with the instance).
 
-use porter_shared::domain::{Email, UserRecord};
-use porter_shared::store::StoreError;
+use porter_shared::deliveries::deliver;
+use porter_shared::http::ApiError;
+use porter_shared::mail::queue::MailJob;
 use porter_shared::AppState;
-use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
 pub(crate) const MIN_ANSWER: Duration = Duration::from_millis(700);
 
-/// The user an address typed in one of these flows belongs to, if any (a malformed address
-/// belongs to nobody).
-pub(crate) async fn addressee(
+/// Hands `job` over (unless the request was over its limit: `limited`) and returns at
+/// `started + MIN_ANSWER`. 503 when the queue cannot take it: that depends on nobody's
+/// account, and asking again works.
+pub(crate) async fn hand_over(
     state: &AppState,
-    raw_email: &str,
-) -> Result<Option<UserRecord>, StoreError> {
-    let Ok(email) = Email::parse(raw_email) else {
-        return Ok(None);
-    };
-    let Some((tid, uid)) = state.store.find_by_email(&email).await? else {
-        return Ok(None);
-    };
-    state.store.get_user(&tid, &uid).await
-}
-
-/// Runs `work` and returns at `started + MIN_ANSWER`, done or not.
-pub(crate) async fn at_floor(started: Instant, work: impl Future<Output = ()> + Send + 'static) {
-    let mut work = tokio::spawn(work);
+    started: Instant,
+    limited: bool,
+    job: MailJob,
+) -> Result<(), ApiError> {
     let deadline = started + MIN_ANSWER;
-    tokio::select! {
-        _ = &mut work => {}
-        () = tokio::time::sleep_until(deadline) => {}
+    if limited {
+        tracing::warn!("over the limit for this address or source; no email");
+    } else if let Some(queue) = state.mail_queue() {
+        queue
+            .enqueue(&job)
+            .await
+            .map_err(|e| ApiError::mail_unavailable(&e))?;
+    } else {
+        let state = state.clone();
+        let mut work = tokio::spawn(async move {
+            if let Err(e) = deliver(&state, &job).await {
+                // Logged, never shown: the answer must not depend on the account.
+                tracing::error!(error = %e, "email not sent");
+            }
+        });
+        tokio::select! {
+            _ = &mut work => {}
+            () = tokio::time::sleep_until(deadline) => {}
+        }
     }
     tokio::time::sleep_until(deadline).await;
+    Ok(())
 }

@@ -13,25 +13,25 @@
 //!   at the PIN, twenty in all kill it, so a stranger cannot spend the owner's. An invited user who signs in
 //!   this way is activated (their invitation link stops working).
 
-use crate::floor::{addressee, at_floor};
+use crate::floor::hand_over;
 use crate::password::invalid_credentials;
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{pin_emails_limited, PasswordGuess, SignInGuesses, Verdict};
 use porter_shared::auth::session::presented_device;
 use porter_shared::auth::sign_in::{self, Proved, Seen};
-use porter_shared::credentials::password::{self, hash_code};
-use porter_shared::domain::pin::{self, PinRecord, PIN_LIFETIME_SECS};
+use porter_shared::credentials::password;
+use porter_shared::domain::pin::{self, PinRecord};
 use porter_shared::domain::{Action, AuditEvent, Email, Timestamp, UserRecord, UserStatus};
 use porter_shared::http::Notice;
 use porter_shared::http::{
     client_ip, json, parse_json, user_agent, ApiError, HandlerResult, Request,
 };
-use porter_shared::mail::templates;
+use porter_shared::mail::queue::MailJob;
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::Writes;
-use porter_shared::{sso, AppState};
+use porter_shared::AppState;
 use rand::rngs::OsRng;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -44,15 +44,11 @@ pub async fn request(state: &AppState, req: &Request) -> HandlerResult {
     let body: PinRequest = parse_json(req)?;
     let ip = client_ip(req);
     let limited = pin_emails_limited(state, &body.email, &ip, Timestamp::now()).await?;
-    let (state_for_work, email) = (state.clone(), body.email);
-    at_floor(started, async move {
-        if limited {
-            tracing::warn!("sign-in PIN: over the limit for this address or source; no email");
-        } else if let Err(e) = send_pin(&state_for_work, &email, &ip).await {
-            tracing::error!(error = %e, "sign-in PIN not sent");
-        }
-    })
-    .await;
+    let job = MailJob::SignInPin {
+        email: body.email,
+        ip,
+    };
+    hand_over(state, started, limited, job).await?;
     Ok(json(
         StatusCode::ACCEPTED,
         &Notice {
@@ -60,44 +56,6 @@ pub async fn request(state: &AppState, req: &Request) -> HandlerResult {
             message: "If this address can sign in with a code, one is on its way. It works once, for ten minutes.",
         },
     ))
-}
-
-async fn send_pin(
-    state: &AppState,
-    raw_email: &str,
-    ip: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let Some(user) = addressee(state, raw_email).await? else {
-        return Ok(());
-    };
-    let (tid, uid) = (user.tenant.clone(), user.id.clone());
-    let tenant = state.store.get_tenant(&tid).await?;
-    let allowed = tenant.is_some_and(|t| t.email_pin && !t.is_suspended());
-    if !allowed || sso::route_for(state, &user.email).await?.is_some() {
-        return Ok(()); // not a PIN organisation, or its people sign in at their provider
-    }
-    let now = Timestamp::now();
-    let code = pin::generate(&mut rand::rngs::OsRng);
-    let hash = hash_code(&code).await?;
-    let record = PinRecord {
-        tenant: tid,
-        user: uid,
-        hash,
-        expires_at: now.plus_secs(PIN_LIFETIME_SECS),
-        tries: 0,
-        source_tries: 0,
-    };
-    // The same normalisation as the check: the key is the address as typed, lower-cased.
-    state.store.put_pin(user.email.as_str(), &record).await?;
-    let mail = templates::sign_in_pin(
-        &state.config.product_name,
-        code.expose_secret(),
-        record.expires_at,
-    );
-    state.mailer().send(user.email.as_str(), &mail).await?;
-    let event = AuditEvent::by(&user, Action::LoginPinRequested, Some(&user), ip);
-    state.store.audit(&event).await;
-    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod idp;
+pub mod mailer;
 pub mod moto;
 pub mod outbox;
 pub mod platform;

@@ -62,6 +62,8 @@ async fn main() -> anyhow::Result<()> {
         config.entra_authority = url::Url::parse(&idp.base())?;
     }
     let app = stack::prepare(&moto.endpoint(), config).await?;
+    // The `mailer` function, fed by the mail queue as Lambda feeds it.
+    tokio::spawn(porter_dev::mailer::poll(app.clone()));
     // The vendor platform's stand-in, and a demo key it trusts, written next to the env file.
     let platform = PlatformStandIn::start().await?;
     let demo_key = porter_dev::platform::demo_key()?;

@@ -76,8 +76,12 @@ pub fn dev_config(table: &str, public_base_url: &str) -> anyhow::Result<Config> 
     })?)
 }
 
-/// Builds the state and creates what Porter expects to exist: the table and a verified sender.
-pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState> {
+/// Builds the state and creates what Porter expects to exist: the table, the mail queue (with
+/// its dead-letter queue), a verified sender and the service secret.
+pub async fn prepare(endpoint: &str, mut config: Config) -> anyhow::Result<AppState> {
+    if config.mail_queue_url.is_none() {
+        config.mail_queue_url = Some(ensure_mail_queue(endpoint, &config.table_name).await?);
+    }
     let state = AppState::from_sdk_config(config, &sdk_config(endpoint))?;
     state
         .store
@@ -87,6 +91,53 @@ pub async fn prepare(endpoint: &str, config: Config) -> anyhow::Result<AppState>
     verify_sender(&state).await?;
     ensure_service_secret(&state).await?;
     Ok(state)
+}
+
+/// How many times a mail job is tried before it moves to the dead-letter queue, and how long a
+/// failed one stays invisible before the next try (seconds): template.yaml's are five and six
+/// times the function's timeout; locally a retry comes at once.
+pub const MAIL_MAX_RECEIVES: u32 = 3;
+pub const MAIL_VISIBILITY_SECS: u32 = 1;
+
+/// The mail queue and its dead-letter queue, as template.yaml creates them; the queue's URL.
+pub async fn ensure_mail_queue(endpoint: &str, table: &str) -> anyhow::Result<String> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(endpoint));
+    let (name, dlq_name) = crate::mailer::queue_names(table);
+    let dlq = sqs
+        .create_queue()
+        .queue_name(&dlq_name)
+        .send()
+        .await
+        .map_err(sqs_error)?;
+    let dlq_url = dlq.queue_url.context("no dead-letter queue URL")?;
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(A::QueueArn)
+        .send()
+        .await
+        .map_err(sqs_error)?
+        .attributes
+        .and_then(|a| a.get(&A::QueueArn).cloned())
+        .context("no dead-letter queue ARN")?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": arn,
+        "maxReceiveCount": MAIL_MAX_RECEIVES,
+    });
+    let queue = sqs
+        .create_queue()
+        .queue_name(&name)
+        .attributes(A::RedrivePolicy, redrive.to_string())
+        .attributes(A::VisibilityTimeout, MAIL_VISIBILITY_SECS.to_string())
+        .send()
+        .await
+        .map_err(sqs_error)?;
+    queue.queue_url.context("no mail queue URL")
+}
+
+fn sqs_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
+    anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
 }
 
 /// `porter/<stage>/service` with a random data key, as template.yaml generates it in AWS.

@@ -1,6 +1,7 @@
 //! Email through SES v2. Templates are plain functions of their data, so their output can be
 //! checked without sending anything.
 
+pub mod queue;
 pub mod templates;
 
 use aws_sdk_sesv2::error::DisplayErrorContext;

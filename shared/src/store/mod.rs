@@ -24,6 +24,7 @@
 //! | platform connection (metadata) | `TENANT#<tid>` | `PLATFORM` |
 //! | email domain verified by a tenant | `DOMAIN#<domain>` | `DOMAIN` |
 //! | a tenant's claim on a domain (challenge) | `TENANT#<tid>` | `DOMAIN#<domain>` |
+//! | claim of a queued mail job | `JOB#<sha256 of the SQS message id>` | `JOB` |
 //! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
 //! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
 //! | failed sign-in of an unknown address (audit table) | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
@@ -34,6 +35,7 @@ pub mod devices;
 pub mod domains;
 pub mod fetch;
 mod items;
+pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod pins;

@@ -207,4 +207,30 @@ impl Store {
             Err(e) => Err(e),
         }
     }
+
+    /// Takes back a reset link whose email could not be sent (`token`, as issued): the link
+    /// stops working and the next request may issue one at once, so that a retry of the mail
+    /// is not refused as "a link went out a moment ago".
+    pub async fn withdraw_reset(
+        &self,
+        user: &UserRecord,
+        token: &OneTimeToken,
+    ) -> Result<(), StoreError> {
+        self.transact(vec![
+            attr::update(
+                &self.table,
+                user_key(&user.tenant, &user.id),
+                "REMOVE pending_reset, reset_sent_at",
+                "pending_reset = :h",
+                item([(":h", s(token.hash.as_str()))]),
+            )?,
+            attr::delete(
+                &self.table,
+                attr::key(keys::token_pk(&token.hash), keys::TOKEN_SK),
+                "attribute_exists(pk)",
+                attr::Item::new(),
+            )?,
+        ])
+        .await
+    }
 }
