@@ -71,15 +71,18 @@ pub async fn drain(state: &AppState) -> usize {
     done
 }
 
-/// Polls the mail queue for as long as `make dev` runs (long polls of a second, as Lambda's
-/// poller does).
+/// Polls the mail queue for as long as `make dev` runs. Short polls five times a second, not
+/// Lambda's long polls: moto serves one request at a time, and a long poll would hold every
+/// other request of the stack for its length.
 pub async fn poll(state: AppState) {
     let Some(queue) = state.mail_queue().cloned() else {
         return;
     };
     loop {
-        match queue.receive(1).await {
-            Ok(batch) if batch.is_empty() => {}
+        match queue.receive(0).await {
+            Ok(batch) if batch.is_empty() => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
             Ok(batch) => {
                 run_batch(&state, &queue, batch).await;
             }
