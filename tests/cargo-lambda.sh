@@ -64,6 +64,16 @@ check api-management platform-config-signed-out.json 401 unauthenticated
 check check-license license-check-signed-out.json 401 unauthenticated
 check account account-reauth-signed-out.json 401 unauthenticated
 check account-password account-password-signed-out.json 401 unauthenticated
+check token token-signed-out.json 401 unauthenticated
+check token jwks.json 200 '\\"kty\\":\\"EC\\"'
+# The mailer is fed by SQS, not HTTP: a job for an address nobody has is done (nothing to
+# send) and reported as no failure.
+out=$(cargo lambda invoke mailer --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file tests/events/mail-job.json 2>&1) || true
+if grep -q '"batchItemFailures":\[\]' <<<"$out"; then
+  echo "ok - mailer mail-job.json -> no failures"; passed=$((passed + 1))
+else
+  echo "not ok - mailer mail-job.json: expected no batch item failures, got: $out"; failed=$((failed + 1))
+fi
 # Operators read one JSON line per request, carrying the invocation's request id.
 if grep -q '"message":"answered".*"request_id":"[0-9a-f-]\{8,\}"' "$work/watch.log" \
    || grep -q '"request_id":"[0-9a-f-]\{8,\}".*"message":"answered"' "$work/watch.log"; then

@@ -43,6 +43,11 @@ pub struct Config {
     /// function sends them (`PORTER_MAIL_QUEUE_URL`); unset: those functions send the mail
     /// themselves, within their answer's floor (a one-off `cargo lambda invoke`).
     pub mail_queue_url: Option<String>,
+    /// The `aud` of access tokens (`PORTER_TOKEN_AUDIENCE`, default `<base>/api`).
+    pub token_audience: String,
+    /// The KMS key (an alias) that signs access tokens (`PORTER_TOKEN_KEY`, default
+    /// `alias/porter-<stage>-tokens`, as template.yaml names it).
+    pub token_key: String,
 }
 
 impl Config {
@@ -98,7 +103,11 @@ impl Config {
                     reason,
                 }
             })?;
+        let stage = optional("PORTER_STAGE", "dev");
+        let base = public_base_url.as_str().trim_end_matches('/').to_owned();
         Ok(Self {
+            token_audience: optional("PORTER_TOKEN_AUDIENCE", &format!("{base}/api")),
+            token_key: optional("PORTER_TOKEN_KEY", &format!("alias/porter-{stage}-tokens")),
             mail_queue_url: lookup("PORTER_MAIL_QUEUE_URL")
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty()),
@@ -111,7 +120,7 @@ impl Config {
                 &format!("{}-audit", required("PORTER_TABLE")?),
             ),
             table_name: required("PORTER_TABLE")?,
-            stage: optional("PORTER_STAGE", "dev"),
+            stage,
             public_base_url,
             mail_from,
             product_name: optional("PORTER_PRODUCT_NAME", "Porter"),
@@ -135,6 +144,8 @@ impl Config {
             ("PORTER_ENTRA_AUTHORITY", url(&self.entra_authority)),
             ("PORTER_ALLOW_LOOPBACK", self.allow_loopback.to_string()),
             ("PORTER_DNS_SERVERS", join_addresses(&self.dns_servers)),
+            ("PORTER_TOKEN_AUDIENCE", self.token_audience.clone()),
+            ("PORTER_TOKEN_KEY", self.token_key.clone()),
             (
                 "PORTER_MAIL_QUEUE_URL",
                 self.mail_queue_url.clone().unwrap_or_default(),

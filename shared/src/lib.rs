@@ -22,6 +22,7 @@
 //! - [`http`]: the route table, request parsing, JSON errors, security headers.
 //! - [`config`] and [`state`]: typed configuration read once, clients built once per cold start.
 
+pub mod access_tokens;
 pub mod auth;
 pub mod config;
 pub mod credentials;

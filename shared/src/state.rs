@@ -35,6 +35,10 @@ pub struct AppState {
     dns: Arc<OnceLock<Result<hickory_resolver::TokioResolver, String>>>,
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
     data_key: Arc<OnceCell<DataKey>>,
+    kms: Arc<OnceLock<aws_sdk_kms::Client>>,
+    /// The access-token signing key's id, and the JWKS, fetched once per instance.
+    pub(crate) token_kid: Arc<OnceCell<String>>,
+    pub(crate) jwks_doc: Arc<OnceCell<crate::domain::access_token::Jwks>>,
 }
 
 /// The route table of a function whose handlers take the `AppState`.
@@ -110,6 +114,9 @@ impl AppState {
             jwks: crate::providers::JwksCache::default(),
             client_secrets: crate::providers::SecretCache::default(),
             data_key: Arc::new(OnceCell::new()),
+            kms: Arc::default(),
+            token_kid: Arc::new(OnceCell::new()),
+            jwks_doc: Arc::new(OnceCell::new()),
             dns: Arc::default(),
             config,
         })
@@ -134,6 +141,11 @@ impl AppState {
                 Some(MailQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url))
             })
             .as_ref()
+    }
+
+    /// KMS (the access-token signing key), built on first use.
+    pub fn kms(&self) -> &aws_sdk_kms::Client {
+        self.kms.get_or_init(|| aws_sdk_kms::Client::new(&self.sdk))
     }
 
     /// Secrets Manager, built on first use.

@@ -130,6 +130,11 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
         assert_eq!(a.status, 200, "{path}: {:?}", a.json);
         c.step(path, 2, requests);
     }
+    // An access token: the caller (session, then user and tenant, whose item holds the
+    // entitlements) and one KMS Sign, which is not DynamoDB's.
+    let a = b.post("/api/token", json!({})).await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("/api/token", 2, 2);
     c.done();
 }
 
@@ -363,6 +368,8 @@ async fn every_function_names_only_the_kinds_of_items_its_iam_policy_allows() {
     let (_, mut admin) = via.ready_admin(&ann).await;
     assert_eq!(admin.get("/api/me").await.status, 200);
     assert_eq!(admin.get("/api/account").await.status, 200);
+    assert_eq!(admin.post("/api/token", json!({})).await.status, 200);
+    assert_eq!(admin.get("/.well-known/jwks.json").await.status, 200);
     let bob = via.address("bob");
     admin.add_user(&bob, "core").await;
     assert_eq!(admin.get("/api/users").await.status, 200);

@@ -107,6 +107,7 @@ async fn complete(
                 ip,
                 user_agent: &user_agent(req),
                 device: None,
+                proved_before: &[],
             };
             sign_in(state, &st.tenant, federated, seen, now).await
         }

@@ -95,6 +95,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         ip: &ip,
         user_agent: &user_agent(req),
         device: None,
+        proved_before: &[],
     };
     let new = match sign_in::begin(
         Proved::Password,

@@ -125,6 +125,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         ip: &ip,
         user_agent: &user_agent(req),
         device: None,
+        proved_before: &[],
     };
     let new = match sign_in::begin(Proved::Pin, &active, Some(&tenant), seen, vec![], now) {
         Ok(new) => new,

@@ -62,6 +62,7 @@ handlers! {
     "check-license" => check_license,
     "account" => account,
     "account-password" => account_password,
+    "token" => token,
 }
 
 pub struct Dev {

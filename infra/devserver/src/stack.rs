@@ -82,6 +82,7 @@ pub async fn prepare(endpoint: &str, mut config: Config) -> anyhow::Result<AppSt
     if config.mail_queue_url.is_none() {
         config.mail_queue_url = Some(ensure_mail_queue(endpoint, &config.table_name).await?);
     }
+    ensure_token_key(endpoint, &config.token_key).await?;
     let state = AppState::from_sdk_config(config, &sdk_config(endpoint))?;
     state
         .store
@@ -134,6 +135,43 @@ pub async fn ensure_mail_queue(endpoint: &str, table: &str) -> anyhow::Result<St
         .await
         .map_err(sqs_error)?;
     queue.queue_url.context("no mail queue URL")
+}
+
+/// The access-token signing key (ECC_NIST_P256, SIGN_VERIFY) behind `alias`, as template.yaml
+/// creates it; created once per moto (the tests' stacks share it, as a stage's functions do).
+pub async fn ensure_token_key(endpoint: &str, alias: &str) -> anyhow::Result<()> {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let kms = aws_sdk_kms::Client::new(&sdk_config(endpoint));
+    let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("KMS: {e}");
+    if kms.describe_key().key_id(alias).send().await.is_ok() {
+        return Ok(());
+    }
+    let key = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .description("Porter access tokens (local)")
+        .send()
+        .await
+        .map_err(|e| err(&aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    let id = key.key_metadata.context("no key metadata")?.key_id;
+    let made = kms
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(&id)
+        .send()
+        .await;
+    match made {
+        Ok(_) => Ok(()),
+        // Another stack of the same moto made it meanwhile: theirs is the key.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(err(&aws_sdk_kms::error::DisplayErrorContext(e))),
+    }
 }
 
 fn sqs_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {

@@ -138,6 +138,19 @@ impl Proved {
         })
     }
 
+    /// Its method in an `amr` claim (RFC 8176; `pin` for an emailed code).
+    fn amr(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+            Self::Pin => "pin",
+            Self::Provider { .. } => "fed",
+            Self::SecondFactor { method } | Self::Enrolled { method, .. } => match method {
+                "webauthn" => "hwk",
+                _ => "otp",
+            },
+        }
+    }
+
     /// Whether it proves Porter's own second factor, which counts as a recent proof for
     /// changing factors.
     fn is_second_factor(self) -> bool {
@@ -170,6 +183,8 @@ pub struct Seen<'a> {
     pub user_agent: &'a str,
     /// The browser's device cookie, when it is the user's ([`DeviceRecord::is_of`]).
     pub device: Option<&'a DeviceRecord>,
+    /// What the session this sign-in continues had proved (its `amr`), if any.
+    pub proved_before: &'a [String],
 }
 
 /// The session `proved` earns for `user` of `tenant`, now: refused (403 `tenant_suspended`)
@@ -189,6 +204,10 @@ pub fn begin(
     let level = proved.level();
     let (id, record) = SessionRecord::start(user, level, now, &mut OsRng);
     let mut record = record.seen_from(from.ip, from.user_agent);
+    record.amr = from.proved_before.to_vec();
+    if !record.amr.iter().any(|m| m == proved.amr()) {
+        record.amr.push(proved.amr().to_owned());
+    }
     if proved.is_second_factor() {
         record.proved_at = Some(now);
     }
@@ -222,6 +241,7 @@ pub fn after_second_factor(
         ip: &caller.session.ip,
         user_agent: &caller.session.user_agent,
         device: caller.device.as_ref(),
+        proved_before: &caller.session.amr,
     };
     begin(
         proved,

@@ -67,6 +67,38 @@ impl DataKey {
     }
 }
 
+/// An ECDSA P-256 signature as KMS gives it (DER) in the JOSE form (`r || s`, 32 bytes each,
+/// RFC 7518 §3.4); `None` for anything else.
+pub fn ecdsa_der_to_jose(der: &[u8]) -> Option<[u8; 64]> {
+    let sig = openssl::ecdsa::EcdsaSig::from_der(der).ok()?;
+    let r = sig.r().to_vec_padded(32).ok()?;
+    let s = sig.s().to_vec_padded(32).ok()?;
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&r);
+    out[32..].copy_from_slice(&s);
+    Some(out)
+}
+
+/// The affine coordinates (x, y; 32 bytes each) of a P-256 public key given as a DER
+/// SubjectPublicKeyInfo (what KMS's GetPublicKey answers); `None` for any other key.
+pub fn p256_coordinates(spki_der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let key = openssl::pkey::PKey::public_key_from_der(spki_der).ok()?;
+    let ec = key.ec_key().ok()?;
+    let group = ec.group();
+    if group.curve_name() != Some(openssl::nid::Nid::X9_62_PRIME256V1) {
+        return None;
+    }
+    let mut ctx = openssl::bn::BigNumContext::new().ok()?;
+    let (mut x, mut y) = (
+        openssl::bn::BigNum::new().ok()?,
+        openssl::bn::BigNum::new().ok()?,
+    );
+    ec.public_key()
+        .affine_coordinates(group, &mut x, &mut y, &mut ctx)
+        .ok()?;
+    Some((x.to_vec_padded(32).ok()?, y.to_vec_padded(32).ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +120,35 @@ mod tests {
             key.seal(b"seed", "u_1", &mut OsRng),
             "fresh nonce each time"
         );
+    }
+
+    #[test]
+    fn a_der_signature_becomes_r_and_s_that_verify_against_the_coordinates() {
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::nid::Nid;
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = EcKey::generate(&group).unwrap();
+        let digest = Sha256::digest(b"header.claims");
+        let der = openssl::ecdsa::EcdsaSig::sign(&digest, &key)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let jose = ecdsa_der_to_jose(&der).unwrap();
+        let spki = openssl::pkey::PKey::from_ec_key(key.clone())
+            .unwrap()
+            .public_key_to_der()
+            .unwrap();
+        let (x, y) = p256_coordinates(&spki).unwrap();
+        let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+        let point =
+            openssl::ec::EcPoint::from_bytes(&group, &[&[4u8][..], &x, &y].concat(), &mut ctx)
+                .unwrap();
+        let public = EcKey::from_public_key(&group, &point).unwrap();
+        let r = openssl::bn::BigNum::from_slice(&jose[..32]).unwrap();
+        let s = openssl::bn::BigNum::from_slice(&jose[32..]).unwrap();
+        let sig = openssl::ecdsa::EcdsaSig::from_private_components(r, s).unwrap();
+        assert!(sig.verify(&digest, &public).unwrap());
+        assert!(ecdsa_der_to_jose(b"junk").is_none());
+        assert!(p256_coordinates(b"junk").is_none());
     }
 }

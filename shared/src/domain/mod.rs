@@ -2,6 +2,7 @@
 //! time as an argument (only `Timestamp::now` reads the clock, for the callers at the edge), so
 //! every rule can be tested with fixed values. `store` converts these types to and from items.
 
+pub mod access_token;
 pub mod address;
 pub mod audit;
 pub mod device;

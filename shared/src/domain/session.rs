@@ -85,6 +85,9 @@ pub struct SessionRecord {
     /// When the user last proved a second factor in this session (the sign-in's MFA step, or
     /// a re-authentication): changing a factor needs a proof newer than [`REAUTH_SECS`].
     pub proved_at: Option<Timestamp>,
+    /// How the sign-in proved who it is, in order (RFC 8176: `pwd`, `otp`, `hwk`, `fed`;
+    /// `pin` for an emailed code): the `amr` of its access tokens.
+    pub amr: Vec<String>,
 }
 
 /// How long a proof of the second factor allows changing factors (ASVS 5 §6.4: a change of
@@ -113,6 +116,7 @@ impl SessionRecord {
             proved_at: None,
             ip: String::new(),
             user_agent: String::new(),
+            amr: Vec::new(),
         };
         (id, record)
     }

@@ -193,6 +193,9 @@ pub fn session(r: &SessionRecord) -> Item {
     if let Some(at) = r.proved_at {
         it.insert("proved_at".into(), n(at.0));
     }
+    if !r.amr.is_empty() {
+        it.insert("amr".into(), s(r.amr.join(" ")));
+    }
     it
 }
 
@@ -210,6 +213,9 @@ pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, Store
         proved_at: get_n(it, "proved_at").map(Timestamp),
         ip: get_s(it, "ip").unwrap_or_default().to_owned(),
         user_agent: get_s(it, "user_agent").unwrap_or_default().to_owned(),
+        amr: get_s(it, "amr")
+            .map(|a| a.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 

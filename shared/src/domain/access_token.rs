@@ -1,0 +1,187 @@
+//! Access tokens (RFC 9068 JWT profile): what a signed-in person's token says, built from the
+//! session, the user and the tenant's last license check, with the clock passed in. Signing is
+//! KMS's (`crate::access_tokens`); this module only decides the header and the claims.
+
+use super::platform::Entitlements;
+use super::session::SessionRecord;
+use super::tenant::TenantRecord;
+use super::time::Timestamp;
+use super::user::UserRecord;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How long an access token is good for.
+pub const ACCESS_TOKEN_SECS: i64 = 300;
+
+/// The JOSE header: ES256 only, the signing key's id, `at+jwt` (RFC 9068 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub alg: String,
+    pub kid: String,
+    pub typ: String,
+}
+
+impl Header {
+    pub fn es256(kid: &str) -> Self {
+        Self {
+            alg: "ES256".into(),
+            kid: kid.to_owned(),
+            typ: "at+jwt".into(),
+        }
+    }
+}
+
+/// One public key of the JWKS (RFC 7517/7518: an EC P-256 signing key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Jwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub y: String,
+    pub kid: String,
+    pub alg: &'static str,
+    #[serde(rename = "use")]
+    pub use_: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub tid: String,
+    pub email: String,
+    pub role: String,
+    /// `{"<solution>": ["<module>", …]}` from the tenant's last license check.
+    pub ent: BTreeMap<String, Vec<String>>,
+    /// A stable id of the session (the hash the account page shows), never its cookie.
+    pub sid: String,
+    /// How the session was proved (RFC 8176 values: `pwd`, `otp`, `hwk`, `fed`; `pin`).
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// What the tenant's license entitles it to, as the `ent` claim.
+pub fn entitlement_claim(entitlements: Option<&Entitlements>) -> BTreeMap<String, Vec<String>> {
+    entitlements
+        .map(|e| {
+            e.solutions
+                .iter()
+                .map(|s| {
+                    (
+                        s.id.clone(),
+                        s.modules.iter().map(|m| m.id.clone()).collect(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl AccessClaims {
+    /// The claims for `user` of `tenant` signed in with `session`, issued at `now` by `issuer`
+    /// for `audience`; `None` for a user without a role (they may not use the product).
+    pub fn for_session(
+        issuer: &str,
+        audience: &str,
+        session: &SessionRecord,
+        user: &UserRecord,
+        tenant: &TenantRecord,
+        now: Timestamp,
+        jti: String,
+    ) -> Option<Self> {
+        let role = user.role?;
+        Some(Self {
+            iss: issuer.to_owned(),
+            aud: audience.to_owned(),
+            sub: user.id.as_str().to_owned(),
+            tid: user.tenant.as_str().to_owned(),
+            email: user.email.as_str().to_owned(),
+            role: role.as_str().to_owned(),
+            ent: entitlement_claim(tenant.entitlements.as_ref()),
+            sid: session.hash.as_str().to_owned(),
+            amr: session.amr.clone(),
+            auth_time: session.created_at.0,
+            iat: now.0,
+            exp: now.0 + ACCESS_TOKEN_SECS,
+            jti,
+        })
+    }
+}
+
+/// `base64url(header) . base64url(claims)`: what is signed.
+pub fn signing_input(header: &Header, claims: &AccessClaims) -> String {
+    let part = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+    let header = serde_json::to_vec(header).unwrap_or_default();
+    let claims = serde_json::to_vec(claims).unwrap_or_default();
+    format!("{}.{}", part(&header), part(&claims))
+}
+
+/// The compact JWT: the signing input and the JOSE signature (`r || s`, 64 bytes).
+pub fn compact(signing_input: &str, signature: &[u8; 64]) -> String {
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::platform::{Module, Solution};
+
+    #[test]
+    fn entitlements_become_solution_to_modules() {
+        let e = Entitlements {
+            solutions: vec![Solution {
+                id: "endpoint".into(),
+                name: "Endpoint".into(),
+                modules: vec![Module {
+                    id: "patching".into(),
+                    name: "Patching".into(),
+                }],
+            }],
+            checked_at: Timestamp(1),
+        };
+        let ent = entitlement_claim(Some(&e));
+        assert_eq!(ent["endpoint"], vec!["patching".to_owned()]);
+        assert!(entitlement_claim(None).is_empty());
+    }
+
+    #[test]
+    fn the_header_is_es256_at_jwt_and_the_input_is_two_base64url_parts() {
+        let h = Header::es256("k1");
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            r#"{"alg":"ES256","kid":"k1","typ":"at+jwt"}"#
+        );
+        let claims = AccessClaims {
+            iss: "https://id.example.com".into(),
+            aud: "https://id.example.com/api".into(),
+            sub: "u".into(),
+            tid: "t".into(),
+            email: "a@b.test".into(),
+            role: "admin".into(),
+            ent: BTreeMap::new(),
+            sid: "s".into(),
+            amr: vec!["pwd".into(), "otp".into()],
+            auth_time: 1,
+            iat: 2,
+            exp: 302,
+            jti: "j".into(),
+        };
+        let input = signing_input(&h, &claims);
+        assert_eq!(input.split('.').count(), 2);
+        assert!(!input.contains('='));
+        let jwt = compact(&input, &[0u8; 64]);
+        assert_eq!(jwt.split('.').count(), 3);
+    }
+}
