@@ -67,15 +67,46 @@ pub async fn sign(state: &AppState, claims: &AccessClaims) -> Result<String, Tok
 
 /// The JWKS: the current signing key, once per instance.
 pub async fn jwks(state: &AppState) -> Result<&Jwks, TokenError> {
-    state
-        .jwks_doc
-        .get_or_try_init(|| async {
-            let kid = signing_kid(state).await?.to_owned();
-            Ok(Jwks {
-                keys: vec![public_jwk(state, &kid).await?],
-            })
-        })
+    state.jwks_doc.get_or_try_init(|| fetch_jwks(state)).await
+}
+
+async fn fetch_jwks(state: &AppState) -> Result<Jwks, TokenError> {
+    let out = state
+        .kms()
+        .describe_key()
+        .key_id(&state.config.token_key)
+        .send()
         .await
+        .map_err(kms_error)?;
+    let kid = out
+        .key_metadata
+        .map(|m| m.key_id)
+        .ok_or_else(|| TokenError::Kms("no key metadata".into()))?;
+    Ok(Jwks {
+        keys: vec![public_jwk(state, &kid).await?],
+    })
+}
+
+const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The published key `kid` names, if any: the authorizer's keys are fetched on first use and
+/// again for a `kid` they lack, at most once a minute (a token naming an unknown key cannot
+/// make every request call KMS).
+pub async fn verifying_key(state: &AppState, kid: &str) -> Result<Option<Jwk>, TokenError> {
+    let mut cache = state.verifier_keys.lock().await;
+    let find = |jwks: &Jwks| jwks.keys.iter().find(|k| k.kid == kid).cloned();
+    if let Some((jwks, fetched)) = cache.as_ref() {
+        if let Some(k) = find(jwks) {
+            return Ok(Some(k));
+        }
+        if fetched.elapsed() < REFETCH_AFTER {
+            return Ok(None);
+        }
+    }
+    let jwks = fetch_jwks(state).await?;
+    let found = find(&jwks);
+    *cache = Some((jwks, std::time::Instant::now()));
+    Ok(found)
 }
 
 async fn public_jwk(state: &AppState, kid: &str) -> Result<Jwk, TokenError> {

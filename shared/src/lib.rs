@@ -45,12 +45,13 @@ pub mod tenants;
 pub use config::Config;
 pub use state::{AppState, Routes};
 
-/// The `main` of a function fed by an SQS queue (the `mailer`): tracing, configuration and
-/// clients once per cold start, then the Lambda runtime calling `handler(&state, batch)`.
+/// The `main` of a function fed events other than HTTP requests (the `mailer`'s SQS batches,
+/// the `authorizer`'s API Gateway requests): tracing, configuration and clients once per cold
+/// start, then the Lambda runtime calling `handler(&state, event)`.
 #[macro_export]
-macro_rules! sqs_main {
+macro_rules! event_main {
     ($handler:path) => {
-        // One thread, as for the HTTP functions: Lambda hands an instance one batch at a time.
+        // One thread, as for the HTTP functions: Lambda hands an instance one event at a time.
         #[tokio::main(flavor = "current_thread")]
         async fn main() -> Result<(), lambda_runtime::Error> {
             $crate::telemetry::init();

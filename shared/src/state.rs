@@ -39,7 +39,14 @@ pub struct AppState {
     /// The access-token signing key's id, and the JWKS, fetched once per instance.
     pub(crate) token_kid: Arc<OnceCell<String>>,
     pub(crate) jwks_doc: Arc<OnceCell<crate::domain::access_token::Jwks>>,
+    /// The keys the authorizer verifies with, and when they were fetched (again for an
+    /// unknown `kid`, at most once a minute).
+    pub(crate) verifier_keys: VerifierKeys,
 }
+
+/// The keys an authorizer verifies access tokens with, and when they were fetched.
+pub(crate) type VerifierKeys =
+    Arc<tokio::sync::Mutex<Option<(crate::domain::access_token::Jwks, std::time::Instant)>>>;
 
 /// The route table of a function whose handlers take the `AppState`.
 pub type Routes = crate::http::Routes<AppState>;
@@ -117,6 +124,7 @@ impl AppState {
             kms: Arc::default(),
             token_kid: Arc::new(OnceCell::new()),
             jwks_doc: Arc::new(OnceCell::new()),
+            verifier_keys: Arc::default(),
             dns: Arc::default(),
             config,
         })

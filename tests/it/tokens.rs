@@ -150,3 +150,276 @@ async fn no_token_without_a_full_session_or_for_a_suspended_tenant() {
         "signed out"
     );
 }
+
+/// An API Gateway (HTTP API, payload 2.0) authorizer request for `GET path`.
+fn authorizer_event(
+    path: &str,
+    bearer: Option<&str>,
+    cookie: Option<&str>,
+) -> aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request {
+    let mut headers = serde_json::Map::new();
+    headers.insert("host".into(), json!("localhost:3000"));
+    if let Some(t) = bearer {
+        headers.insert("authorization".into(), json!(format!("Bearer {t}")));
+    }
+    let cookies: Vec<String> = cookie.into_iter().map(str::to_owned).collect();
+    serde_json::from_value(json!({
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:us-east-1:123456789012:local/$default/GET/x",
+        "routeKey": format!("GET {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "cookies": cookies,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
+            "domainPrefix": "localhost", "requestId": "r", "routeKey": format!("GET {path}"),
+            "stage": "$default", "time": "05/Dec/2026:08:00:00 +0000", "timeEpoch": 0,
+            "http": { "method": "GET", "path": path, "protocol": "HTTP/1.1",
+                      "sourceIp": "127.0.0.1", "userAgent": "test" }
+        }
+    }))
+    .unwrap()
+}
+
+async fn authorize(
+    app: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+    cookie: Option<&str>,
+) -> Option<authorizer::Context> {
+    let answer = authorizer::handle(&app.state, authorizer_event(path, bearer, cookie)).await;
+    assert_eq!(answer.is_authorized, answer.context.is_some());
+    answer.context
+}
+
+/// Ann's organisation, entitled to `endpoint` with its `patching` module.
+async fn entitled(app: &TestApp, reg: &porter_shared::tenants::Registration) {
+    use porter_shared::domain::platform::{Entitlements, Module, Solution};
+    let e = Entitlements {
+        solutions: vec![Solution {
+            id: "endpoint".into(),
+            name: "Endpoint".into(),
+            modules: vec![Module {
+                id: "patching".into(),
+                name: "Patching".into(),
+            }],
+        }],
+        checked_at: porter_shared::domain::Timestamp::now(),
+    };
+    let event = porter_shared::domain::AuditEvent::by_operator(
+        &reg.tenant,
+        porter_shared::domain::Action::LicenseCheck,
+        None,
+    );
+    app.state
+        .store
+        .set_entitlements(&reg.tenant, &e, &event, &mut rand::rngs::OsRng)
+        .await
+        .unwrap();
+}
+
+/// Signs `claims` with Porter's own key, as the token function would.
+async fn signed(
+    app: &TestApp,
+    claims: &porter_shared::domain::access_token::AccessClaims,
+) -> String {
+    porter_shared::access_tokens::sign(&app.state, claims)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_authorizer_passes_a_token_or_a_session_with_its_context_and_the_license_at_the_edge() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (reg, mut b) = app.ready_admin(&ann).await;
+    entitled(&app, &reg).await;
+    let token = b.post("/api/token", json!({})).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let by_token = authorize(&app, "/api/solutions/endpoint", Some(&token), None)
+        .await
+        .expect("a fresh token of an entitled tenant");
+    assert_eq!(by_token.auth_via, "token");
+    assert_eq!(by_token.tenant_id, reg.tenant.as_str());
+    assert_eq!(by_token.user_id, reg.admin.as_str());
+    assert_eq!(by_token.email, ann);
+    assert_eq!(by_token.role, "admin");
+    assert_eq!(
+        by_token.entitlements["endpoint"],
+        vec!["patching".to_owned()]
+    );
+    assert!(authorize(
+        &app,
+        "/api/solutions/endpoint/patching/jobs",
+        Some(&token),
+        None
+    )
+    .await
+    .is_some());
+    assert!(
+        authorize(
+            &app,
+            "/api/solutions/endpoint/inventory",
+            Some(&token),
+            None
+        )
+        .await
+        .is_none(),
+        "a module the license lacks"
+    );
+    assert!(
+        authorize(&app, "/api/solutions/backup", Some(&token), None)
+            .await
+            .is_none(),
+        "a solution the license lacks"
+    );
+
+    let cookie = b.cookie.clone().unwrap();
+    let by_session = authorize(&app, "/api/solutions/endpoint", None, Some(&cookie))
+        .await
+        .expect("a live full session");
+    assert_eq!(by_session.auth_via, "session");
+    assert_eq!(by_session.entitlements, by_token.entitlements);
+
+    assert!(
+        authorize(&app, "/api/solutions/endpoint", None, None)
+            .await
+            .is_none(),
+        "nobody"
+    );
+    b.post("/api/logout", json!({})).await;
+    assert!(
+        authorize(&app, "/api/solutions/endpoint", None, Some(&cookie))
+            .await
+            .is_none(),
+        "a signed-out cookie, on the very next request"
+    );
+}
+
+#[tokio::test]
+async fn the_authorizer_refuses_every_forged_stale_or_foreign_token() {
+    use porter_shared::domain::access_token::AccessClaims;
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (_reg, mut b) = app.ready_admin(&ann).await;
+    let token = b.post("/api/token", json!({})).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = "/api/orders";
+    assert!(authorize(&app, path, Some(&token), None).await.is_some());
+
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = token.split('.').collect();
+    let claims: AccessClaims = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let now = porter_shared::domain::Timestamp::now().0;
+
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    let expired = AccessClaims {
+        exp: now - 31,
+        iat: now - 331,
+        ..claims.clone()
+    };
+    cases.push(("expired past the leeway", signed(&app, &expired).await));
+    let foreign_aud = AccessClaims {
+        aud: "https://other.test/api".into(),
+        ..claims.clone()
+    };
+    cases.push(("another audience", signed(&app, &foreign_aud).await));
+    let foreign_iss = AccessClaims {
+        iss: "https://evil.test".into(),
+        ..claims.clone()
+    };
+    cases.push(("another issuer", signed(&app, &foreign_iss).await));
+    let body = parts[1];
+    cases.push((
+        "alg none",
+        format!(
+            "{}.{body}.",
+            b64.encode(br#"{"alg":"none","typ":"at+jwt"}"#)
+        ),
+    ));
+    // HS256 with the public key's coordinates as the shared secret (key confusion).
+    let jwks = b.get("/.well-known/jwks.json").await.json;
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hs.kid = header["kid"].as_str().map(str::to_owned);
+    hs.typ = Some("at+jwt".into());
+    let confused = jsonwebtoken::encode(
+        &hs,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(x.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    cases.push(("HS256 with the public key", confused));
+    // A key of our own, once under Porter's kid and once under a kid nobody published.
+    let own = openssl::ec::EcKey::generate(
+        &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+    )
+    .unwrap();
+    let pkcs8 = openssl::pkey::PKey::from_ec_key(own)
+        .unwrap()
+        .private_key_to_pem_pkcs8()
+        .unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(&pkcs8).unwrap();
+    for (what, kid) in [
+        (
+            "a stranger's key under Porter's kid",
+            header["kid"].as_str().unwrap(),
+        ),
+        ("a key not in the JWKS", "not-published"),
+    ] {
+        let mut es = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        es.kid = Some(kid.to_owned());
+        es.typ = Some("at+jwt".into());
+        cases.push((what, jsonwebtoken::encode(&es, &claims, &key).unwrap()));
+    }
+    let tampered_claims = AccessClaims {
+        role: "admin".into(),
+        tid: "t_other".into(),
+        ..claims.clone()
+    };
+    let tampered_body = b64.encode(serde_json::to_vec(&tampered_claims).unwrap());
+    cases.push((
+        "a tampered claim",
+        format!("{}.{tampered_body}.{}", parts[0], parts[2]),
+    ));
+    let mut untyped = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    untyped.kid = header["kid"].as_str().map(str::to_owned);
+    cases.push((
+        "an ID token's typ",
+        jsonwebtoken::encode(&untyped, &claims, &key).unwrap(),
+    ));
+
+    for (what, forged) in &cases {
+        assert!(
+            authorize(&app, path, Some(forged), None).await.is_none(),
+            "accepted {what}"
+        );
+    }
+    assert_eq!(cases.len(), 9);
+}
+
+#[tokio::test]
+async fn the_authorizer_refuses_a_suspended_tenants_session() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (reg, b) = app.ready_admin(&ann).await;
+    let cookie = b.cookie.clone().unwrap();
+    assert!(authorize(&app, "/api/orders", None, Some(&cookie))
+        .await
+        .is_some());
+    porter_shared::tenants::suspend_tenant(&app.state, &reg.tenant)
+        .await
+        .unwrap();
+    assert!(authorize(&app, "/api/orders", None, Some(&cookie))
+        .await
+        .is_none());
+}

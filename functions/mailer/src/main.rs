@@ -1,2 +1,2 @@
 //! The Lambda binary; the flow is in lib.rs.
-porter_shared::sqs_main!(mailer::handle);
+porter_shared::event_main!(mailer::handle);

@@ -4,6 +4,7 @@
 //! and WebAuthn through webauthn-rs (feature `webauthn`). Nothing here reads a request or the
 //! table.
 
+pub mod access;
 pub mod crypto;
 pub mod oidc;
 pub mod password;

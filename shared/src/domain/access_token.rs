@@ -133,9 +133,50 @@ pub fn compact(signing_input: &str, signature: &[u8; 64]) -> String {
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
+/// Whether a caller with `role` and entitlements `ent` may reach `path` of a product route: the
+/// license at the edge. `/api/solutions/{solution}` needs the solution,
+/// `/api/solutions/{solution}/{module}/…` the module of it; anything under `/api/admin/` needs
+/// the admin role; other paths only a caller.
+pub fn edge_allows(path: &str, role: &str, ent: &BTreeMap<String, Vec<String>>) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["api", "solutions", solution] => ent.contains_key(*solution),
+        ["api", "solutions", solution, module, ..] => ent
+            .get(*solution)
+            .is_some_and(|modules| modules.iter().any(|m| m == module)),
+        ["api", "admin", ..] => role == "admin",
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_edge_lets_through_only_what_the_license_and_the_role_allow() {
+        let ent = BTreeMap::from([("endpoint".to_owned(), vec!["patching".to_owned()])]);
+        assert!(edge_allows("/api/solutions/endpoint", "core", &ent));
+        assert!(edge_allows(
+            "/api/solutions/endpoint/patching",
+            "core",
+            &ent
+        ));
+        assert!(edge_allows(
+            "/api/solutions/endpoint/patching/jobs/1",
+            "core",
+            &ent
+        ));
+        assert!(!edge_allows(
+            "/api/solutions/endpoint/inventory",
+            "core",
+            &ent
+        ));
+        assert!(!edge_allows("/api/solutions/backup", "admin", &ent));
+        assert!(!edge_allows("/api/admin/reports", "core", &ent));
+        assert!(edge_allows("/api/admin/reports", "admin", &ent));
+        assert!(edge_allows("/api/orders", "core", &BTreeMap::new()));
+    }
     use crate::domain::platform::{Module, Solution};
 
     #[test]
