@@ -423,3 +423,59 @@ async fn the_authorizer_refuses_a_suspended_tenants_session() {
         .await
         .is_none());
 }
+
+#[tokio::test]
+async fn a_solution_route_runs_behind_the_authorizer_as_api_gateway_would() {
+    let app = TestApp::spawn().await;
+    let ann = app.address("ann");
+    let (reg, mut b) = app.ready_admin(&ann).await;
+    entitled(&app, &reg).await;
+
+    let shown = b.get("/api/solutions/endpoint").await;
+    assert_eq!(shown.status, 200, "{:?}", shown.json);
+    assert_eq!(shown.json["auth_via"], "session");
+    assert_eq!(shown.json["user"]["id"], reg.admin.as_str());
+    assert_eq!(shown.json["user"]["email"], ann.as_str());
+    assert_eq!(shown.json["user"]["role"], "admin");
+    assert_eq!(shown.json["tenant"]["id"], reg.tenant.as_str());
+    assert_eq!(shown.json["solution"], "endpoint");
+    assert_eq!(
+        shown.json["entitlements"],
+        json!({ "endpoint": ["patching"] })
+    );
+    let module = b.get("/api/solutions/endpoint/patching").await;
+    assert_eq!(
+        (module.status, &module.json["module"]),
+        (200, &json!("patching"))
+    );
+
+    for path in ["/api/solutions/backup", "/api/solutions/endpoint/inventory"] {
+        let refused = b.get(path).await;
+        assert_eq!(
+            (refused.status, &refused.json),
+            (403, &json!({ "message": "Forbidden" })),
+            "{path}"
+        );
+    }
+
+    // A bearer token alone, from a client with no cookie.
+    let token = b.post("/api/token", json!({})).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut req = request("GET", "/api/solutions/endpoint", None, "");
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let by_token = answer(app.send(req).await);
+    assert_eq!(by_token.status, 200, "{:?}", by_token.json);
+    assert_eq!(by_token.json["auth_via"], "token");
+
+    let nobody = answer(
+        app.send(request("GET", "/api/solutions/endpoint", None, ""))
+            .await,
+    );
+    assert_eq!(
+        (nobody.status, &nobody.json),
+        (403, &json!({ "message": "Forbidden" }))
+    );
+}

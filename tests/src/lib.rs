@@ -252,8 +252,18 @@ impl TestApp {
             RouteTable::from_template(&yaml).unwrap()
         });
         match routes.resolve(req.method().as_str(), req.uri().path()) {
-            Resolution::Found { binary, .. } => {
+            Resolution::Found {
+                binary, authorizer, ..
+            } => {
                 let handler = porter_dev::server::handler_for(binary).unwrap();
+                // A protected route: its authorizer first, as API Gateway runs it.
+                let req = match authorizer {
+                    Some(a) => match porter_dev::edge::authorize(&self.state, a, req).await {
+                        Ok(req) => req,
+                        Err(refused) => return refused,
+                    },
+                    None => req,
+                };
                 let response = handler(&self.state, req).await;
                 let tell = |function: &str| {
                     if let Some(o) = &self.observer {

@@ -2,6 +2,7 @@
 //! function at the routes `template.yaml` declares. Also used by the integration tests.
 
 pub mod dns;
+pub mod edge;
 pub mod idp;
 pub mod mailer;
 pub mod moto;

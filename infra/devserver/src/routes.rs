@@ -19,6 +19,8 @@ pub struct Route {
     pub path: String,
     /// The function's binary name (`Metadata.BuildProperties.Binary`).
     pub binary: String,
+    /// The binary of the Lambda authorizer API Gateway runs first (`Auth.Authorizer`), if any.
+    pub authorizer: Option<String>,
     segments: Vec<Segment>,
 }
 
@@ -46,6 +48,7 @@ impl Route {
             method: (method != "ANY").then_some(method),
             path: path.to_owned(),
             binary: binary.to_owned(),
+            authorizer: None,
             segments,
         })
     }
@@ -96,6 +99,8 @@ pub enum Resolution<'a> {
     Found {
         binary: &'a str,
         params: HashMap<String, String>,
+        /// The authorizer's binary, when the route has one.
+        authorizer: Option<&'a str>,
     },
     /// The path exists, not with this method.
     MethodNotAllowed,
@@ -105,6 +110,38 @@ pub enum Resolution<'a> {
 #[derive(Debug, Clone)]
 pub struct RouteTable {
     routes: Vec<Route>,
+}
+
+/// The binary of the Lambda authorizer `name` of the HttpApi (`Auth.Authorizers.<name>`,
+/// whose `FunctionArn` is `!GetAtt <Function>.Arn`).
+fn authorizer_binary(resources: &serde_yaml::Mapping, name: &str) -> anyhow::Result<String> {
+    let api = resources
+        .iter()
+        .find(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::HttpApi"))
+        .map(|(_, r)| r)
+        .context("no HttpApi")?;
+    let arn = api
+        .get("Properties")
+        .and_then(|p| p.get("Auth"))
+        .and_then(|a| a.get("Authorizers"))
+        .and_then(|a| a.get(name))
+        .and_then(|a| a.get("FunctionArn"))
+        .with_context(|| format!("no authorizer {name} with a FunctionArn"))?;
+    let arn = format!("{arn:?}");
+    resources
+        .iter()
+        .find(|(id, _)| {
+            id.as_str()
+                .is_some_and(|id| arn.contains(&format!("{id}.Arn")))
+        })
+        .and_then(|(_, r)| {
+            r.get("Metadata")?
+                .get("BuildProperties")?
+                .get("Binary")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .with_context(|| format!("authorizer {name}'s function has no binary"))
 }
 
 impl RouteTable {
@@ -143,7 +180,15 @@ impl RouteTable {
                     .and_then(Value::as_str)
                     .context("HttpApi event without Path")?;
                 let method = props.get("Method").and_then(Value::as_str).unwrap_or("ANY");
-                routes.push(Route::new(method, path, binary)?);
+                let mut route = Route::new(method, path, binary)?;
+                if let Some(name) = props
+                    .get("Auth")
+                    .and_then(|a| a.get("Authorizer"))
+                    .and_then(Value::as_str)
+                {
+                    route.authorizer = Some(authorizer_binary(resources, name)?);
+                }
+                routes.push(route);
             }
         }
         if routes.is_empty() {
@@ -169,6 +214,7 @@ impl RouteTable {
                     return Resolution::Found {
                         binary: &route.binary,
                         params,
+                        authorizer: route.authorizer.as_deref(),
                     };
                 }
                 path_exists = true;
@@ -218,7 +264,7 @@ Resources:
         let table = RouteTable::from_template(TEMPLATE).unwrap();
         assert_eq!(table.routes().len(), 4);
         match table.resolve("PATCH", "/api/users/u_123") {
-            Resolution::Found { binary, params } => {
+            Resolution::Found { binary, params, .. } => {
                 assert_eq!(binary, "users");
                 assert_eq!(params["id"], "u_123");
             }
@@ -233,7 +279,8 @@ Resources:
             table.resolve("GET", "/api/users/audit"),
             Resolution::Found {
                 binary: "users",
-                params: HashMap::new()
+                params: HashMap::new(),
+                authorizer: None,
             }
         );
     }

@@ -63,6 +63,7 @@ handlers! {
     "account" => account,
     "account-password" => account_password,
     "token" => token,
+    "solutions" => solutions,
 }
 
 pub struct Dev {
@@ -139,7 +140,9 @@ async fn dispatch(
     let resp = match resolution {
         // Functions read path and query parameters from the URI (as they do behind API
         // Gateway), so none are passed besides it.
-        Resolution::Found { binary, .. } => match dev.handlers.get(binary) {
+        Resolution::Found {
+            binary, authorizer, ..
+        } => match dev.handlers.get(binary) {
             Some(handler) => {
                 let lambda_req = Request::from_parts(parts, Body::from(bytes.to_vec()));
                 // The connection's own peer, as API Gateway's `sourceIp`: a request from
@@ -147,7 +150,14 @@ async fn dispatch(
                 // tried locally.
                 let source = peer.ip().to_string();
                 let lambda_req = porter_shared::http::with_source_ip(lambda_req, &source);
-                handler(&dev.app, lambda_req).await
+                // A protected route: its authorizer first, as API Gateway runs it.
+                match authorizer {
+                    Some(a) => match crate::edge::authorize(&dev.app, a, lambda_req).await {
+                        Ok(req) => handler(&dev.app, req).await,
+                        Err(refused) => refused,
+                    },
+                    None => handler(&dev.app, lambda_req).await,
+                }
             }
             None => ApiError::not_found().into_response(),
         },
