@@ -66,6 +66,15 @@ check account account-reauth-signed-out.json 401 unauthenticated
 check account-password account-password-signed-out.json 401 unauthenticated
 check token token-signed-out.json 401 unauthenticated
 check token jwks.json 200 '\\"kty\\":\\"EC\\"'
+# The authorizer answers API Gateway's authorizer requests (simple responses).
+for event in authorizer-no-identity.json authorizer-forged-token.json; do
+  out=$(cargo lambda invoke authorizer --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file "tests/events/$event" 2>&1) || true
+  if grep -q '"isAuthorized":false' <<<"$out"; then
+    echo "ok - authorizer $event -> refused"; passed=$((passed + 1))
+  else
+    echo "not ok - authorizer $event: expected isAuthorized false, got: $out"; failed=$((failed + 1))
+  fi
+done
 # The mailer is fed by SQS, not HTTP: a job for an address nobody has is done (nothing to
 # send) and reported as no failure.
 out=$(cargo lambda invoke mailer --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file tests/events/mail-job.json 2>&1) || true

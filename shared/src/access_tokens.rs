@@ -16,41 +16,37 @@ pub enum TokenError {
     Kms(String),
     #[error("the key is not an ECC_NIST_P256 key: {0}")]
     Key(String),
+    #[error("the current key is too young to rotate out: tokens it signed may be alive; try again in {0} s")]
+    TooSoon(i64),
 }
 
 fn kms_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> TokenError {
     TokenError::Kms(DisplayErrorContext(e).to_string())
 }
 
-/// The current signing key's id (what KMS calls `KeyId`, and the tokens' `kid`), once per
-/// instance.
-pub async fn signing_kid(state: &AppState) -> Result<&str, TokenError> {
-    state
-        .token_kid
-        .get_or_try_init(|| async {
-            let out = state
-                .kms()
-                .describe_key()
-                .key_id(&state.config.token_key)
-                .send()
-                .await
-                .map_err(kms_error)?;
-            out.key_metadata
-                .map(|m| m.key_id)
-                .ok_or_else(|| TokenError::Kms("no key metadata".into()))
-        })
-        .await
-        .map(String::as_str)
+/// How long an instance keeps the signing key's id and the JWKS: a rotation reaches it within
+/// this, long before the key rotated out leaves the JWKS ([`ROTATE_EVERY_SECS`]).
+const KEEP_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The current signing key's id (what KMS calls `KeyId`, and the tokens' `kid`).
+pub async fn signing_kid(state: &AppState) -> Result<String, TokenError> {
+    let mut cached = state.token_kid.lock().await;
+    if let Some((kid, _)) = cached.as_ref().filter(|(_, at)| at.elapsed() < KEEP_FOR) {
+        return Ok(kid.clone());
+    }
+    let kid = key_id(state, &state.config.token_key).await?;
+    *cached = Some((kid.clone(), std::time::Instant::now()));
+    Ok(kid)
 }
 
 /// Signs `claims` as an `at+jwt` with the current key.
 pub async fn sign(state: &AppState, claims: &AccessClaims) -> Result<String, TokenError> {
     let kid = signing_kid(state).await?;
-    let input = signing_input(&Header::es256(kid), claims);
+    let input = signing_input(&Header::es256(&kid), claims);
     let out = state
         .kms()
         .sign()
-        .key_id(kid)
+        .key_id(&kid)
         .message(Blob::new(input.as_bytes()))
         .message_type(MessageType::Raw)
         .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
@@ -65,26 +61,122 @@ pub async fn sign(state: &AppState, claims: &AccessClaims) -> Result<String, Tok
     Ok(compact(&input, &signature))
 }
 
-/// The JWKS: the current signing key, once per instance.
-pub async fn jwks(state: &AppState) -> Result<&Jwks, TokenError> {
-    state.jwks_doc.get_or_try_init(|| fetch_jwks(state)).await
+/// The JWKS: the current signing key and the one rotated out, if any.
+pub async fn jwks(state: &AppState) -> Result<Jwks, TokenError> {
+    let mut cached = state.jwks_doc.lock().await;
+    if let Some((jwks, _)) = cached.as_ref().filter(|(_, at)| at.elapsed() < KEEP_FOR) {
+        return Ok(jwks.clone());
+    }
+    let jwks = fetch_jwks(state).await?;
+    *cached = Some((jwks.clone(), std::time::Instant::now()));
+    Ok(jwks)
 }
 
+/// The current key and, after a rotation, the previous one (`<alias>-previous`): tokens it
+/// signed verify until they expire.
 async fn fetch_jwks(state: &AppState) -> Result<Jwks, TokenError> {
+    let mut keys = Vec::new();
+    let aliases = [
+        state.config.token_key.clone(),
+        previous_alias(&state.config.token_key),
+    ];
+    for (i, alias) in aliases.iter().enumerate() {
+        match key_id(state, alias).await {
+            Ok(kid) => keys.push(public_jwk(state, &kid).await?),
+            // No previous key before the first rotation.
+            Err(_) if i > 0 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Jwks { keys })
+}
+
+/// The alias that keeps the key rotated out.
+pub fn previous_alias(alias: &str) -> String {
+    format!("{alias}-previous")
+}
+
+async fn key_id(state: &AppState, alias: &str) -> Result<String, TokenError> {
     let out = state
         .kms()
         .describe_key()
-        .key_id(&state.config.token_key)
+        .key_id(alias)
         .send()
         .await
         .map_err(kms_error)?;
-    let kid = out
-        .key_metadata
+    out.key_metadata
         .map(|m| m.key_id)
+        .ok_or_else(|| TokenError::Kms("no key metadata".into()))
+}
+
+/// How long after a rotation another is refused: every token the key rotated out signed
+/// must have expired before it leaves the JWKS.
+pub const ROTATE_EVERY_SECS: i64 = 2 * crate::domain::access_token::ACCESS_TOKEN_SECS;
+
+/// `porterctl keys rotate`: a new signing key becomes current (the alias moves to it) and the
+/// current one becomes the previous (still in the JWKS). The new key's id, or a refusal while
+/// the current key is younger than [`ROTATE_EVERY_SECS`] (tokens of the previous one may
+/// still be alive).
+pub async fn rotate(state: &AppState, now: i64) -> Result<String, TokenError> {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let kms = state.kms();
+    let alias = &state.config.token_key;
+    let current = kms
+        .describe_key()
+        .key_id(alias)
+        .send()
+        .await
+        .map_err(kms_error)?
+        .key_metadata
         .ok_or_else(|| TokenError::Kms("no key metadata".into()))?;
-    Ok(Jwks {
-        keys: vec![public_jwk(state, &kid).await?],
-    })
+    let born = current.creation_date.map_or(0, |d| d.secs());
+    if now - born < ROTATE_EVERY_SECS && kms_has(state, &previous_alias(alias)).await {
+        return Err(TokenError::TooSoon(ROTATE_EVERY_SECS - (now - born)));
+    }
+    let new = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .description(format!("Porter access tokens ({alias})"))
+        .send()
+        .await
+        .map_err(kms_error)?
+        .key_metadata
+        .ok_or_else(|| TokenError::Kms("no key metadata".into()))?
+        .key_id;
+    let previous = previous_alias(alias);
+    if kms_has(state, &previous).await {
+        kms.update_alias()
+            .alias_name(&previous)
+            .target_key_id(&current.key_id)
+            .send()
+            .await
+            .map_err(kms_error)?;
+    } else {
+        kms.create_alias()
+            .alias_name(&previous)
+            .target_key_id(&current.key_id)
+            .send()
+            .await
+            .map_err(kms_error)?;
+    }
+    kms.update_alias()
+        .alias_name(alias)
+        .target_key_id(&new)
+        .send()
+        .await
+        .map_err(kms_error)?;
+    Ok(new)
+}
+
+async fn kms_has(state: &AppState, alias: &str) -> bool {
+    state
+        .kms()
+        .describe_key()
+        .key_id(alias)
+        .send()
+        .await
+        .is_ok()
 }
 
 const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(60);

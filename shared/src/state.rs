@@ -36,13 +36,17 @@ pub struct AppState {
     /// The data key, fetched from Secrets Manager on first use and kept for the instance.
     data_key: Arc<OnceCell<DataKey>>,
     kms: Arc<OnceLock<aws_sdk_kms::Client>>,
-    /// The access-token signing key's id, and the JWKS, fetched once per instance.
-    pub(crate) token_kid: Arc<OnceCell<String>>,
-    pub(crate) jwks_doc: Arc<OnceCell<crate::domain::access_token::Jwks>>,
+    /// The access-token signing key's id, and the JWKS, with when they were fetched: kept a
+    /// few seconds per instance, so that a rotation reaches warm instances at once.
+    pub(crate) token_kid: Timed<String>,
+    pub(crate) jwks_doc: Timed<crate::domain::access_token::Jwks>,
     /// The keys the authorizer verifies with, and when they were fetched (again for an
     /// unknown `kid`, at most once a minute).
     pub(crate) verifier_keys: VerifierKeys,
 }
+
+/// A value fetched from a service, with when.
+pub(crate) type Timed<T> = Arc<tokio::sync::Mutex<Option<(T, std::time::Instant)>>>;
 
 /// The keys an authorizer verifies access tokens with, and when they were fetched.
 pub(crate) type VerifierKeys =
@@ -122,8 +126,8 @@ impl AppState {
             client_secrets: crate::providers::SecretCache::default(),
             data_key: Arc::new(OnceCell::new()),
             kms: Arc::default(),
-            token_kid: Arc::new(OnceCell::new()),
-            jwks_doc: Arc::new(OnceCell::new()),
+            token_kid: Arc::default(),
+            jwks_doc: Arc::default(),
             verifier_keys: Arc::default(),
             dns: Arc::default(),
             config,

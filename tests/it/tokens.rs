@@ -479,3 +479,62 @@ async fn a_solution_route_runs_behind_the_authorizer_as_api_gateway_would() {
         (403, &json!({ "message": "Forbidden" }))
     );
 }
+
+fn kid_of(token: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: Value =
+        serde_json::from_slice(&b64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn after_a_rotation_old_tokens_verify_until_they_expire_and_new_ones_carry_the_new_kid() {
+    // A key of its own: the other tests of this binary share the default alias.
+    let alias = format!("alias/porter-rotation-{}", std::process::id());
+    let app = TestApp::spawn_with(|c| c.token_key = alias.clone()).await;
+    let ann = app.address("ann");
+    let (_reg, mut b) = app.ready_admin(&ann).await;
+    let old = b.post("/api/token", json!({})).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let now = porter_shared::domain::Timestamp::now().0;
+    let new_kid = porter_shared::access_tokens::rotate(&app.state, now)
+        .await
+        .unwrap();
+    assert_ne!(new_kid, kid_of(&old));
+    let again = porter_shared::access_tokens::rotate(&app.state, now).await;
+    assert!(
+        matches!(
+            again,
+            Err(porter_shared::access_tokens::TokenError::TooSoon(_))
+        ),
+        "the key rotated out may still have live tokens"
+    );
+
+    // Instances learn of the rotation within seconds.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let new = b.post("/api/token", json!({})).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(kid_of(&new), new_kid);
+    let jwks = b.get("/.well-known/jwks.json").await.json;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [new_kid.as_str(), kid_of(&old).as_str()]);
+    let base = BASE_URL;
+    let audience = format!("{base}/api");
+    for token in [&old, &new] {
+        assert!(pyjwt(token, &jwks, &audience, base).is_ok());
+        assert!(authorize(&app, "/api/orders", Some(token), None)
+            .await
+            .is_some());
+    }
+}

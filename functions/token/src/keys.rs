@@ -10,7 +10,7 @@ pub async fn jwks(state: &AppState, _req: &Request) -> HandlerResult {
     let keys = access_tokens::jwks(state)
         .await
         .map_err(|e| ApiError::internal("jwks", &e))?;
-    let mut resp = json(StatusCode::OK, keys);
+    let mut resp = json(StatusCode::OK, &keys);
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

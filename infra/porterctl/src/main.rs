@@ -34,11 +34,24 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// The keys that sign access tokens (KMS, behind PORTER_TOKEN_KEY).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The local stack of `make dev` (PORTER_PUBLIC_BASE_URL names its dev server).
     Dev {
         #[command(subcommand)]
         command: DevCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// A new signing key becomes current; the current one stays in the JWKS (refused until
+    /// the current key is ten minutes old, so that every token of the key rotated out has
+    /// expired when it leaves).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -227,6 +240,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ),
         },
         Command::Tenant { command } => tenant(&state, command).await?,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let now = porter_shared::domain::Timestamp::now().0;
+            let kid = porter_shared::access_tokens::rotate(&state, now).await?;
+            println!(
+                "signing key {kid} is current; the previous one stays in the JWKS until the next rotation"
+            );
+        }
         Command::Dev { .. } => unreachable!("handled above"),
     }
     Ok(())
