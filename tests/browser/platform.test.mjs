@@ -1,6 +1,7 @@
 // API management and Check License in a real browser, against the platform stand-in that
 // `make dev` runs with the demo key it writes: fill the form, check the license, see
-// "Menu updated" and the entitled solutions in the menu.
+// "Menu updated" and the entitled solutions in the menu; a solution page shows what the
+// product's route behind Porter's authorizer is told, and an unlicensed one says so.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -45,4 +46,15 @@ test("an admin connects the platform, checks the license and the menu shows the 
   await page.locator('[data-menu="solution:endpoint"]').waitFor();
   await page.getByRole("link", { name: "Patching" }).click();
   await page.getByRole("heading", { name: "Patching" }).waitFor();
+  // The product's own route, behind Porter's authorizer, is told who this is.
+  await page.getByText("Your organisation is entitled to this part of the product.").waitFor();
+  await page.locator("#solution-context dd").first().waitFor();
+  const context = await page.locator("#solution-context").innerText();
+  assert.match(context, /Signed in as\s+admin@demo\.test \(admin\)/);
+  assert.match(context, /Proved by\s+the session/);
+
+  // A solution the license does not include: the authorizer refuses, the page says why.
+  await page.goto(`${stack.dev.baseUrl}/app/solutions/backup-not-licensed`);
+  await page.getByText("This part of the product is not part of your organisation's license.").waitFor();
+  await page.getByRole("heading", { name: "Not part of your license" }).waitFor();
 });

@@ -22,12 +22,33 @@ const ROUTES = [
   [() => true, dashboard],
 ];
 
-// A solution or module page: what the licence calls it.
+// A solution or module page: what the licence calls it, and what the product's own route
+// (behind Porter's authorizer) is told about the person — or that the licence does not
+// include it, as the authorizer refuses it.
 function solution({ menu, path }) {
-  return () => {
+  return async () => {
     const find = (items) => items.flatMap((m) => [m, ...find(m.children || [])]);
     const entry = find(menu).find((m) => m.href === path);
-    $("solution-title").textContent = entry ? entry.label : "Not available";
+    $("solution-title").textContent = entry ? entry.label : "Not part of your license";
+    const r = await call("GET", path.replace(/^\/app/, "/api"));
+    const facts = $("solution-context");
+    if (r.status === 200) {
+      const c = r.data;
+      const module = c.module ? ` / ${c.module}` : "";
+      facts.replaceChildren(
+        ...[
+          ["Solution", `${c.solution}${module}`],
+          ["Signed in as", `${c.user.email} (${c.user.role})`],
+          ["Organisation", c.tenant.id],
+          ["Proved by", c.auth_via === "token" ? "an access token" : "the session"],
+        ].flatMap(([k, v]) => [el("dt", { textContent: k }), el("dd", { textContent: v })]),
+      );
+      say("solution-message", "Your organisation is entitled to this part of the product.", "hint");
+    } else {
+      facts.replaceChildren();
+      $("solution-title").textContent = "Not part of your license";
+      say("solution-message", "This part of the product is not part of your organisation's license.");
+    }
     view("view-solution");
   };
 }
