@@ -558,16 +558,8 @@ async fn signing_out_elsewhere_keeps_only_this_device_and_a_reset_forgets_them_a
 
     // A password reset forgets every device, this one's too.
     let mut stranger = app.browser_at("198.51.100.9");
-    stranger
-        .post("/api/password/forgot", json!({ "email": ann }))
-        .await;
-    let mail = app.outbox(&ann).await.pop().unwrap();
-    let link = mail.link_to("/reset?token=").unwrap();
-    let token = link.rsplit('=').next().unwrap();
     let new_password = "lantern meadow copper 31"; // pragma: allowlist secret
-    let body =
-        json!({ "token": token, "password": new_password, "password_confirm": new_password });
-    assert_eq!(stranger.post("/api/password/reset", body).await.status, 200);
+    stranger.reset_password_by_mail(&ann, new_password).await;
     let mut b2 = app.browser();
     b2.device_cookie = b.device_cookie.clone();
     let a = b2.sign_in(&ann, new_password).await;
@@ -709,16 +701,8 @@ async fn a_hundred_wrong_codes_in_a_row_block_the_factor_in_unknown_browsers_unt
     assert_eq!(other.sign_in(&ann, PASSWORD).await.status, 200);
     let refused = other.post("/api/login/mfa", right.clone()).await;
     assert_eq!(refused.code(), "mfa_blocked");
-    other
-        .post("/api/password/forgot", json!({ "email": ann }))
-        .await;
-    let mail = app.outbox(&ann).await.pop().unwrap();
-    let link = mail.link_to("/reset?token=").unwrap();
-    let token = link.rsplit('=').next().unwrap();
     let new_password = "lantern meadow copper 31"; // pragma: allowlist secret
-    let body =
-        json!({ "token": token, "password": new_password, "password_confirm": new_password });
-    assert_eq!(other.post("/api/password/reset", body).await.status, 200);
+    other.reset_password_by_mail(&ann, new_password).await;
     assert_eq!(other.sign_in(&ann, new_password).await.status, 200);
     let done = other
         .post(

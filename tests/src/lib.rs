@@ -467,6 +467,22 @@ impl Browser<'_> {
         porter_shared::store::keys::session_pk(&hash)
     }
 
+    /// "Forgot password" for `email` from this browser, then the emailed link's reset to
+    /// `new_password`, as its owner would.
+    pub async fn reset_password_by_mail(&mut self, email: &str, new_password: &str) {
+        self.post(
+            "/api/password/forgot",
+            serde_json::json!({ "email": email }),
+        )
+        .await;
+        let mail = self.app.outbox(email).await.pop().unwrap();
+        let link = mail.link_to("/reset?token=").unwrap();
+        let token = link.rsplit('=').next().unwrap();
+        let body = serde_json::json!({ "token": token, "password": new_password, "password_confirm": new_password });
+        let reset = self.post("/api/password/reset", body).await;
+        assert_eq!(reset.status, 200, "{:?}", reset.json);
+    }
+
     /// Makes this session's last proof of the second factor `secs` old (as time would).
     pub async fn age_proof(&self, secs: i64) {
         self.app

@@ -141,7 +141,7 @@ impl Proved {
     /// Its method in an `amr` claim (RFC 8176; `pin` for an emailed code).
     fn amr(self) -> &'static str {
         match self {
-            Self::Password => "pwd",
+            Self::Password => "pwd", // pragma: allowlist secret
             Self::Pin => "pin",
             Self::Provider { .. } => "fed",
             Self::SecondFactor { method } | Self::Enrolled { method, .. } => match method {

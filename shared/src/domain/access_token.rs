@@ -64,7 +64,8 @@ pub struct AccessClaims {
     pub ent: BTreeMap<String, Vec<String>>,
     /// A stable id of the session (the hash the account page shows), never its cookie.
     pub sid: String,
-    /// How the session was proved (RFC 8176 values: `pwd`, `otp`, `hwk`, `fed`; `pin`).
+    /// How the session was proved: RFC 8176 method names (password, one-time code, hardware
+    /// key, federation), and `pin` for an emailed code.
     pub amr: Vec<String>,
     pub auth_time: i64,
     pub iat: i64,

@@ -85,8 +85,8 @@ pub struct SessionRecord {
     /// When the user last proved a second factor in this session (the sign-in's MFA step, or
     /// a re-authentication): changing a factor needs a proof newer than [`REAUTH_SECS`].
     pub proved_at: Option<Timestamp>,
-    /// How the sign-in proved who it is, in order (RFC 8176: `pwd`, `otp`, `hwk`, `fed`;
-    /// `pin` for an emailed code): the `amr` of its access tokens.
+    /// How the sign-in proved who it is, in order: RFC 8176 method names (password, one-time
+    /// code, hardware key, federation; `pin` for an emailed code), the `amr` of its tokens.
     pub amr: Vec<String>,
 }
 
