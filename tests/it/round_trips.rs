@@ -370,6 +370,8 @@ async fn every_function_names_only_the_kinds_of_items_its_iam_policy_allows() {
     assert_eq!(admin.get("/api/account").await.status, 200);
     assert_eq!(admin.post("/api/token", json!({})).await.status, 200);
     assert_eq!(admin.get("/.well-known/jwks.json").await.status, 200);
+    // A product route: the authorizer reads the session, then the route runs.
+    assert_eq!(admin.get("/api/solutions/x").await.status, 403);
     let bob = via.address("bob");
     admin.add_user(&bob, "core").await;
     assert_eq!(admin.get("/api/users").await.status, 200);

@@ -256,20 +256,24 @@ impl TestApp {
                 binary, authorizer, ..
             } => {
                 let handler = porter_dev::server::handler_for(binary).unwrap();
-                // A protected route: its authorizer first, as API Gateway runs it.
-                let req = match authorizer {
-                    Some(a) => match porter_dev::edge::authorize(&self.state, a, req).await {
-                        Ok(req) => req,
-                        Err(refused) => return refused,
-                    },
-                    None => req,
-                };
-                let response = handler(&self.state, req).await;
                 let tell = |function: &str| {
                     if let Some(o) = &self.observer {
                         o(function);
                     }
                 };
+                // A protected route: its authorizer first, as API Gateway runs it.
+                let req = match authorizer {
+                    Some(a) => {
+                        let allowed = porter_dev::edge::authorize(&self.state, a, req).await;
+                        tell(a);
+                        match allowed {
+                            Ok(req) => req,
+                            Err(refused) => return refused,
+                        }
+                    }
+                    None => req,
+                };
+                let response = handler(&self.state, req).await;
                 tell(binary);
                 // The mail it queued (its answer: 202) is sent before the test looks, as the
                 // `mailer` would.
