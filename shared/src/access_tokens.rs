@@ -1,6 +1,6 @@
 //! Signing access tokens with KMS (ES256: the private key never leaves KMS) and publishing the
-//! public keys as a JWKS. The signing key is named by an alias (`PORTER_TOKEN_KEY`); its id
-//! (the token's `kid`) and the JWKS are fetched once per instance.
+//! public keys as a JWKS. The signing key is named by an alias (`PORTER_TOKEN_KEY`); an
+//! instance keeps its id (the token's `kid`) and the JWKS a few seconds ([`KEEP_FOR`]).
 
 use crate::domain::access_token::{compact, signing_input, AccessClaims, Header, Jwk, Jwks};
 use crate::AppState;
@@ -28,15 +28,23 @@ fn kms_error<E: std::error::Error + Send + Sync + 'static>(e: E) -> TokenError {
 /// this, long before the key rotated out leaves the JWKS ([`ROTATE_EVERY_SECS`]).
 const KEEP_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// What `slot` keeps, while younger than [`KEEP_FOR`]; else `fetch`ed again and kept.
+async fn kept<T: Clone>(
+    slot: &crate::state::Timed<T>,
+    fetch: impl std::future::Future<Output = Result<T, TokenError>>,
+) -> Result<T, TokenError> {
+    let mut cached = slot.lock().await;
+    if let Some((value, _)) = cached.as_ref().filter(|(_, at)| at.elapsed() < KEEP_FOR) {
+        return Ok(value.clone());
+    }
+    let value = fetch.await?;
+    *cached = Some((value.clone(), std::time::Instant::now()));
+    Ok(value)
+}
+
 /// The current signing key's id (what KMS calls `KeyId`, and the tokens' `kid`).
 pub async fn signing_kid(state: &AppState) -> Result<String, TokenError> {
-    let mut cached = state.token_kid.lock().await;
-    if let Some((kid, _)) = cached.as_ref().filter(|(_, at)| at.elapsed() < KEEP_FOR) {
-        return Ok(kid.clone());
-    }
-    let kid = key_id(state, &state.config.token_key).await?;
-    *cached = Some((kid.clone(), std::time::Instant::now()));
-    Ok(kid)
+    kept(&state.token_kid, key_id(state, &state.config.token_key)).await
 }
 
 /// Signs `claims` as an `at+jwt` with the current key.
@@ -63,13 +71,7 @@ pub async fn sign(state: &AppState, claims: &AccessClaims) -> Result<String, Tok
 
 /// The JWKS: the current signing key and the one rotated out, if any.
 pub async fn jwks(state: &AppState) -> Result<Jwks, TokenError> {
-    let mut cached = state.jwks_doc.lock().await;
-    if let Some((jwks, _)) = cached.as_ref().filter(|(_, at)| at.elapsed() < KEEP_FOR) {
-        return Ok(jwks.clone());
-    }
-    let jwks = fetch_jwks(state).await?;
-    *cached = Some((jwks.clone(), std::time::Instant::now()));
-    Ok(jwks)
+    kept(&state.jwks_doc, fetch_jwks(state)).await
 }
 
 /// The current key and, after a rotation, the previous one (`<alias>-previous`): tokens it

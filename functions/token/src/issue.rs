@@ -43,7 +43,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         &caller.user,
         tenant,
         Timestamp::now(),
-        hex(&jti),
+        hex::encode(jti),
     )
     .ok_or_else(|| {
         ApiError::new(
@@ -64,8 +64,4 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
             expires_in: ACCESS_TOKEN_SECS,
         },
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -149,11 +149,15 @@ impl PasswordGuess {
         device: Option<DeviceRecord>,
         now: Timestamp,
     ) -> Result<Self, ApiError> {
-        let device_seen = (seen.len() > keys.len()).then(|| seen.pop().flatten());
+        let device_seen = if seen.len() > keys.len() {
+            seen.pop().flatten()
+        } else {
+            None
+        };
         let guess = Self {
             keys,
             seen,
-            device: device.map(|d| (d, device_seen.flatten())),
+            device: device.map(|d| (d, device_seen)),
             now,
         };
         guess.check()?;

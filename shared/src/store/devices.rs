@@ -137,17 +137,8 @@ impl Store {
         user: &UserRecord,
         hash: &TokenHash,
     ) -> Result<bool, StoreError> {
-        let res = self
-            .db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(device_pk(hash), keys::DEVICE_SK)))
-            .condition_expression("tid = :t AND uid = :u AND epoch = :e")
-            .expression_attribute_values(":t", s(user.tenant.as_str()))
-            .expression_attribute_values(":u", s(user.id.as_str()))
-            .expression_attribute_values(":e", n(user.session_epoch))
-            .send()
-            .await;
-        attr::condition_held(res)
+        let k = key(device_pk(hash), keys::DEVICE_SK);
+        let epoch = item([(":e", n(user.session_epoch))]);
+        self.delete_of(k, user, " AND epoch = :e", epoch).await
     }
 }

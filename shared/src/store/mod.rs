@@ -168,6 +168,29 @@ impl Store {
         }
     }
 
+    /// Deletes the item at `k` if it is `user`'s (its `tid` and `uid`) and `also` holds (an
+    /// extra clause on `values`, or empty): `Ok(false)` when it is not theirs, or gone.
+    pub(crate) async fn delete_of(
+        &self,
+        k: Item,
+        user: &crate::domain::UserRecord,
+        also: &str,
+        mut values: Item,
+    ) -> Result<bool, StoreError> {
+        values.insert(":t".into(), attr::s(user.tenant.as_str()));
+        values.insert(":u".into(), attr::s(user.id.as_str()));
+        let res = self
+            .db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(k))
+            .condition_expression(format!("tid = :t AND uid = :u{also}"))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        attr::condition_held(res)
+    }
+
     /// Runs a transaction; a cancellation becomes [`StoreError::Conflict`] with its reasons.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         match self

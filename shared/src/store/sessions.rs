@@ -228,17 +228,8 @@ impl Store {
         user: &UserRecord,
         hash: &TokenHash,
     ) -> Result<bool, StoreError> {
-        let res = self
-            .db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::session_pk(hash), keys::SESSION_SK)))
-            .condition_expression("tid = :t AND uid = :u")
-            .expression_attribute_values(":t", s(user.tenant.as_str()))
-            .expression_attribute_values(":u", s(user.id.as_str()))
-            .send()
-            .await;
-        attr::condition_held(res)
+        let k = key(keys::session_pk(hash), keys::SESSION_SK);
+        self.delete_of(k, user, "", attr::Item::new()).await
     }
 
     /// One conditional update of a session item: `Ok(false)` when `condition` failed.
