@@ -66,6 +66,8 @@ check account account-reauth-signed-out.json 401 unauthenticated
 check account-password account-password-signed-out.json 401 unauthenticated
 check token token-signed-out.json 401 unauthenticated
 check token jwks.json 200 '\\"kty\\":\\"EC\\"'
+# The sample product function answers what the authorizer's context says.
+check solutions solution-with-context.json 200 '\\"module\\":\\"patching\\"'
 # The authorizer answers API Gateway's authorizer requests (simple responses).
 for event in authorizer-no-identity.json authorizer-forged-token.json; do
   out=$(cargo lambda invoke authorizer --invoke-address 127.0.0.1 --invoke-port "$invoke_port" --data-file "tests/events/$event" 2>&1) || true

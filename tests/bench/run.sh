@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make bench` (not part of `make test`): release build; cold starts of every function and of
 # two floor binaries under a Runtime API played on loopback; DynamoDB rounds per step; sign-ins
-# per second per core against the local stack; one argon2id verification. Figures, not
-# assertions: README "Performance" holds the last table.
-#   RUNS=15 ROUNDS=2 USERS=20 bash tests/bench/run.sh
+# per second per core against the local stack; access tokens and the authorizer, warm; one
+# argon2id verification. Figures, not assertions: README "Performance" holds the last table.
+#   RUNS=15 ROUNDS=2 USERS=20 TOKENS=200 bash tests/bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-15}; rounds=${ROUNDS:-2}; users=${USERS:-20}
@@ -22,7 +22,10 @@ python3 tests/bench/coldstart.py "$target/release" "$env_file" "$runs" "$rounds"
 echo
 python3 tests/bench/signin.py "$base" "$env_file" \
   "$(grep -o 'activation link: \S*' "$work/dev.log" | head -1 | cut -d' ' -f3)" \
-  "$dev" "$target/release/porterctl" "$users"
+  "$dev" "$target/release/porterctl" "$users" "$work/people.json"
+echo
+# The last of them asks for access tokens, and the authorizer checks them and the session.
+python3 tests/bench/tokens.py "$target/release" "$env_file" "$base" "$work/people.json" "${TOKENS:-200}"
 echo
 # The people signin.py made share its password; user0 signs in again, in the Lambda binary.
 # Between its blocks of steps it runs password_bench: a ratio compares figures of one minute.

@@ -2,11 +2,15 @@
 dev server, and the CPU time of the server's threads (cpu.py; Porter's code, not moto's)
 is read around each step. Standard library, oathtool and porterctl; bounded: USERS sign-ins.
 
-    python3 tests/bench/signin.py BASE ENV_FILE ACTIVATION_LINK DEV_PID PORTERCTL USERS"""
+    python3 tests/bench/signin.py BASE ENV_FILE ACTIVATION_LINK DEV_PID PORTERCTL USERS [PEOPLE]
+
+PEOPLE: a file to write the people to (address and TOTP secret, JSON), for tokens.py."""
 from cpu import spent, threads
-import http.cookiejar, json, os, re, statistics, subprocess, sys, time, urllib.parse, urllib.request
+from browser import Browser, totp
+import json, os, re, statistics, subprocess, sys, time, urllib.parse, urllib.request
 
 base, env_file, link, pid, porterctl, users = sys.argv[1:7]
+people_out = sys.argv[7] if len(sys.argv) > 7 else None
 users = int(users)
 env = dict(os.environ)
 env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
@@ -18,35 +22,9 @@ def cpu():
     return threads(pid)
 
 
-class Browser:
-    def __init__(self):
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"content-type": "application/json", "origin": base})
-        try:
-            with self.opener.open(req) as r:
-                return r.status, json.loads(r.read() or b"{}")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"{}")
-
-    def ok(self, method, path, body=None):
-        status, answer = self.call(method, path, body)
-        assert status < 300, (path, status, answer)
-        return answer
-
-
-def totp(secret, offset=0):
-    at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + offset))
-    return subprocess.check_output(["oathtool", "--totp", "-b", "-N", at, secret]).decode().strip()
-
-
 def activate(link_or_token, email):
     token = urllib.parse.parse_qs(urllib.parse.urlparse(link_or_token).query)["token"][0]
-    b = Browser()
+    b = Browser(base)
     b.ok("POST", "/api/activation", {"token": token, "password": password,
                                       "password_confirm": password})
     b.ok("POST", "/api/login/password", {"email": email, "password": password})
@@ -70,10 +48,12 @@ for m in mails:
     if found and m["to"]:
         links[m["to"][0]] = found.group(0)
 people = [(e, activate(links[e], e)[1]) for e in emails]
+if people_out:
+    json.dump([{"email": e, "totp_secret": s} for e, s in people], open(people_out, "w"))
 
 # Each person signs in once in a fresh browser: a code of the next step, which is later than
 # the one their enrolment spent.
-browsers = [Browser() for _ in people]
+browsers = [Browser(base) for _ in people]
 t0, c0 = time.perf_counter(), cpu()
 walls = []
 for b, (e, _) in zip(browsers, people):

@@ -12,8 +12,8 @@ debug level: the same hash, under the same conditions as the rest of the step.
     python3 tests/bench/warm.py BIN_DIR ENV_FILE EMAIL PASSWORD N [PASSWORD_BENCH]
 
 Standard library only; ENV_FILE (the dev server's) points every AWS call at moto on loopback."""
-from cpu import spent, threads
-import http, http.server, json, os, queue, re, statistics, subprocess, sys, threading, time
+from runtime import Process, keep_alive_proxy, lambda_env
+import json, os, queue, re, statistics, subprocess, sys
 
 bin_dir, env_file, email, password, n = sys.argv[1:6]
 n = int(n)
@@ -31,75 +31,8 @@ def password_event(i):
     return json.dumps(e).encode()
 
 
-def reply(handler, status, headers, body=b""):
-    """The whole answer in one write, as a server that builds its response first sends it:
-    headers and body written apart reach the function as two segments, and it wakes up twice
-    (CPU billed to the function that a real Runtime API or DynamoDB does not cause)."""
-    head = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}"]
-    head += [f"{k}: {v}" for k, v in headers] + [f"content-length: {len(body)}", "", ""]
-    handler.wfile.write("\r\n".join(head).encode() + body)
-
-
-class Runtime(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.polls.put(None)  # the function asks for its next event: it is idle now
-        body = self.server.events.get()
-        reply(self, 200, [("content-type", "application/json"),
-                          ("lambda-runtime-aws-request-id", f"warm-{time.time_ns()}"),
-                          ("lambda-runtime-deadline-ms", str(int(time.time() * 1000) + 30000)),
-                          ("lambda-runtime-invoked-function-arn",
-                           "arn:aws:lambda:us-east-1:000000000000:function:bench")], body)
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        reply(self, 202, [])
-        self.server.answers.put((self.path, body))
-
-
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-class KeepAlive(http.server.BaseHTTPRequestHandler):
-    """HTTP/1.1 towards the function, one fresh HTTP/1.0 request to moto per request."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_POST(self):
-        import http.client, urllib.parse
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        target = urllib.parse.urlparse(self.server.moto)
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-        conn.request("POST", self.path, body, headers)
-        r = conn.getresponse()
-        data = r.read()
-        conn.close()
-        skip = ("content-length", "connection", "transfer-encoding")
-        reply(self, r.status, [(k, v) for k, v in r.getheaders() if k.lower() not in skip], data)
-
-
-env = dict(os.environ)
-env.update(l.split("=", 1) for l in open(env_file).read().splitlines() if "=" in l)
-proxy = Server(("127.0.0.1", 0), KeepAlive)
-proxy.moto = env["AWS_ENDPOINT_URL"]
-threading.Thread(target=proxy.serve_forever, daemon=True).start()
-env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024", "AWS_LAMBDA_LOG_GROUP_NAME": "bench",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-            # The level template.yaml deploys (the access line of every request is CPU Lambda
-            # bills), and the line with the time of the step's own verification.
-            "RUST_LOG": "info,porter_shared::credentials::password=debug"})
+env = lambda_env(env_file, RUST_LOG="info,porter_shared::credentials::password=debug")
+kept_url, _ = keep_alive_proxy(env["AWS_ENDPOINT_URL"])
 
 
 class Function:
@@ -108,31 +41,21 @@ class Function:
     then)."""
 
     def __init__(self, endpoint):
-        self.server = Server(("127.0.0.1", 0), Runtime)
-        self.server.events, self.server.answers = queue.Queue(), queue.Queue()
-        self.server.polls = queue.Queue()
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        api = f"127.0.0.1:{self.server.server_address[1]}"
-        self.proc = subprocess.Popen([os.path.join(bin_dir, "login")],
-                                     env=dict(env, AWS_ENDPOINT_URL=endpoint,
-                                              AWS_LAMBDA_RUNTIME_API=api),
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.hashes = queue.Queue()
-        threading.Thread(target=self.read_log, daemon=True).start()
+        self.process = Process(os.path.join(bin_dir, "login"), dict(env, AWS_ENDPOINT_URL=endpoint),
+                               self.read_line)
         self.cpu = []  # the median step's CPU (ms), one figure per block
         self.own = []  # per block: the median verification inside a step (ms), step / it
-        self.server.polls.get(timeout=30)  # started, and waiting for its first event
         self.step()  # cold: connections, the hash's working memory
 
-    def read_log(self):
+    def read_line(self, line):
         """The function's JSON log lines; of them, the time of each password verification."""
-        for line in self.proc.stdout:
-            try:
-                fields = json.loads(line).get("fields", {})
-            except ValueError:
-                continue
-            if fields.get("message") == "password verification":
-                self.hashes.put(float(fields["ms"]))
+        try:
+            fields = json.loads(line).get("fields", {})
+        except ValueError:
+            return
+        if fields.get("message") == "password verification":
+            self.hashes.put(float(fields["ms"]))
 
     def step(self):
         """One password step: the CPU it took (ms), read before the event and once the
@@ -140,13 +63,8 @@ class Function:
         counted all it did), and the time of its own verification (ms)."""
         global steps
         steps += 1
-        c0 = threads(self.proc.pid)
-        self.server.events.put(password_event(steps))
-        path, body = self.server.answers.get(timeout=30)
-        status = json.loads(body).get("statusCode")
-        assert path.endswith("/response") and status == 200, (path, body[:300])
-        self.server.polls.get(timeout=30)
-        cpu = spent(c0, threads(self.proc.pid)) * 1000
+        answer, cpu, _ = self.process.invoke(password_event(steps))
+        assert answer.get("statusCode") == 200, answer
         try:
             return cpu, self.hashes.get(timeout=10)
         except queue.Empty:
@@ -162,9 +80,7 @@ class Function:
                          statistics.median(c / h for c, h in taken)))
 
     def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.server.shutdown()
+        self.process.close()
 
 
 def reference(runs=10):
@@ -178,7 +94,7 @@ def reference(runs=10):
 steps = 0
 blocks = 5
 direct = Function(env["AWS_ENDPOINT_URL"])
-kept = Function(f"http://127.0.0.1:{proxy.server_address[1]}")
+kept = Function(kept_url)
 refs = []
 try:
     # The host's speed drifts by several percent within a minute: the sign-ins and the

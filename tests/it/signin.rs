@@ -176,10 +176,36 @@ async fn a_password_level_session_reaches_only_enrolment_and_the_mfa_check() {
 }
 
 #[tokio::test]
+async fn a_session_cookie_whose_ids_name_someone_else_opens_nothing() {
+    let app = TestApp::spawn().await;
+    let (ann, bob) = (app.address("ann"), app.address("bob"));
+    let (_, mut a) = app.ready_admin(&ann).await;
+    let (bob_reg, _) = app.ready_admin(&bob).await;
+    let ann_cookie = a.cookie.clone().unwrap();
+    let (name, value) = ann_cookie.split_once('=').unwrap();
+    let secret = value.rsplit('.').next().unwrap();
+
+    // Ann's secret behind Bob's ids: the stored session names Ann, so nobody is signed in.
+    a.cookie = Some(format!(
+        "{name}={}.{}.{secret}",
+        bob_reg.tenant, bob_reg.admin
+    ));
+    let forged = a.get("/api/me").await;
+    assert_eq!(forged.status, 401, "{:?}", forged.json);
+    assert_eq!(forged.code(), "unauthenticated");
+
+    // The secret alone (a cookie from before the ids were carried) is still Ann's session.
+    a.cookie = Some(format!("{name}={secret}"));
+    let old = a.get("/api/me").await;
+    assert_eq!(old.status, 200, "{:?}", old.json);
+    assert_eq!(old.json["user"]["email"], json!(ann));
+}
+
+#[tokio::test]
 async fn the_session_cookie_is_httponly_lax_and_host_prefixed_outside_localhost() {
     let app = TestApp::spawn().await;
     let ann = app.address("ann");
-    app.active_admin(&ann, PASSWORD).await;
+    let reg = app.active_admin(&ann, PASSWORD).await;
     let mut b = app.browser();
     b.sign_in(&ann, PASSWORD).await;
     let set = b.last_set_cookie.clone().unwrap();
@@ -189,11 +215,14 @@ async fn the_session_cookie_is_httponly_lax_and_host_prefixed_outside_localhost(
         "{set}"
     );
     let id = set.split(';').next().unwrap().split('=').nth(1).unwrap();
-    assert_eq!(id.len(), 64, "256-bit id");
+    let secret = id
+        .strip_prefix(&format!("{}.{}.", reg.tenant, reg.admin))
+        .unwrap_or_else(|| panic!("the tenant and user ids lead the cookie: {id}"));
+    assert_eq!(secret.len(), 64, "256-bit secret");
     let dump = format!("{:?}", app.scan().await);
     assert!(
-        !dump.contains(id),
-        "only the hash of the session id is stored"
+        !dump.contains(secret),
+        "only the hash of the session's secret is stored"
     );
 
     let https = app.with_config(|c| {

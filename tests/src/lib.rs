@@ -467,8 +467,8 @@ impl Browser<'_> {
     pub fn session_pk(&self) -> String {
         let cookie = self.cookie.as_deref().expect("signed in");
         let (_, id) = cookie.split_once('=').unwrap();
-        let hash = porter_shared::domain::TokenHash::of_presented(id).unwrap();
-        porter_shared::store::keys::session_pk(&hash)
+        let presented = porter_shared::domain::PresentedSession::parse(id).unwrap();
+        porter_shared::store::keys::session_pk(&presented.hash)
     }
 
     /// "Forgot password" for `email` from this browser, then the emailed link's reset to

@@ -10,7 +10,7 @@ use porter_shared::auth::second_factor::{notify_change, Rotation};
 use porter_shared::auth::session::authenticate_with;
 use porter_shared::credentials::password;
 use porter_shared::domain::password::{Password, PasswordError};
-use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, SessionOwner, Timestamp};
 use porter_shared::http::{
     client_ip, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
 };
@@ -37,7 +37,7 @@ struct ChangeRequest {
 /// domain routed to another tenant's configuration costs one read more.
 pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
     let ip = client_ip(req);
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let mut caller = authenticate_with(state, req, Level::Full, with_sso).await?;
     let body: ChangeRequest = parse_json(req)?;
     let own_sso = caller.more.sso.take();

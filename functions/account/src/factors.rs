@@ -10,7 +10,7 @@ use porter_shared::auth::session::{authenticate, authenticate_with, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::session::REAUTH_SECS;
-use porter_shared::domain::{Action, AuditEvent, Level, SecurityKeys, SessionRecord, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, SecurityKeys, SessionOwner, Timestamp};
 use porter_shared::http::Message;
 use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde::Serialize;
 
 pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
-    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
+    let with_counter = |s: &SessionOwner| Fetch::default().counters([MfaGuesses::key(&s.user)]);
     let caller = authenticate_with(state, req, Level::Full, with_counter).await?;
     let proof: Proof = parse_json(req)?;
     let ip = client_ip(req);

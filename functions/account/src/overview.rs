@@ -4,7 +4,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_alongside;
-use porter_shared::domain::{Level, SessionRecord, Timestamp};
+use porter_shared::domain::{Level, SessionOwner, Timestamp};
 use porter_shared::http::{json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
@@ -17,7 +17,7 @@ fn time(secs: i64) -> String {
 /// Two requests one after the other: the session; then the user, tenant and the tenant's
 /// single sign-on configuration together, while the sessions and the devices are listed.
 pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let list = |tid, uid| async move { state.store.list_sessions_and_devices(&tid, &uid).await };
     let (caller, (mut sessions, mut devices)) =
         authenticate_alongside(state, req, Level::Full, with_sso, list).await?;

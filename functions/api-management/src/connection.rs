@@ -7,7 +7,7 @@ use porter_shared::credentials::platform_key::{self, KeyError};
 use porter_shared::domain::address::is_https_or_loopback;
 use porter_shared::domain::platform::parse_hostname;
 use porter_shared::domain::platform::{CertificateInfo, KeyInfo};
-use porter_shared::domain::SessionRecord;
+use porter_shared::domain::SessionOwner;
 use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::platform::{self, KeyMaterial};
@@ -45,7 +45,7 @@ pub fn view(config: Option<&PlatformConfig>) -> ConnectionView<'_> {
 }
 
 pub(crate) async fn get(state: &AppState, req: &Request) -> HandlerResult {
-    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let with_platform = |s: &SessionOwner| Fetch::default().platform(&s.tenant);
     let admin = access::admin_with(state, req, true, with_platform).await?;
     let config = admin.caller.more.platform;
     Ok(json(StatusCode::OK, &view(config.as_ref())))
@@ -99,7 +99,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 pub(crate) async fn put(state: &AppState, req: &Request) -> HandlerResult {
-    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let with_platform = |s: &SessionOwner| Fetch::default().platform(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_platform).await?;
     // Who can point the platform connection elsewhere can have the tenant's key sign for
     // another server: like a change of factors, it needs a recent second-factor proof.

@@ -4,7 +4,7 @@ use crate::platform_api::{self, CheckError};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::domain::platform::Solution;
-use porter_shared::domain::SessionRecord;
+use porter_shared::domain::SessionOwner;
 use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
 use porter_shared::http::{client_ip, json, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
@@ -46,7 +46,7 @@ fn api_error(e: &CheckError) -> ApiError {
 }
 
 pub(crate) async fn check(state: &AppState, req: &Request) -> HandlerResult {
-    let with_platform = |s: &SessionRecord| Fetch::default().platform(&s.tenant);
+    let with_platform = |s: &SessionOwner| Fetch::default().platform(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_platform).await?;
     let ip = client_ip(req);
     let now = Timestamp::now();

@@ -16,9 +16,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::dns::{self, DnsError};
 use porter_shared::domain::sso::{is_public_mail_domain, parse_domain, txt_name};
-use porter_shared::domain::{
-    Action, AuditEvent, DomainClaim, SessionRecord, Timestamp, VerifiedBy,
-};
+use porter_shared::domain::{Action, AuditEvent, DomainClaim, SessionOwner, Timestamp, VerifiedBy};
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::domains::DomainError;
 use porter_shared::store::fetch::Fetch;
@@ -236,7 +234,7 @@ fn domain_error(domain: &str, e: DomainError) -> ApiError {
 }
 
 pub(crate) async fn remove(state: &AppState, req: &Request, raw: String) -> HandlerResult {
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_sso).await?;
     let (sso, version) = admin.caller.more.sso.take().unwrap_or_default();
     let claim = claim_of(state, &admin, &raw).await?;

@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::auth::second_factor::require_recent_proof;
 use porter_shared::domain::SecondFactorPolicy;
-use porter_shared::domain::SessionRecord;
+use porter_shared::domain::SessionOwner;
 use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sso::{self, DiscoveryError};
@@ -117,7 +117,7 @@ fn discovery_error(e: DiscoveryError) -> ApiError {
 }
 
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_sso).await?;
     // Who can change where sign-in goes can take over every account: like a change of
     // factors, it needs a proof of the second factor from the last five minutes.

@@ -2,7 +2,7 @@
 
 use lambda_http::http::{header, StatusCode};
 use porter_shared::auth::access;
-use porter_shared::domain::SessionRecord;
+use porter_shared::domain::SessionOwner;
 use porter_shared::domain::{IdpConfig, SecondFactorPolicy, SsoPurpose, TenantSso};
 use porter_shared::http::{json, ApiError, HandlerResult, Request};
 use porter_shared::sso;
@@ -101,7 +101,7 @@ pub(crate) async fn view<'a>(
 }
 
 pub(crate) async fn get(state: &AppState, req: &Request) -> HandlerResult {
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let admin = access::admin_with(state, req, true, with_sso).await?;
     let (sso, _) = admin.caller.more.sso.clone().unwrap_or_default();
     Ok(json(
@@ -112,7 +112,7 @@ pub(crate) async fn get(state: &AppState, req: &Request) -> HandlerResult {
 
 /// `POST /api/config/sso/test`: the admin's own sign-in through the pending provider.
 pub(crate) async fn test(state: &AppState, req: &Request) -> HandlerResult {
-    let with_sso = |s: &SessionRecord| Fetch::default().sso(&s.tenant);
+    let with_sso = |s: &SessionOwner| Fetch::default().sso(&s.tenant);
     let mut admin = access::admin_with(state, req, true, with_sso).await?;
     let (sso, _) = admin.caller.more.sso.take().unwrap_or_default();
     let Some(pending) = sso.pending else {

@@ -9,7 +9,7 @@ use porter_shared::auth::guard::MfaGuesses;
 use porter_shared::auth::second_factor::{refuse_if_blocked, sign_in, Proof};
 use porter_shared::auth::session::{authenticate, authenticate_with};
 use porter_shared::credentials::webauthn::{passkeys, Ceremony};
-use porter_shared::domain::{Level, SessionRecord, Timestamp};
+use porter_shared::domain::{Level, SessionOwner, Timestamp};
 use porter_shared::http::{client_ip, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
@@ -25,7 +25,7 @@ fn invalid_code() -> ApiError {
 /// Three requests one after the other: the session; the user, tenant and guess counter
 /// together; one transaction that settles the guess with all it leads to.
 pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
-    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
+    let with_counter = |s: &SessionOwner| Fetch::default().counters([MfaGuesses::key(&s.user)]);
     let caller = authenticate_with(state, req, Level::Password, with_counter).await?;
     let body: Proof = parse_json(req)?;
     if !caller.user.has_mfa() {

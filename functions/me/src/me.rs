@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_with;
-use porter_shared::domain::{Entitlements, Level, Role, SessionRecord, TenantRecord};
+use porter_shared::domain::{Entitlements, Level, Role, SessionOwner, TenantRecord};
 use porter_shared::http::{json, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::{Fetch, Fetched};
 use porter_shared::AppState;
@@ -106,7 +106,7 @@ struct Step {
 /// Two requests one after the other: the session; then the user, the tenant and what the
 /// admin's checklist ticks from (the SSO configuration, the platform connection) together.
 pub(crate) async fn me(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let checklist_items = |s: &SessionRecord| Fetch::default().sso(&s.tenant).platform(&s.tenant);
+    let checklist_items = |s: &SessionOwner| Fetch::default().sso(&s.tenant).platform(&s.tenant);
     let caller = authenticate_with(state, req, Level::Full, checklist_items).await?;
     let Some(role) = caller.user.role else {
         return Err(porter_shared::auth::access::no_role());

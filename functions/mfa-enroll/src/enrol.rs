@@ -6,7 +6,7 @@ use porter_shared::auth::second_factor::{notify_change, require_recent_proof, Ro
 use porter_shared::auth::session::{authenticate_with, unauthenticated, Caller};
 use porter_shared::auth::sign_in::{after_second_factor, Next, NextStep, Proved};
 use porter_shared::domain::throttle::Counter;
-use porter_shared::domain::{Action, AuditEvent, Level, SessionRecord, Timestamp};
+use porter_shared::domain::{Action, AuditEvent, Level, SessionOwner, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
@@ -19,7 +19,7 @@ use serde::Serialize;
 pub(crate) async fn enroller(state: &AppState, req: &Request) -> Result<Caller, ApiError> {
     // The second-factor guess counter comes with the caller, for a code that proves the new
     // factor.
-    let with_counter = |s: &SessionRecord| Fetch::default().counters([MfaGuesses::key(&s.user)]);
+    let with_counter = |s: &SessionOwner| Fetch::default().counters([MfaGuesses::key(&s.user)]);
     let caller = authenticate_with(state, req, Level::Password, with_counter).await?;
     if caller.session.level == Level::Password && caller.user.has_mfa() {
         return Err(ApiError::new(

@@ -3,7 +3,7 @@
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
 use porter_shared::domain::{Action, AuditEvent, UserRecord};
-use porter_shared::domain::{Role, SessionRecord, Timestamp, UserId, UserStatus};
+use porter_shared::domain::{Role, SessionOwner, Timestamp, UserId, UserStatus};
 use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::invitations::{self, ReissueError};
@@ -28,7 +28,7 @@ async fn admin_and_target(
     req: &Request,
     uid: &UserId,
 ) -> Result<(Admin, UserRecord), ApiError> {
-    let with_target = |s: &SessionRecord| Fetch::default().member(&s.tenant, uid);
+    let with_target = |s: &SessionOwner| Fetch::default().member(&s.tenant, uid);
     let mut admin = access::admin_with(state, req, true, with_target).await?;
     let user = admin.caller.more.member.take().ok_or_else(user_not_found)?;
     Ok((admin, user))

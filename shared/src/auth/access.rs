@@ -3,7 +3,7 @@
 
 pub use super::session::tenant_suspended;
 use super::session::{authenticate_alongside, authenticate_with, unauthenticated, Caller};
-use crate::domain::{Level, Role, SessionRecord, TenantId, TenantRecord, UserId};
+use crate::domain::{Level, Role, SessionOwner, TenantId, TenantRecord, UserId};
 use crate::http::ApiError;
 use crate::store::fetch::Fetch;
 use crate::store::StoreError;
@@ -52,7 +52,7 @@ pub async fn admin_with(
     state: &AppState,
     req: &Request,
     setup_first: bool,
-    more: impl FnOnce(&SessionRecord) -> Fetch,
+    more: impl FnOnce(&SessionOwner) -> Fetch,
 ) -> Result<Admin, ApiError> {
     let caller = authenticate_with(state, req, Level::Full, more).await?;
     admitted(caller, setup_first)
@@ -70,7 +70,7 @@ where
     F: FnOnce(TenantId, UserId) -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    let nothing = |_: &SessionRecord| Fetch::default();
+    let nothing = |_: &SessionOwner| Fetch::default();
     let (caller, found) = authenticate_alongside(state, req, Level::Full, nothing, read).await?;
     Ok((admitted(caller, setup_first)?, found))
 }

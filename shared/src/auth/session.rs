@@ -1,11 +1,12 @@
-//! Sessions: an opaque 256-bit id in a cookie, its SHA-256 in DynamoDB, looked up on every
-//! request. Levels: `password` (first factor only: enrolment and the MFA check) and `full`.
+//! Sessions: a 256-bit secret in a cookie (behind whose it is), its SHA-256 in DynamoDB,
+//! looked up on every request. Levels: `password` (first factor only: enrolment and the MFA
+//! check) and `full`.
 
 use crate::domain::device::DeviceRecord;
 pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
 use crate::domain::{
-    Credentials, Level, SessionRecord, TenantId, TenantRecord, Timestamp, TokenHash, UserId,
-    UserRecord,
+    Credentials, Level, PresentedSession, SessionOwner, SessionRecord, TenantId, TenantRecord,
+    Timestamp, TokenHash, UserId, UserRecord,
 };
 use crate::http::cookies::Cookie;
 use crate::http::ApiError;
@@ -60,8 +61,9 @@ pub fn unauthenticated() -> ApiError {
 
 /// Resolves the request's session. `need` is the least level the route requires: a session
 /// at `password` level gets 403 `mfa_required` from everything but enrolment and the MFA check.
-/// Two requests one after the other: the session item, then the user and tenant items
-/// together (with the activity write beside them when it is due).
+/// One request: the cookie names whose session it is, so the session, its user and tenant are
+/// read together (a cookie from before it did costs a second one, the session first); the
+/// activity write follows, at most once a minute.
 pub async fn authenticate(
     state: &AppState,
     req: &Request,
@@ -76,7 +78,7 @@ pub async fn authenticate_with(
     state: &AppState,
     req: &Request,
     need: Level,
-    more: impl FnOnce(&SessionRecord) -> Fetch,
+    more: impl FnOnce(&SessionOwner) -> Fetch,
 ) -> Result<Caller, ApiError> {
     let nothing = |_, _| async { Ok(()) };
     Ok(authenticate_alongside(state, req, need, more, nothing)
@@ -91,7 +93,7 @@ pub async fn authenticate_alongside<T, F, Fut>(
     state: &AppState,
     req: &Request,
     need: Level,
-    more: impl FnOnce(&SessionRecord) -> Fetch,
+    more: impl FnOnce(&SessionOwner) -> Fetch,
     read: F,
 ) -> Result<(Caller, T), ApiError>
 where
@@ -99,39 +101,43 @@ where
     Fut: Future<Output = Result<T, StoreError>>,
 {
     let now = Timestamp::now();
-    let id = Cookie::Session
+    let presented = Cookie::Session
         .read(req, &state.config)
+        .and_then(|v| PresentedSession::parse(&v))
         .ok_or_else(unauthenticated)?;
-    let hash = TokenHash::of_presented(&id).ok_or_else(unauthenticated)?;
-    let session = state
-        .store
-        .get_session(&hash)
-        .await?
-        .ok_or_else(unauthenticated)?;
-    // Expired or idle: over before anything else is read (and never touched back to life).
-    if !session.is_fresh(now) {
-        return Err(ended(state, &hash).await);
-    }
-    let fetch = more(&session)
-        .user(&session.tenant, &session.user)
-        .tenant(&session.tenant)
-        .device(presented_device(req, state));
-    let touch = async {
-        if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
-            if let Err(e) = state.store.touch_session(&hash, now, None).await {
-                tracing::warn!(error = %e, "could not record session activity");
-            }
+    let hash = &presented.hash;
+    let (owner, known) = match &presented.owner {
+        Some(owner) => (owner.clone(), None),
+        None => {
+            let session = state.store.get_session(hash).await?;
+            let session = session.ok_or_else(unauthenticated)?;
+            (session.owner(), Some(session))
         }
     };
-    let (fetched, (), extra) = tokio::join!(
+    let mut fetch = more(&owner)
+        .user(&owner.tenant, &owner.user)
+        .tenant(&owner.tenant)
+        .device(presented_device(req, state));
+    if known.is_none() {
+        fetch = fetch.session(hash);
+    }
+    let (fetched, extra) = tokio::join!(
         state.store.fetch(&fetch),
-        touch,
-        read(session.tenant.clone(), session.user.clone())
+        read(owner.tenant.clone(), owner.user.clone())
     );
     let mut fetched = fetched?;
+    // The ids in the cookie prove nothing: the session under its hash must name them.
+    let session = known
+        .or_else(|| fetched.session.take())
+        .filter(|s| presented.names(s))
+        .ok_or_else(unauthenticated)?;
+    // Expired or idle: over (and never touched back to life).
+    if !session.is_fresh(now) {
+        return Err(ended(state, hash).await);
+    }
     let Some((user, credentials)) = fetched.user.take().filter(|(u, _)| session.is_live(u, now))
     else {
-        return Err(ended(state, &hash).await);
+        return Err(ended(state, hash).await);
     };
     if need == Level::Full && session.level != Level::Full {
         return Err(ApiError::new(
@@ -147,6 +153,11 @@ where
     // a session that loop missed still opens nothing.
     if tenant.as_ref().is_some_and(|t| t.is_suspended()) {
         return Err(tenant_suspended());
+    }
+    if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
+        if let Err(e) = state.store.touch_session(hash, now, None).await {
+            tracing::warn!(error = %e, "could not record session activity");
+        }
     }
     Ok((
         Caller {

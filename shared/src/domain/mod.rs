@@ -26,7 +26,7 @@ pub use factors::{Credentials, SealedSeed, SecondFactors, SecurityKey, SecurityK
 pub use ids::{TenantId, UserId};
 pub use password::{Password, PasswordError};
 pub use platform::{Entitlements, PlatformConfig};
-pub use session::{Level, SessionId, SessionRecord};
+pub use session::{Level, PresentedSession, SessionId, SessionOwner, SessionRecord};
 pub use sso::{
     DomainClaim, IdpConfig, Provider, SecondFactorPolicy, SsoMethod, SsoPurpose, SsoState,
     TenantSso, VerifiedBy,

@@ -48,19 +48,67 @@ impl Level {
     }
 }
 
-/// The id in the browser's cookie: 256 random bits, handed out once; only its hash is stored.
+/// The id in the browser's cookie: `<tenant id>.<user id>.<256 random bits>`, handed out
+/// once; only the hash of the random part is stored. The ids in front are not secret (the
+/// account page shows them); they let a request read the session, its user and its tenant in
+/// one BatchGetItem instead of the session first and the rest after it. They prove nothing:
+/// the stored session must name the same tenant and user.
 pub struct SessionId(SecretString);
 
 impl SessionId {
-    pub fn generate(rng: &mut impl RngCore) -> (Self, TokenHash) {
+    pub fn generate(tenant: &TenantId, user: &UserId, rng: &mut impl RngCore) -> (Self, TokenHash) {
         let raw = random_secret(rng);
         let hash = TokenHash::digest(&raw);
-        (Self(SecretString::from(raw)), hash)
+        let value = format!("{tenant}.{user}.{raw}");
+        (Self(SecretString::from(value)), hash)
     }
 
     /// The value for the cookie, and nowhere else.
     pub fn secret(&self) -> &str {
         self.0.expose_secret()
+    }
+}
+
+/// A session cookie as a browser presented it: the hash to look up and, when the cookie names
+/// them, whose it says it is (a cookie from before ids were carried names nobody).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedSession {
+    pub hash: TokenHash,
+    pub owner: Option<SessionOwner>,
+}
+
+/// Whose a session is: what a route reads alongside the caller is keyed by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOwner {
+    pub tenant: TenantId,
+    pub user: UserId,
+}
+
+impl PresentedSession {
+    /// `None` for anything not shaped like a cookie this code sets: junk never reaches the
+    /// database.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        let mut parts = raw.splitn(3, '.');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(t), Some(u), Some(secret)) => Some(Self {
+                hash: TokenHash::of_presented(secret)?,
+                owner: Some(SessionOwner {
+                    tenant: TenantId::parse(t)?,
+                    user: UserId::parse(u)?,
+                }),
+            }),
+            (Some(secret), None, None) => Some(Self {
+                hash: TokenHash::of_presented(secret)?,
+                owner: None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether `session` (found under this cookie's hash) is whose the cookie says.
+    pub fn names(&self, session: &SessionRecord) -> bool {
+        self.owner.as_ref().is_none_or(|o| *o == session.owner())
     }
 }
 
@@ -102,7 +150,7 @@ impl SessionRecord {
         now: Timestamp,
         rng: &mut impl RngCore,
     ) -> (SessionId, Self) {
-        let (id, hash) = SessionId::generate(rng);
+        let (id, hash) = SessionId::generate(&user.tenant, &user.id, rng);
         let record = Self {
             hash,
             tenant: user.tenant.clone(),
@@ -137,7 +185,7 @@ impl SessionRecord {
     /// The same session under a new id, in the user's new `epoch` (after a change of factors
     /// ended every other session): its level, proof and absolute end carry over.
     pub fn rotated(&self, epoch: i64, now: Timestamp, rng: &mut impl RngCore) -> (SessionId, Self) {
-        let (id, hash) = SessionId::generate(rng);
+        let (id, hash) = SessionId::generate(&self.tenant, &self.user, rng);
         let record = Self {
             hash,
             last_seen: now,
@@ -146,6 +194,13 @@ impl SessionRecord {
             ..self.clone()
         };
         (id, record)
+    }
+
+    pub fn owner(&self) -> SessionOwner {
+        SessionOwner {
+            tenant: self.tenant.clone(),
+            user: self.user.clone(),
+        }
     }
 
     /// Whether the session still counts at `now` for `user`: not past its end, not idle too
@@ -157,5 +212,45 @@ impl SessionRecord {
     /// Within its absolute and idle limits: what can be judged without the user's item.
     pub fn is_fresh(&self, now: Timestamp) -> bool {
         now < self.expires_at && now.0 - self.last_seen.0 < IDLE_SECS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn a_session_cookie_names_its_owner_and_hashes_only_its_secret() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let (tid, uid) = (TenantId::generate(&mut rng), UserId::generate(&mut rng));
+        let (id, hash) = SessionId::generate(&tid, &uid, &mut rng);
+        let presented = PresentedSession::parse(id.secret()).unwrap();
+        assert_eq!(presented.hash, hash);
+        let owner = SessionOwner {
+            tenant: tid,
+            user: uid,
+        };
+        assert_eq!(presented.owner, Some(owner));
+        let secret = id.secret().rsplit('.').next().unwrap();
+        assert_eq!(TokenHash::of_presented(secret), Some(hash));
+    }
+
+    #[test]
+    fn a_cookie_from_before_ids_were_carried_still_reads_and_junk_does_not() {
+        let old = "ab".repeat(32);
+        let p = PresentedSession::parse(&old).unwrap();
+        assert_eq!(p.owner, None);
+        assert_eq!(p.hash, TokenHash::of_presented(&old).unwrap());
+        let tid = TenantId::nobody();
+        for junk in [
+            String::new(),
+            format!("{tid}.{old}"),
+            format!("{tid}.u_../../etc.{old}"),
+            format!("{tid}.{}.{old}x", UserId::nobody()),
+            format!("x.{}.{old}", UserId::nobody()),
+        ] {
+            assert_eq!(PresentedSession::parse(&junk), None, "{junk:?}");
+        }
     }
 }

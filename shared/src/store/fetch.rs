@@ -9,8 +9,8 @@ use crate::domain::device::DeviceRecord;
 use crate::domain::pin::PinRecord;
 use crate::domain::throttle::Counter;
 use crate::domain::{
-    Credentials, Email, PlatformConfig, TenantId, TenantRecord, TenantSso, TokenHash, UserId,
-    UserRecord,
+    Credentials, Email, PlatformConfig, SessionRecord, TenantId, TenantRecord, TenantSso,
+    TokenHash, UserId, UserRecord,
 };
 
 /// The items one request should read. Builders add a key; absent items come back as `None`.
@@ -27,6 +27,7 @@ pub struct Fetch {
     identity: Option<(String, String)>,
     member: Option<(TenantId, UserId)>,
     device: Option<TokenHash>,
+    session: Option<TokenHash>,
 }
 
 /// What a [`Fetch`] found.
@@ -51,6 +52,8 @@ pub struct Fetched {
     pub member: Option<UserRecord>,
     /// The device the browser's cookie names, whoever's it is (the caller checks that).
     pub device: Option<DeviceRecord>,
+    /// The session a cookie's hash names (the caller checks whose it is).
+    pub session: Option<SessionRecord>,
 }
 
 impl Fetch {
@@ -125,6 +128,12 @@ impl Fetch {
         self
     }
 
+    /// The session a cookie's hash names.
+    pub fn session(mut self, hash: &TokenHash) -> Self {
+        self.session = Some(hash.clone());
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -161,6 +170,9 @@ impl Fetch {
         }
         if let Some(h) = &self.device {
             add(super::devices::device_pk(h), keys::DEVICE_SK);
+        }
+        if let Some(h) = &self.session {
+            add(keys::session_pk(h), keys::SESSION_SK);
         }
         keys
     }
@@ -261,7 +273,14 @@ impl Store {
                 .and_then(|it| super::devices::record(h.clone(), &it)),
             None => None,
         };
+        let session = match &fetch.session {
+            Some(h) => take(keys::session_pk(h), keys::SESSION_SK)
+                .map(|it| items::session_record(h.clone(), &it))
+                .transpose()?,
+            None => None,
+        };
         Ok(Fetched {
+            session,
             device,
             member,
             identity_ids,
