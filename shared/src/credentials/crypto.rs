@@ -70,33 +70,18 @@ impl DataKey {
 /// An ECDSA P-256 signature as KMS gives it (DER) in the JOSE form (`r || s`, 32 bytes each,
 /// RFC 7518 §3.4); `None` for anything else.
 pub fn ecdsa_der_to_jose(der: &[u8]) -> Option<[u8; 64]> {
-    let sig = openssl::ecdsa::EcdsaSig::from_der(der).ok()?;
-    let r = sig.r().to_vec_padded(32).ok()?;
-    let s = sig.s().to_vec_padded(32).ok()?;
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(&r);
-    out[32..].copy_from_slice(&s);
-    Some(out)
+    let sig = p256::ecdsa::Signature::from_der(der).ok()?;
+    sig.to_bytes().as_slice().try_into().ok()
 }
 
 /// The affine coordinates (x, y; 32 bytes each) of a P-256 public key given as a DER
 /// SubjectPublicKeyInfo (what KMS's GetPublicKey answers); `None` for any other key.
 pub fn p256_coordinates(spki_der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let key = openssl::pkey::PKey::public_key_from_der(spki_der).ok()?;
-    let ec = key.ec_key().ok()?;
-    let group = ec.group();
-    if group.curve_name() != Some(openssl::nid::Nid::X9_62_PRIME256V1) {
-        return None;
-    }
-    let mut ctx = openssl::bn::BigNumContext::new().ok()?;
-    let (mut x, mut y) = (
-        openssl::bn::BigNum::new().ok()?,
-        openssl::bn::BigNum::new().ok()?,
-    );
-    ec.public_key()
-        .affine_coordinates(group, &mut x, &mut y, &mut ctx)
-        .ok()?;
-    Some((x.to_vec_padded(32).ok()?, y.to_vec_padded(32).ok()?))
+    use p256::pkcs8::DecodePublicKey;
+    let key = p256::PublicKey::from_public_key_der(spki_der).ok()?;
+    // Uncompressed SEC1: 0x04 ‖ x ‖ y.
+    let point = key.to_sec1_bytes();
+    (point.len() == 65 && point[0] == 4).then(|| (point[1..33].to_vec(), point[33..].to_vec()))
 }
 
 #[cfg(test)]
@@ -150,5 +135,8 @@ mod tests {
         assert!(sig.verify(&digest, &public).unwrap());
         assert!(ecdsa_der_to_jose(b"junk").is_none());
         assert!(p256_coordinates(b"junk").is_none());
+        let p384 = EcKey::generate(&EcGroup::from_curve_name(Nid::SECP384R1).unwrap()).unwrap();
+        let p384 = openssl::pkey::PKey::from_ec_key(p384).unwrap();
+        assert!(p256_coordinates(&p384.public_key_to_der().unwrap()).is_none());
     }
 }
