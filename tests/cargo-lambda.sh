@@ -56,6 +56,7 @@ check login identify.json 200 '\\"next\\":\\"password\\"'
 check me me-signed-out.json 401 unauthenticated
 check mfa-enroll mfa-totp-signed-out.json 401 unauthenticated
 check setup setup-signed-out.json 401 unauthenticated
+check organizations organizations-signed-out.json 401 unauthenticated
 check invite-user add-user-signed-out.json 401 unauthenticated
 check users list-users-signed-out.json 401 unauthenticated
 check configure-sso sso-config-signed-out.json 401 unauthenticated

@@ -122,6 +122,7 @@ pub async fn reissue_now(
         detail: None,
         source_ip: source_ip.to_owned(),
         outcome: "success",
+        via: None,
     };
     match state
         .store

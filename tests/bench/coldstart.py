@@ -38,6 +38,7 @@ EVENTS = {
     "authorizer": "authorizer-forged-token.json",
     "solutions": "solution-with-context.json",
     "mailer": "mail-job.json",
+    "organizations": "organizations-signed-out.json",
 }
 # The floor each function is held to: web links no AWS client.
 FLOOR = {name: "floor-dynamodb" for name in EVENTS}

@@ -66,7 +66,7 @@ test("an admin adds a core user, who activates, enrols and sees no Configuration
   assert.match(csvHref, /format=csv/);
   const csv = await admin.evaluate(async (href) => (await fetch(href)).text(), csvHref);
   const lines = csv.trim().split("\r\n");
-  assert.equal(lines[0], "time,action,outcome,actor,actor_email,target,target_email,source_ip");
+  assert.equal(lines[0], "time,action,outcome,actor,actor_email,msp,target,target_email,source_ip");
   assert.equal(lines.length, 2, csv);
-  assert.match(lines[1], /"user.invite","success","u_[a-z0-9]+","ada@users.test","u_[a-z0-9]+","cory@users.test"/);
+  assert.match(lines[1], /"user.invite","success","u_[a-z0-9]+","ada@users.test","","u_[a-z0-9]+","cory@users.test"/);
 });

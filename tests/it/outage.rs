@@ -48,10 +48,13 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
             continue;
         }
         let method = route.method.clone().unwrap_or_else(|| "GET".into());
-        let mut path = route
-            .path
-            .replace("{id}", reg.admin.as_str())
-            .replace("{*rest}", "x");
+        // An id of the kind the route takes: organizations are tenants.
+        let id = if route.path.starts_with("/api/organizations/") {
+            reg.tenant.as_str()
+        } else {
+            reg.admin.as_str()
+        };
+        let mut path = route.path.replace("{id}", id).replace("{*rest}", "x");
         if path.starts_with("/api/login/callback") {
             path.push_str("?state=s&code=c");
         }

@@ -743,7 +743,7 @@ async fn the_audit_names_people_by_address_filters_and_exports_csv() {
     let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "time,action,outcome,actor,actor_email,target,target_email,source_ip"
+        "time,action,outcome,actor,actor_email,msp,target,target_email,source_ip"
     );
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[1].contains(&format!("\"{cora}\"")), "{text}");

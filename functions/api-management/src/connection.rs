@@ -8,7 +8,7 @@ use porter_shared::domain::address::is_https_or_loopback;
 use porter_shared::domain::platform::parse_hostname;
 use porter_shared::domain::platform::{CertificateInfo, KeyInfo};
 use porter_shared::domain::SessionOwner;
-use porter_shared::domain::{Action, AuditEvent, PlatformConfig, TenantId, Timestamp};
+use porter_shared::domain::{Action, PlatformConfig, TenantId, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::platform::{self, KeyMaterial};
 use porter_shared::store::fetch::Fetch;
@@ -170,13 +170,9 @@ pub(crate) async fn put(state: &AppState, req: &Request) -> HandlerResult {
         updated_by: admin.caller.user.email.to_string(),
     };
     platform::save(state, &tid, &material).await?;
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::PlatformConfigure,
-        None,
-        &client_ip(req),
-    )
-    .target_text(config.hostname.clone());
+    let audit = admin
+        .event(Action::PlatformConfigure, None, &client_ip(req))
+        .target_text(config.hostname.clone());
     state
         .store
         .put_platform(&tid, &config, &audit, &mut rand::rngs::OsRng)

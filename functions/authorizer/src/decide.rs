@@ -101,7 +101,7 @@ async fn from_session(
     let role = caller.user.role?;
     let tenant = caller.tenant.as_ref()?;
     Some(Context {
-        tenant_id: caller.user.tenant.as_str().to_owned(),
+        tenant_id: tenant.id.as_str().to_owned(),
         user_id: caller.user.id.as_str().to_owned(),
         email: caller.user.email.as_str().to_owned(),
         role: role.as_str().to_owned(),

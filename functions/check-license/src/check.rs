@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
 use porter_shared::domain::platform::Solution;
 use porter_shared::domain::SessionOwner;
-use porter_shared::domain::{Action, AuditEvent, Entitlements, Timestamp};
+use porter_shared::domain::{Action, Entitlements, Timestamp};
 use porter_shared::http::{client_ip, json, ApiError, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
@@ -52,7 +52,7 @@ pub(crate) async fn check(state: &AppState, req: &Request) -> HandlerResult {
     let now = Timestamp::now();
     let config = admin.caller.more.platform.take();
     let result = platform_api::fetch_entitlements(state, &admin.tenant.id, config, now).await;
-    let event = AuditEvent::by(&admin.caller.user, Action::LicenseCheck, None, &ip);
+    let event = admin.event(Action::LicenseCheck, None, &ip);
     match result {
         Ok(solutions) => {
             let entitlements = Entitlements {

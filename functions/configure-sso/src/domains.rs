@@ -119,7 +119,7 @@ pub(crate) async fn add(state: &AppState, req: &Request) -> HandlerResult {
 }
 
 fn event(admin: &Admin, req: &Request, action: Action, domain: &str) -> AuditEvent {
-    AuditEvent::by(&admin.caller.user, action, None, &client_ip(req)).detail(domain)
+    admin.event(action, None, &client_ip(req)).detail(domain)
 }
 
 fn not_found(domain: &str) -> ApiError {

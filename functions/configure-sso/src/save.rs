@@ -8,7 +8,7 @@ use porter_shared::auth::access::{self, Admin};
 use porter_shared::auth::second_factor::require_recent_proof;
 use porter_shared::domain::SecondFactorPolicy;
 use porter_shared::domain::SessionOwner;
-use porter_shared::domain::{Action, AuditEvent, IdpConfig, SsoMethod, Timestamp};
+use porter_shared::domain::{Action, IdpConfig, SsoMethod, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sso::{self, DiscoveryError};
 use porter_shared::store::fetch::Fetch;
@@ -200,13 +200,9 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
             .map_or_else(sso::new_callback_ref, |c| c.callback_ref.clone());
         if replaced.map(|c| c.second_factor) != Some(second_factor) {
             events.push(
-                AuditEvent::by(
-                    &admin.caller.user,
-                    Action::SsoSecondFactor,
-                    None,
-                    &client_ip(req),
-                )
-                .outcome(second_factor.as_str()),
+                admin
+                    .event(Action::SsoSecondFactor, None, &client_ip(req))
+                    .outcome(second_factor.as_str()),
             );
         }
         let config = IdpConfig {
@@ -224,7 +220,8 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     };
     events.insert(
         0,
-        AuditEvent::by(&admin.caller.user, audit_action, None, &client_ip(req))
+        admin
+            .event(audit_action, None, &client_ip(req))
             .target_text(method.as_str().to_owned()),
     );
     match state

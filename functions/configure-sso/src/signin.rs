@@ -4,7 +4,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::{Action, AuditEvent};
+use porter_shared::domain::Action;
 use porter_shared::http::{client_ip, json, parse_json, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::{Deserialize, Serialize};
@@ -29,14 +29,13 @@ struct SignInOptions {
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let body: SignInOptions = parse_json(req)?;
-    let user = &admin.caller.user;
-    let event = AuditEvent::by(user, Action::ConfigSignin, None, &client_ip(req)).outcome(
-        if body.email_pin {
+    let event = admin
+        .event(Action::ConfigSignin, None, &client_ip(req))
+        .outcome(if body.email_pin {
             "email_pin_on"
         } else {
             "email_pin_off"
-        },
-    );
+        });
     state
         .store
         .set_email_pin(

@@ -2,9 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::{
-    Action, AuditEvent, Email, OneTimeToken, Role, Timestamp, TokenKind, UserId,
-};
+use porter_shared::domain::{Action, Email, OneTimeToken, Role, Timestamp, TokenKind, UserId};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::invitations::send_invitation;
 use porter_shared::store::members::NewMember;
@@ -49,15 +47,11 @@ pub(crate) async fn add(state: &AppState, req: &Request) -> Result<Response<Body
         invitation: &invitation,
         now,
     };
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::UserInvite,
-        None,
-        &client_ip(req),
-    )
-    .target_text(member.id.to_string())
-    .target_email(email.as_str())
-    .detail(role.map_or(porter_shared::domain::Role::NONE_LABEL, |r| r.label()));
+    let audit = admin
+        .event(Action::UserInvite, None, &client_ip(req))
+        .target_text(member.id.to_string())
+        .target_email(email.as_str())
+        .detail(role.map_or(porter_shared::domain::Role::NONE_LABEL, |r| r.label()));
     state.store.add_member(&member, &audit, &mut rng).await?;
     // The user exists from here on. If the email fails, they are listed as invited and the
     // admin can resend: nothing is lost.

@@ -404,6 +404,7 @@ async fn audit_failure(state: &AppState, tenant: &TenantId, f: &Failure, ip: &st
         detail: None,
         source_ip: ip.to_owned(),
         outcome: "failure",
+        via: None,
     };
     state.store.audit(&event).await;
 }

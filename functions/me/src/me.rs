@@ -2,7 +2,10 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_with;
-use porter_shared::domain::{Entitlements, Level, Role, SessionOwner, TenantRecord};
+use porter_shared::domain::organization::may_act_in;
+use porter_shared::domain::{
+    Entitlements, Level, Role, SessionOwner, TenantKind, TenantRecord, UserRecord,
+};
 use porter_shared::http::{json, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::{Fetch, Fetched};
 use porter_shared::AppState;
@@ -77,6 +80,25 @@ struct Me<'a> {
     tenant: TenantView<'a>,
     menu: Vec<MenuItem>,
     checklist: Option<Vec<Step>>,
+    /// Where the session acts now.
+    organization: OrganizationView<'a>,
+    /// Where this person may act, their own tenant first.
+    organizations: Vec<Place>,
+}
+
+#[derive(Serialize)]
+struct OrganizationView<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: TenantKind,
+    /// The MSP's name, while acting in an organization it manages.
+    managed_by: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Place {
+    id: String,
+    name: String,
 }
 
 #[derive(Serialize)]
@@ -116,6 +138,9 @@ pub(crate) async fn me(state: &AppState, req: &Request) -> Result<Response<Body>
         .as_ref()
         .ok_or_else(porter_shared::auth::session::unauthenticated)?;
     let checklist = (role == Role::Admin).then(|| checklist(&caller.more, tenant));
+    let home = caller.home.as_ref().unwrap_or(tenant);
+    let organizations = places(state, &caller.user, home).await?;
+    let msp_admin = role == Role::Admin && TenantKind::of(home) == TenantKind::Msp;
     let me = Me {
         user: UserView {
             id: caller.user.id.as_str(),
@@ -128,10 +153,63 @@ pub(crate) async fn me(state: &AppState, req: &Request) -> Result<Response<Body>
             name: tenant.display_name(),
             setup_done: tenant.setup_done,
         },
-        menu: menu(role, tenant.entitlements.as_ref()),
+        menu: with_organizations(menu(role, tenant.entitlements.as_ref()), msp_admin),
         checklist,
+        organization: OrganizationView {
+            id: tenant.id.as_str(),
+            name: tenant.display_name(),
+            kind: TenantKind::of(tenant),
+            managed_by: caller.home.as_ref().map(TenantRecord::display_name),
+        },
+        organizations,
     };
     Ok(json(StatusCode::OK, &me))
+}
+
+/// Where `user` may act: their own tenant and, for a person of an MSP, the organizations of
+/// it in their scope (one query and one batch read more, for MSP staff only).
+async fn places(
+    state: &AppState,
+    user: &UserRecord,
+    home: &TenantRecord,
+) -> Result<Vec<Place>, ApiError> {
+    let mut places = vec![Place {
+        id: home.id.as_str().to_owned(),
+        name: home.display_name().to_owned(),
+    }];
+    if TenantKind::of(home) == TenantKind::Msp {
+        for (_, org) in state.store.list_organizations(&home.id).await? {
+            if let Some(org) = org.filter(|o| may_act_in(user, o)) {
+                places.push(Place {
+                    id: org.id.as_str().to_owned(),
+                    name: org.display_name().to_owned(),
+                });
+            }
+        }
+    }
+    Ok(places)
+}
+
+/// An MSP admin's Configuration also holds the organizations it manages.
+fn with_organizations(mut items: Vec<MenuItem>, msp_admin: bool) -> Vec<MenuItem> {
+    if msp_admin {
+        if let Some(children) = items
+            .iter_mut()
+            .find(|i| i.id == "configuration")
+            .and_then(|i| i.children.as_mut())
+        {
+            children.insert(
+                0,
+                MenuItem {
+                    id: "organizations".into(),
+                    label: "Managed organizations".into(),
+                    href: "/app/configuration/organizations".into(),
+                    children: None,
+                },
+            );
+        }
+    }
+    items
 }
 
 /// The admin's setup checklist, each step ticked from what is stored.

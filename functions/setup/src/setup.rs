@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access;
-use porter_shared::domain::{Action, AuditEvent};
+use porter_shared::domain::Action;
 use porter_shared::http::{client_ip, json, parse_json, ApiError, Body, Request, Response};
 use porter_shared::tenants::parse_tenant_name;
 use porter_shared::AppState;
@@ -23,12 +23,7 @@ pub(crate) async fn setup(state: &AppState, req: &Request) -> Result<Response<Bo
             "Give your organisation a name of 1 to 100 characters.",
         )
     })?;
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::TenantSetup,
-        None,
-        &client_ip(req),
-    );
+    let audit = admin.event(Action::TenantSetup, None, &client_ip(req));
     let done = state
         .store
         .finish_setup(&admin.tenant.id, &name, &audit, &mut rand::rngs::OsRng)

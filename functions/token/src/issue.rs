@@ -1,6 +1,7 @@
 //! `POST /api/token`: an access token for the caller's full session, valid five minutes.
-//! Two DynamoDB requests (the session; the user and tenant together, whose item holds the
-//! last license check's entitlements) and one KMS `Sign`. No token for a session at the
+//! One DynamoDB request (the session, the user and the tenant together, whose item holds the
+//! last license check's entitlements) and one KMS `Sign`. `tid` is the tenant the session
+//! acts in; `msp` the MSP, when that is an organization it manages. No token for a session at the
 //! password level (401, as without one), a suspended tenant (403 `tenant_suspended`) or a
 //! user without a role (403 `no_role`).
 

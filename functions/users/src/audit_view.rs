@@ -109,7 +109,7 @@ async fn csv(state: &AppState, tid: &TenantId, filter: &AuditFilter) -> HandlerR
     }
     rows.truncate(CSV_MAX);
     let mut out =
-        String::from("time,action,outcome,actor,actor_email,target,target_email,source_ip\r\n");
+        String::from("time,action,outcome,actor,actor_email,msp,target,target_email,source_ip\r\n");
     for e in &rows {
         out.push_str(&line(e));
     }
@@ -128,6 +128,7 @@ fn line(e: &AuditEntry) -> String {
         e.outcome.as_str(),
         e.actor.as_str(),
         e.actor_email.as_deref().unwrap_or(""),
+        e.via.as_deref().unwrap_or(""),
         e.target.as_deref().unwrap_or(""),
         e.target_email.as_deref().unwrap_or(""),
         e.source_ip.as_str(),

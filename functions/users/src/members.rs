@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::{Action, AuditEvent, UserRecord};
+use porter_shared::domain::{Action, UserRecord};
 use porter_shared::domain::{Role, SessionOwner, Timestamp, UserId, UserStatus};
 use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
@@ -130,13 +130,9 @@ pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> 
             )
         })?),
     };
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::UserRoleChange,
-        Some(&user),
-        &client_ip(req),
-    )
-    .detail(role.map_or(Role::NONE_LABEL, |r| r.label()));
+    let audit = admin
+        .event(Action::UserRoleChange, Some(&user), &client_ip(req))
+        .detail(role.map_or(Role::NONE_LABEL, |r| r.label()));
     state
         .store
         .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
@@ -148,14 +144,10 @@ pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> 
 pub(crate) async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let (admin, user) = admin_and_target(state, req, &id).await?;
     // The address is kept in the event: the user item it would be read from is gone.
-    let audit = AuditEvent::by(
-        &admin.caller.user,
-        Action::UserRemove,
-        None,
-        &client_ip(req),
-    )
-    .target_text(format!("{} ({})", user.id, user.email))
-    .target_email(user.email.as_str());
+    let audit = admin
+        .event(Action::UserRemove, None, &client_ip(req))
+        .target_text(format!("{} ({})", user.id, user.email))
+        .target_email(user.email.as_str());
     match state
         .store
         .remove_member(&user, &audit, &mut rand::rngs::OsRng)

@@ -114,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
         println!("Demo tenant \"Demo Co\" ({}), admin {admin}", reg.tenant);
         println!("  activation link: {}", reg.activation_link.expose_secret());
         demo_sso_tenant(&app, &idp).await?;
+        demo_msp(&app).await?;
     }
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
@@ -165,6 +166,46 @@ async fn demo_sso_tenant(app: &porter_shared::AppState, idp: &DevIdp) -> anyhow:
         reg.tenant
     );
     println!("  sign in at /login as {admin}; at the provider any password works");
+    Ok(())
+}
+
+/// "Demo IT", a managed service provider (admin msp@demo-it.test) that manages two
+/// organizations, Contoso and Fabrikam.
+async fn demo_msp(app: &porter_shared::AppState) -> anyhow::Result<()> {
+    use porter_shared::domain::organization::{NewOrganization, DEFAULT_MAX_ORGANIZATIONS};
+    use porter_shared::domain::{Action, AuditEvent, TenantId, DEFAULT_MAX_USERS};
+    let admin = Email::parse("msp@demo-it.test")?;
+    let now = Timestamp::now();
+    let reg = tenants::register_tenant(app, "Demo IT", &admin, None, now).await?;
+    app.store
+        .set_msp(&reg.tenant, DEFAULT_MAX_ORGANIZATIONS)
+        .await?;
+    for name in ["Contoso", "Fabrikam"] {
+        let org = NewOrganization {
+            id: TenantId::generate(&mut rand::rngs::OsRng),
+            msp: reg.tenant.clone(),
+            name: name.to_owned(),
+            max_users: DEFAULT_MAX_USERS,
+            now,
+        };
+        let audit = AuditEvent::by_operator(
+            &reg.tenant,
+            Action::OrganizationCreate,
+            Some(org.id.to_string()),
+        )
+        .detail(name);
+        app.store
+            .create_organization(&org, &audit, &mut rand::rngs::OsRng)
+            .await?;
+    }
+    println!(
+        "Demo MSP \"Demo IT\" ({}), admin {admin}, manages Contoso and Fabrikam:",
+        reg.tenant
+    );
+    println!("  activation link: {}", reg.activation_link.expose_secret());
+    println!(
+        "  signed in: Configuration > Managed organizations, or POST /api/session/organization"
+    );
     Ok(())
 }
 

@@ -54,6 +54,7 @@ handlers! {
     "mfa-enroll" => mfa_enroll,
     "me" => me,
     "setup" => setup,
+    "organizations" => organizations,
     "invite-user" => invite_user,
     "users" => users,
     "configure-sso" => configure_sso,

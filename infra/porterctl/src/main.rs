@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use porter_shared::domain::organization::DEFAULT_MAX_ORGANIZATIONS;
 use porter_shared::domain::{Email, TenantId, Timestamp, UserStatus};
 use porter_shared::domain::{SecondFactorPolicy, SsoMethod};
 use porter_shared::invitations::{self, ReissueError};
@@ -95,6 +96,15 @@ enum TableCommand {
     Create,
 }
 
+/// 1 to 1000 organizations.
+fn parse_max_organizations(n: u32) -> anyhow::Result<u32> {
+    if (1..=1000).contains(&n) {
+        Ok(n)
+    } else {
+        bail!("--max-organizations must be between 1 and 1000")
+    }
+}
+
 #[derive(Subcommand)]
 enum TenantCommand {
     /// Register a tenant and invite its first admin by email.
@@ -119,6 +129,12 @@ enum TenantCommand {
         /// A domain routed to the provider (repeatable; default: the admin's).
         #[arg(long = "sso-domain")]
         sso_domains: Vec<String>,
+        /// A managed service provider: its admins add and work in organizations it manages.
+        #[arg(long)]
+        msp: bool,
+        /// How many organizations the MSP may manage (default 50).
+        #[arg(long, requires = "msp")]
+        max_organizations: Option<u32>,
     },
     /// Show a tenant and its users.
     Show { tenant_id: String },
@@ -129,6 +145,13 @@ enum TenantCommand {
         tenant_id: String,
         #[arg(long)]
         max_users: u32,
+    },
+    /// Make a tenant a managed service provider, or change how many organizations it may
+    /// manage.
+    SetMsp {
+        tenant_id: String,
+        #[arg(long)]
+        max_organizations: u32,
     },
     /// Send a fresh invitation to a user who has not activated yet (older links stop working).
     Invite {
@@ -299,8 +322,16 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             sso_client_id,
             sso_client_secret_file,
             sso_domains,
+            msp,
+            max_organizations,
         } => {
             let name = parse_tenant_name(&name)?;
+            let max_organizations = match (msp, max_organizations) {
+                (false, _) => None,
+                (true, m) => Some(parse_max_organizations(
+                    m.unwrap_or(DEFAULT_MAX_ORGANIZATIONS),
+                )?),
+            };
             let email = Email::parse(&admin_email)?;
             let max_users = max_users.map(parse_max_users).transpose()?;
             // Checked against the provider before anything is written.
@@ -341,6 +372,10 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                 other => other?,
             };
             println!("created tenant {} ({name})", reg.tenant);
+            if let Some(max) = max_organizations {
+                state.store.set_msp(&reg.tenant, max).await?;
+                println!("it is an MSP and may manage {max} organizations");
+            }
             println!("admin {email} invited as user {}", reg.admin);
             match reg.mail {
                 Ok(id) => {
@@ -404,6 +439,28 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
                         .await?
                         .with_context(|| format!("no tenant {tid}"))?;
                     bail!("tenant {tid} already has {} users; remove some before lowering the limit to {max}", t.user_count)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        TenantCommand::SetMsp {
+            tenant_id: raw,
+            max_organizations,
+        } => {
+            let tid = tenant_id(&raw)?;
+            let max = parse_max_organizations(max_organizations)?;
+            match state.store.set_msp(&tid, max).await {
+                Ok(()) => println!("tenant {tid} is an MSP and may manage {max} organizations"),
+                Err(StoreError::Conflict { .. }) => {
+                    let t = state
+                        .store
+                        .get_tenant(&tid)
+                        .await?
+                        .with_context(|| format!("no tenant {tid}"))?;
+                    if t.parent.is_some() {
+                        bail!("tenant {tid} is an organization an MSP manages; it cannot be an MSP itself")
+                    }
+                    bail!("tenant {tid} already manages {} organizations; remove some before lowering the limit to {max}", t.org_count)
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -75,6 +75,23 @@ where
     Ok((admitted(caller, setup_first)?, found))
 }
 
+impl Admin {
+    /// An audit event of what this admin did, in the log of the tenant the session acts in:
+    /// in an organization their MSP manages, with the MSP's name.
+    pub fn event(
+        &self,
+        action: crate::domain::Action,
+        target: Option<&crate::domain::UserRecord>,
+        source_ip: &str,
+    ) -> crate::domain::AuditEvent {
+        let event = crate::domain::AuditEvent::by(&self.caller.user, action, target, source_ip);
+        match &self.caller.home {
+            Some(msp) => event.acting_in(&self.tenant.id, msp.display_name()),
+            None => event,
+        }
+    }
+}
+
 fn admitted(caller: Caller, setup_first: bool) -> Result<Admin, ApiError> {
     match caller.user.role {
         None => return Err(no_role()),

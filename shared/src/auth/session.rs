@@ -3,6 +3,7 @@
 //! check) and `full`.
 
 use crate::domain::device::DeviceRecord;
+use crate::domain::organization::may_act_in;
 pub use crate::domain::session::{ABSOLUTE_SECS, IDLE_SECS, PASSWORD_LEVEL_SECS};
 use crate::domain::{
     Credentials, Level, PresentedSession, SessionOwner, SessionRecord, TenantId, TenantRecord,
@@ -27,8 +28,12 @@ pub struct Caller {
     pub session: SessionRecord,
     pub user: UserRecord,
     pub credentials: Credentials,
-    /// `None` only if the tenant item is gone.
+    /// The tenant the session acts in (the user's own, or an organization their MSP
+    /// manages); `None` only if the tenant item is gone.
     pub tenant: Option<TenantRecord>,
+    /// The user's own tenant (their MSP) while the session acts in an organization it
+    /// manages; `None` otherwise.
+    pub home: Option<TenantRecord>,
     /// What the route asked to read with the caller (counters, the SSO configuration...).
     pub more: Fetched,
     /// This browser's device cookie, when it is the caller's (read with the caller).
@@ -115,11 +120,14 @@ where
         }
     };
     let mut fetch = more(&owner)
-        .user(&owner.tenant, &owner.user)
+        .user(&owner.home, &owner.user)
         .tenant(&owner.tenant)
         .device(presented_device(req, state));
     if known.is_none() {
         fetch = fetch.session(hash);
+    }
+    if owner.tenant != owner.home {
+        fetch = fetch.home(&owner.home);
     }
     let (fetched, extra) = tokio::join!(
         state.store.fetch(&fetch),
@@ -146,12 +154,18 @@ where
             "Complete the second sign-in step first.",
         ));
     }
-    let extra = extra?;
     let tenant = fetched.tenant.take();
+    let home = fetched.home.take();
+    // Acting in an organization: still one its MSP manages and in this person's scope. An
+    // organization taken out of their scope, or removed, ends the session here.
+    if session.acting.is_some() && !tenant.as_ref().is_some_and(|t| may_act_in(&user, t)) {
+        return Err(ended(state, hash).await);
+    }
+    let extra = extra?;
     let device = fetched.device.take().filter(|d| d.is_of(&user, now));
     // Checked on every request, not only by the loop that ends a suspended tenant's sessions:
-    // a session that loop missed still opens nothing.
-    if tenant.as_ref().is_some_and(|t| t.is_suspended()) {
+    // a session that loop missed still opens nothing. A suspended MSP acts nowhere.
+    if tenant.iter().chain(&home).any(|t| t.is_suspended()) {
         return Err(tenant_suspended());
     }
     if now.0 - session.last_seen.0 >= TOUCH_EVERY_SECS {
@@ -165,6 +179,7 @@ where
             user,
             credentials,
             tenant,
+            home,
             more: fetched,
             device,
         },

@@ -323,6 +323,7 @@ mod tests {
             has_webauthn: false,
             last_login_at: None,
             idp_subject: None,
+            organizations: None,
         }
     }
 

@@ -57,7 +57,11 @@ pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
     pub sub: String,
+    /// The tenant the session acts in.
     pub tid: String,
+    /// The MSP, when the session acts in an organization it manages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msp: Option<String>,
     pub email: String,
     pub role: String,
     /// `{"<solution>": ["<module>", …]}` from the tenant's last license check.
@@ -107,7 +111,8 @@ impl AccessClaims {
             iss: issuer.to_owned(),
             aud: audience.to_owned(),
             sub: user.id.as_str().to_owned(),
-            tid: user.tenant.as_str().to_owned(),
+            tid: tenant.id.as_str().to_owned(),
+            msp: (tenant.id != user.tenant).then(|| user.tenant.as_str().to_owned()),
             email: user.email.as_str().to_owned(),
             role: role.as_str().to_owned(),
             ent: entitlement_claim(tenant.entitlements.as_ref()),
@@ -210,6 +215,7 @@ mod tests {
             aud: "https://id.example.com/api".into(),
             sub: "u".into(),
             tid: "t".into(),
+            msp: None,
             email: "a@b.test".into(),
             role: "admin".into(),
             ent: BTreeMap::new(),

@@ -50,12 +50,17 @@ pub enum Action {
     DomainRemove,
     PlatformConfigure,
     LicenseCheck,
+    OrganizationCreate,
+    OrganizationRename,
+    OrganizationRemove,
+    OrganizationScope,
+    OrganizationSwitch,
 }
 
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    pub const TABLE: [(Action, &'static str, &'static str); 40] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 45] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (
@@ -172,6 +177,31 @@ impl Action {
             "Saved the platform connection",
         ),
         (Self::LicenseCheck, "license.check", "Checked the license"),
+        (
+            Self::OrganizationCreate,
+            "organization.create",
+            "Added a managed organization",
+        ),
+        (
+            Self::OrganizationRename,
+            "organization.rename",
+            "Renamed a managed organization",
+        ),
+        (
+            Self::OrganizationRemove,
+            "organization.remove",
+            "Removed a managed organization",
+        ),
+        (
+            Self::OrganizationScope,
+            "organization.scope",
+            "Changed which organizations someone may work in",
+        ),
+        (
+            Self::OrganizationSwitch,
+            "organization.switch",
+            "Switched to another organization",
+        ),
     ];
 
     /// Every action, in the table's order.
@@ -269,6 +299,14 @@ impl Action {
             ),
             Self::DomainRemove => format!("Removed the domain {}", detail.unwrap_or("a domain")),
             Self::LicenseCheck if failed => "A license check failed".to_owned(),
+            Self::OrganizationCreate | Self::OrganizationRename | Self::OrganizationRemove
+                if detail.is_some() =>
+            {
+                format!("{} {}", self.label(), detail.unwrap_or_default())
+            }
+            Self::OrganizationSwitch if detail.is_some() => {
+                format!("Switched to {}", detail.unwrap_or_default())
+            }
             other => other.label().to_owned(),
         }
     }
@@ -291,6 +329,8 @@ pub struct AuditEvent {
     pub detail: Option<String>,
     pub source_ip: String,
     pub outcome: &'static str,
+    /// The MSP whose staff member acted, when they acted in an organization it manages.
+    pub via: Option<String>,
 }
 
 impl AuditEvent {
@@ -312,6 +352,7 @@ impl AuditEvent {
             detail: None,
             source_ip: source_ip.to_owned(),
             outcome: "success",
+            via: None,
         }
     }
 
@@ -327,6 +368,7 @@ impl AuditEvent {
             detail: None,
             source_ip: "operator".to_owned(),
             outcome: "success",
+            via: None,
         }
     }
 
@@ -348,6 +390,14 @@ impl AuditEvent {
         self
     }
 
+    /// Recorded in `tenant`'s log (an organization an MSP manages) as done by a person of
+    /// the MSP named `msp`.
+    pub fn acting_in(mut self, tenant: &TenantId, msp: &str) -> Self {
+        self.tenant = tenant.clone();
+        self.via = Some(msp.to_owned());
+        self
+    }
+
     /// Names the target in words of its own (e.g. an address kept after the user is gone).
     pub fn target_text(mut self, target: String) -> Self {
         self.target = Some(target);
@@ -366,7 +416,7 @@ mod action_tests {
             assert_eq!(*a as usize, row, "{a:?} is out of declaration order");
         }
         assert_eq!(
-            Action::LicenseCheck as usize,
+            Action::OrganizationSwitch as usize,
             all.len() - 1,
             "the last variant"
         );

@@ -107,6 +107,7 @@ mod tests {
             has_webauthn: false,
             last_login_at: None,
             idp_subject: None,
+            organizations: None,
         }
     }
 

@@ -48,18 +48,24 @@ impl Level {
     }
 }
 
-/// The id in the browser's cookie: `<tenant id>.<user id>.<256 random bits>`, handed out
-/// once; only the hash of the random part is stored. The ids in front are not secret (the
-/// account page shows them); they let a request read the session, its user and its tenant in
-/// one BatchGetItem instead of the session first and the rest after it. They prove nothing:
-/// the stored session must name the same tenant and user.
+/// The id in the browser's cookie: `<tenant id>.<user id>.<256 random bits>`, or
+/// `<tenant id>.<user id>.<organization id>.<256 random bits>` while the session acts in an
+/// organization the user's MSP manages; handed out once, and only the hash of the random part
+/// is stored. The ids in front are not secret (the account page shows them); they let a
+/// request read the session, its user and the tenants in one BatchGetItem instead of the
+/// session first and the rest after it. They prove nothing: the stored session must name the
+/// same ones.
 pub struct SessionId(SecretString);
 
 impl SessionId {
-    pub fn generate(tenant: &TenantId, user: &UserId, rng: &mut impl RngCore) -> (Self, TokenHash) {
+    pub fn generate(owner: &SessionOwner, rng: &mut impl RngCore) -> (Self, TokenHash) {
         let raw = random_secret(rng);
         let hash = TokenHash::digest(&raw);
-        let value = format!("{tenant}.{user}.{raw}");
+        let value = if owner.tenant == owner.home {
+            format!("{}.{}.{raw}", owner.home, owner.user)
+        } else {
+            format!("{}.{}.{}.{raw}", owner.home, owner.user, owner.tenant)
+        };
         (Self(SecretString::from(value)), hash)
     }
 
@@ -77,36 +83,42 @@ pub struct PresentedSession {
     pub owner: Option<SessionOwner>,
 }
 
-/// Whose a session is: what a route reads alongside the caller is keyed by it.
+/// Whose a session is, and where it acts: what a request reads with it is keyed by these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionOwner {
+    /// The tenant the session acts in: the user's own, or an organization their MSP manages.
     pub tenant: TenantId,
     pub user: UserId,
+    /// The user's own tenant.
+    pub home: TenantId,
 }
 
 impl PresentedSession {
     /// `None` for anything not shaped like a cookie this code sets: junk never reaches the
     /// database.
     pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        let mut parts = raw.splitn(3, '.');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(t), Some(u), Some(secret)) => Some(Self {
-                hash: TokenHash::of_presented(secret)?,
-                owner: Some(SessionOwner {
-                    tenant: TenantId::parse(t)?,
-                    user: UserId::parse(u)?,
-                }),
-            }),
-            (Some(secret), None, None) => Some(Self {
-                hash: TokenHash::of_presented(secret)?,
-                owner: None,
-            }),
-            _ => None,
-        }
+        let parts: Vec<&str> = raw.trim().split('.').collect();
+        let owner = |home: &str, user: &str, acting: &str| {
+            Some(SessionOwner {
+                tenant: TenantId::parse(acting)?,
+                user: UserId::parse(user)?,
+                home: TenantId::parse(home)?,
+            })
+        };
+        let (owner, secret) = match parts.as_slice() {
+            [secret] => (None, *secret),
+            [home, user, secret] => (Some(owner(home, user, home)?), *secret),
+            [home, user, acting, secret] => (Some(owner(home, user, acting)?), *secret),
+            _ => return None,
+        };
+        Some(Self {
+            hash: TokenHash::of_presented(secret)?,
+            owner,
+        })
     }
 
-    /// Whether `session` (found under this cookie's hash) is whose the cookie says.
+    /// Whether `session` (found under this cookie's hash) is whose the cookie says, acting
+    /// where it says.
     pub fn names(&self, session: &SessionRecord) -> bool {
         self.owner.as_ref().is_none_or(|o| *o == session.owner())
     }
@@ -130,6 +142,8 @@ pub struct SessionRecord {
     /// of itself: shown on the account page so that a user recognises their sessions.
     pub ip: String,
     pub user_agent: String,
+    /// The organization of the user's MSP the session acts in (`None`: the user's own tenant).
+    pub acting: Option<TenantId>,
     /// When the user last proved a second factor in this session (the sign-in's MFA step, or
     /// a re-authentication): changing a factor needs a proof newer than [`REAUTH_SECS`].
     pub proved_at: Option<Timestamp>,
@@ -150,7 +164,12 @@ impl SessionRecord {
         now: Timestamp,
         rng: &mut impl RngCore,
     ) -> (SessionId, Self) {
-        let (id, hash) = SessionId::generate(&user.tenant, &user.id, rng);
+        let owner = SessionOwner {
+            tenant: user.tenant.clone(),
+            user: user.id.clone(),
+            home: user.tenant.clone(),
+        };
+        let (id, hash) = SessionId::generate(&owner, rng);
         let record = Self {
             hash,
             tenant: user.tenant.clone(),
@@ -164,6 +183,7 @@ impl SessionRecord {
             proved_at: None,
             ip: String::new(),
             user_agent: String::new(),
+            acting: None,
             amr: Vec::new(),
         };
         (id, record)
@@ -185,7 +205,7 @@ impl SessionRecord {
     /// The same session under a new id, in the user's new `epoch` (after a change of factors
     /// ended every other session): its level, proof and absolute end carry over.
     pub fn rotated(&self, epoch: i64, now: Timestamp, rng: &mut impl RngCore) -> (SessionId, Self) {
-        let (id, hash) = SessionId::generate(&self.tenant, &self.user, rng);
+        let (id, hash) = SessionId::generate(&self.owner(), rng);
         let record = Self {
             hash,
             last_seen: now,
@@ -196,10 +216,27 @@ impl SessionRecord {
         (id, record)
     }
 
+    /// The same session under a new id, acting in `org` (`None`: back in the user's own
+    /// tenant): its level, proof and absolute end carry over.
+    pub fn acting_in(
+        &self,
+        org: Option<TenantId>,
+        now: Timestamp,
+        rng: &mut impl RngCore,
+    ) -> (SessionId, Self) {
+        let moved = Self {
+            acting: org.filter(|o| *o != self.tenant),
+            ..self.clone()
+        };
+        moved.rotated(self.epoch, now, rng)
+    }
+
+    /// Whose the session is and where it acts.
     pub fn owner(&self) -> SessionOwner {
         SessionOwner {
-            tenant: self.tenant.clone(),
+            tenant: self.acting.clone().unwrap_or_else(|| self.tenant.clone()),
             user: self.user.clone(),
+            home: self.tenant.clone(),
         }
     }
 
@@ -220,20 +257,33 @@ mod tests {
     use super::*;
     use rand::{rngs::StdRng, SeedableRng};
 
+    fn owner(rng: &mut StdRng, acting: bool) -> SessionOwner {
+        let home = TenantId::generate(rng);
+        SessionOwner {
+            tenant: if acting {
+                TenantId::generate(rng)
+            } else {
+                home.clone()
+            },
+            user: UserId::generate(rng),
+            home,
+        }
+    }
+
     #[test]
     fn a_session_cookie_names_its_owner_and_hashes_only_its_secret() {
         let mut rng = StdRng::seed_from_u64(3);
-        let (tid, uid) = (TenantId::generate(&mut rng), UserId::generate(&mut rng));
-        let (id, hash) = SessionId::generate(&tid, &uid, &mut rng);
-        let presented = PresentedSession::parse(id.secret()).unwrap();
-        assert_eq!(presented.hash, hash);
-        let owner = SessionOwner {
-            tenant: tid,
-            user: uid,
-        };
-        assert_eq!(presented.owner, Some(owner));
-        let secret = id.secret().rsplit('.').next().unwrap();
-        assert_eq!(TokenHash::of_presented(secret), Some(hash));
+        for acting in [false, true] {
+            let owner = owner(&mut rng, acting);
+            let (id, hash) = SessionId::generate(&owner, &mut rng);
+            let presented = PresentedSession::parse(id.secret()).unwrap();
+            assert_eq!(presented.hash, hash);
+            assert_eq!(presented.owner, Some(owner.clone()));
+            let secret = id.secret().rsplit('.').next().unwrap();
+            assert_eq!(TokenHash::of_presented(secret), Some(hash));
+            let dots = id.secret().matches('.').count();
+            assert_eq!(dots, if acting { 3 } else { 2 });
+        }
     }
 
     #[test]
@@ -242,13 +292,15 @@ mod tests {
         let p = PresentedSession::parse(&old).unwrap();
         assert_eq!(p.owner, None);
         assert_eq!(p.hash, TokenHash::of_presented(&old).unwrap());
-        let tid = TenantId::nobody();
+        let (tid, uid) = (TenantId::nobody(), UserId::nobody());
         for junk in [
             String::new(),
             format!("{tid}.{old}"),
             format!("{tid}.u_../../etc.{old}"),
-            format!("{tid}.{}.{old}x", UserId::nobody()),
-            format!("x.{}.{old}", UserId::nobody()),
+            format!("{tid}.{uid}.{old}x"),
+            format!("x.{uid}.{old}"),
+            format!("{tid}.{uid}.{uid}.{old}"),
+            format!("{tid}.{uid}.{tid}.{tid}.{old}"),
         ] {
             assert_eq!(PresentedSession::parse(&junk), None, "{junk:?}");
         }

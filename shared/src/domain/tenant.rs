@@ -24,6 +24,12 @@ pub struct TenantRecord {
     /// Whether its people may sign in with a PIN emailed to them instead of the password
     /// (the second factor is still required). Off unless an admin turns it on.
     pub email_pin: bool,
+    /// The MSP that manages this organization, if one does.
+    pub parent: Option<TenantId>,
+    /// Set on an MSP: how many organizations it may manage.
+    pub max_organizations: Option<u32>,
+    /// How many organizations an MSP manages now.
+    pub org_count: u32,
 }
 
 impl TenantRecord {

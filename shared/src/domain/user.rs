@@ -92,11 +92,85 @@ pub struct UserRecord {
     pub last_login_at: Option<i64>,
     /// The external identity linked to this user (`<issuer>#<sub>`), if any.
     pub idp_subject: Option<String>,
+    /// Where a person of an MSP may act (`None`: the default of their role).
+    pub organizations: Option<OrgScope>,
 }
 
 impl UserRecord {
+    /// The organizations of their MSP this person may act in.
+    pub fn org_scope(&self) -> OrgScope {
+        self.organizations
+            .clone()
+            .unwrap_or_else(|| OrgScope::default_for(self.role))
+    }
+
     /// Whether a second factor is set up; until it is, a sign-in can only enrol one.
     pub fn has_mfa(&self) -> bool {
         self.has_totp || self.has_webauthn
+    }
+}
+
+/// The most organization ids one person's scope may list (a scope is stored on the user item).
+pub const MAX_SCOPE_IDS: usize = 100;
+
+/// Where a person of an MSP may act besides the MSP itself: every organization it manages, or
+/// the ones listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgScope {
+    All,
+    Only(Vec<TenantId>),
+}
+
+impl OrgScope {
+    /// What a person gets until an admin says otherwise: admins every organization, others none.
+    pub fn default_for(role: Option<Role>) -> Self {
+        match role {
+            Some(Role::Admin) => Self::All,
+            _ => Self::Only(Vec::new()),
+        }
+    }
+
+    pub fn allows(&self, org: &TenantId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Only(ids) => ids.contains(org),
+        }
+    }
+
+    /// `"all"` or a list of organization ids (duplicates dropped); `None` for anything else.
+    pub fn parse(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::String(s) if s == "all" => Some(Self::All),
+            serde_json::Value::Array(items) if items.len() <= MAX_SCOPE_IDS => {
+                let mut ids: Vec<TenantId> = Vec::with_capacity(items.len());
+                for item in items {
+                    let id = TenantId::parse(item.as_str()?)?;
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                Some(Self::Only(ids))
+            }
+            _ => None,
+        }
+    }
+
+    /// The form the API answers and the user item keeps.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::All => serde_json::Value::String("all".into()),
+            Self::Only(ids) => ids
+                .iter()
+                .map(|i| serde_json::Value::from(i.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The same scope without `org` (an organization that was removed).
+    pub fn without(&self, org: &TenantId) -> Self {
+        match self {
+            Self::All => Self::All,
+            Self::Only(ids) => Self::Only(ids.iter().filter(|i| *i != org).cloned().collect()),
+        }
     }
 }

@@ -32,6 +32,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "There is nothing here.")
     }
 
+    /// 404 `organization_not_found`: no organization of the caller's MSP (or not one they may
+    /// work in) has this id; another MSP's is as unknown.
+    pub fn organization_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "organization_not_found",
+            "There is no such organization among the ones you manage.",
+        )
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,

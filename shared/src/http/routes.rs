@@ -13,7 +13,7 @@
 //! `{*name}` takes the rest of the path (one segment or more).
 
 use super::{with_security_headers, ApiError};
-use crate::domain::UserId;
+use crate::domain::{TenantId, UserId};
 use http::{header, HeaderValue, Method};
 use lambda_http::{Body, Request, Response};
 use std::future::Future;
@@ -53,6 +53,13 @@ impl PathParam for UserId {
                 "There is no such user in your organisation.",
             )
         })
+    }
+}
+
+/// An organization named in a path: one that cannot exist is as unknown as one that does not.
+impl PathParam for TenantId {
+    fn from_segment(segment: &str) -> Result<Self, ApiError> {
+        TenantId::parse(segment).ok_or_else(ApiError::organization_not_found)
     }
 }
 

@@ -64,7 +64,12 @@ pub fn get_bool(item: &Item, name: &str) -> bool {
 
 /// Attribute names that are reserved words in DynamoDB expressions; an expression writes them
 /// as `#status`, `#role`, and the builders below supply the mapping when they appear.
-const RESERVED: &[(&str, &str)] = &[("#status", "status"), ("#role", "role"), ("#ttl", "ttl")];
+const RESERVED: &[(&str, &str)] = &[
+    ("#status", "status"),
+    ("#role", "role"),
+    ("#ttl", "ttl"),
+    ("#name", "name"),
+];
 
 fn names_in(expressions: &[&str]) -> Option<HashMap<String, String>> {
     let names: HashMap<String, String> = RESERVED

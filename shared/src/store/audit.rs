@@ -21,6 +21,8 @@ pub struct AuditEntry {
     pub detail: Option<String>,
     pub source_ip: String,
     pub outcome: String,
+    /// The MSP of the person who acted, when they acted in an organization it manages.
+    pub via: Option<String>,
 }
 
 /// Which events an audit page keeps (none set: all).
@@ -77,6 +79,7 @@ impl Store {
             detail: None,
             source_ip: source_ip.to_owned(),
             outcome: "unregistered",
+            via: None,
         };
         let mut it = items::audit(
             keys::UNREGISTERED_AUDIT_PK.to_owned(),
@@ -180,6 +183,7 @@ impl Store {
                 detail: get_s(it, "detail").map(str::to_owned),
                 source_ip: get_s(it, "source_ip").unwrap_or_default().to_owned(),
                 outcome: get_s(it, "outcome").unwrap_or_default().to_owned(),
+                via: get_s(it, "via").map(str::to_owned),
             })
             .collect();
         let next = out

@@ -28,6 +28,7 @@ pub struct Fetch {
     member: Option<(TenantId, UserId)>,
     device: Option<TokenHash>,
     session: Option<TokenHash>,
+    home: Option<TenantId>,
 }
 
 /// What a [`Fetch`] found.
@@ -54,6 +55,8 @@ pub struct Fetched {
     pub device: Option<DeviceRecord>,
     /// The session a cookie's hash names (the caller checks whose it is).
     pub session: Option<SessionRecord>,
+    /// The MSP of a session acting in an organization it manages.
+    pub home: Option<TenantRecord>,
 }
 
 impl Fetch {
@@ -134,6 +137,13 @@ impl Fetch {
         self
     }
 
+    /// The tenant of the caller, when the session acts in another (an organization their
+    /// MSP manages), beside [`Fetch::tenant`].
+    pub fn home(mut self, tid: &TenantId) -> Self {
+        self.home = Some(tid.clone());
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -173,6 +183,9 @@ impl Fetch {
         }
         if let Some(h) = &self.session {
             add(keys::session_pk(h), keys::SESSION_SK);
+        }
+        if let Some(tid) = &self.home {
+            add(keys::tenant_pk(tid), keys::META);
         }
         keys
     }
@@ -273,6 +286,13 @@ impl Store {
                 .and_then(|it| super::devices::record(h.clone(), &it)),
             None => None,
         };
+        let home = match &fetch.home {
+            Some(tid) => take(keys::tenant_pk(tid), keys::META)
+                .as_ref()
+                .map(items::tenant)
+                .transpose()?,
+            None => None,
+        };
         let session = match &fetch.session {
             Some(h) => take(keys::session_pk(h), keys::SESSION_SK)
                 .map(|it| items::session_record(h.clone(), &it))
@@ -280,6 +300,7 @@ impl Store {
             None => None,
         };
         Ok(Fetched {
+            home,
             session,
             device,
             member,

@@ -42,7 +42,15 @@ pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
         has_webauthn: !security_keys_from(get_s(it, "webauthn_keys")).is_empty(),
         last_login_at: get_n(it, "last_login_at"),
         idp_subject: get_s(it, "idp_subject").map(str::to_owned),
+        organizations: get_s(it, "org_scope")
+            .and_then(|v| serde_json::from_str(v).ok())
+            .and_then(|v| crate::domain::OrgScope::parse(&v)),
     })
+}
+
+/// A person's scope as the user item keeps it (`org_scope`, JSON: `"all"` or a list of ids).
+pub fn org_scope_value(scope: &crate::domain::OrgScope) -> String {
+    scope.to_json().to_string()
 }
 
 pub fn credentials(it: &Item) -> Credentials {
@@ -196,6 +204,9 @@ pub fn session(r: &SessionRecord) -> Item {
     if !r.amr.is_empty() {
         it.insert("amr".into(), s(r.amr.join(" ")));
     }
+    if let Some(org) = &r.acting {
+        it.insert("acting".into(), s(org.as_str()));
+    }
     it
 }
 
@@ -216,6 +227,10 @@ pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, Store
         amr: get_s(it, "amr")
             .map(|a| a.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default(),
+        acting: match get_s(it, "acting") {
+            Some(a) => Some(TenantId::parse(a).ok_or_else(|| corrupt("session", "acting"))?),
+            None => None,
+        },
     })
 }
 
@@ -252,6 +267,11 @@ pub fn tenant(it: &Item) -> Result<TenantRecord, StoreError> {
         created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
         entitlements: get_s(it, "entitlements").and_then(|e| serde_json::from_str(e).ok()),
         email_pin: get_bool(it, "email_pin"),
+        parent: get_s(it, "parent").and_then(TenantId::parse),
+        max_organizations: get_n(it, "max_organizations").and_then(|v| u32::try_from(v).ok()),
+        org_count: get_n(it, "org_count")
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0),
     })
 }
 
@@ -302,6 +322,9 @@ pub fn audit(pk: String, e: &AuditEvent, rng: &mut impl RngCore) -> Item {
     }
     if let Some(d) = &e.detail {
         it.insert("detail".into(), s(d));
+    }
+    if let Some(v) = &e.via {
+        it.insert("via".into(), s(v));
     }
     it
 }

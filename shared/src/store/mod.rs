@@ -9,7 +9,8 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | tenant | `TENANT#<tid>` | `META` |
+//! | tenant (standalone, MSP, or an organization an MSP manages) | `TENANT#<tid>` | `META` |
+//! | an MSP's link to an organization it manages | `TENANT#<msp>` | `ORG#<oid>` |
 //! | user | `TENANT#<tid>` | `USER#<uid>` |
 //! | audit event (audit table) | `TENANT#<tid>` | `AUDIT#<ms>#<id>` |
 //! | email index | `EMAIL#<email>` | `EMAIL` |
@@ -38,6 +39,7 @@ mod items;
 pub mod jobs;
 pub mod keys;
 pub mod members;
+pub mod organizations;
 pub mod pins;
 pub mod platform;
 pub mod sessions;

@@ -95,6 +95,29 @@ impl Store {
             .transpose()
     }
 
+    /// The session `old` under a new id (`new`: the same session, acting elsewhere), with
+    /// its audit event, in one transaction; Conflict when `old` was gone (signed out, ended
+    /// elsewhere).
+    pub async fn move_session(
+        &self,
+        old: &TokenHash,
+        new: &SessionRecord,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<(), StoreError> {
+        let writes = vec![
+            attr::delete(
+                &self.table,
+                key(keys::session_pk(old), keys::SESSION_SK),
+                "attribute_exists(pk)",
+                attr::Item::new(),
+            )?,
+            attr::put(&self.table, items::session(new), "attribute_not_exists(pk)")?,
+            self.audit_put(audit, rng)?,
+        ];
+        self.transact(writes).await
+    }
+
     pub async fn delete_session(&self, hash: &TokenHash) -> Result<(), StoreError> {
         self.db
             .delete_item()

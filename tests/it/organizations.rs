@@ -1,0 +1,342 @@
+//! Managed organizations: an MSP's admins add, rename and remove the organizations it manages,
+//! switch their session into one, and everything then applies to it; nobody else reaches them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use porter_shared::tenants::Registration;
+use porter_tests::*;
+use serde_json::{json, Value};
+
+/// An MSP whose admin is signed in (full session, set up), allowed `max` organizations.
+async fn msp<'a>(app: &'a TestApp, admin: &str, max: u32) -> (Registration, Browser<'a>) {
+    let (reg, b) = app.ready_admin(admin).await;
+    app.state.store.set_msp(&reg.tenant, max).await.unwrap();
+    (reg, b)
+}
+
+async fn add_organization(b: &mut Browser<'_>, name: &str) -> String {
+    let a = b.post("/api/organizations", json!({ "name": name })).await;
+    assert_eq!(a.status, 201, "{:?}", a.json);
+    assert_eq!(a.json["name"], json!(name));
+    a.json["id"].as_str().unwrap().to_owned()
+}
+
+async fn switch_to(b: &mut Browser<'_>, id: &str) -> Answer {
+    b.post("/api/session/organization", json!({ "id": id }))
+        .await
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_msp_admin_adds_renames_and_removes_the_organizations_it_manages() {
+    let app = TestApp::spawn().await;
+    let (_, mut ann) = msp(&app, &app.address("ann"), 3).await;
+
+    let id = add_organization(&mut ann, "Contoso").await;
+    let list = ann.get("/api/organizations").await;
+    assert_eq!(list.status, 200, "{:?}", list.json);
+    assert_eq!(list.json["limit"], json!(3));
+    let row = &list.json["organizations"][0];
+    assert_eq!(row["id"], json!(id));
+    assert_eq!(row["users"], json!(0));
+    assert_eq!(row["max_users"], json!(5));
+    assert_eq!(row["checked_at"], Value::Null);
+    assert!(row["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let bad = ann
+        .post("/api/organizations", json!({ "name": "  " }))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.code(), "invalid_organization_name");
+
+    let renamed = ann
+        .patch(
+            &format!("/api/organizations/{id}"),
+            json!({ "name": "Contoso Ltd" }),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.json);
+    assert_eq!(
+        names(&ann.get("/api/organizations").await.json),
+        ["Contoso Ltd"]
+    );
+
+    let removed = ann.delete(&format!("/api/organizations/{id}")).await;
+    assert_eq!(removed.status, 204, "{:?}", removed.json);
+    assert!(names(&ann.get("/api/organizations").await.json).is_empty());
+    assert_eq!(
+        ann.delete(&format!("/api/organizations/{id}")).await.code(),
+        "organization_not_found"
+    );
+    let actions = ann.audit_actions().await;
+    for action in [
+        "organization.create",
+        "organization.rename",
+        "organization.remove",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn ordinary_tenants_and_core_users_cannot_manage_organizations() {
+    let app = TestApp::spawn().await;
+    let (_, mut plain) = app.ready_admin(&app.address("pat")).await;
+    for a in [
+        plain.get("/api/organizations").await,
+        plain
+            .post("/api/organizations", json!({ "name": "Contoso" }))
+            .await,
+    ] {
+        assert_eq!(a.status, 403, "{:?}", a.json);
+        assert_eq!(a.code(), "not_an_msp");
+    }
+
+    let (_, mut ann) = msp(&app, &app.address("ann"), 3).await;
+    let cid = app.address("cid");
+    ann.add_user(&cid, "core").await;
+    let mut core = app.ready_member(&cid).await;
+    let a = core.get("/api/organizations").await;
+    assert_eq!(a.status, 403);
+    assert_eq!(a.code(), "forbidden");
+}
+
+#[tokio::test]
+async fn the_organization_limit_holds_under_twenty_concurrent_creates() {
+    let app = TestApp::spawn().await;
+    let (reg, ann) = msp(&app, &app.address("ann"), 5).await;
+    let mut browsers: Vec<Browser<'_>> = (0..20)
+        .map(|_| {
+            let mut b = app.browser();
+            b.cookie = ann.cookie.clone();
+            b
+        })
+        .collect();
+    let answers =
+        futures::future::join_all(browsers.iter_mut().enumerate().map(|(i, b)| async move {
+            b.post(
+                "/api/organizations",
+                json!({ "name": format!("Customer {i}") }),
+            )
+            .await
+        }))
+        .await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    let refused: Vec<_> = answers.iter().filter(|a| a.status != 201).collect();
+    assert_eq!(created, 5);
+    assert!(
+        refused
+            .iter()
+            .all(|a| a.status == 409 && a.code() == "organization_limit_reached"),
+        "{:?}",
+        refused.iter().map(|a| &a.json).collect::<Vec<_>>()
+    );
+    let msp = app
+        .state
+        .store
+        .get_tenant(&reg.tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(msp.org_count, 5);
+    assert_eq!(
+        app.state
+            .store
+            .list_organizations(&reg.tenant)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn switching_rotates_the_session_and_every_route_then_applies_to_the_organization() {
+    let app = TestApp::spawn().await;
+    let (reg, mut ann) = msp(&app, &app.address("ann"), 3).await;
+    let id = add_organization(&mut ann, "Contoso").await;
+    let before = ann.cookie.clone().unwrap();
+
+    let switched = switch_to(&mut ann, &id).await;
+    assert_eq!(switched.status, 200, "{:?}", switched.json);
+    assert_eq!(switched.json["organization"]["kind"], json!("managed"));
+    let after = ann.cookie.clone().unwrap();
+    assert_ne!(before, after, "a new session id");
+    let mut old = app.browser();
+    old.cookie = Some(before);
+    assert_eq!(old.get("/api/me").await.status, 401, "the old id is dead");
+
+    let me = ann.get("/api/me").await;
+    assert_eq!(me.status, 200, "{:?}", me.json);
+    assert_eq!(me.json["organization"]["id"], json!(id));
+    assert_eq!(me.json["organization"]["managed_by"], json!("Acme Ltd"));
+    let places: Vec<_> = me.json["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        places,
+        [reg.tenant.to_string(), id.clone()],
+        "their own first"
+    );
+
+    // Users: the organization's, where MSP staff take no seat and do not appear.
+    let bob = app.address("bob");
+    let invited = ann
+        .post("/api/users", json!({ "email": bob, "role": "admin" }))
+        .await;
+    assert_eq!(invited.status, 201, "{:?}", invited.json);
+    let users = ann.get("/api/users").await;
+    let emails: Vec<_> = users.json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emails, std::slice::from_ref(&bob));
+    assert_eq!(users.json["user_count"], json!(1));
+
+    // The organization's log says who did it, and for which MSP.
+    let audit = ann.get("/api/audit").await;
+    let invite = audit.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "user.invite")
+        .cloned()
+        .expect("the invitation is in the organization's log");
+    assert_eq!(invite["via"], json!("Acme Ltd"));
+    assert_eq!(invite["actor_email"], json!(ann_email(&me.json)));
+
+    // Access tokens name the organization and the MSP.
+    let token = ann.post("/api/token", json!({})).await;
+    let claims = jwt_claims(token.json["access_token"].as_str().unwrap());
+    assert_eq!(claims["tid"], json!(id));
+    assert_eq!(claims["msp"], json!(reg.tenant.to_string()));
+
+    // Back home: the MSP's own people, and its log records the switch.
+    let home = switch_to(&mut ann, reg.tenant.as_str()).await;
+    assert_eq!(home.status, 200, "{:?}", home.json);
+    assert_eq!(home.json["organization"]["kind"], json!("msp"));
+    let users = ann.get("/api/users").await;
+    assert!(!users.json.to_string().contains(&bob), "{:?}", users.json);
+    assert!(ann
+        .audit_actions()
+        .await
+        .contains(&"organization.switch".to_owned()));
+}
+
+fn ann_email(me: &Value) -> Value {
+    me["user"]["email"].clone()
+}
+
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap();
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+#[tokio::test]
+async fn nobody_outside_an_msp_or_its_scope_reaches_its_organizations() {
+    let app = TestApp::spawn().await;
+    let ann_address = app.address("ann");
+    let (reg, mut ann) = msp(&app, &ann_address, 3).await;
+    let contoso = add_organization(&mut ann, "Contoso").await;
+    let fabrikam = add_organization(&mut ann, "Fabrikam").await;
+
+    // An organization's own admin: its own tenant only.
+    assert_eq!(switch_to(&mut ann, &contoso).await.status, 200);
+    let bob = app.address("bob");
+    ann.post("/api/users", json!({ "email": bob, "role": "admin" }))
+        .await;
+    let mut bob_b = app.ready_member(&bob).await;
+    let me = bob_b.get("/api/me").await;
+    assert_eq!(me.json["organization"]["kind"], json!("managed"));
+    assert_eq!(me.json["organizations"].as_array().unwrap().len(), 1);
+    assert_eq!(bob_b.get("/api/organizations").await.code(), "not_an_msp");
+    for other in [reg.tenant.to_string(), fabrikam.clone()] {
+        let a = switch_to(&mut bob_b, &other).await;
+        assert_eq!(a.status, 404, "{other}: {:?}", a.json);
+        assert_eq!(a.code(), "organization_not_found");
+    }
+    let users = bob_b.get("/api/users").await;
+    assert!(
+        users.json["users"].as_array().unwrap().len() == 1
+            && !users.json.to_string().contains(&ann_address),
+        "MSP staff are not in the organization's list"
+    );
+
+    // Another MSP's admin: as if the organizations did not exist.
+    let (_, mut eve) = msp(&app, &app.address("eve"), 3).await;
+    for a in [
+        switch_to(&mut eve, &contoso).await,
+        eve.patch(
+            &format!("/api/organizations/{contoso}"),
+            json!({ "name": "Mine" }),
+        )
+        .await,
+        eve.delete(&format!("/api/organizations/{contoso}")).await,
+        eve.delete("/api/organizations/not-an-id").await,
+    ] {
+        assert_eq!(a.status, 404, "{:?}", a.json);
+        assert_eq!(a.code(), "organization_not_found");
+    }
+    assert_eq!(
+        names(&ann.get("/api/organizations").await.json),
+        ["Contoso", "Fabrikam"]
+    );
+
+    // A core user of the MSP, whose scope is empty by default: nowhere but home.
+    assert_eq!(switch_to(&mut ann, reg.tenant.as_str()).await.status, 200);
+    let cid = app.address("cid");
+    ann.add_user(&cid, "core").await;
+    let mut cid_b = app.ready_member(&cid).await;
+    assert_eq!(
+        switch_to(&mut cid_b, &contoso).await.code(),
+        "organization_not_found"
+    );
+}
+
+#[tokio::test]
+async fn removing_an_organization_ends_its_peoples_sessions_and_frees_their_addresses() {
+    let app = TestApp::spawn().await;
+    let (_, mut ann) = msp(&app, &app.address("ann"), 3).await;
+    let contoso = add_organization(&mut ann, "Contoso").await;
+    assert_eq!(switch_to(&mut ann, &contoso).await.status, 200);
+    let bob = app.address("bob");
+    ann.post("/api/users", json!({ "email": bob, "role": "admin" }))
+        .await;
+    let mut bob_b = app.ready_member(&bob).await;
+    assert_eq!(bob_b.get("/api/me").await.status, 200);
+
+    let mut other_tab = app.browser();
+    other_tab.cookie = ann.cookie.clone();
+    let removed = ann.delete(&format!("/api/organizations/{contoso}")).await;
+    assert_eq!(removed.status, 204, "{:?}", removed.json);
+    assert_eq!(bob_b.get("/api/me").await.status, 401, "its people are out");
+    assert_eq!(
+        other_tab.get("/api/users").await.status,
+        401,
+        "a session acting in it ends"
+    );
+    let email = porter_shared::domain::Email::parse(&bob).unwrap();
+    assert!(
+        app.item(porter_shared::store::keys::email_pk(&email), "EMAIL")
+            .await
+            .is_none(),
+        "the address is free again"
+    );
+}
