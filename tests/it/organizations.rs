@@ -340,3 +340,54 @@ async fn removing_an_organization_ends_its_peoples_sessions_and_frees_their_addr
         "the address is free again"
     );
 }
+
+#[tokio::test]
+async fn a_scope_lets_a_core_user_in_and_taking_it_away_ends_their_session_there() {
+    let app = TestApp::spawn().await;
+    let (_, mut ann) = msp(&app, &app.address("ann"), 3).await;
+    let contoso = add_organization(&mut ann, "Contoso").await;
+    let fabrikam = add_organization(&mut ann, "Fabrikam").await;
+    let cid = app.address("cid");
+    let cid_id = ann.add_user(&cid, "core").await;
+    let mut cid_b = app.ready_member(&cid).await;
+    assert_eq!(
+        switch_to(&mut cid_b, &contoso).await.code(),
+        "organization_not_found"
+    );
+
+    let path = format!("/api/users/{cid_id}");
+    let bad = ann.patch(&path, json!({ "organizations": "some" })).await;
+    assert_eq!(bad.code(), "invalid_organizations");
+    let foreign = ann
+        .patch(&path, json!({ "organizations": ["t_0000000000000000"] }))
+        .await;
+    assert_eq!(foreign.code(), "organization_not_found");
+
+    // The role stays as it is when only the scope is sent.
+    let scoped = ann
+        .patch(&path, json!({ "organizations": [contoso] }))
+        .await;
+    assert_eq!(scoped.status, 200, "{:?}", scoped.json);
+    assert_eq!(scoped.json["role"], json!("core"));
+    assert_eq!(switch_to(&mut cid_b, &contoso).await.status, 200);
+    assert_eq!(
+        switch_to(&mut cid_b, &fabrikam).await.code(),
+        "organization_not_found"
+    );
+    assert_eq!(
+        cid_b.get("/api/me").await.json["organization"]["id"],
+        json!(contoso)
+    );
+
+    let emptied = ann.patch(&path, json!({ "organizations": [] })).await;
+    assert_eq!(emptied.status, 200, "{:?}", emptied.json);
+    assert_eq!(
+        cid_b.get("/api/me").await.status,
+        401,
+        "out of scope: the session acting there ends"
+    );
+    assert!(ann
+        .audit_actions()
+        .await
+        .contains(&"organization.scope".to_owned()));
+}

@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::{Action, UserRecord};
+use porter_shared::domain::{Action, OrgScope, TenantKind, UserRecord};
 use porter_shared::domain::{Role, SessionOwner, Timestamp, UserId, UserStatus};
 use porter_shared::http::Notice;
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
@@ -113,15 +113,36 @@ pub(crate) async fn list(state: &AppState, req: &Request) -> HandlerResult {
     ))
 }
 
+/// `{role}` and/or, for a person of an MSP, `{organizations}`: a field that is absent is left
+/// as it is (a `role` of null takes the role away).
 #[derive(Deserialize)]
-struct RoleRequest {
-    role: Option<String>,
+struct ChangeRequest {
+    #[serde(default, deserialize_with = "present")]
+    role: Option<Option<String>>,
+    organizations: Option<serde_json::Value>,
+}
+
+/// `Some(None)` for an explicit null, so that it differs from an absent field.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
     let (admin, user) = admin_and_target(state, req, &id).await?;
-    let body: RoleRequest = parse_json(req)?;
-    let role = match body.role.as_deref() {
+    let body: ChangeRequest = parse_json(req)?;
+    if body.role.is_none() && body.organizations.is_none() {
+        return Err(ApiError::bad_request(
+            "invalid_role",
+            "Send the role (\"admin\", \"core\" or null) or the organizations.",
+        ));
+    }
+    if let Some(scope) = &body.organizations {
+        change_scope(state, req, &admin, &user, scope).await?;
+    }
+    let Some(role) = body.role else {
+        return Ok(json(StatusCode::OK, &view(&user)));
+    };
+    let role = match role.as_deref() {
         None => None,
         Some(r) => Some(Role::parse(r).ok_or_else(|| {
             ApiError::bad_request(
@@ -139,6 +160,59 @@ pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> 
         .await?;
     // The transaction's condition held the role we read, so the user is now exactly this.
     Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
+}
+
+/// Where a person of the MSP may act: `"all"` or organizations it manages (another id is 404
+/// `organization_not_found`). Only in the MSP itself, not while acting in an organization.
+async fn change_scope(
+    state: &AppState,
+    req: &Request,
+    admin: &Admin,
+    user: &UserRecord,
+    raw: &serde_json::Value,
+) -> Result<(), ApiError> {
+    if admin.caller.home.is_some() || TenantKind::of(&admin.tenant) != TenantKind::Msp {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_an_msp",
+            "Only a managed service provider's own people work in other organizations.",
+        ));
+    }
+    let scope = OrgScope::parse(raw).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_organizations",
+            "Organizations must be \"all\" or a list of organization ids.",
+        )
+    })?;
+    if let OrgScope::Only(ids) = &scope {
+        let managed: Vec<_> = state
+            .store
+            .list_organizations(&admin.tenant.id)
+            .await?
+            .into_iter()
+            .map(|(link, _)| link.id)
+            .collect();
+        if ids.iter().any(|id| !managed.contains(id)) {
+            return Err(ApiError::organization_not_found());
+        }
+    }
+    let audit = admin
+        .event(Action::OrganizationScope, Some(user), &client_ip(req))
+        .detail(scope.to_json().to_string());
+    if !state
+        .store
+        .set_org_scope(
+            &admin.tenant.id,
+            &user.id,
+            &scope,
+            &audit,
+            &mut rand::rngs::OsRng,
+        )
+        .await?
+    {
+        return Err(user_not_found());
+    }
+    Ok(())
 }
 
 pub(crate) async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {

@@ -96,6 +96,18 @@ enum TableCommand {
     Create,
 }
 
+/// The tenant, or an error that says there is none.
+async fn existing_tenant(
+    state: &AppState,
+    tid: &TenantId,
+) -> anyhow::Result<porter_shared::domain::TenantRecord> {
+    state
+        .store
+        .get_tenant(tid)
+        .await?
+        .with_context(|| format!("no tenant {tid}"))
+}
+
 /// 1 to 1000 organizations.
 fn parse_max_organizations(n: u32) -> anyhow::Result<u32> {
     if (1..=1000).contains(&n) {
@@ -433,11 +445,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             match state.store.set_max_users(&tid, max).await {
                 Ok(()) => println!("tenant {tid} may now have {max} users"),
                 Err(StoreError::Conflict { .. }) => {
-                    let t = state
-                        .store
-                        .get_tenant(&tid)
-                        .await?
-                        .with_context(|| format!("no tenant {tid}"))?;
+                    let t = existing_tenant(state, &tid).await?;
                     bail!("tenant {tid} already has {} users; remove some before lowering the limit to {max}", t.user_count)
                 }
                 Err(e) => return Err(e.into()),
@@ -452,11 +460,7 @@ async fn tenant(state: &AppState, command: TenantCommand) -> anyhow::Result<()> 
             match state.store.set_msp(&tid, max).await {
                 Ok(()) => println!("tenant {tid} is an MSP and may manage {max} organizations"),
                 Err(StoreError::Conflict { .. }) => {
-                    let t = state
-                        .store
-                        .get_tenant(&tid)
-                        .await?
-                        .with_context(|| format!("no tenant {tid}"))?;
+                    let t = existing_tenant(state, &tid).await?;
                     if t.parent.is_some() {
                         bail!("tenant {tid} is an organization an MSP manages; it cannot be an MSP itself")
                     }

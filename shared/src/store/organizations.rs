@@ -289,14 +289,7 @@ impl Store {
             "attribute_exists(pk)",
             item([(":s", s(items::org_scope_value(scope)))]),
         )?;
-        match self
-            .transact(vec![change, self.audit_put(audit, rng)?])
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.audited_update(change, audit, rng).await
     }
 
     /// Makes a tenant an MSP that may manage `max` organizations (or changes its limit);

@@ -109,6 +109,17 @@ impl Store {
             "attribute_exists(pk)",
             item([(":s", s(status))]),
         )?;
+        self.audited_update(change, audit, rng).await
+    }
+
+    /// `change` (conditional) with its audit event, in one transaction; `Ok(false)` when its
+    /// condition failed.
+    pub(super) async fn audited_update(
+        &self,
+        change: aws_sdk_dynamodb::types::TransactWriteItem,
+        audit: &AuditEvent,
+        rng: &mut impl RngCore,
+    ) -> Result<bool, StoreError> {
         match self
             .transact(vec![change, self.audit_put(audit, rng)?])
             .await
