@@ -139,6 +139,39 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
 }
 
 #[tokio::test]
+async fn a_session_acting_in_a_managed_organization_costs_no_extra_request() {
+    let c = Counted::start().await;
+    let via = &c.via;
+    let (reg, mut ann) = via.ready_admin(&via.address("ann")).await;
+    via.state.store.set_msp(&reg.tenant, 3).await.unwrap();
+    let created = ann
+        .post("/api/organizations", json!({ "name": "Contoso" }))
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    let switched = ann
+        .post("/api/session/organization", json!({ "id": id }))
+        .await;
+    assert_eq!(switched.status, 200, "{:?}", switched.json);
+    c.reset();
+    // The same rounds and requests as at home: the MSP's item joins the one batch read.
+    for (path, requests) in [
+        ("/api/config/sso", 1),
+        ("/api/config/platform", 1),
+        ("/api/users", 2),
+        ("/api/audit", 2),
+    ] {
+        let a = ann.get(path).await;
+        assert_eq!(a.status, 200, "{path}: {:?}", a.json);
+        c.step(path, 1, requests);
+    }
+    let a = ann.post("/api/token", json!({})).await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("/api/token", 1, 1);
+    c.done();
+}
+
+#[tokio::test]
 async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones() {
     let c = Counted::start().await;
     let via = &c.via;
