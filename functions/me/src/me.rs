@@ -178,8 +178,8 @@ async fn places(
         name: home.display_name().to_owned(),
     }];
     if TenantKind::of(home) == TenantKind::Msp {
-        for (_, org) in state.store.list_organizations(&home.id).await? {
-            if let Some(org) = org.filter(|o| may_act_in(user, o)) {
+        for org in state.store.list_organizations(&home.id).await? {
+            if may_act_in(user, &org) {
                 places.push(Place {
                     id: org.id.as_str().to_owned(),
                     name: org.display_name().to_owned(),

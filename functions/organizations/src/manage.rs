@@ -66,20 +66,18 @@ struct Listed {
 
 pub(crate) async fn list(state: &AppState, req: &Request) -> HandlerResult {
     let (_, msp) = msp_admin(state, req).await?;
-    let found = state.store.list_organizations(&msp.id).await?;
-    let organizations = found
+    let organizations = state
+        .store
+        .list_organizations(&msp.id)
+        .await?
         .into_iter()
-        .filter_map(|(link, tenant)| {
-            // A link whose organization is gone (a removal cut off midway) lists nothing.
-            let t = tenant?;
-            Some(OrganizationRow {
-                id: link.id.as_str().to_owned(),
-                name: t.display_name().to_owned(),
-                created_at: link.created_at.to_rfc3339(),
-                users: t.user_count,
-                max_users: t.max_users,
-                checked_at: t.entitlements.as_ref().map(|e| e.checked_at.to_rfc3339()),
-            })
+        .map(|t| OrganizationRow {
+            name: t.display_name().to_owned(),
+            checked_at: t.entitlements.as_ref().map(|e| e.checked_at.to_rfc3339()),
+            id: t.id.as_str().to_owned(),
+            created_at: t.created_at,
+            users: t.user_count,
+            max_users: t.max_users,
         })
         .collect();
     Ok(json(

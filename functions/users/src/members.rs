@@ -190,7 +190,7 @@ async fn change_scope(
             .list_organizations(&admin.tenant.id)
             .await?
             .into_iter()
-            .map(|(link, _)| link.id)
+            .map(|org| org.id)
             .collect();
         if ids.iter().any(|id| !managed.contains(id)) {
             return Err(ApiError::organization_not_found());

@@ -299,14 +299,16 @@ impl Action {
             ),
             Self::DomainRemove => format!("Removed the domain {}", detail.unwrap_or("a domain")),
             Self::LicenseCheck if failed => "A license check failed".to_owned(),
-            Self::OrganizationCreate | Self::OrganizationRename | Self::OrganizationRemove
-                if detail.is_some() =>
-            {
-                format!("{} {}", self.label(), detail.unwrap_or_default())
+            Self::OrganizationCreate | Self::OrganizationRename | Self::OrganizationRemove => {
+                detail.map_or_else(
+                    || self.label().to_owned(),
+                    |name| format!("{} {name}", self.label()),
+                )
             }
-            Self::OrganizationSwitch if detail.is_some() => {
-                format!("Switched to {}", detail.unwrap_or_default())
-            }
+            Self::OrganizationSwitch => detail.map_or_else(
+                || self.label().to_owned(),
+                |name| format!("Switched to {name}"),
+            ),
             other => other.label().to_owned(),
         }
     }

@@ -165,12 +165,4 @@ impl OrgScope {
                 .collect(),
         }
     }
-
-    /// The same scope without `org` (an organization that was removed).
-    pub fn without(&self, org: &TenantId) -> Self {
-        match self {
-            Self::All => Self::All,
-            Self::Only(ids) => Self::Only(ids.iter().filter(|i| *i != org).cloned().collect()),
-        }
-    }
 }

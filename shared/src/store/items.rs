@@ -5,6 +5,7 @@ use super::attr::{b, get_bool, get_n, get_s, item, n, req_n, req_s, s, Item};
 use super::keys;
 use super::table::TTL_ATTRIBUTE;
 use super::StoreError;
+use crate::domain::organization::NewOrganization;
 use crate::domain::{
     AuditEvent, Credentials, DomainClaim, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
     SecondFactors, SecurityKeys, SessionRecord, SsoPurpose, SsoState, TenantId, TenantRecord,
@@ -234,22 +235,58 @@ pub fn session_record(hash: TokenHash, it: &Item) -> Result<SessionRecord, Store
     })
 }
 
-pub fn new_tenant(t: &NewTenant<'_>) -> Item {
+/// A tenant item as it begins: active, listed by name, `users` seats taken.
+fn tenant_item(
+    tid: &TenantId,
+    name: &str,
+    max_users: u32,
+    users: i64,
+    setup_done: bool,
+    now: Timestamp,
+) -> Item {
     item([
-        ("pk", s(keys::tenant_pk(&t.id))),
+        ("pk", s(keys::tenant_pk(tid))),
         ("sk", s(keys::META)),
         ("entity", s("tenant")),
-        ("tid", s(t.id.as_str())),
-        ("name", s(&t.name)),
+        ("tid", s(tid.as_str())),
+        ("name", s(name)),
         ("status", s("active")),
-        ("max_users", n(i64::from(t.max_users))),
-        ("user_count", n(1)),
+        ("max_users", n(i64::from(max_users))),
+        ("user_count", n(users)),
         ("active_admins", n(0)),
-        ("setup_done", b(false)),
-        ("created_at", n(t.now.0)),
+        ("setup_done", b(setup_done)),
+        ("created_at", n(now.0)),
         ("gsi1pk", s(keys::TENANTS_GSI_PK)),
-        ("gsi1sk", s(format!("{}#{}", t.name.to_lowercase(), t.id))),
+        ("gsi1sk", s(keys::tenant_gsi_sk(name, tid))),
     ])
+}
+
+/// A registered tenant: its first admin (invited) takes a seat; the admin names it at setup.
+pub fn new_tenant(t: &NewTenant<'_>) -> Item {
+    tenant_item(&t.id, &t.name, t.max_users, 1, false, t.now)
+}
+
+/// An organization an MSP manages: named by the MSP, set up, nobody in it yet.
+pub fn new_organization(org: &NewOrganization) -> Item {
+    let mut it = tenant_item(&org.id, &org.name, org.max_users, 0, true, org.now);
+    it.insert("organisation_name".into(), s(&org.name));
+    it.insert("parent".into(), s(org.msp.as_str()));
+    it
+}
+
+/// The MSP's link to an organization it manages (listed by one query of its partition).
+pub fn org_link(org: &NewOrganization) -> Item {
+    item([
+        ("pk", s(keys::tenant_pk(&org.msp))),
+        ("sk", s(keys::org_link_sk(&org.id))),
+        ("entity", s("org_link")),
+        ("oid", s(org.id.as_str())),
+    ])
+}
+
+/// The organization a link names.
+pub fn org_link_id(it: &Item) -> Result<TenantId, StoreError> {
+    TenantId::parse(req_s(it, "oid")?).ok_or_else(|| corrupt("organization link", "oid"))
 }
 
 pub fn tenant(it: &Item) -> Result<TenantRecord, StoreError> {

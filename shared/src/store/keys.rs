@@ -28,6 +28,19 @@ pub fn tenant_pk(tid: &TenantId) -> String {
     format!("TENANT#{tid}")
 }
 
+/// `gsi1sk` of a tenant in the `TENANTS` partition: listed by name.
+pub fn tenant_gsi_sk(name: &str, tid: &TenantId) -> String {
+    format!("{}#{tid}", name.to_lowercase())
+}
+
+/// `ORG#` under an MSP's partition: the organizations it manages.
+pub const ORG_PREFIX: &str = "ORG#";
+
+/// `ORG#<oid>`: an MSP's link to an organization it manages.
+pub fn org_link_sk(oid: &TenantId) -> String {
+    format!("{ORG_PREFIX}{oid}")
+}
+
 pub fn user_sk(uid: &UserId) -> String {
     format!("{USER_PREFIX}{uid}")
 }

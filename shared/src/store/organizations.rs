@@ -4,16 +4,9 @@
 
 use super::attr::{self, item, key, n, s};
 use super::{items, keys, Store, StoreError};
-use crate::domain::organization::{NewOrganization, OrgLink, OrgScope};
-use crate::domain::{AuditEvent, TenantId, TenantRecord, Timestamp, UserId};
+use crate::domain::organization::{NewOrganization, OrgScope};
+use crate::domain::{AuditEvent, Email, TenantId, TenantRecord, UserId};
 use rand::RngCore;
-
-/// `ORG#<oid>` under the MSP's partition.
-pub const ORG_PREFIX: &str = "ORG#";
-
-fn link_sk(oid: &TenantId) -> String {
-    format!("{ORG_PREFIX}{oid}")
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateOrgError {
@@ -22,50 +15,6 @@ pub enum CreateOrgError {
     LimitReached,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn link_item(org: &NewOrganization) -> attr::Item {
-    item([
-        ("pk", s(keys::tenant_pk(&org.msp))),
-        ("sk", s(link_sk(&org.id))),
-        ("entity", s("org_link")),
-        ("oid", s(org.id.as_str())),
-        ("name", s(&org.name)),
-        ("created_at", n(org.now.0)),
-    ])
-}
-
-fn org_tenant_item(org: &NewOrganization) -> attr::Item {
-    item([
-        ("pk", s(keys::tenant_pk(&org.id))),
-        ("sk", s(keys::META)),
-        ("entity", s("tenant")),
-        ("tid", s(org.id.as_str())),
-        ("name", s(&org.name)),
-        ("organisation_name", s(&org.name)),
-        ("parent", s(org.msp.as_str())),
-        ("status", s("active")),
-        ("max_users", n(i64::from(org.max_users))),
-        ("user_count", n(0)),
-        ("active_admins", n(0)),
-        ("setup_done", attr::b(true)),
-        ("created_at", n(org.now.0)),
-        ("gsi1pk", s(keys::TENANTS_GSI_PK)),
-        (
-            "gsi1sk",
-            s(format!("{}#{}", org.name.to_lowercase(), org.id)),
-        ),
-    ])
-}
-
-fn link(it: &attr::Item) -> Result<OrgLink, StoreError> {
-    let id = attr::req_s(it, "oid")?;
-    Ok(OrgLink {
-        id: TenantId::parse(id)
-            .ok_or_else(|| StoreError::Corrupt(format!("organization link: oid {id}")))?,
-        name: attr::req_s(it, "name")?.to_owned(),
-        created_at: Timestamp(attr::get_n(it, "created_at").unwrap_or_default()),
-    })
 }
 
 impl Store {
@@ -90,10 +39,14 @@ impl Store {
             count,
             attr::put(
                 &self.table,
-                org_tenant_item(org),
+                items::new_organization(org),
                 "attribute_not_exists(pk)",
             )?,
-            attr::put(&self.table, link_item(org), "attribute_not_exists(pk)")?,
+            attr::put(
+                &self.table,
+                items::org_link(org),
+                "attribute_not_exists(pk)",
+            )?,
             self.audit_put(audit, rng)?,
         ];
         match self.transact(writes).await {
@@ -102,47 +55,44 @@ impl Store {
         }
     }
 
-    /// The organizations an MSP manages, each with its tenant item (`None` if it is gone),
-    /// by name: one query, then one batch of tenant items.
+    /// The organizations an MSP manages, by name: one query of its links, then one batch of
+    /// their tenant items (a link whose organization is gone, a removal cut off midway, lists
+    /// nothing).
     pub async fn list_organizations(
         &self,
         msp: &TenantId,
-    ) -> Result<Vec<(OrgLink, Option<TenantRecord>)>, StoreError> {
+    ) -> Result<Vec<TenantRecord>, StoreError> {
         let query = self
             .db
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :org)")
             .expression_attribute_values(":pk", s(keys::tenant_pk(msp)))
-            .expression_attribute_values(":org", s(ORG_PREFIX))
+            .expression_attribute_values(":org", s(keys::ORG_PREFIX))
             .consistent_read(true);
-        let mut links = self
+        let wanted = self
             .query_all(query)
             .await?
             .iter()
-            .map(link)
-            .collect::<Result<Vec<_>, _>>()?;
-        links.sort_by_key(|l| (l.name.to_lowercase(), l.id.as_str().to_owned()));
-        let wanted = links
-            .iter()
-            .map(|l| (keys::tenant_pk(&l.id), keys::META.to_owned()))
-            .collect();
-        let mut found = self.get_many(wanted).await?;
-        links
-            .into_iter()
-            .map(|l| {
-                let tenant = found
-                    .remove(&(keys::tenant_pk(&l.id), keys::META.to_owned()))
-                    .as_ref()
-                    .map(items::tenant)
-                    .transpose()?;
-                Ok((l, tenant))
+            .map(|it| {
+                Ok((
+                    keys::tenant_pk(&items::org_link_id(it)?),
+                    keys::META.to_owned(),
+                ))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut orgs = self
+            .get_many(wanted)
+            .await?
+            .values()
+            .map(items::tenant)
+            .collect::<Result<Vec<_>, _>>()?;
+        orgs.sort_by_key(|t| (t.display_name().to_lowercase(), t.id.as_str().to_owned()));
+        Ok(orgs)
     }
 
-    /// Renames an organization of `msp` (its tenant item and the MSP's link), audited;
-    /// `Ok(false)` when `msp` manages no such organization.
+    /// Renames an organization of `msp`, audited; `Ok(false)` when `msp` manages no such
+    /// organization.
     pub async fn rename_organization(
         &self,
         msp: &TenantId,
@@ -151,32 +101,18 @@ impl Store {
         audit: &AuditEvent,
         rng: &mut impl RngCore,
     ) -> Result<bool, StoreError> {
-        let writes = vec![
-            attr::update(
-                &self.table,
-                key(keys::tenant_pk(msp), &link_sk(oid)),
-                "SET #name = :n",
-                "attribute_exists(pk)",
-                item([(":n", s(name))]),
-            )?,
-            attr::update(
-                &self.table,
-                key(keys::tenant_pk(oid), keys::META),
-                "SET #name = :n, organisation_name = :n, gsi1sk = :g",
-                "parent = :msp",
-                item([
-                    (":n", s(name)),
-                    (":g", s(format!("{}#{oid}", name.to_lowercase()))),
-                    (":msp", s(msp.as_str())),
-                ]),
-            )?,
-            self.audit_put(audit, rng)?,
-        ];
-        match self.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) || e.failed_condition(1) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let change = attr::update(
+            &self.table,
+            key(keys::tenant_pk(oid), keys::META),
+            "SET #name = :n, organisation_name = :n, gsi1sk = :g",
+            "parent = :msp",
+            item([
+                (":n", s(name)),
+                (":g", s(keys::tenant_gsi_sk(name, oid))),
+                (":msp", s(msp.as_str())),
+            ]),
+        )?;
+        self.audited_update(change, audit, rng).await
     }
 
     /// Removes an organization of `msp`: its link, its tenant item and the MSP's count in one
@@ -194,7 +130,7 @@ impl Store {
         let writes = vec![
             attr::delete(
                 &self.table,
-                key(keys::tenant_pk(msp), &link_sk(oid)),
+                key(keys::tenant_pk(msp), &keys::org_link_sk(oid)),
                 "attribute_exists(pk)",
                 attr::Item::new(),
             )?,
@@ -242,8 +178,8 @@ impl Store {
             };
             inside.push((pk.to_owned(), sk.to_owned()));
             if sk.starts_with(keys::USER_PREFIX) {
-                if let Some(email) = attr::get_s(it, "email") {
-                    outside.push((format!("EMAIL#{email}"), keys::EMAIL_SK.to_owned()));
+                if let Some(email) = attr::get_s(it, "email").and_then(|e| Email::parse(e).ok()) {
+                    outside.push((keys::email_pk(&email), keys::EMAIL_SK.to_owned()));
                 }
                 if let Some(subject) = attr::get_s(it, "idp_subject") {
                     outside.push((keys::idp_pk_of_subject(subject), keys::IDP_SK.to_owned()));
