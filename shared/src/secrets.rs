@@ -14,6 +14,9 @@ pub enum SecretsError {
     Sdk(String),
 }
 
+/// The secrets a tenant may have: its single sign-on client secret, its platform key.
+pub const TENANT_SECRET_PARTS: [&str; 2] = ["sso", "platform"];
+
 #[derive(Clone, Debug)]
 pub struct SecretStore {
     client: aws_sdk_secretsmanager::Client,
@@ -105,5 +108,35 @@ impl SecretStore {
             }
             Err(e) => Err(SecretsError::Sdk(DisplayErrorContext(e).to_string())),
         }
+    }
+
+    /// Deletes the secret at once, without the recovery window (its owner is gone for good);
+    /// `Ok(false)` when there was none.
+    pub async fn delete(&self, name: &str) -> Result<bool, SecretsError> {
+        match self
+            .client
+            .delete_secret()
+            .secret_id(name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(SecretsError::Sdk(DisplayErrorContext(e).to_string())),
+        }
+    }
+
+    /// Deletes every secret of a tenant that is gone (what it never had is skipped).
+    pub async fn delete_tenant_secrets(&self, tenant: &str) -> Result<(), SecretsError> {
+        for part in TENANT_SECRET_PARTS {
+            self.delete(&self.tenant_secret_name(tenant, part)).await?;
+        }
+        Ok(())
     }
 }

@@ -311,7 +311,8 @@ async fn nobody_outside_an_msp_or_its_scope_reaches_its_organizations() {
 }
 
 #[tokio::test]
-async fn removing_an_organization_ends_its_peoples_sessions_and_frees_their_addresses() {
+async fn removing_an_organization_ends_its_peoples_sessions_and_deletes_its_addresses_and_secrets()
+{
     let app = TestApp::spawn().await;
     let (_, mut ann) = msp(&app, &app.address("ann"), 3).await;
     let contoso = add_organization(&mut ann, "Contoso").await;
@@ -321,6 +322,16 @@ async fn removing_an_organization_ends_its_peoples_sessions_and_frees_their_addr
         .await;
     let mut bob_b = app.ready_member(&bob).await;
     assert_eq!(bob_b.get("/api/me").await.status, 200);
+
+    // Its single sign-on client secret and platform key, as saving them would leave them.
+    let secrets = app.state.secrets();
+    let secret_names = ["sso", "platform"].map(|part| secrets.tenant_secret_name(&contoso, part));
+    for name in &secret_names {
+        secrets
+            .put(name, &secrecy::SecretString::from("{\"k\":\"v\"}"))
+            .await
+            .unwrap();
+    }
 
     let mut other_tab = app.browser();
     other_tab.cookie = ann.cookie.clone();
@@ -339,6 +350,15 @@ async fn removing_an_organization_ends_its_peoples_sessions_and_frees_their_addr
             .is_none(),
         "the address is free again"
     );
+    for name in &secret_names {
+        assert!(
+            matches!(
+                secrets.get(name).await,
+                Err(porter_shared::secrets::SecretsError::NotFound(_))
+            ),
+            "{name} is gone"
+        );
+    }
 }
 
 #[tokio::test]
@@ -390,4 +410,289 @@ async fn a_scope_lets_a_core_user_in_and_taking_it_away_ends_their_session_there
         .audit_actions()
         .await
         .contains(&"organization.scope".to_owned()));
+}
+
+/// The id of the first session `b`'s account lists (its own, when it has one).
+async fn a_session_id(b: &mut Browser<'_>) -> String {
+    let account = b.get("/api/account").await;
+    account.json["sessions"][0]["id"]
+        .as_str()
+        .expect("a listed session")
+        .to_owned()
+}
+
+async fn a_device_id(b: &mut Browser<'_>) -> String {
+    let account = b.get("/api/account").await;
+    account.json["devices"][0]["id"]
+        .as_str()
+        .expect("a known device")
+        .to_owned()
+}
+
+/// Every route with an `{id}` (or a domain) in its path, tried by someone who must not reach
+/// what it names: each answers `code`'s kind of 404 and changes nothing.
+async fn refused_everywhere(
+    who: &str,
+    b: &mut Browser<'_>,
+    user: &str,
+    session: &str,
+    device: &str,
+    domain: &str,
+) {
+    let tries = [
+        (
+            b.patch(&format!("/api/users/{user}"), json!({ "role": "core" }))
+                .await,
+            "user_not_found",
+        ),
+        (
+            b.post(&format!("/api/users/{user}/resend"), json!({}))
+                .await,
+            "user_not_found",
+        ),
+        (
+            b.delete(&format!("/api/users/{user}")).await,
+            "user_not_found",
+        ),
+        (
+            b.delete(&format!("/api/account/sessions/{session}")).await,
+            "session_not_found",
+        ),
+        (
+            b.delete(&format!("/api/account/devices/{device}")).await,
+            "device_not_found",
+        ),
+        (
+            b.post(
+                &format!("/api/config/sso/domains/{domain}/verify"),
+                json!({}),
+            )
+            .await,
+            "domain_not_found",
+        ),
+        (
+            b.delete(&format!("/api/config/sso/domains/{domain}")).await,
+            "domain_not_found",
+        ),
+    ];
+    for (i, (a, code)) in tries.iter().enumerate() {
+        assert_eq!(
+            (a.status, a.code()),
+            (404, *code),
+            "{who}, try {i}: {:?}",
+            a.json
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_an_id_is_a_404_from_every_side_of_an_msp() {
+    let app = TestApp::spawn().await;
+    let ann_address = app.address("ann");
+    let (reg, mut ann) = msp(&app, &ann_address, 3).await;
+    let ann_id = ann.get("/api/me").await.json["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let contoso = add_organization(&mut ann, "Contoso").await;
+    let fabrikam = add_organization(&mut ann, "Fabrikam").await;
+
+    // Fabrikam's admin, with a session, a device and a domain of its own.
+    assert_eq!(switch_to(&mut ann, &fabrikam).await.status, 200);
+    let fay = app.address("fay");
+    let fay_id = ann.add_user(&fay, "admin").await;
+    let mut fay_b = app.ready_member(&fay).await;
+    let fay_session = a_session_id(&mut fay_b).await;
+    let fay_device = a_device_id(&mut fay_b).await;
+    let added = fay_b
+        .post(
+            "/api/config/sso/domains",
+            json!({ "domain": "fabrikam.test" }),
+        )
+        .await;
+    assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
+
+    // Contoso's admin.
+    assert_eq!(switch_to(&mut ann, &contoso).await.status, 200);
+    let bob = app.address("bob");
+    let bob_id = ann.add_user(&bob, "admin").await;
+    let mut bob_b = app.ready_member(&bob).await;
+    let bob_session = a_session_id(&mut bob_b).await;
+    let bob_device = a_device_id(&mut bob_b).await;
+    let added = bob_b
+        .post(
+            "/api/config/sso/domains",
+            json!({ "domain": "contoso.test" }),
+        )
+        .await;
+    assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
+
+    // An admin of the MSP whose scope is Contoso alone, working there.
+    assert_eq!(switch_to(&mut ann, reg.tenant.as_str()).await.status, 200);
+    let dana = app.address("dana");
+    let dana_id = ann.add_user(&dana, "admin").await;
+    let scoped = ann
+        .patch(
+            &format!("/api/users/{dana_id}"),
+            json!({ "organizations": [contoso] }),
+        )
+        .await;
+    assert_eq!(scoped.json["organizations"], json!([contoso]));
+    let mut dana_b = app.ready_member(&dana).await;
+    let dana_places = dana_b.get("/api/me").await.json["organizations"].clone();
+    assert_eq!(
+        dana_places.as_array().unwrap().len(),
+        2,
+        "the MSP and Contoso: {dana_places:?}"
+    );
+    assert_eq!(switch_to(&mut dana_b, &contoso).await.status, 200);
+
+    // Another MSP's admin.
+    let (_, mut eve) = msp(&app, &app.address("eve"), 3).await;
+
+    // Contoso's admin reaches neither the MSP's people nor Fabrikam's.
+    Box::pin(refused_everywhere(
+        "bob → fay",
+        &mut bob_b,
+        &fay_id,
+        &fay_session,
+        &fay_device,
+        "fabrikam.test",
+    ))
+    .await;
+    Box::pin(refused_everywhere(
+        "bob → ann",
+        &mut bob_b,
+        &ann_id,
+        &fay_session,
+        &fay_device,
+        "fabrikam.test",
+    ))
+    .await;
+    // Dana, working in Contoso, reaches nothing of Fabrikam's, nor Bob's sessions and devices.
+    Box::pin(refused_everywhere(
+        "dana → fay",
+        &mut dana_b,
+        &fay_id,
+        &bob_session,
+        &bob_device,
+        "fabrikam.test",
+    ))
+    .await;
+    // Eve reaches nothing of the MSP or its organizations.
+    Box::pin(refused_everywhere(
+        "eve → bob",
+        &mut eve,
+        &bob_id,
+        &bob_session,
+        &bob_device,
+        "contoso.test",
+    ))
+    .await;
+    Box::pin(refused_everywhere(
+        "eve → ann",
+        &mut eve,
+        &ann_id,
+        &fay_session,
+        &fay_device,
+        "fabrikam.test",
+    ))
+    .await;
+
+    // The organizations routes: Fabrikam is outside Dana's scope, and Eve's MSP manages
+    // neither; Bob's tenant is no MSP at all.
+    for (who, b) in [("dana", &mut dana_b), ("eve", &mut eve)] {
+        for a in [
+            b.patch(
+                &format!("/api/organizations/{fabrikam}"),
+                json!({ "name": "Mine" }),
+            )
+            .await,
+            b.delete(&format!("/api/organizations/{fabrikam}")).await,
+            switch_to(b, &fabrikam).await,
+        ] {
+            assert_eq!(
+                (a.status, a.code()),
+                (404, "organization_not_found"),
+                "{who}: {:?}",
+                a.json
+            );
+        }
+    }
+    let bobs = bob_b
+        .delete(&format!("/api/organizations/{fabrikam}"))
+        .await;
+    assert_eq!((bobs.status, bobs.code()), (403, "not_an_msp"));
+    assert_eq!(
+        switch_to(&mut bob_b, reg.tenant.as_str()).await.code(),
+        "organization_not_found"
+    );
+
+    // A scoped admin lists only her organizations and cannot widen anyone's reach.
+    assert_eq!(
+        switch_to(&mut dana_b, reg.tenant.as_str()).await.status,
+        200
+    );
+    assert_eq!(
+        names(&dana_b.get("/api/organizations").await.json),
+        ["Contoso"]
+    );
+    let wider = dana_b
+        .post("/api/organizations", json!({ "name": "Northwind" }))
+        .await;
+    assert_eq!(
+        (wider.status, wider.code()),
+        (403, "all_organizations_required")
+    );
+    let widen = dana_b
+        .patch(
+            &format!("/api/users/{dana_id}"),
+            json!({ "organizations": "all" }),
+        )
+        .await;
+    assert_eq!(
+        (widen.status, widen.code()),
+        (403, "all_organizations_required")
+    );
+
+    // What lists a tenant's data shows only the tenant the session acts in.
+    assert_eq!(switch_to(&mut dana_b, &contoso).await.status, 200);
+    for path in [
+        "/api/users",
+        "/api/audit",
+        "/api/config/sso",
+        "/api/config/sso/domains",
+        "/api/config/signin",
+        "/api/config/platform",
+        "/api/me",
+    ] {
+        for (who, b) in [("bob", &mut bob_b), ("dana", &mut dana_b)] {
+            let a = b.get(path).await;
+            assert_eq!(a.status, 200, "{who} {path}: {:?}", a.json);
+            let text = a.json.to_string();
+            assert!(
+                !text.contains(&fay) && !text.contains("fabrikam") && !text.contains(&fabrikam),
+                "{who} {path} shows Fabrikam: {text}"
+            );
+        }
+    }
+    let bob_users = bob_b.get("/api/users").await.json.to_string();
+    assert!(!bob_users.contains(&dana) && !bob_users.contains(&ann_address));
+
+    // Nothing changed: Fay is an admin with her session, device and domain.
+    assert_eq!(
+        fay_b.get("/api/me").await.json["user"]["role"],
+        json!("admin")
+    );
+    assert_eq!(a_device_id(&mut fay_b).await, fay_device);
+    let domains = fay_b.get("/api/config/sso/domains").await.json.to_string();
+    assert!(domains.contains("fabrikam.test"), "{domains}");
+    assert_eq!(
+        names(&ann.get("/api/organizations").await.json),
+        ["Contoso", "Fabrikam"]
+    );
+    assert_eq!(
+        bob_b.get("/api/me").await.json["user"]["role"],
+        json!("admin")
+    );
 }

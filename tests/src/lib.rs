@@ -264,7 +264,8 @@ impl TestApp {
                 // A protected route: its authorizer first, as API Gateway runs it.
                 let req = match authorizer {
                     Some(a) => {
-                        let allowed = porter_dev::edge::authorize(&self.state, a, req).await;
+                        let allowed =
+                            Box::pin(porter_dev::edge::authorize(&self.state, a, req)).await;
                         tell(a);
                         match allowed {
                             Ok(req) => req,
@@ -320,7 +321,9 @@ impl Browser<'_> {
         req.headers_mut()
             .entry("sec-fetch-site")
             .or_insert_with(|| "same-origin".parse().unwrap());
-        let a = answer(self.app.send(req).await);
+        // On the heap: a test awaits many of these, and in a debug build each would otherwise
+        // take its room in the test's own future (and stack).
+        let a = answer(Box::pin(self.app.send(req)).await);
         for set in a.headers.get_all("set-cookie") {
             let set = set.to_str().unwrap().to_owned();
             let pair = set.split(';').next().unwrap().to_owned();

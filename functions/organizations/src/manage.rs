@@ -3,7 +3,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::organization::{NewOrganization, TenantKind};
+use porter_shared::domain::organization::{may_act_in, NewOrganization, TenantKind};
 use porter_shared::domain::DEFAULT_MAX_USERS;
 use porter_shared::domain::{Action, AuditEvent, TenantId, TenantRecord, Timestamp};
 use porter_shared::http::{client_ip, empty, json, parse_json, ApiError, HandlerResult, Request};
@@ -31,6 +31,16 @@ pub(crate) async fn msp_admin(
         ));
     }
     Ok((admin, msp))
+}
+
+/// An admin whose scope lists some organizations manages only those: the others are as
+/// unknown to them as another MSP's.
+fn in_scope(admin: &Admin, org: &TenantId) -> Result<(), ApiError> {
+    if admin.caller.user.org_scope().allows(org) {
+        Ok(())
+    } else {
+        Err(ApiError::organization_not_found())
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,12 +75,13 @@ struct Listed {
 }
 
 pub(crate) async fn list(state: &AppState, req: &Request) -> HandlerResult {
-    let (_, msp) = msp_admin(state, req).await?;
+    let (admin, msp) = msp_admin(state, req).await?;
     let organizations = state
         .store
         .list_organizations(&msp.id)
         .await?
         .into_iter()
+        .filter(|t| may_act_in(&admin.caller.user, t))
         .map(|t| OrganizationRow {
             name: t.display_name().to_owned(),
             checked_at: t.entitlements.as_ref().map(|e| e.checked_at.to_rfc3339()),
@@ -103,6 +114,7 @@ fn event(admin: &Admin, req: &Request, action: Action, org: &TenantId, name: &st
 
 pub(crate) async fn create(state: &AppState, req: &Request) -> HandlerResult {
     let (admin, msp) = msp_admin(state, req).await?;
+    admin.require_all_organizations()?;
     let name = parse_name(req)?;
     let org = NewOrganization {
         id: TenantId::generate(&mut rand::rngs::OsRng),
@@ -138,6 +150,7 @@ pub(crate) async fn create(state: &AppState, req: &Request) -> HandlerResult {
 
 pub(crate) async fn rename(state: &AppState, req: &Request, id: TenantId) -> HandlerResult {
     let (admin, msp) = msp_admin(state, req).await?;
+    in_scope(&admin, &id)?;
     let name = parse_name(req)?;
     let audit = event(&admin, req, Action::OrganizationRename, &id, &name);
     let renamed = state
@@ -158,6 +171,7 @@ pub(crate) async fn rename(state: &AppState, req: &Request, id: TenantId) -> Han
 
 pub(crate) async fn remove(state: &AppState, req: &Request, id: TenantId) -> HandlerResult {
     let (admin, msp) = msp_admin(state, req).await?;
+    in_scope(&admin, &id)?;
     let name = state
         .store
         .get_tenant(&id)
@@ -165,6 +179,13 @@ pub(crate) async fn remove(state: &AppState, req: &Request, id: TenantId) -> Han
         .filter(|t| t.parent.as_ref() == Some(&msp.id))
         .map(|t| t.display_name().to_owned())
         .ok_or_else(ApiError::organization_not_found)?;
+    // Its secrets go first: were the items removed first, a failure here would leave secrets
+    // nobody can reach or remove; this way a retry of the removal finishes the job.
+    state
+        .secrets()
+        .delete_tenant_secrets(id.as_str())
+        .await
+        .map_err(|e| ApiError::internal("removing an organization's secrets failed", &e))?;
     let audit = event(&admin, req, Action::OrganizationRemove, &id, &name);
     let removed = state
         .store

@@ -68,6 +68,9 @@ struct MemberView<'a> {
     status: UserStatus,
     mfa_enrolled: bool,
     last_sign_in: Option<String>,
+    /// Where a person of an MSP may work ("all" or organization ids); absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organizations: Option<serde_json::Value>,
 }
 
 fn view(u: &UserRecord) -> MemberView<'_> {
@@ -85,6 +88,20 @@ fn view(u: &UserRecord) -> MemberView<'_> {
         status: u.status,
         mfa_enrolled: u.has_mfa(),
         last_sign_in: u.last_login_at.map(|t| Timestamp(t).to_rfc3339()),
+        organizations: None,
+    }
+}
+
+/// Whether the admin works in their own MSP (not in an organization it manages).
+fn in_msp(admin: &Admin) -> bool {
+    admin.caller.home.is_none() && TenantKind::of(&admin.tenant) == TenantKind::Msp
+}
+
+/// The view, with the person's scope when the list is the MSP's own.
+fn view_in<'a>(u: &'a UserRecord, msp: bool) -> MemberView<'a> {
+    MemberView {
+        organizations: msp.then(|| u.org_scope().to_json()),
+        ..view(u)
     }
 }
 
@@ -102,10 +119,11 @@ pub(crate) async fn list(state: &AppState, req: &Request) -> HandlerResult {
     let read = |tid, _| async move { state.store.list_users(&tid).await };
     let (admin, mut users) = access::admin_alongside(state, req, true, read).await?;
     users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+    let msp = in_msp(&admin);
     Ok(json(
         StatusCode::OK,
         &Members {
-            users: users.iter().map(view).collect(),
+            users: users.iter().map(|u| view_in(u, msp)).collect(),
             user_count: admin.tenant.user_count,
             max_users: admin.tenant.max_users,
             roles: roles(),
@@ -128,7 +146,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 }
 
 pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> HandlerResult {
-    let (admin, user) = admin_and_target(state, req, &id).await?;
+    let (admin, mut user) = admin_and_target(state, req, &id).await?;
     let body: ChangeRequest = parse_json(req)?;
     if body.role.is_none() && body.organizations.is_none() {
         return Err(ApiError::bad_request(
@@ -137,10 +155,11 @@ pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> 
         ));
     }
     if let Some(scope) = &body.organizations {
-        change_scope(state, req, &admin, &user, scope).await?;
+        user.organizations = Some(change_scope(state, req, &admin, &user, scope).await?);
     }
+    let msp = in_msp(&admin);
     let Some(role) = body.role else {
-        return Ok(json(StatusCode::OK, &view(&user)));
+        return Ok(json(StatusCode::OK, &view_in(&user, msp)));
     };
     let role = match role.as_deref() {
         None => None,
@@ -159,7 +178,10 @@ pub(crate) async fn change_role(state: &AppState, req: &Request, id: UserId) -> 
         .change_role(&user, role, &audit, &mut rand::rngs::OsRng)
         .await?;
     // The transaction's condition held the role we read, so the user is now exactly this.
-    Ok(json(StatusCode::OK, &view(&UserRecord { role, ..user })))
+    Ok(json(
+        StatusCode::OK,
+        &view_in(&UserRecord { role, ..user }, msp),
+    ))
 }
 
 /// Where a person of the MSP may act: `"all"` or organizations it manages (another id is 404
@@ -170,14 +192,15 @@ async fn change_scope(
     admin: &Admin,
     user: &UserRecord,
     raw: &serde_json::Value,
-) -> Result<(), ApiError> {
-    if admin.caller.home.is_some() || TenantKind::of(&admin.tenant) != TenantKind::Msp {
+) -> Result<OrgScope, ApiError> {
+    if !in_msp(admin) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_an_msp",
             "Only a managed service provider's own people work in other organizations.",
         ));
     }
+    admin.require_all_organizations()?;
     let scope = OrgScope::parse(raw).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_organizations",
@@ -212,7 +235,7 @@ async fn change_scope(
     {
         return Err(user_not_found());
     }
-    Ok(())
+    Ok(scope)
 }
 
 pub(crate) async fn remove(state: &AppState, req: &Request, id: UserId) -> HandlerResult {

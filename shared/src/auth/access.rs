@@ -90,6 +90,21 @@ impl Admin {
             None => event,
         }
     }
+
+    /// Widening what an MSP's people reach (adding organizations, changing where someone may
+    /// work) is for admins who may work in all of its organizations: a scoped admin could
+    /// otherwise grant a colleague, or a new organization, more than they have.
+    pub fn require_all_organizations(&self) -> Result<(), ApiError> {
+        if self.caller.user.org_scope() == crate::domain::OrgScope::All {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "all_organizations_required",
+                "Only an admin who may work in all of your organizations can do this.",
+            ))
+        }
+    }
 }
 
 fn admitted(caller: Caller, setup_first: bool) -> Result<Admin, ApiError> {
