@@ -190,7 +190,7 @@ async fn places(
     Ok(places)
 }
 
-/// An MSP admin's Configuration also holds the organizations it manages.
+/// An MSP admin's Configuration also holds the organizations it manages and its own.
 fn with_organizations(mut items: Vec<MenuItem>, msp_admin: bool) -> Vec<MenuItem> {
     if msp_admin {
         if let Some(children) = items
@@ -198,14 +198,26 @@ fn with_organizations(mut items: Vec<MenuItem>, msp_admin: bool) -> Vec<MenuItem
             .find(|i| i.id == "configuration")
             .and_then(|i| i.children.as_mut())
         {
-            children.insert(
-                0,
-                MenuItem {
-                    id: "organizations".into(),
-                    label: "Managed organizations".into(),
-                    href: "/app/configuration/organizations".into(),
-                    children: None,
-                },
+            let item = |id: &str, label: &str, href: &str| MenuItem {
+                id: id.into(),
+                label: label.into(),
+                href: href.into(),
+                children: None,
+            };
+            children.splice(
+                0..0,
+                [
+                    item(
+                        "organizations",
+                        "Managed organizations",
+                        "/app/configuration/organizations",
+                    ),
+                    item(
+                        "my-organization",
+                        "My organization",
+                        "/app/configuration/my-organization",
+                    ),
+                ],
             );
         }
     }

@@ -41,7 +41,8 @@ export function mount(_ctx) {
         el("td", { textContent: ago(ev.at), title: new Date(ev.at).toLocaleString() }),
         el("td", { textContent: ev.label }),
         el("td", {}, outcomeBadge(ev.outcome)),
-        el("td", { className: "wrap", textContent: ev.actor_email || ev.actor }),
+        // Someone of the MSP working here: "ann@msp.test (Acme IT)".
+        el("td", { className: "wrap", textContent: `${ev.actor_email || ev.actor}${ev.via ? ` (${ev.via})` : ""}` }),
         el("td", { className: "wrap", textContent: ev.target_email || (ev.target && !ev.target.startsWith("u_") ? ev.target : "") }),
         el("td", { className: "wrap", textContent: ev.source_ip }),
       ),

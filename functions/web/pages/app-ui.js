@@ -2,7 +2,7 @@
 // one view, and times in words.
 export const { $, call, post, say } = porter; // common.js, a classic script loaded before the modules
 
-export const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-api", "view-solution", "view-account", "view-signin", "view-denied"];
+export const views = ["view-dashboard", "view-users", "view-audit", "view-sso", "view-api", "view-solution", "view-account", "view-signin", "view-organizations", "view-my-organization", "view-denied"];
 
 export function el(tag, props, ...children) {
   const e = Object.assign(document.createElement(tag), props || {});

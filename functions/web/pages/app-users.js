@@ -10,9 +10,36 @@ export function mount(_ctx) {
     return cell;
   }
 
+  // Where a person of an MSP may work: "all" or some of the organizations it manages, shown
+  // under their address and changed there (an admin's default is all, a core user's none).
+  function scopeEditor(u, orgs) {
+    const names = u.organizations === "all" ? "all organizations" : u.organizations.map((id) => orgs.find((o) => o.id === id)?.name || id).join(", ") || "only this organization";
+    const all = el("input", { type: "checkbox", checked: u.organizations === "all" });
+    const boxes = orgs.map((o) => {
+      const box = el("input", { type: "checkbox", value: o.id, checked: u.organizations === "all" || u.organizations.includes(o.id) });
+      return [box, el("label", { className: "check" }, box, ` ${o.name}`)];
+    });
+    const sync = () => boxes.forEach(([box]) => (box.disabled = all.checked));
+    all.addEventListener("change", sync);
+    sync();
+    const save = el("button", { type: "submit", textContent: "Save where they work" });
+    const form = el("form", {}, el("label", { className: "check" }, all, " All organizations, including new ones"), ...boxes.map(([, l]) => l), save);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const organizations = all.checked ? "all" : boxes.filter(([b]) => b.checked).map(([b]) => b.value);
+      const res = await call("PATCH", `/api/users/${u.id}`, { organizations });
+      say("users-message", res.status === 200 ? `Saved where ${u.email} may work.` : res.message, res.status === 200 ? "success" : "error");
+      if (res.status === 200) loadUsers();
+    });
+    return el("details", {}, el("summary", { textContent: `Works in ${names}` }), form);
+  }
+
   async function loadUsers() {
     const r = await call("GET", "/api/users");
     if (r.status !== 200) return denied(r);
+    const msp = r.data.users.some((u) => u.organizations !== undefined);
+    const listed = msp ? await call("GET", "/api/organizations") : null;
+    const orgs = listed && listed.status === 200 ? listed.data.organizations : [];
     view("view-users");
     $("seats").textContent = `${r.data.user_count} of ${r.data.max_users} users`;
     if (r.data.user_count >= r.data.max_users)
@@ -51,7 +78,7 @@ export function mount(_ctx) {
       const tr = el(
         "tr",
         {},
-        el("td", { textContent: u.email }),
+        el("td", {}, u.email, ...(msp && u.organizations !== undefined ? [scopeEditor(u, orgs)] : [])),
         el("td", {}, role),
         el("td", {}, statusBadge(u)),
         el("td", { textContent: u.mfa_enrolled ? "yes" : "no" }),

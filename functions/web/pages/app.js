@@ -8,11 +8,14 @@ import { mount as sso } from "./app-sso.js";
 import { mount as signin } from "./app-signin.js";
 import { mount as account } from "./app-account.js";
 import { mount as api } from "./app-api.js";
+import { mountOrganizations, mountMyOrganization, switcher } from "./app-organizations.js";
 
 // Which view an address shows: the first route whose test holds.
 const ROUTES = [
   [(p) => p === "/app/configuration" || p === "/app/configuration/users", users],
   [(p) => p === "/app/configuration/api", api],
+  [(p) => p === "/app/configuration/organizations", mountOrganizations],
+  [(p) => p === "/app/configuration/my-organization", mountMyOrganization],
   [(p) => p.startsWith("/app/solutions/"), solution],
   [(p) => p === "/app/configuration/audit", audit],
   [(p) => p === "/app/configuration/sso", sso],
@@ -118,6 +121,7 @@ function solution({ menu, path }) {
   }
 
   $("org-name").textContent = tenant.name;
+  switcher(me.data);
   $("who").textContent = `Signed in as ${user.email} (${user.role_label})`;
   const here = path === "/app" ? "/app/dashboard" : path;
   const menuItem = (m) => {

@@ -25,6 +25,7 @@ const APP_SSO_JS: &str = include_str!("../pages/app-sso.js");
 const APP_SIGNIN_JS: &str = include_str!("../pages/app-signin.js");
 const APP_ACCOUNT_JS: &str = include_str!("../pages/app-account.js");
 const APP_API_JS: &str = include_str!("../pages/app-api.js");
+const APP_ORGANIZATIONS_JS: &str = include_str!("../pages/app-organizations.js");
 
 /// The pages that have a path of their own; every `/app/...` path is the app shell, which
 /// asks /api/me who is there and sends strangers to sign-in.
@@ -73,6 +74,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         APP_ACCOUNT_JS,
     ),
     ("app-api.js", "text/javascript; charset=utf-8", APP_API_JS),
+    (
+        "app-organizations.js",
+        "text/javascript; charset=utf-8",
+        APP_ORGANIZATIONS_JS,
+    ),
 ];
 
 fn page(status: StatusCode, body: &'static str) -> Response<Body> {
