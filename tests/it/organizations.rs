@@ -485,6 +485,28 @@ async fn refused_everywhere(
     }
 }
 
+/// An admin of organization `org` invited by the MSP's `ann`, signed in, with a domain added:
+/// their browser, address, id, session id and device id.
+async fn organization_admin<'a>(
+    app: &'a TestApp,
+    ann: &mut Browser<'_>,
+    org: &str,
+    local: &str,
+    domain: &str,
+) -> (Browser<'a>, String, String, String, String) {
+    assert_eq!(switch_to(ann, org).await.status, 200);
+    let address = app.address(local);
+    let id = ann.add_user(&address, "admin").await;
+    let mut b = app.ready_member(&address).await;
+    let session = a_session_id(&mut b).await;
+    let device = a_device_id(&mut b).await;
+    let added = b
+        .post("/api/config/sso/domains", json!({ "domain": domain }))
+        .await;
+    assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
+    (b, address, id, session, device)
+}
+
 #[tokio::test]
 async fn every_route_with_an_id_is_a_404_from_every_side_of_an_msp() {
     let app = TestApp::spawn().await;
@@ -497,35 +519,23 @@ async fn every_route_with_an_id_is_a_404_from_every_side_of_an_msp() {
     let contoso = add_organization(&mut ann, "Contoso").await;
     let fabrikam = add_organization(&mut ann, "Fabrikam").await;
 
-    // Fabrikam's admin, with a session, a device and a domain of its own.
-    assert_eq!(switch_to(&mut ann, &fabrikam).await.status, 200);
-    let fay = app.address("fay");
-    let fay_id = ann.add_user(&fay, "admin").await;
-    let mut fay_b = app.ready_member(&fay).await;
-    let fay_session = a_session_id(&mut fay_b).await;
-    let fay_device = a_device_id(&mut fay_b).await;
-    let added = fay_b
-        .post(
-            "/api/config/sso/domains",
-            json!({ "domain": "fabrikam.test" }),
-        )
-        .await;
-    assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
-
-    // Contoso's admin.
-    assert_eq!(switch_to(&mut ann, &contoso).await.status, 200);
-    let bob = app.address("bob");
-    let bob_id = ann.add_user(&bob, "admin").await;
-    let mut bob_b = app.ready_member(&bob).await;
-    let bob_session = a_session_id(&mut bob_b).await;
-    let bob_device = a_device_id(&mut bob_b).await;
-    let added = bob_b
-        .post(
-            "/api/config/sso/domains",
-            json!({ "domain": "contoso.test" }),
-        )
-        .await;
-    assert!(matches!(added.status, 200 | 201), "{:?}", added.json);
+    // Each organization's admin, with a session, a device and a domain of its own.
+    let (mut fay_b, fay, fay_id, fay_session, fay_device) = Box::pin(organization_admin(
+        &app,
+        &mut ann,
+        &fabrikam,
+        "fay",
+        "fabrikam.test",
+    ))
+    .await;
+    let (mut bob_b, _, bob_id, bob_session, bob_device) = Box::pin(organization_admin(
+        &app,
+        &mut ann,
+        &contoso,
+        "bob",
+        "contoso.test",
+    ))
+    .await;
 
     // An admin of the MSP whose scope is Contoso alone, working there.
     assert_eq!(switch_to(&mut ann, reg.tenant.as_str()).await.status, 200);
