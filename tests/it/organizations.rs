@@ -412,21 +412,17 @@ async fn a_scope_lets_a_core_user_in_and_taking_it_away_ends_their_session_there
         .contains(&"organization.scope".to_owned()));
 }
 
-/// The id of the first session `b`'s account lists (its own, when it has one).
-async fn a_session_id(b: &mut Browser<'_>) -> String {
+/// The ids of the first session and the first device `b`'s account lists (its own, when it
+/// has them), from one read of the account.
+async fn session_and_device_ids(b: &mut Browser<'_>) -> (String, String) {
     let account = b.get("/api/account").await;
-    account.json["sessions"][0]["id"]
-        .as_str()
-        .expect("a listed session")
-        .to_owned()
-}
-
-async fn a_device_id(b: &mut Browser<'_>) -> String {
-    let account = b.get("/api/account").await;
-    account.json["devices"][0]["id"]
-        .as_str()
-        .expect("a known device")
-        .to_owned()
+    let first = |list: &str| {
+        account.json[list][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {list} listed: {:?}", account.json))
+            .to_owned()
+    };
+    (first("sessions"), first("devices"))
 }
 
 /// Every route with an `{id}` (or a domain) in its path, tried by someone who must not reach
@@ -498,8 +494,7 @@ async fn organization_admin<'a>(
     let address = app.address(local);
     let id = ann.add_user(&address, "admin").await;
     let mut b = app.ready_member(&address).await;
-    let session = a_session_id(&mut b).await;
-    let device = a_device_id(&mut b).await;
+    let (session, device) = session_and_device_ids(&mut b).await;
     let added = b
         .post("/api/config/sso/domains", json!({ "domain": domain }))
         .await;
@@ -694,7 +689,7 @@ async fn every_route_with_an_id_is_a_404_from_every_side_of_an_msp() {
         fay_b.get("/api/me").await.json["user"]["role"],
         json!("admin")
     );
-    assert_eq!(a_device_id(&mut fay_b).await, fay_device);
+    assert_eq!(session_and_device_ids(&mut fay_b).await.1, fay_device);
     let domains = fay_b.get("/api/config/sso/domains").await.json.to_string();
     assert!(domains.contains("fabrikam.test"), "{domains}");
     assert_eq!(
