@@ -17,7 +17,9 @@ pub struct KeyMaterial {
 }
 
 fn secret_name(state: &AppState, tid: &TenantId) -> String {
-    state.secrets().tenant_secret_name(tid.as_str(), "platform")
+    state
+        .secrets()
+        .tenant_secret_name(tid.as_str(), crate::secrets::PLATFORM_SECRET)
 }
 
 pub async fn load(state: &AppState, tid: &TenantId) -> Result<Option<KeyMaterial>, SecretsError> {

@@ -14,8 +14,12 @@ pub enum SecretsError {
     Sdk(String),
 }
 
-/// The secrets a tenant may have: its single sign-on client secret, its platform key.
-pub const TENANT_SECRET_PARTS: [&str; 2] = ["sso", "platform"];
+/// A tenant's single sign-on client secret (`sso.rs`).
+pub const SSO_SECRET: &str = "sso";
+/// A tenant's platform key and its password (`platform.rs`).
+pub const PLATFORM_SECRET: &str = "platform";
+/// Every secret a tenant may have: what removing a tenant deletes.
+pub const TENANT_SECRET_PARTS: [&str; 2] = [SSO_SECRET, PLATFORM_SECRET];
 
 #[derive(Clone, Debug)]
 pub struct SecretStore {

@@ -94,7 +94,9 @@ impl StoredSecret {
 }
 
 fn secret_name(state: &AppState, tid: &TenantId) -> String {
-    state.secrets().tenant_secret_name(tid.as_str(), "sso")
+    state
+        .secrets()
+        .tenant_secret_name(tid.as_str(), crate::secrets::SSO_SECRET)
 }
 
 async fn read_secrets(state: &AppState, tid: &TenantId) -> Result<StoredSecrets, SecretsError> {
