@@ -1,7 +1,7 @@
 // Managed organizations (an MSP's admins): list, add, rename, remove (the name typed to
 // confirm), open one; My organization: the MSP's own details and the way back to it; and the
 // switcher in the top bar that moves the session between organizations.
-import { $, call, post, say, el, view, denied } from "./app-ui.js";
+import { $, call, post, say, el, view, denied, popupMenu } from "./app-ui.js";
 
 // Moves the session to organization `id` and reloads the console there: every view then
 // applies to it.
@@ -26,6 +26,7 @@ export function switcher(me) {
   if (organizations.length < 2) return;
   $("org-name").hidden = true;
   $("org-current").textContent = organization.name;
+  const open = popupMenu("org-menu", "org-button", "org-popup", () => $("org-popup").querySelector("[aria-current]")?.focus());
   const items = organizations.map((o) => {
     const current = o.id === organization.id;
     const b = el("button", { type: "button", textContent: current ? `${o.name} (current)` : o.name });
@@ -34,25 +35,11 @@ export function switcher(me) {
     return el("li", {}, b);
   });
   $("org-popup").replaceChildren(...items);
-  function open(yes) {
-    $("org-popup").hidden = !yes;
-    $("org-button").setAttribute("aria-expanded", String(yes));
-    if (yes) $("org-popup").querySelector("[aria-current]")?.focus();
-  }
-  $("org-button").addEventListener("click", (e) => {
-    e.stopPropagation();
-    open($("org-popup").hidden);
-  });
-  document.addEventListener("click", (e) => {
-    if (!$("org-menu").contains(e.target)) $("org-popup").hidden = true;
-  });
-  $("org-menu").addEventListener("keydown", (e) => {
+  // Arrow keys move between the organizations.
+  $("org-popup").addEventListener("keydown", (e) => {
     const buttons = [...$("org-popup").querySelectorAll("button")];
     const at = buttons.indexOf(document.activeElement);
-    if (e.key === "Escape" && !$("org-popup").hidden) {
-      open(false);
-      $("org-button").focus();
-    } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && at >= 0) {
+    if ((e.key === "ArrowDown" || e.key === "ArrowUp") && at >= 0) {
       e.preventDefault();
       buttons[(at + (e.key === "ArrowDown" ? 1 : buttons.length - 1)) % buttons.length].focus();
     }

@@ -26,3 +26,28 @@ export const ago = (t) => {
   if (secs < 129600) return `${Math.round(secs / 3600)} hours ago`;
   return `${Math.round(secs / 86400)} days ago`;
 };
+
+// A menu behind a button in the top bar: the button toggles it, a click elsewhere closes it,
+// Escape closes it and gives the button its focus back. `onOpen` runs as it opens. Returns
+// the function that opens (true) or closes (false) it.
+export function popupMenu(menuId, buttonId, popupId, onOpen = () => {}) {
+  function open(yes) {
+    $(popupId).hidden = !yes;
+    $(buttonId).setAttribute("aria-expanded", String(yes));
+    if (yes) onOpen();
+  }
+  $(buttonId).addEventListener("click", (e) => {
+    e.stopPropagation();
+    open($(popupId).hidden);
+  });
+  document.addEventListener("click", (e) => {
+    if (!$(menuId).contains(e.target)) open(false);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !$(popupId).hidden) {
+      open(false);
+      $(buttonId).focus();
+    }
+  });
+  return open;
+}

@@ -1,6 +1,6 @@
 // The signed-in console: the top bar, setup, the navigation, and the view the address names
 // (a route table; each view is a module of its own, mounted only where it shows).
-import { $, call, post, say, el, view, denied } from "./app-ui.js";
+import { $, call, post, say, el, view, denied, popupMenu } from "./app-ui.js";
 import { mount as dashboard } from "./app-dashboard.js";
 import { mount as users } from "./app-users.js";
 import { mount as audit } from "./app-audit.js";
@@ -65,25 +65,8 @@ function solution({ menu, path }) {
     window.location.assign("/login?reason=signed_out");
   });
 
-  // The person's menu in the top bar: My account, Sign out. Escape or a click elsewhere
-  // closes it.
-  function userMenu(open) {
-    $("user-popup").hidden = !open;
-    $("user-button").setAttribute("aria-expanded", String(open));
-  }
-  $("user-button").addEventListener("click", (e) => {
-    e.stopPropagation();
-    userMenu($("user-popup").hidden);
-  });
-  document.addEventListener("click", (e) => {
-    if (!$("user-menu").contains(e.target)) userMenu(false);
-  });
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && !$("user-popup").hidden) {
-      userMenu(false);
-      $("user-button").focus();
-    }
-  });
+  // The person's menu in the top bar: My account, Sign out.
+  popupMenu("user-menu", "user-button", "user-popup");
   // Below 768 px the navigation folds behind the Menu button.
   $("nav-toggle").addEventListener("click", () => {
     const open = !$("sidenav").classList.contains("open");
