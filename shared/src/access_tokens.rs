@@ -50,11 +50,29 @@ pub async fn signing_kid(state: &AppState) -> Result<String, TokenError> {
 /// Signs `claims` as an `at+jwt` with the current key.
 pub async fn sign(state: &AppState, claims: &AccessClaims) -> Result<String, TokenError> {
     let kid = signing_kid(state).await?;
-    let input = signing_input(&Header::es256(&kid), claims);
+    sign_with(state, &Header::es256(&kid), claims).await
+}
+
+/// Signs an ID token's claims (`typ` JWT) with the current key.
+pub async fn sign_id_token(
+    state: &AppState,
+    claims: &crate::domain::oauth::IdClaims,
+) -> Result<String, TokenError> {
+    let kid = signing_kid(state).await?;
+    sign_with(state, &Header::id_token(&kid), claims).await
+}
+
+async fn sign_with(
+    state: &AppState,
+    header: &Header,
+    claims: &impl serde::Serialize,
+) -> Result<String, TokenError> {
+    let kid = &header.kid;
+    let input = signing_input(header, claims);
     let out = state
         .kms()
         .sign()
-        .key_id(&kid)
+        .key_id(kid)
         .message(Blob::new(input.as_bytes()))
         .message_type(MessageType::Raw)
         .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)

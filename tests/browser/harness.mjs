@@ -61,10 +61,13 @@ export async function startDevServer() {
   const env = Object.fromEntries(
     readFileSync(envFile, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
+  const demoApp = out.match(/Demo app \(signs in with Porter, client (c_[0-9a-z]{16})\): (\S+)/);
   return {
     env,
     baseUrl: `http://localhost:${port}`,
     demoLink,
+    // make dev's app that signs in with Porter (its OpenID provider).
+    demoApp: demoApp && { clientId: demoApp[1], url: demoApp[2] },
     async outbox() {
       const resp = await fetch(`http://localhost:${port}/_dev/outbox.json`);
       return resp.json();
@@ -126,6 +129,36 @@ async function dynamo(dev, op, body) {
   const data = await resp.json();
   if (!resp.ok) throw new Error(`${op}: ${JSON.stringify(data)}`);
   return data;
+}
+
+/** Moves an authorization code's end `secs` into the past, as if it had waited that long. */
+export async function ageCode(dev, code, secs) {
+  const hash = createHash("sha256").update(code).digest("hex");
+  await dynamo(dev, "UpdateItem", {
+    Key: { pk: { S: `OAUTHCODE#${hash}` }, sk: { S: "CODE" } },
+    UpdateExpression: "SET expires_at = :t",
+    ExpressionAttributeValues: { ":t": { N: String(Math.floor(Date.now() / 1000) - secs) } },
+  });
+}
+
+/** One item of the table, as DynamoDB returns it (or undefined). */
+export async function tableItem(dev, pk, sk) {
+  const { Item } = await dynamo(dev, "GetItem", { Key: { pk: { S: pk }, sk: { S: sk } } });
+  return Item;
+}
+
+/** Signs in at the local provider's development form as `email` and consents. */
+export async function passProvider(page, providerBase, email) {
+  await page.waitForURL((u) => u.href.startsWith(providerBase));
+  await page.locator('input[name="login"]').fill(email);
+  await page.locator('input[name="password"]').fill("any password works here");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  const consent = page.getByRole("button", { name: "Continue" });
+  await Promise.race([
+    consent.waitFor().then(() => consent.click()),
+    page.waitForURL((u) => !u.href.startsWith(providerBase)),
+  ]);
+  await page.waitForURL((u) => !u.href.startsWith(providerBase));
 }
 
 /** Moves an invitation `secs` into the past, as if it had been emailed that long ago. */

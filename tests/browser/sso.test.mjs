@@ -5,23 +5,9 @@
 // admin never added is told to ask the administrator.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useStack, readyDemoAdmin, signOut, porterctl } from "./harness.mjs";
+import { useStack, readyDemoAdmin, signOut, porterctl, passProvider } from "./harness.mjs";
 
 const stack = useStack();
-
-/** Signs in at the local provider's development form as `email` and consents. */
-async function passProvider(page, providerBase, email) {
-  await page.waitForURL((u) => u.href.startsWith(providerBase));
-  await page.locator('input[name="login"]').fill(email);
-  await page.locator('input[name="password"]').fill("any password works here");
-  await page.getByRole("button", { name: "Sign-in" }).click();
-  const consent = page.getByRole("button", { name: "Continue" });
-  await Promise.race([
-    consent.waitFor().then(() => consent.click()),
-    page.waitForURL((u) => !u.href.startsWith(providerBase)),
-  ]);
-  await page.waitForURL((u) => !u.href.startsWith(providerBase));
-}
 
 test("an admin turns on single sign-on after a test sign-in, then signs in through the provider", async () => {
   const page = await stack.browser.newPage();

@@ -74,6 +74,9 @@ function solution({ menu, path }) {
     $("nav-toggle").setAttribute("aria-expanded", String(open));
   });
 
+  // Back from the organisation's identity provider to a sign-in an app asked for.
+  const next = porter.takeNext();
+  if (next) return window.location.replace(next);
   const me = await call("GET", "/api/me");
   $("loading").hidden = true;
   $("user-menu").hidden = false;

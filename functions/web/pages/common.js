@@ -12,7 +12,45 @@ document.addEventListener("click", (e) => {
   button.textContent = shown ? "Hide password" : "Show password";
 });
 
+// Where a sign-in returns to (`/login?next=…`): a path of this origin only, never another
+// site, kept for this tab (and for 15 minutes) while the sign-in goes through its steps and
+// the organisation's identity provider.
+const NEXT_KEY = "porter.next";
+
 const porter = {
+  /** `raw` as a path of this origin, or null for anything that leads elsewhere. */
+  safeNext(raw) {
+    if (typeof raw !== "string" || !raw.startsWith("/") || raw.startsWith("//") || raw.includes("\\")) return null;
+    let url;
+    try {
+      url = new URL(raw, window.location.origin);
+    } catch (_) {
+      return null;
+    }
+    return url.origin === window.location.origin ? url.pathname + url.search : null;
+  },
+
+  /** Keeps `raw` (if it is safe) as where the sign-in returns to; returns it. */
+  rememberNext(raw) {
+    const next = porter.safeNext(raw);
+    if (next) sessionStorage.setItem(NEXT_KEY, JSON.stringify({ path: next, at: Date.now() }));
+    else sessionStorage.removeItem(NEXT_KEY);
+    return next;
+  },
+
+  /** The path kept by `rememberNext` (once: it is forgotten), or null. */
+  takeNext() {
+    const raw = sessionStorage.getItem(NEXT_KEY);
+    sessionStorage.removeItem(NEXT_KEY);
+    try {
+      const kept = JSON.parse(raw);
+      if (kept && Date.now() - kept.at < 15 * 60 * 1000) return porter.safeNext(kept.path);
+    } catch (_) {
+      // Nothing usable was kept.
+    }
+    return null;
+  },
+
   $(id) {
     return document.getElementById(id);
   },

@@ -17,11 +17,27 @@
     }
   }
 
-  // Where a sign-in step's answer says to go (`path`): a step of this page, or another page.
+  // Where a sign-in step's answer says to go (`path`): a step of this page, or another page;
+  // once signed in, back where the sign-in was asked for (an app signing in with Porter).
   function go(data) {
     const to = new URL(data.path || "/app", window.location.origin);
     if (to.pathname === "/login") return showStep(to.searchParams.get("step"));
-    window.location.assign(to.pathname + to.search);
+    leave(to.pathname + to.search);
+  }
+
+  function leave(path) {
+    window.location.assign(porter.takeNext() || path);
+  }
+
+  // "Sign in to continue to <app>": the name the operator registered for the client.
+  async function continueTo(next) {
+    const url = new URL(next, window.location.origin);
+    const client = url.pathname === "/oauth2/authorize" && url.searchParams.get("client_id");
+    if (!client || !/^c_[0-9a-z]{16}$/.test(client)) return;
+    const r = await porter.call("GET", `/oauth2/clients/${client}`);
+    if (r.status !== 200) return;
+    $("continue-to").textContent = `Sign in to continue to ${r.data.name}`;
+    $("continue-to").hidden = false;
   }
 
   function askPassword() {
@@ -131,7 +147,7 @@
   $("saved").addEventListener("change", () => {
     $("codes-done").disabled = !$("saved").checked;
   });
-  $("codes-done").addEventListener("click", () => window.location.assign(afterCodes));
+  $("codes-done").addEventListener("click", () => leave(afterCodes));
 
   for (const id of ["forgot-link", "forgot-link-2"]) {
     $(id).addEventListener("click", (e) => {
@@ -149,6 +165,15 @@
   });
 
   const params = new URLSearchParams(window.location.search);
+  // Asked to sign in by an app (`next`, a path of this site only): say which, and go back
+  // there once signed in. A fresh visit forgets an earlier one's; a step of a sign-in under
+  // way (back from the identity provider) keeps it.
+  if (params.has("next")) {
+    const next = porter.rememberNext(params.get("next"));
+    if (next) continueTo(next);
+  } else if (!params.has("step")) {
+    porter.takeNext();
+  }
   const reason = params.get("reason");
   if (reason === "signed_out") say("notice", "You are signed out.", "success");
   if (reason === "expired") say("notice", "Your session has ended. Sign in to continue.", "error");

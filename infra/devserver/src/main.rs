@@ -116,6 +116,19 @@ async fn main() -> anyhow::Result<()> {
         demo_sso_tenant(&app, &idp).await?;
         demo_msp(&app).await?;
     }
+    // The demo app that signs in with Porter (its OpenID provider), unless told not to.
+    let demo_app = if args.no_demo {
+        None
+    } else {
+        let demo = porter_dev::demo_app::DemoApp::start(&app).await?;
+        println!(
+            "Demo app (signs in with Porter, client {}): {}",
+            demo.client,
+            demo.base()
+        );
+        println!("  open it, choose \"Sign in with Porter\" and sign in as any demo person");
+        Some(demo)
+    };
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
@@ -130,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    drop(demo_app);
     drop(moto);
     drop(idp);
     println!("Stopped.");

@@ -64,6 +64,7 @@ handlers! {
     "account" => account,
     "account-password" => account_password,
     "token" => token,
+    "oauth2" => oauth2,
     "solutions" => solutions,
 }
 

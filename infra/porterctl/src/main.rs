@@ -4,7 +4,9 @@
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use porter_shared::domain::organization::DEFAULT_MAX_ORGANIZATIONS;
-use porter_shared::domain::{Email, TenantId, Timestamp, UserStatus};
+use porter_shared::clients;
+use porter_shared::domain::oauth::ClientRecord;
+use porter_shared::domain::{ClientId, Email, TenantId, Timestamp, UserStatus};
 use porter_shared::domain::{SecondFactorPolicy, SsoMethod};
 use porter_shared::invitations::{self, ReissueError};
 use porter_shared::store::table::TableOutcome;
@@ -35,6 +37,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// The vendor's own apps that sign in with Porter (its OpenID provider).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// The keys that sign access tokens (KMS, behind PORTER_TOKEN_KEY).
     Keys {
         #[command(subcommand)]
@@ -45,6 +52,34 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Registers an app; prints its client_id and, for a confidential client, its secret
+    /// (once: Porter keeps only its hash).
+    Create {
+        /// Shown on the sign-in page: "Sign in to continue to <name>".
+        #[arg(long)]
+        name: String,
+        /// Where codes may be sent (exact match); repeat for more than one.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where the app may send people after signing out; repeat for more than one.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A browser or mobile app: no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Every registered app.
+    List,
+    /// One app, without its secret.
+    Show { client_id: String },
+    /// A new secret for a confidential app; the old one stops working at once.
+    RotateSecret { client_id: String },
+    /// Removes an app: its codes and refresh tokens are refused from then on.
+    Delete { client_id: String },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ),
         },
         Command::Tenant { command } => tenant(&state, command).await?,
+        Command::Client { command } => client(&state, command).await?,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => {
@@ -285,6 +321,85 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Dev { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn client_id(raw: &str) -> anyhow::Result<ClientId> {
+    ClientId::parse(raw)
+        .with_context(|| format!("{raw:?} is not a client id (they look like c_0123456789abcdef)"))
+}
+
+fn client_json(c: &ClientRecord) -> serde_json::Value {
+    json!({
+        "client_id": c.id,
+        "name": c.name,
+        "type": if c.is_public() { "public" } else { "confidential" },
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "created_at": c.created_at.to_rfc3339(),
+    })
+}
+
+async fn client(state: &AppState, command: ClientCommand) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    match command {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+        } => {
+            let new = clients::NewClient {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+            };
+            let (c, secret) = clients::register(state, new, Timestamp::now()).await?;
+            println!("client_id: {}", c.id);
+            match secret {
+                Some(s) => {
+                    println!("client_secret: {}", s.expose_secret());
+                    eprintln!("The secret is shown this once; Porter keeps only its hash.");
+                }
+                None => eprintln!("A public client: no secret; it must use PKCE (S256)."),
+            }
+        }
+        ClientCommand::List => {
+            for c in state.store.list_clients().await? {
+                println!(
+                    "{}  {:<30}  {:<12}  {}",
+                    c.id,
+                    c.name,
+                    if c.is_public() { "public" } else { "confidential" },
+                    c.redirect_uris.join(" ")
+                );
+            }
+        }
+        ClientCommand::Show { client_id: raw } => {
+            let id = client_id(&raw)?;
+            let c = state
+                .store
+                .get_client(&id)
+                .await?
+                .with_context(|| format!("no client {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&client_json(&c))?);
+        }
+        ClientCommand::RotateSecret { client_id: raw } => {
+            let id = client_id(&raw)?;
+            let secret = clients::rotate_secret(state, &id).await?;
+            println!("client_id: {id}");
+            println!("client_secret: {}", secret.expose_secret());
+            eprintln!("The old secret no longer works; this one is shown once.");
+        }
+        ClientCommand::Delete { client_id: raw } => {
+            let id = client_id(&raw)?;
+            if !state.store.delete_client(&id).await? {
+                bail!("no client {id}");
+            }
+            println!("client {id} removed; its codes and refresh tokens are refused from now on");
+        }
     }
     Ok(())
 }

@@ -59,3 +59,36 @@ pub fn verify(
     }
     Ok(data.claims)
 }
+
+/// The `kid` of an ID token Porter signed (ES256, `typ` JWT).
+pub fn id_token_kid(token: &str) -> Result<String, Refusal> {
+    let header = decode_header(token).map_err(|_| Refusal::Malformed)?;
+    if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some("JWT") {
+        return Err(Refusal::Header);
+    }
+    header.kid.ok_or(Refusal::Header)
+}
+
+/// The claims of an ID token Porter issued, as an `id_token_hint` presents it: signed by
+/// `key`, issued by `issuer`, whatever its age (OpenID Connect RP-Initiated Logout §2: an
+/// expired ID token is still a good hint). The audience is the caller's to compare.
+pub fn verify_id_token_hint(
+    token: &str,
+    key: &Jwk,
+    issuer: &str,
+) -> Result<crate::domain::oauth::IdClaims, Refusal> {
+    let kid = id_token_kid(token)?;
+    if kid != key.kid || key.alg != "ES256" || key.crv != "P-256" {
+        return Err(Refusal::UnknownKey(kid));
+    }
+    let decoding = DecodingKey::from_ec_components(&key.x, &key.y)
+        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[issuer]);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+    decode::<crate::domain::oauth::IdClaims>(token, &decoding, &validation)
+        .map(|d| d.claims)
+        .map_err(|e| Refusal::Invalid(e.to_string()))
+}

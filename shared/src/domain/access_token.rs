@@ -25,10 +25,19 @@ pub struct Header {
 
 impl Header {
     pub fn es256(kid: &str) -> Self {
+        Self::typed(kid, "at+jwt")
+    }
+
+    /// An ID token's header (`typ` JWT, as OpenID Connect relying parties expect).
+    pub fn id_token(kid: &str) -> Self {
+        Self::typed(kid, "JWT")
+    }
+
+    fn typed(kid: &str, typ: &str) -> Self {
         Self {
             alg: "ES256".into(),
             kid: kid.to_owned(),
-            typ: "at+jwt".into(),
+            typ: typ.into(),
         }
     }
 }
@@ -75,6 +84,14 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The app it was issued to through the OpenID provider (RFC 9068 §2.2), with the
+    /// scopes it was granted and the grant that a replay or a reuse revokes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
 }
 
 /// What the tenant's license entitles it to, as the `ent` claim.
@@ -122,12 +139,15 @@ impl AccessClaims {
             iat: now.0,
             exp: now.0 + ACCESS_TOKEN_SECS,
             jti,
+            client_id: None,
+            scope: None,
+            gid: None,
         })
     }
 }
 
 /// `base64url(header) . base64url(claims)`: what is signed.
-pub fn signing_input(header: &Header, claims: &AccessClaims) -> String {
+pub fn signing_input(header: &Header, claims: &impl Serialize) -> String {
     let part = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
     let header = serde_json::to_vec(header).unwrap_or_default();
     let claims = serde_json::to_vec(claims).unwrap_or_default();
@@ -225,6 +245,9 @@ mod tests {
             iat: 2,
             exp: 302,
             jti: "j".into(),
+            client_id: None,
+            scope: None,
+            gid: None,
         };
         let input = signing_input(&h, &claims);
         assert_eq!(input.split('.').count(), 2);

@@ -56,6 +56,9 @@ macro_rules! id_type {
 
 id_type!(TenantId, "t_");
 id_type!(UserId, "u_");
+// An app registered with Porter's OpenID provider, and what one code's exchange started.
+id_type!(ClientId, "c_");
+id_type!(GrantId, "g_");
 
 #[cfg(test)]
 mod tests {

@@ -67,12 +67,8 @@ pub fn empty(status: StatusCode) -> Response<Body> {
     resp
 }
 
-pub fn html(status: StatusCode, body: &'static str) -> Response<Body> {
-    build(
-        status,
-        "text/html; charset=utf-8",
-        Body::Text(body.to_owned()),
-    )
+pub fn html(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+    build(status, "text/html; charset=utf-8", Body::Text(body.into()))
 }
 
 pub fn redirect(location: &str) -> Response<Body> {

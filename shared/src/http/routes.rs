@@ -63,6 +63,19 @@ impl PathParam for TenantId {
     }
 }
 
+/// An app named in a path: one that cannot exist is as unknown as one that does not.
+impl PathParam for crate::domain::ClientId {
+    fn from_segment(segment: &str) -> Result<Self, ApiError> {
+        Self::parse(segment).ok_or_else(|| {
+            ApiError::new(
+                http::StatusCode::NOT_FOUND,
+                "client_not_found",
+                "There is no such app.",
+            )
+        })
+    }
+}
+
 impl PathParam for String {
     fn from_segment(segment: &str) -> Result<Self, ApiError> {
         Ok(segment.to_owned())

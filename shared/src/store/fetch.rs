@@ -4,12 +4,13 @@
 //! GetItems, each waiting for the one before.
 
 use super::throttle::{self, ThrottleKey};
-use super::{items, keys, Store, StoreError};
+use super::{items, keys, oauth, Store, StoreError};
 use crate::domain::device::DeviceRecord;
+use crate::domain::oauth::GrantRecord;
 use crate::domain::pin::PinRecord;
 use crate::domain::throttle::Counter;
 use crate::domain::{
-    Credentials, Email, PlatformConfig, SessionRecord, TenantId, TenantRecord, TenantSso,
+    Credentials, Email, GrantId, PlatformConfig, SessionRecord, TenantId, TenantRecord, TenantSso,
     TokenHash, UserId, UserRecord,
 };
 
@@ -29,6 +30,7 @@ pub struct Fetch {
     device: Option<TokenHash>,
     session: Option<TokenHash>,
     home: Option<TenantId>,
+    grant: Option<GrantId>,
 }
 
 /// What a [`Fetch`] found.
@@ -57,6 +59,8 @@ pub struct Fetched {
     pub session: Option<SessionRecord>,
     /// The MSP of a session acting in an organization it manages.
     pub home: Option<TenantRecord>,
+    /// The OpenID provider's grant asked for, unless it is revoked (or gone).
+    pub grant: Option<GrantRecord>,
 }
 
 impl Fetch {
@@ -144,6 +148,12 @@ impl Fetch {
         self
     }
 
+    /// A grant of the OpenID provider (whose tokens a request presents).
+    pub fn grant(mut self, id: &GrantId) -> Self {
+        self.grant = Some(id.clone());
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -186,6 +196,9 @@ impl Fetch {
         }
         if let Some(tid) = &self.home {
             add(keys::tenant_pk(tid), keys::META);
+        }
+        if let Some(g) = &self.grant {
+            add(oauth::grant_pk(g), oauth::GRANT_SK);
         }
         keys
     }
@@ -299,7 +312,15 @@ impl Store {
                 .transpose()?,
             None => None,
         };
+        let grant = match &fetch.grant {
+            Some(g) => take(oauth::grant_pk(g), oauth::GRANT_SK)
+                .filter(|it| !oauth::is_revoked(it))
+                .map(|it| oauth::grant(g, &it))
+                .transpose()?,
+            None => None,
+        };
         Ok(Fetched {
+            grant,
             home,
             session,
             device,

@@ -28,6 +28,11 @@
 //! | claim of a queued mail job | `JOB#<sha256 of the SQS message id>` | `JOB` |
 //! | linked external identity | `IDP#<issuer>#<sub>` | `IDP` |
 //! | sign-in at a provider, in flight | `OIDC#<sha256 of state>` | `OIDC` |
+//! | OpenID client (app) | `CLIENT#<client id>` | `CLIENT` |
+//! | OpenID client, listed | (gsi1) `CLIENTS` | (gsi1) name#id |
+//! | authorization code (kept spent, to catch a replay) | `OAUTHCODE#<sha256>` | `CODE` |
+//! | grant: one code's tokens (revoked on replay or reuse) | `GRANT#<grant id>` | `GRANT` |
+//! | refresh token | `REFRESH#<sha256>` | `REFRESH` |
 //! | failed sign-in of an unknown address (audit table) | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
@@ -39,6 +44,7 @@ mod items;
 pub mod jobs;
 pub mod keys;
 pub mod members;
+pub mod oauth;
 pub mod organizations;
 pub mod pins;
 pub mod platform;

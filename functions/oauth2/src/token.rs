@@ -1,0 +1,297 @@
+//! `POST /oauth2/token`: a code for tokens, or a refresh token for new ones.
+//!
+//! A code is good once, for a minute, for the client, redirect URI and PKCE verifier it was
+//! issued for, while the Porter session it came from lives. A second use revokes the grant
+//! the first started (its refresh token at once, its access tokens at userinfo; at the
+//! authorizer they live out their five minutes). A refresh token is rotated on each use; the
+//! reuse of a rotated one revokes the grant. Three DynamoDB requests either way: the client
+//! with the code (or refresh token), the session with its user and tenant (and grant), and
+//! one transaction.
+
+use crate::client_auth::{claimed, form, OAuthError};
+use crate::discovery::issuer;
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use porter_shared::access_tokens;
+use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
+use porter_shared::domain::oauth::{
+    new_token, ClientRecord, GrantRecord, RefreshRecord, Subject,
+};
+use porter_shared::domain::{GrantId, Level, SessionOwner, Timestamp, TokenHash};
+use porter_shared::http::{json, HandlerResult, Request};
+use porter_shared::store::fetch::Fetch;
+use porter_shared::store::StoreError;
+use porter_shared::AppState;
+use rand::RngCore;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Serialize)]
+struct Tokens {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    id_token: String,
+    scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+pub async fn token(state: &AppState, req: &Request) -> HandlerResult {
+    let mut resp = match grant(state, req).await {
+        Ok(tokens) => json(StatusCode::OK, &tokens),
+        Err(e) => {
+            tracing::info!(error = e.error, reason = %e.description, "token request refused");
+            e.into_response()
+        }
+    };
+    resp.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(resp)
+}
+
+async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
+    let form = form(req)?;
+    let claimed = claimed(req, &form)?;
+    let now = Timestamp::now();
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            let hash = presented(&form, "code")?;
+            let found = state.store.presented_code(&claimed.id, &hash).await?;
+            let client = claimed.verify(found.client)?;
+            let code = found
+                .token
+                .ok_or_else(|| OAuthError::invalid_grant("The code is not valid."))?;
+            if code.used {
+                revoke(state, &code.grant, now).await;
+                return Err(OAuthError::invalid_grant(
+                    "The code was used already; what it issued is revoked.",
+                ));
+            }
+            code.check(
+                &client.id,
+                form.get("redirect_uri").map(String::as_str),
+                form.get("code_verifier").map(String::as_str),
+                now,
+            )
+            .map_err(|why| OAuthError::invalid_grant(format!("The code is not valid: {why}.")))?;
+            let live = live_session(state, &code.session, &code.owner, None, now).await?;
+            let refresh = code
+                .scope
+                .iter()
+                .any(|s| s == "offline_access")
+                .then(|| new_token(&mut rand::rngs::OsRng));
+            let grant = GrantRecord {
+                id: code.grant.clone(),
+                client: client.id.clone(),
+                session: code.session.clone(),
+                owner: code.owner.clone(),
+                scope: code.scope.clone(),
+                revoked: false,
+                expires_at: live.session.expires_at,
+            };
+            let tokens = issue(state, &live, &client, &grant, code.nonce.as_deref(), now).await?;
+            let record = refresh.as_ref().map(|(_, hash)| RefreshRecord {
+                hash: hash.clone(),
+                grant: grant.id.clone(),
+                client: client.id.clone(),
+                session: grant.session.clone(),
+                owner: grant.owner.clone(),
+                rotated: false,
+                expires_at: grant.expires_at,
+            });
+            match state
+                .store
+                .exchange_code(&code, &grant, record.as_ref(), now)
+                .await
+            {
+                Ok(()) => {}
+                Err(StoreError::Conflict { .. }) => {
+                    // Spent meanwhile, or revoked by a replay that got there first.
+                    revoke(state, &code.grant, now).await;
+                    return Err(OAuthError::invalid_grant(
+                        "The code was used already; what it issued is revoked.",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(Tokens {
+                refresh_token: refresh.map(|(raw, _)| raw),
+                ..tokens
+            })
+        }
+        Some("refresh_token") => {
+            let hash = presented(&form, "refresh_token")?;
+            let found = state.store.presented_refresh(&claimed.id, &hash).await?;
+            let client = claimed.verify(found.client)?;
+            let old = found
+                .token
+                .filter(|r| r.client == client.id)
+                .ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
+            if old.rotated {
+                revoke(state, &old.grant, now).await;
+                return Err(OAuthError::invalid_grant(
+                    "The refresh token was used already; the app's sign-in is revoked.",
+                ));
+            }
+            if now >= old.expires_at {
+                return Err(OAuthError::invalid_grant("The refresh token expired."));
+            }
+            let live = live_session(state, &old.session, &old.owner, Some(&old.grant), now).await?;
+            let grant = live
+                .grant
+                .clone()
+                .filter(|g| g.client == client.id && g.session == old.session)
+                .ok_or_else(|| OAuthError::invalid_grant("The app's sign-in was revoked."))?;
+            let tokens = issue(state, &live, &client, &grant, None, now).await?;
+            let (raw, hash) = new_token(&mut rand::rngs::OsRng);
+            let new = RefreshRecord {
+                hash,
+                rotated: false,
+                ..old.clone()
+            };
+            match state.store.rotate_refresh(&old, &new, now).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict { .. }) => {
+                    revoke(state, &old.grant, now).await;
+                    return Err(OAuthError::invalid_grant(
+                        "The refresh token was used already; the app's sign-in is revoked.",
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            // An app refreshing is the person at work: the session does not idle out under it.
+            if let Err(e) = state.store.touch_session(&old.session, now, None).await {
+                tracing::warn!(error = %e, "could not record session activity");
+            }
+            Ok(Tokens {
+                refresh_token: Some(raw),
+                ..tokens
+            })
+        }
+        Some(_) => Err(OAuthError::new(
+            "unsupported_grant_type",
+            "Only authorization_code and refresh_token are supported.",
+        )),
+        None => Err(OAuthError::invalid_request("grant_type is missing.")),
+    }
+}
+
+/// The hash of a code or refresh token in the form; junk is not looked up.
+fn presented(form: &BTreeMap<String, String>, name: &str) -> Result<TokenHash, OAuthError> {
+    let raw = form
+        .get(name)
+        .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing.")))?;
+    TokenHash::of_presented(raw)
+        .ok_or_else(|| OAuthError::invalid_grant(format!("The {name} is not valid.")))
+}
+
+async fn revoke(state: &AppState, grant: &GrantId, now: Timestamp) {
+    let keep = now.plus_secs(porter_shared::domain::oauth::SPENT_CODE_KEPT_SECS);
+    if let Err(e) = state.store.revoke_grant(grant, keep, now).await {
+        tracing::error!(error = %e, grant = %grant, "could not revoke a grant");
+    }
+}
+
+/// The Porter session a code or refresh token came from, still full and live, with its user
+/// and the tenant it acts in (and the grant, when asked for).
+struct Live {
+    session: porter_shared::domain::SessionRecord,
+    user: porter_shared::domain::UserRecord,
+    tenant: porter_shared::domain::TenantRecord,
+    grant: Option<GrantRecord>,
+}
+
+async fn live_session(
+    state: &AppState,
+    session: &TokenHash,
+    owner: &SessionOwner,
+    grant: Option<&GrantId>,
+    now: Timestamp,
+) -> Result<Live, OAuthError> {
+    let mut fetch = Fetch::default()
+        .session(session)
+        .user(&owner.home, &owner.user)
+        .tenant(&owner.tenant);
+    if owner.tenant != owner.home {
+        fetch = fetch.home(&owner.home);
+    }
+    if let Some(g) = grant {
+        fetch = fetch.grant(g);
+    }
+    let mut found = state.store.fetch(&fetch).await?;
+    let ended = || OAuthError::invalid_grant("The Porter sign-in this came from has ended.");
+    let (user, _) = found.user.take().ok_or_else(ended)?;
+    let session = found
+        .session
+        .take()
+        .filter(|s| s.owner() == *owner && s.level == Level::Full && s.is_live(&user, now))
+        .ok_or_else(ended)?;
+    let tenant = found.tenant.take().ok_or_else(ended)?;
+    if tenant.is_suspended() || found.home.as_ref().is_some_and(|h| h.is_suspended()) {
+        return Err(OAuthError::invalid_grant(
+            "The organisation's access is suspended.",
+        ));
+    }
+    if user.role.is_none() {
+        return Err(OAuthError::invalid_grant("The account has no role."));
+    }
+    Ok(Live {
+        session,
+        user,
+        tenant,
+        grant: found.grant.take(),
+    })
+}
+
+/// An ID token and an access token for `grant`, signed at the same time.
+async fn issue(
+    state: &AppState,
+    live: &Live,
+    client: &ClientRecord,
+    grant: &GrantRecord,
+    nonce: Option<&str>,
+    now: Timestamp,
+) -> Result<Tokens, OAuthError> {
+    let iss = issuer(state);
+    let subject = Subject {
+        session: &live.session,
+        user: &live.user,
+        tenant: &live.tenant,
+    };
+    let id = subject.id_claims(&iss, &client.id, nonce, &grant.scope, now);
+    let mut jti = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut jti);
+    let scope = grant.scope.join(" ");
+    let access = AccessClaims::for_session(
+        &iss,
+        &state.config.token_audience,
+        &live.session,
+        &live.user,
+        &live.tenant,
+        now,
+        hex::encode(jti),
+    )
+    .map(|c| AccessClaims {
+        client_id: Some(client.id.as_str().to_owned()),
+        scope: Some(scope.clone()),
+        gid: Some(grant.id.as_str().to_owned()),
+        ..c
+    })
+    .ok_or_else(|| OAuthError::invalid_grant("The account has no role."))?;
+    let (id_token, access_token) = tokio::join!(
+        access_tokens::sign_id_token(state, &id),
+        access_tokens::sign(state, &access)
+    );
+    let failed = |e: access_tokens::TokenError| {
+        tracing::error!(error = %e, "signing a token");
+        OAuthError::unavailable()
+    };
+    Ok(Tokens {
+        access_token: access_token.map_err(failed)?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_SECS,
+        id_token: id_token.map_err(failed)?,
+        scope,
+        refresh_token: None,
+    })
+}

@@ -1,0 +1,119 @@
+//! `GET|POST /oauth2/userinfo`: who the bearer of an access token issued here is, as far as its
+//! scopes tell. The token must verify, and its grant and Porter session must still live: a
+//! replayed code, a reused refresh token or a sign-out stops it here at once. One DynamoDB
+//! request (the grant, the session, the user and the tenant together).
+
+use crate::discovery::issuer;
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use porter_shared::access_tokens;
+use porter_shared::credentials::access::{kid_of, verify};
+use porter_shared::domain::access_token::AccessClaims;
+use porter_shared::domain::oauth::Subject;
+use porter_shared::domain::{GrantId, Level, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
+use porter_shared::http::{json, Body, HandlerResult, Request, Response};
+use porter_shared::store::fetch::Fetch;
+use porter_shared::AppState;
+use serde_json::json;
+
+/// 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3), naming the error when a token was sent.
+fn refused(error: Option<&'static str>, description: &str) -> Response<Body> {
+    let challenge = match error {
+        Some(e) => format!("Bearer error=\"{e}\", error_description=\"{description}\""),
+        None => "Bearer".to_owned(),
+    };
+    let mut resp = json(
+        StatusCode::UNAUTHORIZED,
+        &json!({ "error": error.unwrap_or("invalid_request"), "error_description": description }),
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+pub async fn userinfo(state: &AppState, req: &Request) -> HandlerResult {
+    let Some(token) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Ok(refused(None, "An access token is required."));
+    };
+    let invalid = |why: &str| Ok(refused(Some("invalid_token"), why));
+    let claims = match verified(state, token).await {
+        Some(c) => c,
+        None => return invalid("The access token is not valid."),
+    };
+    let Some(ids) = Ids::of(&claims) else {
+        return invalid("The access token was not issued to an app.");
+    };
+    let fetch = Fetch::default()
+        .grant(&ids.grant)
+        .session(&ids.session)
+        .user(&ids.owner.home, &ids.owner.user)
+        .tenant(&ids.owner.tenant);
+    let mut found = state.store.fetch(&fetch).await?;
+    let now = Timestamp::now();
+    let Some(grant) = found.grant.take().filter(|g| g.session == ids.session) else {
+        return invalid("The app's sign-in was revoked.");
+    };
+    let Some((user, _)) = found.user.take() else {
+        return invalid("The Porter sign-in has ended.");
+    };
+    let live = found
+        .session
+        .take()
+        .filter(|s| s.owner() == ids.owner && s.level == Level::Full && s.is_live(&user, now));
+    let (Some(session), Some(tenant)) = (live, found.tenant.take()) else {
+        return invalid("The Porter sign-in has ended.");
+    };
+    let subject = Subject {
+        session: &session,
+        user: &user,
+        tenant: &tenant,
+    };
+    Ok(json(StatusCode::OK, &subject.userinfo(&grant.scope)))
+}
+
+/// The claims of a token that verifies against the published keys.
+async fn verified(state: &AppState, token: &str) -> Option<AccessClaims> {
+    let kid = kid_of(token).ok()?;
+    let key = access_tokens::verifying_key(state, &kid).await.ok()??;
+    let config = &state.config;
+    verify(
+        token,
+        &key,
+        &issuer(state),
+        &config.token_audience,
+        Timestamp::now().0,
+    )
+    .ok()
+}
+
+/// What an access token issued here names: its grant, its session and whose it is.
+struct Ids {
+    grant: GrantId,
+    session: TokenHash,
+    owner: SessionOwner,
+}
+
+impl Ids {
+    fn of(c: &AccessClaims) -> Option<Self> {
+        let tenant = TenantId::parse(&c.tid)?;
+        let home = match &c.msp {
+            Some(m) => TenantId::parse(m)?,
+            None => tenant.clone(),
+        };
+        Some(Self {
+            grant: GrantId::parse(c.gid.as_deref()?)?,
+            session: TokenHash::from_hex(&c.sid)?,
+            owner: SessionOwner {
+                tenant,
+                user: UserId::parse(&c.sub)?,
+                home,
+            },
+        })
+    }
+}
