@@ -490,3 +490,98 @@ async fn every_function_names_only_the_kinds_of_items_its_iam_policy_allows() {
     );
     assert!(refused.is_empty(), "IAM would refuse:\n{refused:#?}");
 }
+
+#[tokio::test]
+async fn an_app_signing_in_with_porter_costs_few_dynamodb_rounds() {
+    use base64::Engine;
+    use porter_shared::clients::{self, NewClient};
+    use secrecy::ExposeSecret;
+    use sha2::Digest;
+    let c = Counted::start().await;
+    let via = &c.via;
+    let (_, mut ann) = via.ready_admin(&via.address("ann")).await;
+    let redirect = "https://support.example.test/cb";
+    let new = NewClient {
+        name: "Support portal".into(),
+        redirect_uris: vec![redirect.into()],
+        post_logout_redirect_uris: vec![],
+        public: false,
+    };
+    let (client, secret) =
+        clients::register(&via.state, new, porter_shared::domain::Timestamp::now())
+            .await
+            .unwrap();
+    let secret = secret.unwrap().expose_secret().to_owned();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    c.reset();
+
+    // The client and the browser's session at once, then the code.
+    let a = ann
+        .get(&format!(
+            "/oauth2/authorize?response_type=code&client_id={}&redirect_uri={redirect}&scope=openid%20offline_access&code_challenge={challenge}&code_challenge_method=S256",
+            client.id
+        ))
+        .await;
+    assert_eq!(a.status, 302, "{}", a.text);
+    c.step("/oauth2/authorize", 2, 3);
+    let location = url::Url::parse(a.headers["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+
+    // The client with the code, the session with its user and tenant, one transaction (and
+    // two KMS Signs, which are not DynamoDB's).
+    let form = |pairs: &[(&str, &str)]| {
+        let mut f = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            f.append_pair(k, v);
+        }
+        request(
+            "POST",
+            "/oauth2/token",
+            Some("application/x-www-form-urlencoded"),
+            f.finish(),
+        )
+    };
+    let base = [
+        ("client_id", client.id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
+    let exchange = [
+        base.as_slice(),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ],
+    ]
+    .concat();
+    let a = answer(via.send(form(&exchange)).await);
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("/oauth2/token (code)", 3, 3);
+
+    let access = a.json["access_token"].as_str().unwrap().to_owned();
+    let mut req = request("GET", "/oauth2/userinfo", None, "");
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {access}").parse().unwrap());
+    let info = answer(via.send(req).await);
+    assert_eq!(info.status, 200, "{:?}", info.json);
+    c.step("/oauth2/userinfo", 1, 1);
+
+    let rt = a.json["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = [
+        base.as_slice(),
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+    ]
+    .concat();
+    let a = answer(via.send(form(&refresh)).await);
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("/oauth2/token (refresh)", 3, 3);
+    c.done();
+}

@@ -170,7 +170,11 @@ fn sign_in_first(
 ) -> Response<Body> {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("next", &request.return_path(params, now));
-    if let Some(hint) = request.login_hint.as_deref().and_then(|h| Email::parse(h).ok()) {
+    if let Some(hint) = request
+        .login_hint
+        .as_deref()
+        .and_then(|h| Email::parse(h).ok())
+    {
         query.append_pair("email", hint.as_str());
     }
     redirect(&format!("/login?{}", query.finish()))

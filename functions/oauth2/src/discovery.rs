@@ -57,7 +57,11 @@ pub async fn metadata(state: &AppState, _req: &Request) -> HandlerResult {
 /// secret; nothing else of the client is told.
 pub async fn client_name(state: &AppState, _req: &Request, id: ClientId) -> HandlerResult {
     let client = state.store.get_client(&id).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "client_not_found", "There is no such app.")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "client_not_found",
+            "There is no such app.",
+        )
     })?;
     Ok(json(
         StatusCode::OK,

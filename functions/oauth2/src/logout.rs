@@ -74,13 +74,14 @@ async fn finish(
     hint: Option<&IdClaims>,
 ) -> HandlerResult {
     let named = params.get("client_id").filter(|c| !c.is_empty());
-    let client_id = match (hint.map(|h| &h.aud), named) {
-        (Some(a), Some(c)) if a != c => {
-            return invalid("The client_id is not the app the token was issued to. You are still signed in.")
-        }
-        (Some(a), _) => Some(a.clone()),
-        (None, c) => c.cloned(),
-    };
+    let client_id =
+        match (hint.map(|h| &h.aud), named) {
+            (Some(a), Some(c)) if a != c => return invalid(
+                "The client_id is not the app the token was issued to. You are still signed in.",
+            ),
+            (Some(a), _) => Some(a.clone()),
+            (None, c) => c.cloned(),
+        };
     let client = match client_id.as_deref().and_then(ClientId::parse) {
         Some(id) => state.store.get_client(&id).await?,
         None => None,
@@ -102,7 +103,11 @@ async fn finish(
         .filter(|u| !u.is_empty())
     {
         None => redirect("/login?reason=signed_out"),
-        Some(uri) if client.as_ref().is_some_and(|c| c.returns_after_logout_to(uri)) => {
+        Some(uri)
+            if client
+                .as_ref()
+                .is_some_and(|c| c.returns_after_logout_to(uri)) =>
+        {
             back_to(uri, params.get("state"))
         }
         Some(_) => page::problem(

@@ -4,18 +4,16 @@
 //! issued for, while the Porter session it came from lives. A second use revokes the grant
 //! the first started (its refresh token at once, its access tokens at userinfo; at the
 //! authorizer they live out their five minutes). A refresh token is rotated on each use; the
-//! reuse of a rotated one revokes the grant. Three DynamoDB requests either way: the client
-//! with the code (or refresh token), the session with its user and tenant (and grant), and
-//! one transaction.
+//! reuse of a rotated one revokes the grant; a refresh counts as the session's activity.
+//! Three DynamoDB requests either way: the client with the code (or refresh token), the
+//! session with its user and tenant (and grant), and one transaction.
 
 use crate::client_auth::{claimed, form, OAuthError};
 use crate::discovery::issuer;
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::access_tokens;
 use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
-use porter_shared::domain::oauth::{
-    new_token, ClientRecord, GrantRecord, RefreshRecord, Subject,
-};
+use porter_shared::domain::oauth::{new_token, ClientRecord, GrantRecord, RefreshRecord, Subject};
 use porter_shared::domain::{GrantId, Level, SessionOwner, Timestamp, TokenHash};
 use porter_shared::http::{json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
@@ -60,6 +58,7 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
             let client = claimed.verify(found.client)?;
             let code = found
                 .token
+                .filter(|_| hash != unshaped())
                 .ok_or_else(|| OAuthError::invalid_grant("The code is not valid."))?;
             if code.used {
                 revoke(state, &code.grant, now).await;
@@ -125,7 +124,7 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
             let client = claimed.verify(found.client)?;
             let old = found
                 .token
-                .filter(|r| r.client == client.id)
+                .filter(|r| r.client == client.id && hash != unshaped())
                 .ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
             if old.rotated {
                 revoke(state, &old.grant, now).await;
@@ -151,17 +150,19 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
             };
             match state.store.rotate_refresh(&old, &new, now).await {
                 Ok(()) => {}
-                Err(StoreError::Conflict { .. }) => {
+                // Rotated meanwhile (a reuse racing the first): the family ends.
+                Err(e) if e.failed_condition(0) => {
                     revoke(state, &old.grant, now).await;
                     return Err(OAuthError::invalid_grant(
                         "The refresh token was used already; the app's sign-in is revoked.",
                     ));
                 }
+                Err(StoreError::Conflict { .. }) => {
+                    return Err(OAuthError::invalid_grant(
+                        "The app's sign-in was revoked, or the Porter session ended.",
+                    ));
+                }
                 Err(e) => return Err(e.into()),
-            }
-            // An app refreshing is the person at work: the session does not idle out under it.
-            if let Err(e) = state.store.touch_session(&old.session, now, None).await {
-                tracing::warn!(error = %e, "could not record session activity");
             }
             Ok(Tokens {
                 refresh_token: Some(raw),
@@ -176,13 +177,17 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
     }
 }
 
-/// The hash of a code or refresh token in the form; junk is not looked up.
+/// The hash of a code or refresh token in the form. Something not shaped like one is looked
+/// up as [`unshaped`] (which names no item), so that the client is judged first either way.
 fn presented(form: &BTreeMap<String, String>, name: &str) -> Result<TokenHash, OAuthError> {
     let raw = form
         .get(name)
         .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing.")))?;
-    TokenHash::of_presented(raw)
-        .ok_or_else(|| OAuthError::invalid_grant(format!("The {name} is not valid.")))
+    Ok(TokenHash::of_presented(raw).unwrap_or_else(unshaped))
+}
+
+fn unshaped() -> TokenHash {
+    TokenHash::from_stored("unshaped".to_owned())
 }
 
 async fn revoke(state: &AppState, grant: &GrantId, now: Timestamp) {

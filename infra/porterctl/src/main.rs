@@ -3,9 +3,9 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use porter_shared::domain::organization::DEFAULT_MAX_ORGANIZATIONS;
 use porter_shared::clients;
 use porter_shared::domain::oauth::ClientRecord;
+use porter_shared::domain::organization::DEFAULT_MAX_ORGANIZATIONS;
 use porter_shared::domain::{ClientId, Email, TenantId, Timestamp, UserStatus};
 use porter_shared::domain::{SecondFactorPolicy, SsoMethod};
 use porter_shared::invitations::{self, ReissueError};
@@ -372,7 +372,11 @@ async fn client(state: &AppState, command: ClientCommand) -> anyhow::Result<()> 
                     "{}  {:<30}  {:<12}  {}",
                     c.id,
                     c.name,
-                    if c.is_public() { "public" } else { "confidential" },
+                    if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    },
                     c.redirect_uris.join(" ")
                 );
             }

@@ -107,7 +107,9 @@ pub fn new_token(rng: &mut impl RngCore) -> (String, TokenHash) {
 pub fn check_redirect_uri(raw: &str) -> Result<String, String> {
     let url = url::Url::parse(raw).map_err(|e| format!("{raw} is not a URL: {e}"))?;
     if url.fragment().is_some() {
-        return Err(format!("{raw} has a fragment (#...); redirect URIs may not"));
+        return Err(format!(
+            "{raw} has a fragment (#...); redirect URIs may not"
+        ));
     }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
@@ -237,12 +239,10 @@ impl AuthorizeRequest {
                     "code_challenge is not a base64url SHA-256 (43 characters).",
                 ))
             }
-            (Some(_), None | Some(_)) => {
-                return Err(refused(
-                    "invalid_request",
-                    "Only the S256 code challenge method is supported (code_challenge_method=S256).",
-                ))
-            }
+            (Some(_), None | Some(_)) => return Err(refused(
+                "invalid_request",
+                "Only the S256 code challenge method is supported (code_challenge_method=S256).",
+            )),
             (None, Some(_)) => {
                 return Err(refused("invalid_request", "code_challenge is missing."))
             }
@@ -345,8 +345,7 @@ pub enum Decision {
 /// A PKCE code challenge as S256 makes it: 43 base64url characters.
 fn is_challenge(c: &str) -> bool {
     c.len() == 43
-        && c
-            .bytes()
+        && c.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -571,7 +570,10 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(pkce_holds(verifier, challenge));
-        assert!(!pkce_holds("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK", challenge));
+        assert!(!pkce_holds(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK",
+            challenge
+        ));
         assert!(!pkce_holds("short", challenge));
     }
 
@@ -587,10 +589,16 @@ mod tests {
     fn a_public_client_must_send_a_s256_challenge() {
         let c = client(true);
         let uri = c.redirect_uris[0].clone();
-        let no_pkce = AuthorizeRequest::parse(&c, uri.clone(), &params("response_type=code&scope=openid"));
+        let no_pkce =
+            AuthorizeRequest::parse(&c, uri.clone(), &params("response_type=code&scope=openid"));
         assert_eq!(no_pkce.unwrap_err().error, "invalid_request");
         let plain = "response_type=code&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=plain";
-        assert_eq!(AuthorizeRequest::parse(&c, uri.clone(), &params(plain)).unwrap_err().error, "invalid_request");
+        assert_eq!(
+            AuthorizeRequest::parse(&c, uri.clone(), &params(plain))
+                .unwrap_err()
+                .error,
+            "invalid_request"
+        );
         let s256 = plain.replace("plain", "S256");
         assert!(AuthorizeRequest::parse(&c, uri, &params(&s256)).is_ok());
     }
@@ -601,7 +609,12 @@ mod tests {
         let uri = c.redirect_uris[0].clone();
         let r = AuthorizeRequest::parse(&c, uri.clone(), &params("response_type=code&scope=email"));
         assert_eq!(r.unwrap_err().error, "invalid_scope");
-        let r = AuthorizeRequest::parse(&c, uri, &params("response_type=code&scope=email%20openid%20admin")).unwrap();
+        let r = AuthorizeRequest::parse(
+            &c,
+            uri,
+            &params("response_type=code&scope=email%20openid%20admin"),
+        )
+        .unwrap();
         assert_eq!(r.scope, vec!["openid".to_owned(), "email".to_owned()]);
     }
 
@@ -614,15 +627,28 @@ mod tests {
         let r = AuthorizeRequest::parse(&c, uri.clone(), &p).unwrap();
         assert_eq!(r.decide(Some(900), now), Decision::SignIn);
         let back = r.return_path(&p, now);
-        assert!(back.contains("login_after=1000") && !back.contains("prompt"), "{back}");
+        assert!(
+            back.contains("login_after=1000") && !back.contains("prompt"),
+            "{back}"
+        );
         let q = back.split_once('?').unwrap().1;
         let again = AuthorizeRequest::parse(&c, uri.clone(), &params(q)).unwrap();
         assert_eq!(again.decide(Some(999), Timestamp(1_010)), Decision::SignIn);
         assert_eq!(again.decide(Some(1_005), Timestamp(1_010)), Decision::Issue);
-        let none = AuthorizeRequest::parse(&c, uri.clone(), &params("response_type=code&scope=openid&prompt=none")).unwrap();
+        let none = AuthorizeRequest::parse(
+            &c,
+            uri.clone(),
+            &params("response_type=code&scope=openid&prompt=none"),
+        )
+        .unwrap();
         assert_eq!(none.decide(None, now), Decision::LoginRequired);
         assert_eq!(none.decide(Some(1), now), Decision::Issue);
-        let aged = AuthorizeRequest::parse(&c, uri, &params("response_type=code&scope=openid&max_age=60")).unwrap();
+        let aged = AuthorizeRequest::parse(
+            &c,
+            uri,
+            &params("response_type=code&scope=openid&max_age=60"),
+        )
+        .unwrap();
         assert_eq!(aged.decide(Some(900), now), Decision::SignIn);
         assert_eq!(aged.decide(Some(950), now), Decision::Issue);
     }
@@ -646,14 +672,40 @@ mod tests {
             used: false,
         };
         let uri = Some(c.redirect_uris[0].as_str());
-        assert_eq!(code.check(&c.id, uri, Some(verifier), Timestamp(100)), Ok(()));
-        assert_eq!(code.check(&c.id, uri, Some(verifier), Timestamp(160)), Err(CodeRefusal::Expired));
-        assert_eq!(code.check(&c.id, Some("https://support.example.com/cb/"), Some(verifier), Timestamp(100)), Err(CodeRefusal::RedirectUri));
-        assert_eq!(code.check(&c.id, uri, None, Timestamp(100)), Err(CodeRefusal::Verifier));
+        assert_eq!(
+            code.check(&c.id, uri, Some(verifier), Timestamp(100)),
+            Ok(())
+        );
+        assert_eq!(
+            code.check(&c.id, uri, Some(verifier), Timestamp(160)),
+            Err(CodeRefusal::Expired)
+        );
+        assert_eq!(
+            code.check(
+                &c.id,
+                Some("https://support.example.com/cb/"),
+                Some(verifier),
+                Timestamp(100)
+            ),
+            Err(CodeRefusal::RedirectUri)
+        );
+        assert_eq!(
+            code.check(&c.id, uri, None, Timestamp(100)),
+            Err(CodeRefusal::Verifier)
+        );
         let other = ClientId::generate(&mut rng);
-        assert_eq!(code.check(&other, uri, Some(verifier), Timestamp(100)), Err(CodeRefusal::OtherClient));
-        let plain = CodeRecord { code_challenge: None, ..code };
-        assert_eq!(plain.check(&c.id, uri, Some(verifier), Timestamp(100)), Err(CodeRefusal::UnexpectedVerifier));
+        assert_eq!(
+            code.check(&other, uri, Some(verifier), Timestamp(100)),
+            Err(CodeRefusal::OtherClient)
+        );
+        let plain = CodeRecord {
+            code_challenge: None,
+            ..code
+        };
+        assert_eq!(
+            plain.check(&c.id, uri, Some(verifier), Timestamp(100)),
+            Err(CodeRefusal::UnexpectedVerifier)
+        );
     }
 
     #[test]
@@ -669,7 +721,10 @@ mod tests {
     fn a_client_secret_is_checked_against_its_hash_only() {
         let mut rng = StdRng::seed_from_u64(3);
         let (secret, hash) = new_secret(&mut rng);
-        let c = ClientRecord { secret_hash: Some(hash), ..client(false) };
+        let c = ClientRecord {
+            secret_hash: Some(hash),
+            ..client(false)
+        };
         use secrecy::ExposeSecret;
         assert!(c.secret_is(secret.expose_secret()));
         assert!(!c.secret_is("wrong"));

@@ -5,7 +5,7 @@
 
 use super::attr::{self, get_bool, get_n, get_s, item, key, n, req_s, s, Item};
 use super::table::{GSI1, TTL_ATTRIBUTE};
-use super::{Store, StoreError};
+use super::{keys, Store, StoreError};
 use crate::domain::oauth::{ClientRecord, CodeRecord, GrantRecord, RefreshRecord};
 use crate::domain::{ClientId, GrantId, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
 
@@ -351,8 +351,10 @@ impl Store {
         self.transact(writes).await
     }
 
-    /// Rotates `old` into `new` on a grant that is not revoked; Conflict when `old` was
-    /// rotated meanwhile (a reuse racing the first) or the grant was revoked.
+    /// Rotates `old` into `new` on a grant that is not revoked, and records the session's
+    /// activity (an app refreshing is the person at work: the session does not idle out
+    /// under it); Conflict when `old` was rotated meanwhile (a reuse racing the first), the
+    /// grant was revoked or the session is gone.
     pub async fn rotate_refresh(
         &self,
         old: &RefreshRecord,
@@ -374,6 +376,13 @@ impl Store {
                 "attribute_exists(pk) AND attribute_not_exists(revoked)",
                 Item::new(),
             )?,
+            attr::update(
+                &self.table,
+                key(keys::session_pk(&old.session), keys::SESSION_SK),
+                "SET last_seen = :now",
+                "attribute_exists(pk)",
+                item([(":now", n(now.0))]),
+            )?,
         ];
         self.transact(writes).await
     }
@@ -391,7 +400,9 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(grant_pk(id), GRANT_SK)))
-            .update_expression("SET revoked = :t, revoked_at = :now, #ttl = if_not_exists(#ttl, :keep)")
+            .update_expression(
+                "SET revoked = :t, revoked_at = :now, #ttl = if_not_exists(#ttl, :keep)",
+            )
             .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
             .expression_attribute_values(":t", attr::b(true))
             .expression_attribute_values(":now", n(now.0))
