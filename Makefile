@@ -115,6 +115,6 @@ sizes:
 	. tests/bench/release-env.sh && cargo build --release --workspace --bins && \
 	  cargo build --release --manifest-path bench/Cargo.toml
 	@for b in web login activate me mfa-enroll setup invite-user users configure-sso login-callback \
-	  api-management check-license account account-password token authorizer solutions mailer organizations \
+	  api-management check-license account account-password token oauth2 authorizer solutions mailer organizations \
 	  floor-hello floor-dynamodb porterctl porter-dev; do \
 	  printf '%-12s %s\n' $$b "$$(du -h $(CARGO_TARGET_DIR)/release/$$b | cut -f1)"; done

@@ -67,6 +67,8 @@ check account account-reauth-signed-out.json 401 unauthenticated
 check account-password account-password-signed-out.json 401 unauthenticated
 check token token-signed-out.json 401 unauthenticated
 check token jwks.json 200 '\\"kty\\":\\"EC\\"'
+check oauth2 openid-configuration.json 200 'authorization_response_iss_parameter_supported'
+check oauth2 oauth2-token-unknown-client.json 401 invalid_client
 # The sample product function answers what the authorizer's context says.
 check solutions solution-with-context.json 200 '\\"module\\":\\"patching\\"'
 # The authorizer answers API Gateway's authorizer requests (simple responses).

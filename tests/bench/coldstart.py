@@ -39,6 +39,7 @@ EVENTS = {
     "solutions": "solution-with-context.json",
     "mailer": "mail-job.json",
     "organizations": "organizations-signed-out.json",
+    "oauth2": "openid-configuration.json",
 }
 # The floor each function is held to: web links no AWS client.
 FLOOR = {name: "floor-dynamodb" for name in EVENTS}
