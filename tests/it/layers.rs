@@ -248,7 +248,7 @@ fn only_login_mfa_enroll_and_account_depend_on_webauthn() {
             linking.push(function.as_str());
         }
     }
-    assert_eq!(functions.len(), 19, "{functions:?}");
+    assert_eq!(functions.len(), 20, "{functions:?}");
     assert_eq!(linking, ["account", "login", "mfa-enroll"]);
 }
 

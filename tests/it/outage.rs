@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use porter_dev::routes::RouteTable;
 use porter_tests::*;
 use serde_json::json;
@@ -39,8 +41,8 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
     outage.down();
     let mut seen = Vec::new();
     for route in routes.routes() {
-        if route.binary == "web" {
-            continue; // pages and assets: no AWS at all
+        if route.binary == "web" || route.path == "/.well-known/openid-configuration" {
+            continue; // pages, assets and the provider's metadata: no AWS at all
         }
         if route.authorizer.is_some() {
             // The vendor's routes: API Gateway answers for them (the authorizer refuses what
@@ -54,16 +56,48 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
         } else {
             reg.admin.as_str()
         };
+        let id = if route.path.starts_with("/oauth2/clients/") {
+            "c_0000000000000000"
+        } else {
+            id
+        };
         let mut path = route.path.replace("{id}", id).replace("{*rest}", "x");
         if path.starts_with("/api/login/callback") {
             path.push_str("?state=s&code=c");
         }
-        let body = if method == "GET" || method == "DELETE" {
-            String::new()
-        } else {
-            body_for(&path).to_string()
+        // The OpenID provider's requests as an app would send them (what is malformed is
+        // answered before any AWS call).
+        let hint = |typ: &str| {
+            let header =
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","typ":"{typ}","kid":"k"}}"#));
+            format!("{header}.e30.AAAA")
         };
-        let mut req = request(&method, &path, Some("application/json"), body);
+        match path.as_str() {
+            "/oauth2/authorize" => path.push_str(
+                "?client_id=c_0000000000000000&redirect_uri=https%3A%2F%2Fapp.test%2Fcb&response_type=code&scope=openid",
+            ),
+            "/oauth2/logout" if method == "GET" => {
+                path.push_str(&format!("?id_token_hint={}", hint("JWT")));
+            }
+            _ => {}
+        }
+        let (content_type, body) = if method == "GET" || method == "DELETE" {
+            ("application/json", String::new())
+        } else if path == "/oauth2/token" {
+            let code = "0".repeat(64);
+            (
+                "application/x-www-form-urlencoded",
+                format!("grant_type=authorization_code&code={code}&client_id=c_0000000000000000&client_secret={code}"),
+            )
+        } else {
+            ("application/json", body_for(&path).to_string())
+        };
+        let mut req = request(&method, &path, Some(content_type), body);
+        if path == "/oauth2/userinfo" {
+            let bearer = format!("Bearer {}", hint("at+jwt"));
+            req.headers_mut()
+                .insert("authorization", bearer.parse().unwrap());
+        }
         req.headers_mut().insert("cookie", cookie.parse().unwrap());
         req.headers_mut()
             .insert("sec-fetch-site", "same-origin".parse().unwrap());
@@ -81,6 +115,11 @@ async fn with_aws_down_every_route_answers_503_in_the_error_shape_within_five_se
             seen.push(format!(
                 "{method} {path} 503 service_unavailable (redirect)"
             ));
+            continue;
+        }
+        // The token endpoint answers in OAuth's own shape (RFC 6749 §5.2).
+        if path == "/oauth2/token" && a.json["error"] == "temporarily_unavailable" {
+            seen.push(format!("{method} {path} {} service_unavailable", a.status));
             continue;
         }
         seen.push(format!("{method} {path} {} {}", a.status, a.code()));

@@ -13,7 +13,7 @@ use porter_shared::credentials::access::{id_token_kid, verify_id_token_hint};
 use porter_shared::domain::oauth::{single_params, IdClaims};
 use porter_shared::domain::{ClientId, PresentedSession, TokenHash};
 use porter_shared::http::cookies::{carries_session, Cookie};
-use porter_shared::http::{redirect, Body, HandlerResult, Request, Response};
+use porter_shared::http::{redirect, ApiError, Body, HandlerResult, Request, Response};
 use porter_shared::AppState;
 use std::collections::BTreeMap;
 
@@ -30,7 +30,7 @@ pub async fn logout(state: &AppState, req: &Request) -> HandlerResult {
         return invalid("The request names a parameter more than once. You are still signed in.");
     };
     let hint = match params.get("id_token_hint").filter(|h| !h.is_empty()) {
-        Some(h) => match hinted(state, h).await {
+        Some(h) => match hinted(state, h).await? {
             Some(claims) => Some(claims),
             None => {
                 return invalid(
@@ -60,11 +60,16 @@ pub async fn confirmed(state: &AppState, req: &Request) -> HandlerResult {
     finish(state, req, &params, None).await
 }
 
-/// The claims of an ID token Porter signed (expired or not), or `None`.
-async fn hinted(state: &AppState, token: &str) -> Option<IdClaims> {
-    let kid = id_token_kid(token).ok()?;
-    let key = access_tokens::verifying_key(state, &kid).await.ok()??;
-    verify_id_token_hint(token, &key, &issuer(state)).ok()
+/// The claims of an ID token Porter signed (expired or not), or `None`; an error when the
+/// keys cannot be read.
+async fn hinted(state: &AppState, token: &str) -> Result<Option<IdClaims>, ApiError> {
+    let Ok(kid) = id_token_kid(token) else {
+        return Ok(None);
+    };
+    let key = access_tokens::verifying_key(state, &kid)
+        .await
+        .map_err(|e| ApiError::internal("reading the signing keys", &e))?;
+    Ok(key.and_then(|key| verify_id_token_hint(token, &key, &issuer(state)).ok()))
 }
 
 async fn finish(

@@ -10,7 +10,7 @@ use porter_shared::credentials::access::{kid_of, verify};
 use porter_shared::domain::access_token::AccessClaims;
 use porter_shared::domain::oauth::Subject;
 use porter_shared::domain::{GrantId, Level, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
-use porter_shared::http::{json, Body, HandlerResult, Request, Response};
+use porter_shared::http::{json, ApiError, Body, HandlerResult, Request, Response};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use serde_json::json;
@@ -42,7 +42,7 @@ pub async fn userinfo(state: &AppState, req: &Request) -> HandlerResult {
         return Ok(refused(None, "An access token is required."));
     };
     let invalid = |why: &str| Ok(refused(Some("invalid_token"), why));
-    let claims = match verified(state, token).await {
+    let claims = match verified(state, token).await? {
         Some(c) => c,
         None => return invalid("The access token is not valid."),
     };
@@ -77,19 +77,18 @@ pub async fn userinfo(state: &AppState, req: &Request) -> HandlerResult {
     Ok(json(StatusCode::OK, &subject.userinfo(&grant.scope)))
 }
 
-/// The claims of a token that verifies against the published keys.
-async fn verified(state: &AppState, token: &str) -> Option<AccessClaims> {
-    let kid = kid_of(token).ok()?;
-    let key = access_tokens::verifying_key(state, &kid).await.ok()??;
+/// The claims of a token that verifies against the published keys (`None` if it does not; an
+/// error when the keys cannot be read: that is not the token's fault).
+async fn verified(state: &AppState, token: &str) -> Result<Option<AccessClaims>, ApiError> {
+    let Ok(kid) = kid_of(token) else {
+        return Ok(None);
+    };
+    let key = access_tokens::verifying_key(state, &kid)
+        .await
+        .map_err(|e| ApiError::internal("reading the signing keys", &e))?;
+    let now = Timestamp::now().0;
     let config = &state.config;
-    verify(
-        token,
-        &key,
-        &issuer(state),
-        &config.token_audience,
-        Timestamp::now().0,
-    )
-    .ok()
+    Ok(key.and_then(|key| verify(token, &key, &issuer(state), &config.token_audience, now).ok()))
 }
 
 /// What an access token issued here names: its grant, its session and whose it is.
