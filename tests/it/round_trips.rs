@@ -512,7 +512,7 @@ async fn an_app_signing_in_with_porter_costs_few_dynamodb_rounds() {
             .await
             .unwrap();
     let secret = secret.unwrap().expose_secret().to_owned();
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // pragma: allowlist secret (RFC 7636 Appendix B)
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(sha2::Sha256::digest(verifier.as_bytes()));
     c.reset();

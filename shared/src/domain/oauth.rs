@@ -567,11 +567,11 @@ mod tests {
     #[test]
     fn the_rfc_7636_example_verifier_matches_its_challenge() {
         // RFC 7636 Appendix B.
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // pragma: allowlist secret
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // pragma: allowlist secret (RFC 7636 Appendix B)
         assert!(pkce_holds(verifier, challenge));
         assert!(!pkce_holds(
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK",
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK", // pragma: allowlist secret
             challenge
         ));
         assert!(!pkce_holds("short", challenge));
