@@ -21,13 +21,31 @@ pub enum Refusal {
     Invalid(String),
 }
 
-/// The `kid` a token names, for finding its key (`None`: no usable header).
+/// The `kid` an access token names, for finding its key.
 pub fn kid_of(token: &str) -> Result<String, Refusal> {
+    kid_of_typed(token, "at+jwt")
+}
+
+/// The `kid` of an ID token Porter signed (ES256, `typ` JWT).
+pub fn id_token_kid(token: &str) -> Result<String, Refusal> {
+    kid_of_typed(token, "JWT")
+}
+
+/// The `kid` of an ES256 token of type `typ`.
+fn kid_of_typed(token: &str, typ: &str) -> Result<String, Refusal> {
     let header = decode_header(token).map_err(|_| Refusal::Malformed)?;
-    if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some("at+jwt") {
+    if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(typ) {
         return Err(Refusal::Header);
     }
     header.kid.ok_or(Refusal::Header)
+}
+
+/// The key that verifies a token naming `kid`, if `key` is that published ES256 key.
+fn decoding_key(kid: String, key: &Jwk) -> Result<DecodingKey, Refusal> {
+    if kid != key.kid || key.alg != "ES256" || key.crv != "P-256" {
+        return Err(Refusal::UnknownKey(kid));
+    }
+    DecodingKey::from_ec_components(&key.x, &key.y).map_err(|e| Refusal::Invalid(e.to_string()))
 }
 
 /// The claims of `token` if `key` (the published key its `kid` names) verifies it for
@@ -39,12 +57,7 @@ pub fn verify(
     audience: &str,
     now: i64,
 ) -> Result<AccessClaims, Refusal> {
-    let kid = kid_of(token)?;
-    if kid != key.kid || key.alg != "ES256" || key.crv != "P-256" {
-        return Err(Refusal::UnknownKey(kid));
-    }
-    let decoding = DecodingKey::from_ec_components(&key.x, &key.y)
-        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let decoding = decoding_key(kid_of(token)?, key)?;
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
@@ -60,15 +73,6 @@ pub fn verify(
     Ok(data.claims)
 }
 
-/// The `kid` of an ID token Porter signed (ES256, `typ` JWT).
-pub fn id_token_kid(token: &str) -> Result<String, Refusal> {
-    let header = decode_header(token).map_err(|_| Refusal::Malformed)?;
-    if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some("JWT") {
-        return Err(Refusal::Header);
-    }
-    header.kid.ok_or(Refusal::Header)
-}
-
 /// The claims of an ID token Porter issued, as an `id_token_hint` presents it: signed by
 /// `key`, issued by `issuer`, whatever its age (OpenID Connect RP-Initiated Logout §2: an
 /// expired ID token is still a good hint). The audience is the caller's to compare.
@@ -77,12 +81,7 @@ pub fn verify_id_token_hint(
     key: &Jwk,
     issuer: &str,
 ) -> Result<crate::domain::oauth::IdClaims, Refusal> {
-    let kid = id_token_kid(token)?;
-    if kid != key.kid || key.alg != "ES256" || key.crv != "P-256" {
-        return Err(Refusal::UnknownKey(kid));
-    }
-    let decoding = DecodingKey::from_ec_components(&key.x, &key.y)
-        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let decoding = decoding_key(id_token_kid(token)?, key)?;
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_issuer(&[issuer]);
     validation.validate_exp = false;

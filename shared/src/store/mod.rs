@@ -159,6 +159,18 @@ impl Store {
         Ok(out.item)
     }
 
+    /// Every item the GSI lists under `gsi1pk` (tenants, clients), sorted by `gsi1sk`.
+    pub(crate) async fn listed(&self, gsi1pk: &str) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(table::GSI1)
+            .key_condition_expression("gsi1pk = :p")
+            .expression_attribute_values(":p", attr::s(gsi1pk));
+        self.query_all(query).await
+    }
+
     /// Every item a query matches, following pages.
     pub(crate) async fn query_all(
         &self,

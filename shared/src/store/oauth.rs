@@ -4,7 +4,7 @@
 //! transaction; a refresh token is rotated the same way; a replay revokes the grant.
 
 use super::attr::{self, get_bool, get_n, get_s, item, key, n, req_s, s, Item};
-use super::table::{GSI1, TTL_ATTRIBUTE};
+use super::table::TTL_ATTRIBUTE;
 use super::{keys, Store, StoreError};
 use crate::domain::oauth::{ClientRecord, CodeRecord, GrantRecord, RefreshRecord};
 use crate::domain::{ClientId, GrantId, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
@@ -224,14 +224,11 @@ impl Store {
 
     /// Every client, sorted by name.
     pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
-        let query = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(CLIENTS_GSI_PK));
-        self.query_all(query).await?.iter().map(client).collect()
+        self.listed(CLIENTS_GSI_PK)
+            .await?
+            .iter()
+            .map(client)
+            .collect()
     }
 
     /// Stores a new code (kept after its minute, so that a replay can still be recognised).

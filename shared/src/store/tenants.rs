@@ -3,7 +3,6 @@
 
 use super::attr::{self, condition_held, item, key, n, s};
 use super::members::{invited_user_writes, NewMember, EMAIL_WRITE};
-use super::table::GSI1;
 use super::{items, keys, Store, StoreError};
 use crate::domain::{AuditEvent, Email, NewTenant, Role, TenantId, TenantRecord, UserRecord};
 use rand::RngCore;
@@ -79,14 +78,7 @@ impl Store {
 
     /// Tenants sorted by name, through the GSI.
     pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
-        let query = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("gsi1pk = :p")
-            .expression_attribute_values(":p", s(keys::TENANTS_GSI_PK));
-        self.query_all(query)
+        self.listed(keys::TENANTS_GSI_PK)
             .await?
             .iter()
             .map(items::tenant)
