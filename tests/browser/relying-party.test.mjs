@@ -208,6 +208,35 @@ test("prompt=none without a session answers login_required; without it the brows
   assert.doesNotMatch(again.location.searchParams.get("next"), /prompt=login/);
 });
 
+test("the operator lists, shows, rotates and deletes apps; an old secret stops at once", async () => {
+  await setUp();
+  const dev = stack.dev;
+  const list = await porterctl(dev, ["client", "list"]);
+  assert.match(list, new RegExp(`${portal.id}\\s+Support portal\\s+confidential`));
+  assert.match(list, new RegExp(`${spa.id}\\s+Docs\\s+public`));
+  const shown = JSON.parse(await porterctl(dev, ["client", "show", portal.id]));
+  assert.deepEqual(shown.redirect_uris, [REDIRECT]);
+  assert.ok(!JSON.stringify(shown).includes(portal.secret), "the secret is never shown again");
+  const rotated = created(await porterctl(dev, ["client", "rotate-secret", portal.id]));
+  assert.notEqual(rotated.secret, portal.secret);
+  // A token request with an unknown code: the old secret is refused as the client, the new
+  // one gets as far as the code.
+  const ask = (secret) =>
+    fetch(`${dev.baseUrl}/oauth2/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "authorization_code", code: "0".repeat(64), redirect_uri: REDIRECT, client_id: portal.id, client_secret: secret }),
+    }).then(async (r) => [r.status, (await r.json()).error]);
+  assert.deepEqual(await ask(portal.secret), [401, "invalid_client"]);
+  assert.deepEqual(await ask(rotated.secret), [400, "invalid_grant"]);
+  portal.secret = rotated.secret;
+  portal.config = await oidc.discovery(new URL(dev.baseUrl), portal.id, undefined, oidc.ClientSecretBasic(portal.secret), insecure);
+  const temp = created(await porterctl(dev, ["client", "create", "--name", "Temporary", "--redirect-uri", REDIRECT]));
+  assert.match(await porterctl(dev, ["client", "delete", temp.id]), /removed/);
+  assert.doesNotMatch(await porterctl(dev, ["client", "list"]), new RegExp(temp.id));
+  await assert.rejects(porterctl(dev, ["client", "create", "--name", "Bad", "--redirect-uri", "http://app.example.test/cb"]), /https/);
+});
+
 test("logout ends the Porter session, returns to the app, and its refresh token dies with it", async () => {
   await setUp();
   const { checks, answer } = await authorize(portal);

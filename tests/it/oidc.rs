@@ -301,3 +301,56 @@ async fn bad_token_requests_get_oauth_errors_never_a_500() {
         (401, Some("invalid_client"))
     );
 }
+
+#[tokio::test]
+async fn an_app_in_a_browser_reads_the_token_answer_from_its_own_origin_only() {
+    let app = TestApp::spawn().await;
+    let c = client(&app).await;
+    let (_, mut ann) = app.ready_admin(&app.address("ann")).await;
+    let send = |code: String, origin: &'static str| {
+        let body = form(&[
+            ("client_id", c.id.as_str()),
+            ("client_secret", c.secret.as_str()),
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ]);
+        let mut req = request(
+            "POST",
+            "/oauth2/token",
+            Some("application/x-www-form-urlencoded"),
+            body,
+        );
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        req
+    };
+    // From the origin of its redirect URI: not refused as cross-site, and readable there.
+    let own = answer(
+        app.send(send(
+            code(&mut ann, &c, "openid").await,
+            "https://support.example.test",
+        ))
+        .await,
+    );
+    assert_eq!(own.status, 200, "{:?}", own.json);
+    assert_eq!(
+        own.headers["access-control-allow-origin"],
+        "https://support.example.test"
+    );
+    // From anywhere else the browser may not read it.
+    let other = answer(
+        app.send(send(
+            code(&mut ann, &c, "openid").await,
+            "https://evil.test",
+        ))
+        .await,
+    );
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    // Every other state-changing route still refuses another site.
+    let mut logout = request("POST", "/api/logout", Some("application/json"), "{}");
+    logout
+        .headers_mut()
+        .insert("origin", "https://support.example.test".parse().unwrap());
+    assert_eq!(answer(app.send(logout).await).code(), "forbidden_origin");
+}

@@ -35,19 +35,43 @@ struct Tokens {
 }
 
 pub async fn token(state: &AppState, req: &Request) -> HandlerResult {
-    let mut resp = match grant(state, req).await {
+    let mut client = None;
+    let mut resp = match grant(state, req, &mut client).await {
         Ok(tokens) => json(StatusCode::OK, &tokens),
         Err(e) => {
             tracing::info!(error = e.error, reason = %e.description, "token request refused");
             e.into_response()
         }
     };
-    resp.headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    let headers = resp.headers_mut();
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    // An app in a browser (a public client) reads the answer from its own origin: the origin
+    // of one of its redirect URIs, and no other.
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    if let (Some(origin), Some(client)) = (origin, client) {
+        if client.redirect_uris.iter().any(|u| origin_of(u) == origin) {
+            if let Ok(v) = HeaderValue::from_str(origin) {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            }
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
     Ok(resp)
 }
 
-async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
+fn origin_of(uri: &str) -> String {
+    url::Url::parse(uri).map_or_else(|_| String::new(), |u| u.origin().ascii_serialization())
+}
+
+/// The tokens for a good request; `client` is set once the client proved who it is.
+async fn grant(
+    state: &AppState,
+    req: &Request,
+    proved: &mut Option<ClientRecord>,
+) -> Result<Tokens, OAuthError> {
     let form = form(req)?;
     let claimed = claimed(req, &form)?;
     let now = Timestamp::now();
@@ -56,6 +80,7 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
             let hash = presented(&form, "code")?;
             let found = state.store.presented_code(&claimed.id, &hash).await?;
             let client = claimed.verify(found.client)?;
+            *proved = Some(client.clone());
             let code = found
                 .token
                 .filter(|_| hash != unshaped())
@@ -122,6 +147,7 @@ async fn grant(state: &AppState, req: &Request) -> Result<Tokens, OAuthError> {
             let hash = presented(&form, "refresh_token")?;
             let found = state.store.presented_refresh(&claimed.id, &hash).await?;
             let client = claimed.verify(found.client)?;
+            *proved = Some(client.clone());
             let old = found
                 .token
                 .filter(|r| r.client == client.id && hash != unshaped())

@@ -49,11 +49,19 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
+/// The one state-changing route other origins may call (see [`check_origin`]).
+pub const CROSS_ORIGIN_TOKEN_PATH: &str = "/oauth2/token";
+
 /// CSRF defence for state-changing requests: a browser always sends `Origin` on a
 /// cross-site POST, so one that names another site is refused. Requests without `Origin`
 /// (scripts, `cargo lambda invoke`) carry no ambient browser credentials to abuse.
 pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    // The OpenID provider's token endpoint never reads a cookie: an app in a browser calls
+    // it from its own origin, proving itself with its code and PKCE verifier.
+    if req.uri().path() == CROSS_ORIGIN_TOKEN_PATH {
         return Ok(());
     }
     let refused = || {
