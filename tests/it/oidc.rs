@@ -143,6 +143,20 @@ async fn racing_exchanges_of_one_code_issue_tokens_at_most_once_and_revoke_them(
         assert_eq!(a.status, 400);
         assert_eq!(a.json["error"], "invalid_grant", "{:?}", a.json);
     }
+    // The organisation's log says so: the sign-in, and its revocation.
+    let actions = ann.audit_actions().await;
+    assert!(actions.contains(&"app.sign_in".to_owned()), "{actions:?}");
+    assert!(actions.contains(&"app.revoked".to_owned()), "{actions:?}");
+    let log = ann.get("/api/audit").await;
+    let sentences = log.json["events"].to_string();
+    assert!(
+        sentences.contains("Signed in to Support portal"),
+        "{sentences}"
+    );
+    assert!(
+        sentences.contains("The sign-in to Support portal was revoked"),
+        "{sentences}"
+    );
     // Whatever the winner got is revoked: a replay happened.
     for a in issued {
         let access = a.json["access_token"].as_str().unwrap();

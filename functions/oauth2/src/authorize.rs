@@ -10,8 +10,8 @@ use porter_shared::auth::session::authenticate;
 use porter_shared::domain::oauth::{
     new_token, single_params, AuthorizeRequest, CodeRecord, Decision, Refused, Unsafe, CODE_SECS,
 };
-use porter_shared::domain::{Email, GrantId, Level, Timestamp};
-use porter_shared::http::{redirect, ApiError, Body, HandlerResult, Request, Response};
+use porter_shared::domain::{Action, Email, GrantId, Level, Timestamp};
+use porter_shared::http::{client_ip, redirect, Body, HandlerResult, Request, Response};
 use porter_shared::AppState;
 use std::collections::BTreeMap;
 
@@ -147,10 +147,13 @@ pub async fn authorize(state: &AppState, req: &Request) -> HandlerResult {
                 expires_at: now.plus_secs(CODE_SECS),
                 used: false,
             };
-            match state.store.put_code(&record, now).await {
+            let event = caller
+                .event(Action::AppSignIn, None, &client_ip(req))
+                .detail(&client.name);
+            match state.store.put_code(&record, &event, now).await {
                 Ok(()) => Ok(back.with(&[("code", &code)])),
                 Err(e) => {
-                    let _ = ApiError::internal("storing an authorization code", &e);
+                    tracing::error!(error = %e, "storing an authorization code");
                     Ok(back.error(&refusal(
                         "temporarily_unavailable",
                         "Porter is temporarily unavailable. Try again in a moment.",

@@ -14,8 +14,10 @@ use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::access_tokens;
 use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
 use porter_shared::domain::oauth::{new_token, ClientRecord, GrantRecord, RefreshRecord, Subject};
-use porter_shared::domain::{GrantId, Level, SessionOwner, Timestamp, TokenHash};
-use porter_shared::http::{json, HandlerResult, Request};
+use porter_shared::domain::{
+    Action, AuditEvent, GrantId, Level, SessionOwner, Timestamp, TokenHash,
+};
+use porter_shared::http::{client_ip, json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
@@ -75,6 +77,7 @@ async fn grant(
     let form = form(req)?;
     let claimed = claimed(req, &form)?;
     let now = Timestamp::now();
+    let source_ip = client_ip(req);
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
             let hash = presented(&form, "code")?;
@@ -85,8 +88,14 @@ async fn grant(
                 .token
                 .filter(|_| hash != unshaped())
                 .ok_or_else(|| OAuthError::invalid_grant("The code is not valid."))?;
+            let replayed = Revoked {
+                grant: &code.grant,
+                owner: &code.owner,
+                client: &client,
+                source_ip: &source_ip,
+            };
             if code.used {
-                revoke(state, &code.grant, now).await;
+                revoke(state, &replayed, now).await;
                 return Err(OAuthError::invalid_grant(
                     "The code was used already; what it issued is revoked.",
                 ));
@@ -131,7 +140,7 @@ async fn grant(
                 Ok(()) => {}
                 Err(StoreError::Conflict { .. }) => {
                     // Spent meanwhile, or revoked by a replay that got there first.
-                    revoke(state, &code.grant, now).await;
+                    revoke(state, &replayed, now).await;
                     return Err(OAuthError::invalid_grant(
                         "The code was used already; what it issued is revoked.",
                     ));
@@ -152,8 +161,14 @@ async fn grant(
                 .token
                 .filter(|r| r.client == client.id && hash != unshaped())
                 .ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
+            let reused = Revoked {
+                grant: &old.grant,
+                owner: &old.owner,
+                client: &client,
+                source_ip: &source_ip,
+            };
             if old.rotated {
-                revoke(state, &old.grant, now).await;
+                revoke(state, &reused, now).await;
                 return Err(OAuthError::invalid_grant(
                     "The refresh token was used already; the app's sign-in is revoked.",
                 ));
@@ -178,7 +193,7 @@ async fn grant(
                 Ok(()) => {}
                 // Rotated meanwhile (a reuse racing the first): the family ends.
                 Err(e) if e.failed_condition(0) => {
-                    revoke(state, &old.grant, now).await;
+                    revoke(state, &reused, now).await;
                     return Err(OAuthError::invalid_grant(
                         "The refresh token was used already; the app's sign-in is revoked.",
                     ));
@@ -216,11 +231,41 @@ fn unshaped() -> TokenHash {
     TokenHash::from_stored("unshaped".to_owned())
 }
 
-async fn revoke(state: &AppState, grant: &GrantId, now: Timestamp) {
+/// Revokes `grant` (a code or refresh token was used twice) and tells the person's
+/// organisation in its audit log.
+async fn revoke(state: &AppState, why: &Revoked<'_>, now: Timestamp) {
     let keep = now.plus_secs(porter_shared::domain::oauth::SPENT_CODE_KEPT_SECS);
-    if let Err(e) = state.store.revoke_grant(grant, keep, now).await {
-        tracing::error!(error = %e, grant = %grant, "could not revoke a grant");
+    if let Err(e) = state.store.revoke_grant(why.grant, keep, now).await {
+        tracing::error!(error = %e, grant = %why.grant, "could not revoke a grant");
     }
+    tracing::warn!(grant = %why.grant, client = %why.client.id, "a code or refresh token was used twice: grant revoked");
+    let owner = why.owner;
+    let mut fetch = Fetch::default().user(&owner.home, &owner.user);
+    if owner.tenant != owner.home {
+        fetch = fetch.home(&owner.home);
+    }
+    let Ok(mut found) = state.store.fetch(&fetch).await else {
+        return;
+    };
+    let Some((user, _)) = found.user.take() else {
+        return;
+    };
+    let event = AuditEvent::by(&user, Action::AppRevoked, None, why.source_ip)
+        .outcome("failure")
+        .detail(&why.client.name);
+    let event = match found.home.take() {
+        Some(msp) => event.acting_in(&owner.tenant, msp.display_name()),
+        None => event,
+    };
+    state.store.audit(&event).await;
+}
+
+/// What a revocation is about.
+struct Revoked<'a> {
+    grant: &'a GrantId,
+    owner: &'a SessionOwner,
+    client: &'a ClientRecord,
+    source_ip: &'a str,
 }
 
 /// The Porter session a code or refresh token came from, still full and live, with its user

@@ -84,11 +84,7 @@ impl Admin {
         target: Option<&crate::domain::UserRecord>,
         source_ip: &str,
     ) -> crate::domain::AuditEvent {
-        let event = crate::domain::AuditEvent::by(&self.caller.user, action, target, source_ip);
-        match &self.caller.home {
-            Some(msp) => event.acting_in(&self.tenant.id, msp.display_name()),
-            None => event,
-        }
+        self.caller.event(action, target, source_ip)
     }
 
     /// Widening what an MSP's people reach (adding organizations, changing where someone may

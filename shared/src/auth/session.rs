@@ -40,6 +40,23 @@ pub struct Caller {
     pub device: Option<DeviceRecord>,
 }
 
+impl Caller {
+    /// An audit event of what this person did, in the log of the tenant the session acts
+    /// in: in an organization their MSP manages, with the MSP's name.
+    pub fn event(
+        &self,
+        action: crate::domain::Action,
+        target: Option<&UserRecord>,
+        source_ip: &str,
+    ) -> crate::domain::AuditEvent {
+        let event = crate::domain::AuditEvent::by(&self.user, action, target, source_ip);
+        match (&self.home, &self.tenant) {
+            (Some(msp), Some(acting)) => event.acting_in(&acting.id, msp.display_name()),
+            _ => event,
+        }
+    }
+}
+
 /// The hash of the device cookie the browser sent, if it sent one shaped like ours.
 pub fn presented_device(req: &Request, state: &AppState) -> Option<TokenHash> {
     Cookie::Device

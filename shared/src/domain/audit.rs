@@ -55,12 +55,14 @@ pub enum Action {
     OrganizationRemove,
     OrganizationScope,
     OrganizationSwitch,
+    AppSignIn,
+    AppRevoked,
 }
 
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    pub const TABLE: [(Action, &'static str, &'static str); 45] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 47] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (
@@ -202,6 +204,12 @@ impl Action {
             "organization.switch",
             "Switched to another organization",
         ),
+        (Self::AppSignIn, "app.sign_in", "Signed in to an app"),
+        (
+            Self::AppRevoked,
+            "app.revoked",
+            "An app's sign-in was revoked",
+        ),
     ];
 
     /// Every action, in the table's order.
@@ -308,6 +316,14 @@ impl Action {
             Self::OrganizationSwitch => detail.map_or_else(
                 || self.label().to_owned(),
                 |name| format!("Switched to {name}"),
+            ),
+            Self::AppSignIn => detail.map_or_else(
+                || self.label().to_owned(),
+                |name| format!("Signed in to {name}"),
+            ),
+            Self::AppRevoked => format!(
+                "The sign-in to {} was revoked: a code or refresh token was used twice",
+                detail.unwrap_or("an app")
             ),
             other => other.label().to_owned(),
         }
@@ -418,7 +434,7 @@ mod action_tests {
             assert_eq!(*a as usize, row, "{a:?} is out of declaration order");
         }
         assert_eq!(
-            Action::OrganizationSwitch as usize,
+            Action::AppRevoked as usize,
             all.len() - 1,
             "the last variant"
         );

@@ -231,8 +231,14 @@ impl Store {
             .collect()
     }
 
-    /// Stores a new code (kept after its minute, so that a replay can still be recognised).
-    pub async fn put_code(&self, c: &CodeRecord, now: Timestamp) -> Result<(), StoreError> {
+    /// Stores a new code (kept after its minute, so that a replay can still be recognised)
+    /// with the event of the sign-in to the app, in one transaction.
+    pub async fn put_code(
+        &self,
+        c: &CodeRecord,
+        audit: &crate::domain::AuditEvent,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut it = item([
             ("pk", s(code_pk(&c.hash))),
             ("sk", s(CODE_SK)),
@@ -254,13 +260,11 @@ impl Store {
         if let Some(nonce) = &c.nonce {
             it.insert("nonce".into(), s(nonce));
         }
-        self.db
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(it))
-            .send()
-            .await?;
-        Ok(())
+        let writes = vec![
+            attr::put(&self.table, it, "attribute_not_exists(pk)")?,
+            self.audit_put(audit, &mut rand::rngs::OsRng)?,
+        ];
+        self.transact(writes).await
     }
 
     /// The client and the code a token request names, in one request.
