@@ -48,6 +48,9 @@ pub struct Config {
     /// The KMS key (an alias) that signs access tokens (`PORTER_TOKEN_KEY`, default
     /// `alias/porter-<stage>-tokens`, as template.yaml names it).
     pub token_key: String,
+    /// The k-anonymity range API of breached passwords (`PORTER_BREACHED_PASSWORDS_URL`,
+    /// default Have I Been Pwned's); the SHA-1 prefix is appended.
+    pub breached_passwords_url: String,
 }
 
 impl Config {
@@ -96,6 +99,18 @@ impl Config {
                 name: "PORTER_ENTRA_AUTHORITY",
                 reason: "expected an https URL".into(),
             })?;
+        let raw_breached = optional(
+            "PORTER_BREACHED_PASSWORDS_URL",
+            "https://api.pwnedpasswords.com/range/",
+        );
+        let breached_passwords_url = Url::parse(&raw_breached)
+            .ok()
+            .filter(|u| is_https_or_loopback(u, allow_loopback))
+            .map(|_| raw_breached.clone())
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "PORTER_BREACHED_PASSWORDS_URL",
+                reason: "expected an https URL".into(),
+            })?;
         let dns_servers =
             parse_dns_servers(&optional("PORTER_DNS_SERVERS", "")).map_err(|reason| {
                 ConfigError::Invalid {
@@ -106,6 +121,7 @@ impl Config {
         let stage = optional("PORTER_STAGE", "dev");
         let base = public_base_url.as_str().trim_end_matches('/').to_owned();
         Ok(Self {
+            breached_passwords_url,
             token_audience: optional("PORTER_TOKEN_AUDIENCE", &format!("{base}/api")),
             token_key: optional("PORTER_TOKEN_KEY", &format!("alias/porter-{stage}-tokens")),
             mail_queue_url: lookup("PORTER_MAIL_QUEUE_URL")
@@ -145,6 +161,10 @@ impl Config {
             ("PORTER_ALLOW_LOOPBACK", self.allow_loopback.to_string()),
             ("PORTER_DNS_SERVERS", join_addresses(&self.dns_servers)),
             ("PORTER_TOKEN_AUDIENCE", self.token_audience.clone()),
+            (
+                "PORTER_BREACHED_PASSWORDS_URL",
+                self.breached_passwords_url.clone(),
+            ),
             ("PORTER_TOKEN_KEY", self.token_key.clone()),
             (
                 "PORTER_MAIL_QUEUE_URL",

@@ -24,6 +24,7 @@
 
 pub mod access_tokens;
 pub mod auth;
+pub mod breached;
 pub mod clients;
 pub mod config;
 pub mod credentials;

@@ -236,6 +236,18 @@ pub async fn get_authorized(
         .map_err(|_| OutboundError::Unreachable("no answer within 5 seconds".into()))?
 }
 
+/// GET, with the headers given (and no `Accept` of its own).
+pub async fn get_with(target: &Target, headers: &[(&str, &str)]) -> Result<Answer, OutboundError> {
+    let mut req = client(target)?.get(target.url.clone());
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let resp = req.send().await.map_err(|e| unreachable(&e))?;
+    tokio::time::timeout(TIMEOUT, read(resp))
+        .await
+        .map_err(|_| OutboundError::Unreachable("no answer within 5 seconds".into()))?
+}
+
 /// POST of a form, with optional HTTP basic credentials.
 pub async fn post_form(
     target: &Target,

@@ -74,6 +74,10 @@ impl TestApp {
         let mut config = stack::local_config(&table, BASE_URL).unwrap();
         let dns = std::sync::Arc::new(porter_dev::dns::DevDns::start(0).await.unwrap());
         config.dns_servers = vec![dns.addr];
+        let breached = porter_dev::breached::BreachedStandIn::start()
+            .await
+            .unwrap();
+        config.breached_passwords_url = breached.url();
         edit(&mut config);
         let state = stack::prepare(&moto, config).await.unwrap();
         Self {

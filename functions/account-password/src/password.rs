@@ -84,7 +84,13 @@ pub async fn change(state: &AppState, req: &Request) -> HandlerResult {
         user.email.local_part(),
         &state.config.product_name,
     ];
-    let password = match Password::new(&body.password, &body.password_confirm, &context) {
+    let checked = match Password::new(&body.password, &body.password_confirm, &context) {
+        Ok(p) => porter_shared::breached::refuse_breached(&state.config, &p)
+            .await
+            .map(|()| p),
+        Err(e) => Err(e),
+    };
+    let password = match checked {
         Ok(p) => p,
         Err(e) => {
             // The current password was right: the account's counters start afresh.

@@ -150,6 +150,7 @@ async fn set_password(
         &state.config.product_name,
     ];
     let password = Password::new(&body.password, &body.password_confirm, &context)?;
+    porter_shared::breached::refuse_breached(&state.config, &password).await?;
     let hash = password::hash(&password).await?;
     let action = match kind {
         TokenKind::Activation => Action::UserActivate,

@@ -1,6 +1,7 @@
 //! Porter's local stack: moto, the table, a demo tenant and a dev server that serves every
 //! function at the routes `template.yaml` declares. Also used by the integration tests.
 
+pub mod breached;
 pub mod demo_app;
 pub mod dns;
 pub mod edge;

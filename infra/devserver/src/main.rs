@@ -61,6 +61,12 @@ async fn main() -> anyhow::Result<()> {
     if std::env::var("PORTER_ENTRA_AUTHORITY").is_err() {
         config.entra_authority = url::Url::parse(&idp.base())?;
     }
+    // New passwords are looked up in a stand-in of the breached-password service, unless
+    // the environment names another.
+    let breached = porter_dev::breached::BreachedStandIn::start().await?;
+    if std::env::var("PORTER_BREACHED_PASSWORDS_URL").is_err() {
+        config.breached_passwords_url = breached.url();
+    }
     let app = stack::prepare(&moto.endpoint(), config).await?;
     // The `mailer` function, fed by the mail queue as Lambda feeds it.
     tokio::spawn(porter_dev::mailer::poll(app.clone()));
@@ -93,6 +99,11 @@ async fn main() -> anyhow::Result<()> {
         demo_key.client_id,
         demo_key.kid,
         key_dir.display()
+    );
+    println!(
+        "  breached passwords: {} (stand-in; refuses e.g. \"{}\")",
+        app.config.breached_passwords_url,
+        porter_dev::breached::BREACHED[0]
     );
     match &dns {
         Some(d) => println!(

@@ -23,6 +23,9 @@ pub enum PasswordError {
     TooLong,
     #[error("This password is too easy to guess. {0}")]
     Guessable(String),
+    /// Found by the breached-password lookup (`crate::breached`), after the rules above.
+    #[error("This password has appeared in a data breach; choose another.")]
+    Breached,
 }
 
 impl PasswordError {
@@ -30,6 +33,7 @@ impl PasswordError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Mismatch => "password_mismatch",
+            Self::Breached => "password_breached",
             _ => "password_weak",
         }
     }
