@@ -99,24 +99,13 @@ mod tests {
 
     #[test]
     fn a_suffix_counts_only_with_a_count_above_zero() {
-        let answer = "1E4C9B93F3F0682250B6CF8331B7EE68FD8:10434004\r\n\
-                      0018A45C4D1DEF81644B54AB7F969B88D65:0\r\n"; // pragma: allowlist secret
-        assert_eq!(
-            listed(answer, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"),
-            Some(true)
-        ); // pragma: allowlist secret
-        assert_eq!(
-            listed(answer, "0018A45C4D1DEF81644B54AB7F969B88D65"),
-            Some(false)
-        ); // pragma: allowlist secret
-        assert_eq!(
-            listed(answer, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"),
-            Some(false)
-        );
+        let listed_suffix = "1E4C9B93F3F0682250B6CF8331B7EE68FD8"; // pragma: allowlist secret
+        let decoy = "0018A45C4D1DEF81644B54AB7F969B88D65"; // pragma: allowlist secret
+        let answer = format!("{listed_suffix}:10434004\r\n{decoy}:0\r\n");
+        assert_eq!(listed(&answer, listed_suffix), Some(true));
+        assert_eq!(listed(&answer, decoy), Some(false));
+        assert_eq!(listed(&answer, &"F".repeat(35)), Some(false));
         assert_eq!(listed("<html>not a range</html>", "1E4C9"), None);
-        assert_eq!(
-            listed("", "1E4C9B93F3F0682250B6CF8331B7EE68FD8"),
-            Some(false)
-        ); // pragma: allowlist secret
+        assert_eq!(listed("", listed_suffix), Some(false));
     }
 }

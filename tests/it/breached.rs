@@ -110,7 +110,7 @@ async fn only_five_hex_digits_of_the_password_hash_leave_porter() {
 async fn an_unreachable_or_silent_service_does_not_hold_the_person_up() {
     // Nothing listens: refused at once.
     let app = TestApp::spawn_with(|c| {
-        c.breached_passwords_url = "http://127.0.0.1:9/range/".into();
+        c.breached_passwords_url = "http://127.0.0.1:9/range/".into(); // pragma: allowlist secret
     })
     .await;
     app.active_admin(&app.address("ann"), PASSWORD).await;

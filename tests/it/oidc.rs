@@ -368,3 +368,98 @@ async fn an_app_in_a_browser_reads_the_token_answer_from_its_own_origin_only() {
         .insert("origin", "https://support.example.test".parse().unwrap());
     assert_eq!(answer(app.send(logout).await).code(), "forbidden_origin");
 }
+
+#[tokio::test]
+async fn an_app_naming_itself_signs_out_directly_and_a_bare_link_asks_first() {
+    let app = TestApp::spawn().await;
+    let new = NewClient {
+        name: "Support portal".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec!["https://support.example.test/bye".into()],
+        public: false,
+    };
+    let (c, _) = clients::register(&app.state, new, Timestamp::now())
+        .await
+        .unwrap();
+    let (_, mut ann) = app.ready_admin(&app.address("ann")).await;
+    // A bare link: a page with a form, and the session lives on.
+    let bare = ann.get("/oauth2/logout").await;
+    assert_eq!(bare.status, 200);
+    assert!(bare.text.contains("Sign out of Porter?"), "{}", bare.text);
+    assert_eq!(ann.get("/api/me").await.status, 200);
+    // An unregistered address: signed out, but never sent there.
+    let foreign = ann
+        .get(&format!(
+            "/oauth2/logout?client_id={}&post_logout_redirect_uri={}",
+            c.id,
+            urlencoding("https://evil.test/")
+        ))
+        .await;
+    assert_eq!(foreign.status, 400);
+    assert!(foreign.headers.get("location").is_none());
+    let (_, mut bea) = app.ready_admin(&app.address("bea")).await;
+    let out = bea
+        .get(&format!(
+            "/oauth2/logout?client_id={}&post_logout_redirect_uri={}&state=s1",
+            c.id,
+            urlencoding("https://support.example.test/bye")
+        ))
+        .await;
+    assert_eq!(out.status, 302);
+    assert_eq!(
+        out.headers["location"],
+        "https://support.example.test/bye?state=s1"
+    );
+    assert_eq!(bea.get("/api/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn an_msp_admin_working_in_an_organization_signs_in_to_an_app_as_that_organization() {
+    let app = TestApp::spawn().await;
+    let c = client(&app).await;
+    let (reg, mut ann) = app.ready_admin(&app.address("ann")).await;
+    app.state.store.set_msp(&reg.tenant, 3).await.unwrap();
+    let created = ann
+        .post(
+            "/api/organizations",
+            serde_json::json!({ "name": "Contoso" }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.json);
+    let org = created.json["id"].as_str().unwrap().to_owned();
+    let switched = ann
+        .post(
+            "/api/session/organization",
+            serde_json::json!({ "id": org }),
+        )
+        .await;
+    assert_eq!(switched.status, 200, "{:?}", switched.json);
+
+    let code = code(&mut ann, &c, "openid email offline_access").await;
+    let a = exchange(&app, &c, &code).await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    let part = a.json["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    let id: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap();
+    assert_eq!(id["tid"], org.as_str());
+    assert_eq!(id["msp"], reg.tenant.as_str());
+    assert_eq!(id["org_name"], "Contoso");
+    let info = userinfo(&app, a.json["access_token"].as_str().unwrap()).await;
+    assert_eq!(info.json["tid"], org.as_str());
+    assert_eq!(info.json["msp"], reg.tenant.as_str());
+    // Contoso's log holds the sign-in, as done by the MSP's person.
+    let log = ann.get("/api/audit").await;
+    let events = log.json["events"].as_array().unwrap();
+    let signed_in = events
+        .iter()
+        .find(|e| e["action"] == "app.sign_in")
+        .expect("the sign-in is in Contoso's log");
+    assert_eq!(signed_in["actor_email"], app.address("ann"));
+    // A refresh while acting works: the session, its user and both tenants in one read.
+    let rt = a.json["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&app, &c, rt).await.status, 200);
+}

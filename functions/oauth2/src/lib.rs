@@ -11,8 +11,9 @@
 //!   `{access_token, token_type, expires_in, id_token, scope, refresh_token?}`; errors as
 //!   RFC 6749 §5.2 (`invalid_grant`, `invalid_client`…)
 //! - `GET|POST /oauth2/userinfo` (bearer) → the claims the grant's scopes allow
-//! - `GET /oauth2/logout` (`id_token_hint`, `post_logout_redirect_uri`, `state`) → ends the
-//!   Porter session and 302 back; without a hint, a page asks first (`POST` from it)
+//! - `GET /oauth2/logout` (`id_token_hint` or `client_id`, `post_logout_redirect_uri`,
+//!   `state`) → ends the Porter session and 302 back; naming no app, a page asks first
+//!   (`POST` from it)
 //! - `GET /oauth2/clients/{id}` → `{client_id, name}` for the sign-in page
 
 mod authorize;

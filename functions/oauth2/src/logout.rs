@@ -1,9 +1,11 @@
 //! `GET /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0): an app signs the person out
 //! of Porter and gets them back. With an `id_token_hint` Porter issued, the session the token
 //! came from and the browser's own end at once and the answer is a 302 to a registered
-//! `post_logout_redirect_uri` (with `state`); first-party apps need no confirmation. Without
-//! a hint, anyone could link here, so a page asks first and posts back (`POST`, same origin
-//! only). An address the app did not register gets a page, never a redirect.
+//! `post_logout_redirect_uri` (with `state`); first-party apps need no confirmation, and one
+//! that names itself by `client_id` instead of a hint is answered the same way. A request
+//! naming no app at all could come from any link, so a page asks first and posts back
+//! (`POST`, same origin only). An address the app did not register gets a page, never a
+//! redirect.
 
 use crate::discovery::issuer;
 use crate::page;
@@ -40,7 +42,10 @@ pub async fn logout(state: &AppState, req: &Request) -> HandlerResult {
         },
         None => None,
     };
-    if hint.is_none() && carries_session(req, &state.config) {
+    // An app names itself with its ID token or its client_id: first-party apps sign people
+    // out directly. A bare link to here, naming no app, could come from anywhere: a page asks.
+    let named = params.get("client_id").is_some_and(|c| !c.is_empty());
+    if hint.is_none() && !named && carries_session(req, &state.config) {
         let fields: Vec<(&str, &str)> = ["client_id", "post_logout_redirect_uri", "state"]
             .iter()
             .filter_map(|k| params.get(*k).map(|v| (*k, v.as_str())))
