@@ -24,7 +24,11 @@ test("a person signs in to the demo app through their organisation's identity pr
 
   // The organisation asks for Porter's second factor unless its provider proved one.
   await page.waitForURL((u) => u.href.startsWith(demoApp.url) || u.pathname === "/login");
-  if (page.url().startsWith(baseUrl)) await enrolTotp(page);
+  if (page.url().startsWith(baseUrl)) {
+    // Back from the provider, the page still says where the sign-in leads.
+    await page.getByText("Sign in to continue to Demo app").waitFor();
+    await enrolTotp(page);
+  }
 
   await page.waitForURL((u) => u.href.startsWith(demoApp.url));
   await page.getByText("Signed in as admin@sso.test").waitFor();

@@ -40,8 +40,14 @@ const porter = {
 
   /** The path kept by `rememberNext` (once: it is forgotten), or null. */
   takeNext() {
-    const raw = sessionStorage.getItem(NEXT_KEY);
+    const next = porter.keptNext();
     sessionStorage.removeItem(NEXT_KEY);
+    return next;
+  },
+
+  /** The path kept by `rememberNext`, still kept, or null. */
+  keptNext() {
+    const raw = sessionStorage.getItem(NEXT_KEY);
     try {
       const kept = JSON.parse(raw);
       if (kept && Date.now() - kept.at < 15 * 60 * 1000) return porter.safeNext(kept.path);

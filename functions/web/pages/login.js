@@ -171,7 +171,10 @@
   if (params.has("next")) {
     const next = porter.rememberNext(params.get("next"));
     if (next) continueTo(next);
-  } else if (!params.has("step")) {
+  } else if (params.has("step")) {
+    const kept = porter.keptNext();
+    if (kept) continueTo(kept);
+  } else {
     porter.takeNext();
   }
   const reason = params.get("reason");
