@@ -81,12 +81,14 @@ async fn grant(
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
             let hash = presented(&form, "code")?;
-            let found = state.store.presented_code(&claimed.id, &hash).await?;
+            let found = state
+                .store
+                .presented_code(&claimed.id, hash.as_ref())
+                .await?;
             let client = claimed.verify(found.client)?;
             *proved = Some(client.clone());
             let code = found
                 .token
-                .filter(|_| hash != unshaped())
                 .ok_or_else(|| OAuthError::invalid_grant("The code is not valid."))?;
             let replayed = Revoked {
                 grant: &code.grant,
@@ -154,12 +156,15 @@ async fn grant(
         }
         Some("refresh_token") => {
             let hash = presented(&form, "refresh_token")?;
-            let found = state.store.presented_refresh(&claimed.id, &hash).await?;
+            let found = state
+                .store
+                .presented_refresh(&claimed.id, hash.as_ref())
+                .await?;
             let client = claimed.verify(found.client)?;
             *proved = Some(client.clone());
             let old = found
                 .token
-                .filter(|r| r.client == client.id && hash != unshaped())
+                .filter(|r| r.client == client.id)
                 .ok_or_else(|| OAuthError::invalid_grant("The refresh token is not valid."))?;
             let reused = Revoked {
                 grant: &old.grant,
@@ -218,17 +223,13 @@ async fn grant(
     }
 }
 
-/// The hash of a code or refresh token in the form. Something not shaped like one is looked
-/// up as [`unshaped`] (which names no item), so that the client is judged first either way.
-fn presented(form: &BTreeMap<String, String>, name: &str) -> Result<TokenHash, OAuthError> {
+/// The hash of a code or refresh token in the form; `None` for something not shaped like
+/// one, which is not looked up (the client is still judged first).
+fn presented(form: &BTreeMap<String, String>, name: &str) -> Result<Option<TokenHash>, OAuthError> {
     let raw = form
         .get(name)
         .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing.")))?;
-    Ok(TokenHash::of_presented(raw).unwrap_or_else(unshaped))
-}
-
-fn unshaped() -> TokenHash {
-    TokenHash::from_stored("unshaped".to_owned())
+    Ok(TokenHash::of_presented(raw))
 }
 
 /// Revokes `grant` (a code or refresh token was used twice) and tells the person's

@@ -267,25 +267,34 @@ impl Store {
         self.transact(writes).await
     }
 
+    /// The client a token request names and the item of the code or refresh token it
+    /// presented (`None` for one not shaped like ours: only the client is read), in one
+    /// request.
+    async fn client_with(
+        &self,
+        client_id: &ClientId,
+        token_key: Option<(String, &str)>,
+    ) -> Result<(Option<ClientRecord>, Option<Item>), StoreError> {
+        let client_key = (client_pk(client_id), CLIENT_SK.to_owned());
+        let token_key = token_key.map(|(pk, sk)| (pk, sk.to_owned()));
+        let mut keys = vec![client_key.clone()];
+        keys.extend(token_key.clone());
+        let mut found = self.get_many(keys).await?;
+        let client = found.remove(&client_key).as_ref().map(client).transpose()?;
+        Ok((client, token_key.and_then(|k| found.remove(&k))))
+    }
+
     /// The client and the code a token request names, in one request.
     pub async fn presented_code(
         &self,
         client_id: &ClientId,
-        hash: &TokenHash,
+        hash: Option<&TokenHash>,
     ) -> Result<Presented<CodeRecord>, StoreError> {
-        let (client_key, code_key) = (
-            (client_pk(client_id), CLIENT_SK.to_owned()),
-            (code_pk(hash), CODE_SK.to_owned()),
-        );
-        let mut found = self
-            .get_many(vec![client_key.clone(), code_key.clone()])
-            .await?;
+        let key = hash.map(|h| (code_pk(h), CODE_SK));
+        let (client, item) = self.client_with(client_id, key).await?;
         Ok(Presented {
-            client: found.remove(&client_key).as_ref().map(client).transpose()?,
-            token: found
-                .remove(&code_key)
-                .map(|it| code(hash, &it))
-                .transpose()?,
+            client,
+            token: hash.zip(item).map(|(h, it)| code(h, &it)).transpose()?,
         })
     }
 
@@ -293,21 +302,13 @@ impl Store {
     pub async fn presented_refresh(
         &self,
         client_id: &ClientId,
-        hash: &TokenHash,
+        hash: Option<&TokenHash>,
     ) -> Result<Presented<RefreshRecord>, StoreError> {
-        let (client_key, refresh_key) = (
-            (client_pk(client_id), CLIENT_SK.to_owned()),
-            (refresh_pk(hash), REFRESH_SK.to_owned()),
-        );
-        let mut found = self
-            .get_many(vec![client_key.clone(), refresh_key.clone()])
-            .await?;
+        let key = hash.map(|h| (refresh_pk(h), REFRESH_SK));
+        let (client, item) = self.client_with(client_id, key).await?;
         Ok(Presented {
-            client: found.remove(&client_key).as_ref().map(client).transpose()?,
-            token: found
-                .remove(&refresh_key)
-                .map(|it| refresh(hash, &it))
-                .transpose()?,
+            client,
+            token: hash.zip(item).map(|(h, it)| refresh(h, &it)).transpose()?,
         })
     }
 
