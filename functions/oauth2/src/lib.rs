@@ -19,6 +19,7 @@
 mod authorize;
 mod client_auth;
 mod discovery;
+mod live;
 mod logout;
 mod page;
 mod token;

@@ -10,13 +10,12 @@
 
 use crate::client_auth::{claimed, form, OAuthError};
 use crate::discovery::issuer;
+use crate::live::{live_session, Ended, Live};
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::access_tokens;
 use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
 use porter_shared::domain::oauth::{new_token, ClientRecord, GrantRecord, RefreshRecord, Subject};
-use porter_shared::domain::{
-    Action, AuditEvent, GrantId, Level, SessionOwner, Timestamp, TokenHash,
-};
+use porter_shared::domain::{Action, AuditEvent, GrantId, SessionOwner, Timestamp, TokenHash};
 use porter_shared::http::{client_ip, json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
@@ -269,55 +268,19 @@ struct Revoked<'a> {
     source_ip: &'a str,
 }
 
-/// The Porter session a code or refresh token came from, still full and live, with its user
-/// and the tenant it acts in (and the grant, when asked for).
-struct Live {
-    session: porter_shared::domain::SessionRecord,
-    user: porter_shared::domain::UserRecord,
-    tenant: porter_shared::domain::TenantRecord,
-    grant: Option<GrantRecord>,
-}
-
-async fn live_session(
-    state: &AppState,
-    session: &TokenHash,
-    owner: &SessionOwner,
-    grant: Option<&GrantId>,
-    now: Timestamp,
-) -> Result<Live, OAuthError> {
-    let mut fetch = Fetch::default()
-        .session(session)
-        .user(&owner.home, &owner.user)
-        .tenant(&owner.tenant);
-    if owner.tenant != owner.home {
-        fetch = fetch.home(&owner.home);
+impl From<Ended> for OAuthError {
+    fn from(e: Ended) -> Self {
+        match e {
+            Ended::Gone => {
+                OAuthError::invalid_grant("The Porter sign-in this came from has ended.")
+            }
+            Ended::Suspended => {
+                OAuthError::invalid_grant("The organisation's access is suspended.")
+            }
+            Ended::NoRole => OAuthError::invalid_grant("The account has no role."),
+            Ended::Store(e) => e.into(),
+        }
     }
-    if let Some(g) = grant {
-        fetch = fetch.grant(g);
-    }
-    let mut found = state.store.fetch(&fetch).await?;
-    let ended = || OAuthError::invalid_grant("The Porter sign-in this came from has ended.");
-    let (user, _) = found.user.take().ok_or_else(ended)?;
-    let session = found
-        .session
-        .take()
-        .filter(|s| s.owner() == *owner && s.level == Level::Full && s.is_live(&user, now))
-        .ok_or_else(ended)?;
-    let tenant = found.tenant.take().ok_or_else(ended)?;
-    if tenant.is_suspended() || found.home.as_ref().is_some_and(|h| h.is_suspended()) {
-        return Err(OAuthError::invalid_grant(
-            "The organisation's access is suspended.",
-        ));
-    }
-    if user.role.is_none() {
-        return Err(OAuthError::invalid_grant("The account has no role."));
-    }
-    Ok(Live {
-        session,
-        user,
-        tenant,
-        grant: found.grant.take(),
-    })
 }
 
 /// An ID token and an access token for `grant`, signed at the same time.

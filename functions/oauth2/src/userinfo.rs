@@ -1,17 +1,18 @@
 //! `GET|POST /oauth2/userinfo`: who the bearer of an access token issued here is, as far as its
-//! scopes tell. The token must verify, and its grant and Porter session must still live: a
-//! replayed code, a reused refresh token or a sign-out stops it here at once. One DynamoDB
-//! request (the grant, the session, the user and the tenant together).
+//! scopes tell. The token must verify, and its grant and Porter session must still stand, as
+//! the token endpoint judges them (`live.rs`): a replayed code, a reused refresh token, a
+//! sign-out or a suspension stops it here at once. One DynamoDB request (the grant, the
+//! session, the user and the tenant together).
 
 use crate::discovery::issuer;
+use crate::live::{live_session, Ended};
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::access_tokens;
 use porter_shared::credentials::access::{kid_of, verify};
 use porter_shared::domain::access_token::AccessClaims;
 use porter_shared::domain::oauth::Subject;
-use porter_shared::domain::{GrantId, Level, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
+use porter_shared::domain::{GrantId, SessionOwner, TenantId, Timestamp, TokenHash, UserId};
 use porter_shared::http::{json, ApiError, Body, HandlerResult, Request, Response};
-use porter_shared::store::fetch::Fetch;
 use porter_shared::AppState;
 use serde_json::json;
 
@@ -49,30 +50,20 @@ pub async fn userinfo(state: &AppState, req: &Request) -> HandlerResult {
     let Some(ids) = Ids::of(&claims) else {
         return invalid("The access token was not issued to an app.");
     };
-    let fetch = Fetch::default()
-        .grant(&ids.grant)
-        .session(&ids.session)
-        .user(&ids.owner.home, &ids.owner.user)
-        .tenant(&ids.owner.tenant);
-    let mut found = state.store.fetch(&fetch).await?;
     let now = Timestamp::now();
-    let Some(grant) = found.grant.take().filter(|g| g.session == ids.session) else {
+    let live = match live_session(state, &ids.session, &ids.owner, Some(&ids.grant), now).await {
+        Ok(live) => live,
+        Err(Ended::Store(e)) => return Err(e.into()),
+        Err(Ended::Suspended) => return invalid("The organisation's access is suspended."),
+        Err(Ended::Gone | Ended::NoRole) => return invalid("The Porter sign-in has ended."),
+    };
+    let Some(grant) = live.grant.as_ref().filter(|g| g.session == ids.session) else {
         return invalid("The app's sign-in was revoked.");
     };
-    let Some((user, _)) = found.user.take() else {
-        return invalid("The Porter sign-in has ended.");
-    };
-    let live = found
-        .session
-        .take()
-        .filter(|s| s.owner() == ids.owner && s.level == Level::Full && s.is_live(&user, now));
-    let (Some(session), Some(tenant)) = (live, found.tenant.take()) else {
-        return invalid("The Porter sign-in has ended.");
-    };
     let subject = Subject {
-        session: &session,
-        user: &user,
-        tenant: &tenant,
+        session: &live.session,
+        user: &live.user,
+        tenant: &live.tenant,
     };
     Ok(json(StatusCode::OK, &subject.userinfo(&grant.scope)))
 }
