@@ -13,14 +13,13 @@ use crate::discovery::issuer;
 use crate::live::{live_session, Ended, Live};
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use porter_shared::access_tokens;
-use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
+use porter_shared::domain::access_token::{new_jti, AccessClaims, ACCESS_TOKEN_SECS};
 use porter_shared::domain::oauth::{new_token, ClientRecord, GrantRecord, RefreshRecord, Subject};
 use porter_shared::domain::{Action, AuditEvent, GrantId, SessionOwner, Timestamp, TokenHash};
 use porter_shared::http::{client_ip, json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::StoreError;
 use porter_shared::AppState;
-use rand::RngCore;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -299,8 +298,6 @@ async fn issue(
         tenant: &live.tenant,
     };
     let id = subject.id_claims(&iss, &client.id, nonce, &grant.scope, now);
-    let mut jti = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut jti);
     let scope = grant.scope.join(" ");
     let access = AccessClaims::for_session(
         &iss,
@@ -309,7 +306,7 @@ async fn issue(
         &live.user,
         &live.tenant,
         now,
-        hex::encode(jti),
+        new_jti(&mut rand::rngs::OsRng),
     )
     .map(|c| AccessClaims {
         client_id: Some(client.id.as_str().to_owned()),

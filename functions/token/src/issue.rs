@@ -8,11 +8,10 @@
 use lambda_http::http::StatusCode;
 use porter_shared::access_tokens;
 use porter_shared::auth::session::{authenticate, unauthenticated};
-use porter_shared::domain::access_token::{AccessClaims, ACCESS_TOKEN_SECS};
+use porter_shared::domain::access_token::{new_jti, AccessClaims, ACCESS_TOKEN_SECS};
 use porter_shared::domain::{Level, Timestamp};
 use porter_shared::http::{json, ApiError, HandlerResult, Request};
 use porter_shared::AppState;
-use rand::RngCore;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -33,8 +32,6 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         .tenant
         .as_ref()
         .ok_or_else(porter_shared::auth::session::tenant_suspended)?;
-    let mut jti = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut jti);
     let config = &state.config;
     let issuer = config.public_base_url.as_str().trim_end_matches('/');
     let claims = AccessClaims::for_session(
@@ -44,7 +41,7 @@ pub async fn handle(state: &AppState, req: &Request) -> HandlerResult {
         &caller.user,
         tenant,
         Timestamp::now(),
-        hex::encode(jti),
+        new_jti(&mut rand::rngs::OsRng),
     )
     .ok_or_else(|| {
         ApiError::new(

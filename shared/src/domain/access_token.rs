@@ -94,6 +94,13 @@ pub struct AccessClaims {
     pub gid: Option<String>,
 }
 
+/// A token's `jti`: 128 random bits, hex.
+pub fn new_jti(rng: &mut impl rand::RngCore) -> String {
+    let mut jti = [0u8; 16];
+    rng.fill_bytes(&mut jti);
+    hex::encode(jti)
+}
+
 /// What the tenant's license entitles it to, as the `ent` claim.
 pub fn entitlement_claim(entitlements: Option<&Entitlements>) -> BTreeMap<String, Vec<String>> {
     entitlements
