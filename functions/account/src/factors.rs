@@ -149,8 +149,13 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
     let removed = keys.0.remove(at);
     let user = &caller.user;
     let event = AuditEvent::by(user, Action::MfaKeyRemove, Some(user), &client_ip(req));
+    let kind = if removed.discoverable {
+        "passkey"
+    } else {
+        "security key"
+    };
     let what = format!(
-        "The security key \u{201c}{}\u{201d} was removed from your account.",
+        "The {kind} \u{201c}{}\u{201d} was removed from your account.",
         removed.name
     );
     let cookie = change_factors(
@@ -165,10 +170,20 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
         &what,
     )
     .await?;
+    if removed.discoverable {
+        if let Err(e) = state.store.forget_passkey_owner(&removed.id).await {
+            // Harmless when left: the key is gone from the user, so it signs nobody in.
+            tracing::warn!(error = %e, "could not forget a removed passkey's index");
+        }
+    }
     Ok(json_with_cookie(
         StatusCode::OK,
         &Message {
-            message: "Security key removed.",
+            message: if removed.discoverable {
+                "Passkey removed."
+            } else {
+                "Security key removed."
+            },
         },
         cookie,
     ))

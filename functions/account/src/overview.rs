@@ -33,6 +33,7 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
             name: &k.name,
             created_at: time(k.created_at),
             last_used_at: k.last_used_at.map(time),
+            passkey: k.discoverable,
         })
         .collect();
     sessions.retain(|s| s.is_live(user, now));
@@ -111,6 +112,8 @@ struct KeyView<'a> {
     name: &'a str,
     created_at: String,
     last_used_at: Option<String>,
+    /// A passkey, which also signs in on its own.
+    passkey: bool,
 }
 
 #[derive(Serialize)]

@@ -1,11 +1,12 @@
-//! `login`: email first, password (or a PIN emailed to the person), second factor, sign-out,
-//! and "forgot password".
+//! `login`: email first, password (or a PIN emailed to the person), second factor, a passkey
+//! alone, sign-out, and "forgot password".
 
 mod floor;
 mod forgot;
 mod identify;
 mod logout;
 mod mfa;
+mod passkey;
 mod password;
 mod pin;
 
@@ -24,6 +25,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/password/forgot", forgot::handle)
             .post("/api/login/pin/request", pin::request)
             .post("/api/login/pin", pin::sign_in)
+            .post("/api/login/passkey/options", passkey::options)
+            .post("/api/login/passkey", passkey::sign_in)
     });
     ROUTES.serve(state, req).await
 }

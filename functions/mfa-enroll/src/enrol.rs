@@ -10,6 +10,7 @@ use porter_shared::domain::{Action, AuditEvent, Level, SessionOwner, Timestamp};
 use porter_shared::http::{json_with_cookie, ApiError, Body, Request, Response};
 use porter_shared::store::fetch::Fetch;
 use porter_shared::store::users::CredentialChange;
+use porter_shared::store::Writes;
 use porter_shared::AppState;
 use serde::Serialize;
 
@@ -45,10 +46,13 @@ struct Enrolled {
 /// becomes full, under a new id); a change by someone who already had a factor ends their
 /// other sessions and is emailed. `guess`: the second-factor counter as read with the caller,
 /// when a code proved the new factor (the right guess resets it in the same transaction).
+/// `also`: what else the new factor needs written with it (a passkey's index).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn enrolled(
     state: &AppState,
     caller: &Caller,
     change: &CredentialChange,
+    also: Writes,
     method: &'static str,
     codes: Vec<String>,
     ip: &str,
@@ -62,10 +66,12 @@ pub(crate) async fn enrolled(
         let what = match method {
             "totp" if user.has_totp => "Your authenticator app was replaced.",
             "totp" => "An authenticator app was added to your account.",
+            "passkey" => "A passkey was added to your account.",
             _ => "A security key was added to your account.",
         };
         let rotation = Rotation::of(caller, now);
-        Rotation::settled(settle(rotation.writes(state, caller, change, &events)?).await?)?;
+        let writes = rotation.writes(state, caller, change, &events)?.and(also);
+        Rotation::settled(settle(writes).await?)?;
         notify_change(state, user, what, now).await;
         let body = Enrolled {
             recovery_codes: codes,
@@ -94,7 +100,8 @@ pub(crate) async fn enrolled(
             &new.events,
             &mut rand::rngs::OsRng,
         )?
-        .and(new.device_writes(&state.store)?);
+        .and(new.device_writes(&state.store)?)
+        .and(also);
     match settle(writes).await? {
         Verdict::Settled => Ok(new.json_with(
             &state.config,

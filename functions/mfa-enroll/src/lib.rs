@@ -8,6 +8,9 @@
 //! - `POST /api/mfa/totp/confirm {code}` → `{recovery_codes, next}`
 //! - `POST /api/mfa/webauthn/options` → creation options
 //! - `POST /api/mfa/webauthn {credential}` → `{recovery_codes, next}`
+//! - `POST /api/mfa/passkey/options` → creation options for a passkey (discoverable, with
+//!   user verification)
+//! - `POST /api/mfa/passkey {credential, name}` → `{recovery_codes, next}`
 
 mod enrol;
 mod totp;
@@ -24,6 +27,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/mfa/totp/confirm", totp::confirm)
             .post("/api/mfa/webauthn/options", webauthn::options)
             .post("/api/mfa/webauthn", webauthn::finish)
+            .post("/api/mfa/passkey/options", webauthn::passkey_options)
+            .post("/api/mfa/passkey", webauthn::passkey_finish)
     });
     ROUTES.serve(state, req).await
 }

@@ -69,7 +69,8 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let change = CredentialChange::enable_totp(&sealed, step, &hashes);
     let ip = client_ip(req);
-    enrolled(state, &caller, &change, "totp", codes, &ip, Some(seen)).await
+    let also = Writes::none();
+    enrolled(state, &caller, &change, also, "totp", codes, &ip, Some(seen)).await
 }
 
 /// A new authenticator's seed, shown once as text and as a QR code.

@@ -270,6 +270,19 @@ pub async fn identify_limited(
         .map(|_| ())
 }
 
+/// Counts a passkey sign-in's options from `source_ip` (each writes a challenge); 429
+/// `throttled` with `Retry-After` past sixty a minute.
+pub async fn passkey_options_limited(
+    state: &AppState,
+    source_ip: &str,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let key = ThrottleKey::new("passkey-source", source_ip);
+    take_attempts(state, vec![(key, throttle::IDENTIFY_SOURCE)], now)
+        .await
+        .map(|_| ())
+}
+
 /// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while any count is
 /// over its limit (three emails per address and source per fifteen minutes, ten per address
 /// per hour, ten requests per source per fifteen minutes). Then no email goes out, and the

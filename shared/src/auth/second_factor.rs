@@ -203,13 +203,18 @@ async fn after_failure(state: &AppState, caller: &Caller, now: Timestamp) {
 /// and this browser holds no device cookie of the user's; until a password reset.
 pub fn refuse_if_blocked(caller: &Caller) -> Result<(), ApiError> {
     if caller.credentials.factors.blocked() && caller.device.is_none() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "mfa_blocked",
-            "Too many wrong codes were entered for this account. Reset your password (\u{201c}Forgot password\u{201d}) to sign in from this browser.",
-        ));
+        return Err(mfa_blocked());
     }
     Ok(())
+}
+
+/// 403 `mfa_blocked`: see [`refuse_if_blocked`].
+pub fn mfa_blocked() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "mfa_blocked",
+        "Too many wrong codes were entered for this account. Reset your password (\u{201c}Forgot password\u{201d}) to sign in from this browser.",
+    )
 }
 
 /// What a right `proof` spends (and the challenge it answered), or `None` for a wrong one: a

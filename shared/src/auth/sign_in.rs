@@ -98,6 +98,9 @@ pub enum Proved {
     Provider { then_second_factor: bool },
     /// A second factor after the first (`method`: totp, recovery, webauthn).
     SecondFactor { method: &'static str },
+    /// A passkey alone: something the user has, unlocked by something they know or are
+    /// (user verification), so both factors at once.
+    Passkey,
     /// The first second factor set up (`method`), by someone who proved a first factor
     /// (`completes_sign_in`) or who is signed in already through their provider.
     Enrolled {
@@ -112,9 +115,10 @@ impl Proved {
         match self {
             Self::Password | Self::Pin => Level::Password,
             Self::Provider { then_second_factor } if then_second_factor => Level::Password,
-            Self::Provider { .. } | Self::SecondFactor { .. } | Self::Enrolled { .. } => {
-                Level::Full
-            }
+            Self::Provider { .. }
+            | Self::SecondFactor { .. }
+            | Self::Passkey
+            | Self::Enrolled { .. } => Level::Full,
         }
     }
 
@@ -130,6 +134,7 @@ impl Proved {
             }
             Self::Provider { .. } => by(Action::LoginSuccess).outcome("sso"),
             Self::SecondFactor { method } => by(Action::LoginSuccess).outcome(method),
+            Self::Passkey => by(Action::LoginSuccess).outcome("passkey"),
             Self::Enrolled {
                 method,
                 completes_sign_in: true,
@@ -138,15 +143,17 @@ impl Proved {
         })
     }
 
-    /// Its method in an `amr` claim (RFC 8176; `pin` for an emailed code).
-    fn amr(self) -> &'static str {
+    /// Its methods in an `amr` claim (RFC 8176; `pin` for an emailed code): a passkey is a
+    /// hardware-bound key (`hwk`) that verified its user (`user`).
+    fn amr(self) -> &'static [&'static str] {
         match self {
-            Self::Password => "pwd", // pragma: allowlist secret
-            Self::Pin => "pin",
-            Self::Provider { .. } => "fed",
+            Self::Password => &["pwd"], // pragma: allowlist secret
+            Self::Pin => &["pin"],
+            Self::Provider { .. } => &["fed"],
+            Self::Passkey => &["hwk", "user"],
             Self::SecondFactor { method } | Self::Enrolled { method, .. } => match method {
-                "webauthn" => "hwk",
-                _ => "otp",
+                "webauthn" | "passkey" => &["hwk"],
+                _ => &["otp"],
             },
         }
     }
@@ -154,7 +161,10 @@ impl Proved {
     /// Whether it proves Porter's own second factor, which counts as a recent proof for
     /// changing factors.
     fn is_second_factor(self) -> bool {
-        matches!(self, Self::SecondFactor { .. } | Self::Enrolled { .. })
+        matches!(
+            self,
+            Self::SecondFactor { .. } | Self::Passkey | Self::Enrolled { .. }
+        )
     }
 }
 
@@ -205,8 +215,10 @@ pub fn begin(
     let (id, record) = SessionRecord::start(user, level, now, &mut OsRng);
     let mut record = record.seen_from(from.ip, from.user_agent);
     record.amr = from.proved_before.to_vec();
-    if !record.amr.iter().any(|m| m == proved.amr()) {
-        record.amr.push(proved.amr().to_owned());
+    for method in proved.amr() {
+        if !record.amr.iter().any(|m| m == method) {
+            record.amr.push((*method).to_owned());
+        }
     }
     if proved.is_second_factor() {
         record.proved_at = Some(now);

@@ -6,8 +6,12 @@ use crate::domain::{SecurityKey, SecurityKeys, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{
-    AuthenticationResult, Passkey, PasskeyAuthentication, PasskeyRegistration, Url, Uuid,
+    AuthenticationResult, CreationChallengeResponse, CredentialID, DiscoverableAuthentication,
+    DiscoverableKey, Passkey, RequestChallengeResponse,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    Url, Uuid, WebauthnError,
 };
+use webauthn_rs_proto::ResidentKeyRequirement;
 pub use webauthn_rs::Webauthn;
 
 pub fn build(config: &Config) -> Result<Webauthn, ConfigError> {
@@ -36,6 +40,8 @@ pub fn user_handle(uid: &UserId) -> Uuid {
 #[serde(tag = "kind", content = "state", rename_all = "lowercase")]
 pub enum Ceremony {
     Register(PasskeyRegistration),
+    /// A passkey's registration: a discoverable credential, asked for as such.
+    RegisterPasskey(PasskeyRegistration),
     Login(PasskeyAuthentication),
 }
 
@@ -64,8 +70,15 @@ pub fn key_id(passkey: &Passkey) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref())
 }
 
-/// `keys` with a newly registered one named `name`, registered at `now`.
-pub fn with_new_key(keys: &SecurityKeys, passkey: &Passkey, name: &str, now: i64) -> SecurityKeys {
+/// `keys` with a newly registered one named `name`, registered at `now`; `discoverable`: a
+/// passkey, which signs in on its own.
+pub fn with_new_key(
+    keys: &SecurityKeys,
+    passkey: &Passkey,
+    name: &str,
+    discoverable: bool,
+    now: i64,
+) -> SecurityKeys {
     let mut all = keys.0.clone();
     all.push(SecurityKey {
         id: key_id(passkey),
@@ -73,8 +86,96 @@ pub fn with_new_key(keys: &SecurityKeys, passkey: &Passkey, name: &str, now: i64
         created_at: now,
         last_used_at: None,
         passkey: serde_json::to_value(passkey).unwrap_or_default(),
+        discoverable,
     });
     SecurityKeys(all)
+}
+
+/// Creation options for `uid`'s key, and the state that checks its answer. A passkey
+/// (`discoverable`) is asked for as a discoverable credential (`residentKey: required`);
+/// every key must verify its user (webauthn-rs asks for and checks `userVerification:
+/// required`).
+pub fn registration_options(
+    webauthn: &Webauthn,
+    uid: &UserId,
+    email: &str,
+    existing: &SecurityKeys,
+    discoverable: bool,
+) -> Result<(CreationChallengeResponse, Ceremony), WebauthnError> {
+    let exclude: Vec<CredentialID> = passkeys(existing)
+        .iter()
+        .map(|k| k.cred_id().clone())
+        .collect();
+    let (mut options, state) =
+        webauthn.start_passkey_registration(user_handle(uid), email, email, Some(exclude))?;
+    if !discoverable {
+        return Ok((options, Ceremony::Register(state)));
+    }
+    if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+        selection.resident_key = Some(ResidentKeyRequirement::Required);
+        selection.require_resident_key = true;
+    }
+    Ok((options, Ceremony::RegisterPasskey(state)))
+}
+
+/// Whether the browser said the new credential is not discoverable (the `credProps`
+/// extension's `rk: false`): then it cannot sign in without an address, and is no passkey.
+/// Browsers that do not say are trusted (the authenticator was asked for one).
+pub fn says_not_discoverable(credential: &RegisterPublicKeyCredential) -> bool {
+    credential
+        .extensions
+        .cred_props
+        .as_ref()
+        .is_some_and(|p| p.rk == Some(false))
+}
+
+/// The challenge a sign-in answer says it answers (from its client data, where it is
+/// base64url), as bytes; `None` when the client data cannot be read. Only a lookup key: the
+/// signature over it is checked against the stored state afterwards.
+pub fn answered_challenge(credential: &PublicKeyCredential) -> Option<Vec<u8>> {
+    use base64::Engine;
+    #[derive(Deserialize)]
+    struct ClientData {
+        challenge: String,
+    }
+    let raw: &[u8] = credential.response.client_data_json.as_ref();
+    let c = serde_json::from_slice::<ClientData>(raw).ok()?.challenge;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c.trim_end_matches('='))
+        .ok()
+}
+
+/// A discoverable sign-in's options (no `allowCredentials`, user verification required), the
+/// challenge's bytes (what finds the state again) and the state, serialised for the store.
+pub fn discoverable_options(
+    webauthn: &Webauthn,
+) -> Result<(RequestChallengeResponse, Vec<u8>, String), WebauthnError> {
+    let (options, state) = webauthn.start_discoverable_authentication()?;
+    let challenge: &[u8] = options.public_key.challenge.as_ref();
+    let challenge = challenge.to_vec();
+    let state = serde_json::to_string(&state).map_err(WebauthnError::ParseJSONFailure)?;
+    Ok((options, challenge, state))
+}
+
+/// A discoverable sign-in's state as [`discoverable_options`] serialised it.
+pub fn discoverable_state(raw: &str) -> Option<DiscoverableAuthentication> {
+    serde_json::from_str(raw).ok()
+}
+
+/// The passkey of `keys` with credential id `cred_id` (base64url), as webauthn-rs checks a
+/// discoverable sign-in with it; a security key that is not a passkey is not one.
+pub fn discoverable_key(keys: &SecurityKeys, cred_id: &str) -> Option<DiscoverableKey> {
+    keys.0
+        .iter()
+        .filter(|k| k.discoverable && k.id == cred_id)
+        .find_map(|k| serde_json::from_value::<Passkey>(k.passkey.clone()).ok())
+        .map(|p| DiscoverableKey::from(&p))
+}
+
+/// The credential id of a sign-in answer, base64url, as keys are named.
+pub fn answer_key_id(credential: &PublicKeyCredential) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(credential.get_credential_id())
 }
 
 /// `keys` after a sign-in with one of them: its counter (clone detection) and its last use.

@@ -285,7 +285,22 @@ impl Action {
             Self::ConfigSignin if outcome == "email_pin_on" => {
                 "Turned sign-in with emailed codes on".to_owned()
             }
-            Self::ConfigSignin => "Turned sign-in with emailed codes off".to_owned(),
+            Self::ConfigSignin if outcome == "email_pin_off" => {
+                "Turned sign-in with emailed codes off".to_owned()
+            }
+            Self::ConfigSignin if outcome == "passkey_sign_in_on" => {
+                "Turned sign-in with a passkey on".to_owned()
+            }
+            Self::ConfigSignin if outcome == "passkey_sign_in_off" => {
+                "Turned sign-in with a passkey off".to_owned()
+            }
+            Self::ConfigSignin if outcome == "sms_mfa_on" => {
+                "Allowed codes by text message as a second factor".to_owned()
+            }
+            Self::ConfigSignin if outcome == "sms_mfa_off" => {
+                "Stopped codes by text message as a second factor".to_owned()
+            }
+            Self::ConfigSignin => "Changed the sign-in options".to_owned(),
             Self::SsoTest if failed => "A single sign-on test failed".to_owned(),
             Self::SsoSecondFactor if outcome == "never" => {
                 "Turned Porter's second factor after single sign-on off".to_owned()

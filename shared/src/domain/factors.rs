@@ -37,6 +37,10 @@ pub struct SecurityKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub passkey: serde_json::Value,
+    /// A passkey: a discoverable credential, registered with user verification, that signs
+    /// its user in on its own (`/api/login/passkey`). Otherwise a second factor only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discoverable: bool,
 }
 
 /// Registered security keys. `credentials::webauthn` turns them into its own type.

@@ -24,6 +24,12 @@ pub struct TenantRecord {
     /// Whether its people may sign in with a PIN emailed to them instead of the password
     /// (the second factor is still required). Off unless an admin turns it on.
     pub email_pin: bool,
+    /// Whether its people may sign in with a passkey alone. On unless an admin turns it off.
+    pub passkey_sign_in: bool,
+    /// Whether its people may add a phone number and receive a code by text message as a
+    /// second factor (a restricted authenticator in NIST SP 800-63B). Off unless an admin
+    /// turns it on.
+    pub sms_mfa: bool,
     /// The MSP that manages this organization, if one does.
     pub parent: Option<TenantId>,
     /// Set on an MSP: how many organizations it may manage.

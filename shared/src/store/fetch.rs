@@ -4,6 +4,7 @@
 //! GetItems, each waiting for the one before.
 
 use super::throttle::{self, ThrottleKey};
+use super::passkeys::{self, PasskeyChallenge};
 use super::{items, keys, oauth, Store, StoreError};
 use crate::domain::device::DeviceRecord;
 use crate::domain::oauth::GrantRecord;
@@ -31,6 +32,8 @@ pub struct Fetch {
     session: Option<TokenHash>,
     home: Option<TenantId>,
     grant: Option<GrantId>,
+    passkey_owner: Option<String>,
+    passkey_challenge: Option<Vec<u8>>,
 }
 
 /// What a [`Fetch`] found.
@@ -61,6 +64,10 @@ pub struct Fetched {
     pub home: Option<TenantRecord>,
     /// The OpenID provider's grant asked for, unless it is revoked (or gone).
     pub grant: Option<GrantRecord>,
+    /// The user a passkey belongs to, by its credential id.
+    pub passkey_owner: Option<(TenantId, UserId)>,
+    /// A discoverable sign-in's state, by its challenge.
+    pub passkey_challenge: Option<PasskeyChallenge>,
 }
 
 impl Fetch {
@@ -154,6 +161,18 @@ impl Fetch {
         self
     }
 
+    /// The user of the passkey with credential id `cred_id` (base64url).
+    pub fn passkey_owner(mut self, cred_id: &str) -> Self {
+        self.passkey_owner = Some(cred_id.to_owned());
+        self
+    }
+
+    /// The discoverable sign-in that gave out `challenge` (its bytes).
+    pub fn passkey_challenge(mut self, challenge: &[u8]) -> Self {
+        self.passkey_challenge = Some(challenge.to_vec());
+        self
+    }
+
     fn keys(&self) -> Vec<(String, String)> {
         let mut keys: Vec<(String, String)> = self
             .counters
@@ -199,6 +218,12 @@ impl Fetch {
         }
         if let Some(g) = &self.grant {
             add(oauth::grant_pk(g), oauth::GRANT_SK);
+        }
+        if let Some(c) = &self.passkey_owner {
+            keys.push(passkeys::owner_keys(c));
+        }
+        if let Some(c) = &self.passkey_challenge {
+            keys.push(passkeys::challenge_keys(c));
         }
         keys
     }
@@ -319,7 +344,21 @@ impl Store {
                 .transpose()?,
             None => None,
         };
+        let passkey_owner = match &fetch.passkey_owner {
+            Some(c) => found
+                .remove(&passkeys::owner_keys(c))
+                .and_then(|it| passkeys::owner(&it)),
+            None => None,
+        };
+        let passkey_challenge = match &fetch.passkey_challenge {
+            Some(c) => found
+                .remove(&passkeys::challenge_keys(c))
+                .and_then(|it| passkeys::challenge(&it)),
+            None => None,
+        };
         Ok(Fetched {
+            passkey_owner,
+            passkey_challenge,
             grant,
             home,
             session,

@@ -98,6 +98,7 @@ fn security_keys_from(raw: Option<&str>) -> SecurityKeys {
                         created_at: 0,
                         last_used_at: None,
                         passkey: v,
+                        discoverable: false,
                     },
                 )
             })
@@ -304,6 +305,8 @@ pub fn tenant(it: &Item) -> Result<TenantRecord, StoreError> {
         created_at: Timestamp(get_n(it, "created_at").unwrap_or_default()).to_rfc3339(),
         entitlements: get_s(it, "entitlements").and_then(|e| serde_json::from_str(e).ok()),
         email_pin: get_bool(it, "email_pin"),
+        passkey_sign_in: !get_bool(it, "passkeys_off"),
+        sms_mfa: get_bool(it, "sms_mfa"),
         parent: get_s(it, "parent").and_then(TenantId::parse),
         max_organizations: get_n(it, "max_organizations").and_then(|v| u32::try_from(v).ok()),
         org_count: get_n(it, "org_count")

@@ -33,6 +33,8 @@
 //! | authorization code (kept spent, to catch a replay) | `OAUTHCODE#<sha256>` | `CODE` |
 //! | grant: one code's tokens (revoked on replay or reuse) | `GRANT#<grant id>` | `GRANT` |
 //! | refresh token | `REFRESH#<sha256>` | `REFRESH` |
+//! | a passkey's user, by its credential id | `PASSKEY#<credential id>` | `PASSKEY` |
+//! | a passkey sign-in in flight (its challenge) | `PKCHAL#<sha256 of the challenge>` | `PKCHAL` |
 //! | failed sign-in of an unknown address (audit table) | `AUDIT#unregistered` | `AUDIT#<ms>#<id>` |
 
 mod attr;
@@ -46,6 +48,7 @@ pub mod keys;
 pub mod members;
 pub mod oauth;
 pub mod organizations;
+pub mod passkeys;
 pub mod pins;
 pub mod platform;
 pub mod sessions;

@@ -1,7 +1,7 @@
 //! Tenant items: registering a tenant with its first admin, reading and listing tenants, and
 //! the operator's seat limit.
 
-use super::attr::{self, condition_held, item, key, n, s};
+use super::attr::{self, condition_held, item, key, n, s, Item};
 use super::members::{invited_user_writes, NewMember, EMAIL_WRITE};
 use super::{items, keys, Store, StoreError};
 use crate::domain::{AuditEvent, Email, NewTenant, Role, TenantId, TenantRecord, UserRecord};
@@ -122,23 +122,43 @@ impl Store {
         }
     }
 
-    /// Turns sign-in with an emailed PIN on or off, with its audit event.
-    pub async fn set_email_pin(
+    /// Sets the organisation's sign-in options that `changes` names (`email_pin`,
+    /// `passkey_sign_in`, `sms_mfa`), with one audit event each, in one transaction.
+    pub async fn set_sign_in_options(
         &self,
         tid: &TenantId,
-        on: bool,
-        audit: &AuditEvent,
+        changes: &[(&str, bool)],
+        audits: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut sets = Vec::new();
+        let mut values = Item::new();
+        for (i, (option, on)) in changes.iter().enumerate() {
+            // Passkey sign-in is on by default: what is stored is whether it was turned off.
+            let (attribute, value) = match *option {
+                "email_pin" => ("email_pin", *on),
+                "passkey_sign_in" => ("passkeys_off", !*on),
+                "sms_mfa" => ("sms_mfa", *on),
+                _ => continue,
+            };
+            sets.push(format!("{attribute} = :v{i}"));
+            values.insert(format!(":v{i}"), attr::b(value));
+        }
         let change = attr::update(
             &self.table,
             key(keys::tenant_pk(tid), keys::META),
-            "SET email_pin = :on",
+            &format!("SET {}", sets.join(", ")),
             "attribute_exists(pk)",
-            item([(":on", attr::b(on))]),
+            values,
         )?;
-        self.transact(vec![change, self.audit_put(audit, rng)?])
-            .await
+        let mut writes = vec![change];
+        for a in audits {
+            writes.push(self.audit_put(a, rng)?);
+        }
+        self.transact(writes).await
     }
 
     /// Ends every session of every user of a tenant (their epochs move), and says how many
