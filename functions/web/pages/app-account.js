@@ -68,7 +68,8 @@ export function mount(_ctx) {
         const remove = el("button", { type: "button", textContent: "Remove" });
         remove.setAttribute("aria-label", `Remove ${k.name}`);
         remove.onclick = async () => afterChange(await guarded(() => call("DELETE", `/api/account/security-keys/${encodeURIComponent(k.id)}`)));
-        return el("tr", {}, el("td", { textContent: k.name }), el("td", { textContent: when(k.created_at) }), el("td", { textContent: when(k.last_used_at) }), el("td", {}, rename, remove));
+        const kind = k.passkey ? `${k.name} (passkey)` : k.name;
+        return el("tr", {}, el("td", { textContent: kind }), el("td", { textContent: when(k.created_at) }), el("td", { textContent: when(k.last_used_at) }), el("td", {}, rename, remove));
       }),
     );
     $("session-rows").replaceChildren(
@@ -110,13 +111,17 @@ export function mount(_ctx) {
     say("account-message", r.data.message, "success");
     loadAccount();
   });
-  $("key-add").addEventListener("submit", async (e) => {
-    e.preventDefault();
+  async function addKey(passkey) {
     const name = $("key-name").value.trim();
-    const r = await guarded(() => porter.registerKey(name));
+    const r = await guarded(() => porter.registerKey(name || undefined, passkey));
     $("key-name").value = "";
     afterChange(r);
+  }
+  $("key-add").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    addKey(false);
   });
+  $("passkey-add").addEventListener("click", () => addKey(true));
   $("codes-new").addEventListener("click", async () => afterChange(await guarded(() => post("/api/account/recovery-codes"))));
   $("totp-remove").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/totp"))));
   $("sessions-end-others").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/sessions"))));

@@ -131,11 +131,14 @@ const porter = {
     };
   },
 
-  async getAssertion(options) {
+  /** `mediation` "conditional": the passkeys are offered in the email field's autofill. */
+  async getAssertion(options, mediation, signal) {
     const pk = options.publicKey;
     pk.challenge = porter.b64urlToBuf(pk.challenge);
     for (const c of pk.allowCredentials || []) c.id = porter.b64urlToBuf(c.id);
-    const cred = await navigator.credentials.get({ publicKey: pk });
+    const ask = { publicKey: pk, signal };
+    if (mediation) ask.mediation = mediation;
+    const cred = await navigator.credentials.get(ask);
     const r = cred.response;
     return {
       ...porter.credentialFields(cred),
@@ -162,15 +165,21 @@ const porter = {
     }
   },
 
-  /** Registers a security key (named `name`, if given): the server's answer, as `call` gives it. */
-  async registerKey(name) {
-    const o = await porter.post("/api/mfa/webauthn/options");
+  /**
+   * Registers a security key, or a passkey (`passkey`: a discoverable credential that signs in
+   * on its own), named `name` if given: the server's answer, as `call` gives it.
+   */
+  async registerKey(name, passkey) {
+    const path = passkey ? "/api/mfa/passkey" : "/api/mfa/webauthn";
+    const what = passkey ? "passkey" : "security key";
+    const o = await porter.post(`${path}/options`);
     if (o.status !== 200) return o;
     try {
       const credential = await porter.createCredential(o.data);
-      return await porter.post("/api/mfa/webauthn", name === undefined ? { credential } : { credential, name });
+      return await porter.post(path, name === undefined ? { credential } : { credential, name });
     } catch (_) {
-      return { status: 400, message: "The security key could not be registered. Try again." };
+      const why = passkey ? " Your device must be able to keep a passkey and check it is you (fingerprint, face or PIN)." : "";
+      return { status: 400, message: `The ${what} could not be registered.${why} Try again.` };
     }
   },
 };

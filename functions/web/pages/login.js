@@ -92,6 +92,51 @@
     go(r.data);
   });
 
+  // A passkey alone: offered in the email field's autofill when the browser can
+  // (conditional mediation), and by its button. Only one request may wait at a time: the
+  // button ends the autofill's first.
+  let waiting = null;
+  async function passkey(mediation) {
+    if (!window.PublicKeyCredential) {
+      if (mediation !== "conditional") say("passkey-error", "This browser cannot use passkeys. Sign in with your email address.");
+      return;
+    }
+    if (waiting) {
+      waiting.abort();
+      await waiting.done;
+    }
+    const controller = new AbortController();
+    let finished;
+    controller.done = new Promise((resolve) => { finished = resolve; });
+    waiting = controller;
+    try {
+      const o = await post("/api/login/passkey/options");
+      if (o.status !== 200) return mediation === "conditional" || problem("passkey-error", o);
+      let credential;
+      try {
+        credential = await porter.getAssertion(o.data, mediation, controller.signal);
+      } catch (_) {
+        if (!controller.signal.aborted && mediation !== "conditional") {
+          say("passkey-error", "No passkey was used. Try again, or sign in with your email address.");
+        }
+        return;
+      }
+      const r = await post("/api/login/passkey", { credential });
+      if (r.status !== 200) return problem("passkey-error", r);
+      say("passkey-error", "");
+      go(r.data);
+    } finally {
+      if (waiting === controller) waiting = null;
+      finished();
+    }
+  }
+  $("passkey-sign-in").addEventListener("click", () => passkey());
+  if (window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable) {
+    PublicKeyCredential.isConditionalMediationAvailable().then((yes) => {
+      if (yes) passkey("conditional");
+    }, () => {});
+  }
+
   async function verify(body) {
     const r = await post("/api/login/mfa", body);
     if (r.status !== 200) return problem("verify-error", r);
