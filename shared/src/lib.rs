@@ -38,6 +38,8 @@ pub mod outbound;
 pub mod platform;
 pub mod providers;
 pub mod secrets;
+#[cfg(feature = "sms")]
+pub mod sms;
 pub mod sso;
 pub mod state;
 pub mod store;

@@ -27,6 +27,8 @@ pub struct AppState {
     secrets: Arc<OnceLock<SecretStore>>,
     #[cfg(feature = "webauthn")]
     webauthn: Arc<OnceLock<Result<crate::credentials::webauthn::Webauthn, String>>>,
+    #[cfg(feature = "sms")]
+    texter: Arc<OnceLock<crate::sms::Texter>>,
     /// Identity providers' key sets, per instance.
     pub jwks: crate::providers::JwksCache,
     /// Identity providers' client secrets, per instance.
@@ -122,6 +124,8 @@ impl AppState {
             secrets: Arc::default(),
             #[cfg(feature = "webauthn")]
             webauthn: Arc::default(),
+            #[cfg(feature = "sms")]
+            texter: Arc::default(),
             jwks: crate::providers::JwksCache::default(),
             client_secrets: crate::providers::SecretCache::default(),
             data_key: Arc::new(OnceCell::new()),
@@ -153,6 +157,13 @@ impl AppState {
                 Some(MailQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url))
             })
             .as_ref()
+    }
+
+    /// The text-message sender (SNS), built on first use.
+    #[cfg(feature = "sms")]
+    pub fn texter(&self) -> &crate::sms::Texter {
+        self.texter
+            .get_or_init(|| crate::sms::Texter::new(aws_sdk_sns::Client::new(&self.sdk)))
     }
 
     /// KMS (the access-token signing key), built on first use.

@@ -5,7 +5,9 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::MfaGuesses;
-use porter_shared::auth::second_factor::{change_factors, reprove, require_recent_proof, Proof};
+use porter_shared::auth::second_factor::{
+    change_factors, reprove, require_recent_proof, text_code, Proof,
+};
 use porter_shared::auth::session::{authenticate, authenticate_with, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
@@ -27,6 +29,9 @@ pub async fn reauth(state: &AppState, req: &Request) -> HandlerResult {
     let proof: Proof = parse_json(req)?;
     let ip = client_ip(req);
     let now = Timestamp::now();
+    if proof.asks_for_text() {
+        return text_code(state, &caller, now).await;
+    }
     if !reprove(state, &caller, &proof, Action::AccountReauth, &ip, now).await? {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -143,7 +148,7 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
     let caller = authenticate(state, req, Level::Full).await?;
     require_recent_proof(&caller, Timestamp::now())?;
     let (mut keys, at) = find_key(&caller, &id)?;
-    if keys.0.len() == 1 && caller.credentials.factors.totp.is_none() {
+    if caller.credentials.factors.count() <= 1 {
         return Err(last_factor());
     }
     let removed = keys.0.remove(at);
@@ -199,7 +204,7 @@ pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
             "There is no authenticator app on your account.",
         ));
     }
-    if caller.credentials.factors.security_keys.is_empty() {
+    if caller.credentials.factors.count() <= 1 {
         return Err(last_factor());
     }
     let user = &caller.user;
@@ -216,6 +221,38 @@ pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
         StatusCode::OK,
         &Message {
             message: "Authenticator app removed.",
+        },
+        cookie,
+    ))
+}
+
+pub async fn remove_phone(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Full).await?;
+    require_recent_proof(&caller, Timestamp::now())?;
+    if caller.credentials.factors.phone.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "sms_not_enrolled",
+            "There is no phone number on your account.",
+        ));
+    }
+    if caller.credentials.factors.count() <= 1 {
+        return Err(last_factor());
+    }
+    let user = &caller.user;
+    let event = AuditEvent::by(user, Action::MfaPhoneRemove, Some(user), &client_ip(req));
+    let cookie = change_factors(
+        state,
+        &caller,
+        &CredentialChange::remove_phone(),
+        &[event],
+        "The phone number for codes by text message was removed from your account.",
+    )
+    .await?;
+    Ok(json_with_cookie(
+        StatusCode::OK,
+        &Message {
+            message: "Phone number removed.",
         },
         cookie,
     ))

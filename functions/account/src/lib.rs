@@ -5,7 +5,9 @@
 //! - `POST /api/account/reauth {method, code | credential}`: a fresh proof of the second
 //!   factor, which changing factors needs (403 `reauth_required` without one)
 //! - `POST /api/account/recovery-codes`: a new set
-//! - `PATCH|DELETE /api/account/security-keys/{id}`, `DELETE /api/account/totp`
+//! - `PATCH|DELETE /api/account/security-keys/{id}`, `DELETE /api/account/totp`,
+//!   `DELETE /api/account/phone`
+//! - `POST /api/account/reauth {method: "sms"}` texts a code for the proof
 //! - `DELETE /api/account/sessions/{id}` ends one; `DELETE /api/account/sessions` every other
 //!   (and forgets every device but this browser's)
 //! - `DELETE /api/account/devices/{id}` forgets a device
@@ -29,6 +31,7 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .patch("/api/account/security-keys/{id}", factors::rename_key)
             .delete("/api/account/security-keys/{id}", factors::remove_key)
             .delete("/api/account/totp", factors::remove_totp)
+            .delete("/api/account/phone", factors::remove_phone)
             .delete("/api/account/sessions", sessions::end_others)
             .delete("/api/account/sessions/{id}", sessions::end_one)
             .delete("/api/account/devices/{id}", devices::forget)

@@ -4,6 +4,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::session::authenticate_alongside;
+use porter_shared::domain::factors::masked_phone;
 use porter_shared::domain::{Level, SessionOwner, Timestamp};
 use porter_shared::http::{json, HandlerResult, Request};
 use porter_shared::store::fetch::Fetch;
@@ -78,6 +79,9 @@ pub async fn show(state: &AppState, req: &Request) -> HandlerResult {
                 totp: factors.totp.is_some(),
                 security_keys: keys,
                 recovery_codes_left: factors.recovery_codes_left,
+                phone: factors.phone.as_deref().map(masked_phone),
+                sms_allowed: caller.tenant.as_ref().is_some_and(|t| t.sms_mfa),
+                passkey_sign_in: caller.tenant.as_ref().is_some_and(|t| t.passkey_sign_in),
             },
             sessions,
             devices,
@@ -104,6 +108,12 @@ struct Factors<'a> {
     totp: bool,
     security_keys: Vec<KeyView<'a>>,
     recovery_codes_left: usize,
+    /// The number codes are texted to, masked; `None` when there is none.
+    phone: Option<String>,
+    /// Whether the organisation lets people add a number.
+    sms_allowed: bool,
+    /// Whether the organisation lets passkeys sign in on their own.
+    passkey_sign_in: bool,
 }
 
 #[derive(Serialize)]

@@ -1,12 +1,13 @@
-//! `POST /api/login/mfa`: the second factor at sign-in (TOTP code, recovery code or security
-//! key), and `POST /api/login/webauthn/options` to start the security-key ceremony (also the
+//! `POST /api/login/mfa`: the second factor at sign-in (TOTP code, recovery code, security
+//! key or passkey, or a code by text message: `{method: "sms"}` texts one, `{method: "sms",
+//! code}` checks it), and `POST /api/login/webauthn/options` to start the security-key ceremony (also the
 //! first half of re-authenticating with a key, from a full session).
 //! Success replaces the session by a new one at level `full`.
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::ceremony;
 use porter_shared::auth::guard::MfaGuesses;
-use porter_shared::auth::second_factor::{refuse_if_blocked, sign_in, Proof};
+use porter_shared::auth::second_factor::{refuse_if_blocked, sign_in, text_code, Proof};
 use porter_shared::auth::session::{authenticate, authenticate_with};
 use porter_shared::credentials::webauthn::{passkeys, Ceremony};
 use porter_shared::domain::{Level, SessionOwner, Timestamp};
@@ -36,6 +37,9 @@ pub async fn verify(state: &AppState, req: &Request) -> HandlerResult {
         ));
     }
     refuse_if_blocked(&caller)?;
+    if body.asks_for_text() {
+        return text_code(state, &caller, Timestamp::now()).await;
+    }
     let ip = client_ip(req);
     let Some(session) = sign_in(state, &caller, &body, &ip, Timestamp::now()).await? else {
         return Err(invalid_code());

@@ -67,6 +67,8 @@ pub(crate) async fn enrolled(
             "totp" if user.has_totp => "Your authenticator app was replaced.",
             "totp" => "An authenticator app was added to your account.",
             "passkey" => "A passkey was added to your account.",
+            "sms" if user.has_sms => "The phone number for codes by text message was changed.",
+            "sms" => "A phone number for codes by text message was added to your account.",
             _ => "A security key was added to your account.",
         };
         let rotation = Rotation::of(caller, now);

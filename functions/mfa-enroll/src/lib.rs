@@ -11,8 +11,11 @@
 //! - `POST /api/mfa/passkey/options` → creation options for a passkey (discoverable, with
 //!   user verification)
 //! - `POST /api/mfa/passkey {credential, name}` → `{recovery_codes, next}`
+//! - `POST /api/mfa/sms {phone}` → 202, a code texted; `POST /api/mfa/sms/confirm {code}` →
+//!   `{recovery_codes, next}` (where the organisation allows text messages)
 
 mod enrol;
+mod sms;
 mod totp;
 mod webauthn;
 
@@ -29,6 +32,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/mfa/webauthn", webauthn::finish)
             .post("/api/mfa/passkey/options", webauthn::passkey_options)
             .post("/api/mfa/passkey", webauthn::passkey_finish)
+            .post("/api/mfa/sms", sms::start)
+            .post("/api/mfa/sms/confirm", sms::confirm)
     });
     ROUTES.serve(state, req).await
 }

@@ -283,6 +283,15 @@ pub async fn passkey_options_limited(
         .map(|_| ())
 }
 
+/// Counts a text message to `number` (E.164): 429 `throttled` with `Retry-After` past three
+/// in fifteen minutes, whoever asks.
+pub async fn sms_limited(state: &AppState, number: &str, now: Timestamp) -> Result<(), ApiError> {
+    let key = ThrottleKey::new("sms-number", number);
+    take_attempts(state, vec![(key, throttle::SMS_NUMBER)], now)
+        .await
+        .map(|_| ())
+}
+
 /// Counts a sign-in PIN request for `raw_email` from `source_ip`: `Ok(true)` while any count is
 /// over its limit (three emails per address and source per fifteen minutes, ten per address
 /// per hour, ten requests per source per fifteen minutes). Then no email goes out, and the

@@ -40,6 +40,12 @@ pub enum Proof {
     Webauthn {
         credential: PublicKeyCredential,
     },
+    /// Without a code: text one to the user's number (`text_code`); with it: check it.
+    #[cfg(feature = "sms")]
+    Sms {
+        #[serde(default)]
+        code: Option<String>,
+    },
 }
 
 impl Proof {
@@ -49,7 +55,18 @@ impl Proof {
             Self::Recovery { .. } => "recovery",
             #[cfg(feature = "webauthn")]
             Self::Webauthn { .. } => "webauthn",
+            #[cfg(feature = "sms")]
+            Self::Sms { .. } => "sms",
         }
+    }
+
+    /// A request to text a code (`{method: "sms"}` without one), not a proof.
+    pub fn asks_for_text(&self) -> bool {
+        #[cfg(feature = "sms")]
+        if matches!(self, Self::Sms { code: None }) {
+            return true;
+        }
+        false
     }
 
     /// A security key's answer to a challenge, which spends the challenge, right or wrong.
@@ -263,6 +280,85 @@ async fn judge(
             let keys = after_use(&factors.security_keys, &result, now.0);
             let spend = CredentialChange::security_keys(&keys, factors.security_keys_version, None);
             Ok(Some((spend, Some(raw.to_owned()))))
+        }
+        #[cfg(feature = "sms")]
+        Proof::Sms { code } => {
+            let code = code.as_deref().unwrap_or_default();
+            let sent = factors.sms_code.as_ref();
+            if sms_number(caller).is_err() || !crate::sms::matches(code, sent, now).await {
+                return Ok(None);
+            }
+            Ok(sent.map(|s| (CredentialChange::spend_sms_code(&s.hash), None)))
+        }
+    }
+}
+
+/// The caller's number, when codes may be texted to it: they set one up, and their
+/// organisation allows text messages — or it is their only factor left, which nobody may
+/// take from them (409 `sms_not_enrolled`, 403 `sms_not_allowed`).
+#[cfg(feature = "sms")]
+fn sms_number(caller: &Caller) -> Result<&str, ApiError> {
+    let factors = &caller.credentials.factors;
+    let Some(number) = factors.phone.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sms_not_enrolled",
+            "No phone number is set up for this account. Use another second factor.",
+        ));
+    };
+    let allowed = caller.tenant.as_ref().is_some_and(|t| t.sms_mfa);
+    if !allowed && factors.count() > 1 {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sms_not_allowed",
+            "Your organisation does not allow codes by text message. Use another second factor.",
+        ));
+    }
+    Ok(number)
+}
+
+/// Texts a fresh code to the caller's number (`{method: "sms"}` at sign-in or before a change
+/// of factors): 202 `{status: "sent", phone, expires_in}` with the number masked; a new code
+/// replaces the last. At most three messages per number in fifteen minutes (429).
+#[cfg(feature = "sms")]
+pub async fn text_code(
+    state: &AppState,
+    caller: &Caller,
+    now: Timestamp,
+) -> crate::http::HandlerResult {
+    let number = sms_number(caller)?;
+    super::guard::sms_limited(state, number, now).await?;
+    let (code, message) = crate::sms::prepare(state, now).await?;
+    if !state
+        .store
+        .change_factors(&caller.user, &CredentialChange::sms_code(&code))
+        .await?
+    {
+        return Err(factors_changed());
+    }
+    crate::sms::send(state, number, &message).await?;
+    Ok(crate::http::json(StatusCode::ACCEPTED, &Texted::to(number)))
+}
+
+/// The answer of a texted code.
+#[cfg(feature = "sms")]
+#[derive(serde::Serialize)]
+pub struct Texted {
+    pub status: &'static str,
+    pub phone: String,
+    pub expires_in: i64,
+    pub message: String,
+}
+
+#[cfg(feature = "sms")]
+impl Texted {
+    pub fn to(number: &str) -> Self {
+        let phone = crate::domain::factors::masked_phone(number);
+        Self {
+            status: "sent",
+            message: format!("We texted a code to {phone}. It works once, for 5 minutes."),
+            phone,
+            expires_in: crate::domain::factors::SMS_CODE_SECS,
         }
     }
 }

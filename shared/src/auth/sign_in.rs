@@ -153,6 +153,7 @@ impl Proved {
             Self::Passkey => &["hwk", "user"],
             Self::SecondFactor { method } | Self::Enrolled { method, .. } => match method {
                 "webauthn" | "passkey" => &["hwk"],
+                "sms" => &["sms"],
                 _ => &["otp"],
             },
         }
@@ -333,6 +334,7 @@ mod tests {
             session_epoch: 0,
             has_totp,
             has_webauthn: false,
+            has_sms: false,
             last_login_at: None,
             idp_subject: None,
             organizations: None,

@@ -30,6 +30,7 @@ pub enum Action {
     MfaKeyRename,
     MfaKeyRemove,
     MfaTotpRemove,
+    MfaPhoneRemove,
     AccountReauth,
     AccountPassword,
     PasswordResetRequested,
@@ -62,7 +63,7 @@ pub enum Action {
 impl Action {
     /// Every action with its stored name and its label, in the order the audit filter offers
     /// them: the one table both are read from.
-    pub const TABLE: [(Action, &'static str, &'static str); 47] = [
+    pub const TABLE: [(Action, &'static str, &'static str); 48] = [
         (Self::TenantCreate, "tenant.create", "Organisation created"),
         (Self::TenantSetup, "tenant.setup", "Organisation set up"),
         (
@@ -118,6 +119,11 @@ impl Action {
             Self::MfaTotpRemove,
             "mfa.totp_remove",
             "Removed the authenticator app",
+        ),
+        (
+            Self::MfaPhoneRemove,
+            "mfa.phone_remove",
+            "Removed the phone number for text messages",
         ),
         (
             Self::AccountReauth,
@@ -254,6 +260,8 @@ impl Action {
             "webauthn" => Some("a security key"),
             "recovery" => Some("a recovery code"),
             "pin" => Some("an emailed code"),
+            "passkey" => Some("a passkey"),
+            "sms" => Some("a code by text message"),
             "sso" => Some("the company's identity provider"),
             _ => None,
         };

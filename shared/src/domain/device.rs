@@ -105,6 +105,7 @@ mod tests {
             session_epoch: epoch,
             has_totp: true,
             has_webauthn: false,
+            has_sms: false,
             last_login_at: None,
             idp_subject: None,
             organizations: None,

@@ -89,6 +89,46 @@ pub struct SecondFactors {
     pub failed_in_a_row: u32,
     /// When the owner was last told that someone had their password but not their factor.
     pub alerted_at: Option<i64>,
+    /// The confirmed phone number (E.164) codes are texted to.
+    pub phone: Option<String>,
+    /// A number being added, and the code texted to confirm it.
+    pub phone_pending: Option<PendingPhone>,
+    /// The code last texted to `phone` for a sign-in or a fresh proof, until used or expired.
+    pub sms_code: Option<SentCode>,
+}
+
+/// How long a texted code works.
+pub const SMS_CODE_SECS: i64 = 5 * 60;
+
+/// A code texted to someone: only its argon2id hash is kept, with when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentCode {
+    pub hash: String,
+    pub expires_at: i64,
+}
+
+impl SentCode {
+    pub fn is_live(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// A phone number being added (E.164) with the code texted to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPhone {
+    pub number: String,
+    pub code: SentCode,
+}
+
+/// The number as the account page shows it: the country code and the last two digits.
+pub fn masked_phone(e164: &str) -> String {
+    let digits: Vec<char> = e164.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 6 {
+        return "•••".into();
+    }
+    let tail: String = digits[digits.len() - 2..].iter().collect();
+    let hidden = "•".repeat(digits.len().saturating_sub(4));
+    format!("+{}{hidden}{tail}", digits[..2].iter().collect::<String>())
 }
 
 /// Wrong second-factor guesses in a row after which the owner is emailed (at most once an
@@ -132,7 +172,13 @@ impl SecondFactors {
 impl SecondFactors {
     /// Whether any factor that proves possession is set up.
     pub fn any(&self) -> bool {
-        self.totp.is_some() || !self.security_keys.is_empty()
+        self.totp.is_some() || !self.security_keys.is_empty() || self.phone.is_some()
+    }
+
+    /// How many kinds of factor are set up (the authenticator app, each key, the phone):
+    /// removing one must leave another.
+    pub fn count(&self) -> usize {
+        usize::from(self.totp.is_some()) + self.security_keys.0.len() + usize::from(self.phone.is_some())
     }
 }
 

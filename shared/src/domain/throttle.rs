@@ -104,6 +104,9 @@ pub const PIN_EMAILS_HOURLY: Policy = Policy {
 };
 /// Sign-in PIN requests per source address: one address cannot mail PINs to a list.
 pub const PIN_SOURCE: Policy = FORGOT_SOURCE;
+/// Text messages per phone number, whoever asks for them: three in fifteen minutes, so that
+/// nobody can use Porter to flood a phone (or run up its bill).
+pub const SMS_NUMBER: Policy = PIN_EMAILS;
 /// Second-factor guesses per user (TOTP, recovery code, security key; the code that confirms
 /// a new authenticator app). Emailed PINs count like passwords instead.
 pub const MFA: Policy = Policy {

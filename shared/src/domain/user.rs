@@ -89,6 +89,8 @@ pub struct UserRecord {
     pub session_epoch: i64,
     pub has_totp: bool,
     pub has_webauthn: bool,
+    /// A confirmed phone number that receives codes by text message.
+    pub has_sms: bool,
     pub last_login_at: Option<i64>,
     /// The external identity linked to this user (`<issuer>#<sub>`), if any.
     pub idp_subject: Option<String>,
@@ -106,7 +108,7 @@ impl UserRecord {
 
     /// Whether a second factor is set up; until it is, a sign-in can only enrol one.
     pub fn has_mfa(&self) -> bool {
-        self.has_totp || self.has_webauthn
+        self.has_totp || self.has_webauthn || self.has_sms
     }
 }
 

@@ -5,6 +5,7 @@ use super::attr::{b, get_bool, get_n, get_s, item, n, req_n, req_s, s, Item};
 use super::keys;
 use super::table::TTL_ATTRIBUTE;
 use super::StoreError;
+use crate::domain::factors::{PendingPhone, SentCode};
 use crate::domain::organization::NewOrganization;
 use crate::domain::{
     AuditEvent, Credentials, DomainClaim, Email, Level, NewTenant, OneTimeToken, Role, SealedSeed,
@@ -41,6 +42,7 @@ pub fn user(it: &Item) -> Result<UserRecord, StoreError> {
         session_epoch: get_n(it, "session_epoch").unwrap_or(0),
         has_totp: it.contains_key("totp_sealed"),
         has_webauthn: !security_keys_from(get_s(it, "webauthn_keys")).is_empty(),
+        has_sms: it.contains_key("phone"),
         last_login_at: get_n(it, "last_login_at"),
         idp_subject: get_s(it, "idp_subject").map(str::to_owned),
         organizations: get_s(it, "org_scope")
@@ -77,8 +79,25 @@ pub fn credentials(it: &Item) -> Credentials {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0),
             alerted_at: get_n(it, "mfa_alerted_at"),
+            phone: get_s(it, "phone").map(str::to_owned),
+            phone_pending: sent_code(it, "phone_pending_hash", "phone_pending_expires").and_then(
+                |code| {
+                    Some(PendingPhone {
+                        number: get_s(it, "phone_pending")?.to_owned(),
+                        code,
+                    })
+                },
+            ),
+            sms_code: sent_code(it, "sms_hash", "sms_expires"),
         },
     }
+}
+
+fn sent_code(it: &Item, hash: &str, expires: &str) -> Option<SentCode> {
+    Some(SentCode {
+        hash: get_s(it, hash)?.to_owned(),
+        expires_at: get_n(it, expires)?,
+    })
 }
 
 /// Security keys are kept as one JSON array attribute, `webauthn_keys`. An entry stored

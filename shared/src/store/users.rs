@@ -3,6 +3,7 @@
 
 use super::attr::{self, condition_held, item, key, n, s, ss, Item};
 use super::{items, keys, Store, StoreError, Writes};
+use crate::domain::factors::{PendingPhone, SentCode};
 use crate::domain::{
     AuditEvent, Credentials, Email, SealedSeed, SecurityKeys, SessionRecord, TenantId, TokenHash,
     UserId, UserRecord,
@@ -228,6 +229,65 @@ impl CredentialChange {
             update: format!("SET {}{update_removes}", sets.join(", ")),
             condition,
             values,
+        }
+    }
+
+    /// A phone number being added, with the hash of the code texted to confirm it (replacing
+    /// any earlier attempt).
+    pub fn phone_pending(number: &str, code: &SentCode) -> Self {
+        Self {
+            update: "SET phone_pending = :pn, phone_pending_hash = :ph, phone_pending_expires = :pe"
+                .into(),
+            condition: "attribute_exists(uid)".into(),
+            values: item([
+                (":pn", s(number)),
+                (":ph", s(&code.hash)),
+                (":pe", n(code.expires_at)),
+            ]),
+        }
+    }
+
+    /// The pending number, confirmed by the code `pending` was texted, becomes the factor
+    /// (replacing any older number), with fresh recovery codes.
+    pub fn confirm_phone(pending: &PendingPhone, recovery_hashes: &[String]) -> Self {
+        Self {
+            update: "SET phone = :pn, recovery_hashes = :r \
+                     REMOVE phone_pending, phone_pending_hash, phone_pending_expires, sms_hash, sms_expires"
+                .into(),
+            condition: "phone_pending_hash = :ph".into(),
+            values: item([
+                (":pn", s(&pending.number)),
+                (":ph", s(&pending.code.hash)),
+                (":r", ss(recovery_hashes)),
+            ]),
+        }
+    }
+
+    /// A code texted to the user's number for a sign-in or a fresh proof (replacing any
+    /// earlier one).
+    pub fn sms_code(code: &SentCode) -> Self {
+        Self {
+            update: "SET sms_hash = :h, sms_expires = :e".into(),
+            condition: "attribute_exists(phone)".into(),
+            values: item([(":h", s(&code.hash)), (":e", n(code.expires_at))]),
+        }
+    }
+
+    /// A texted code spent: it counts once.
+    pub fn spend_sms_code(hash: &str) -> Self {
+        Self {
+            update: "REMOVE sms_hash, sms_expires".into(),
+            condition: "sms_hash = :h".into(),
+            values: item([(":h", s(hash))]),
+        }
+    }
+
+    /// The phone number goes (the caller makes sure another factor stays).
+    pub fn remove_phone() -> Self {
+        Self {
+            update: "REMOVE phone, sms_hash, sms_expires".into(),
+            condition: "attribute_exists(phone)".into(),
+            values: Item::new(),
         }
     }
 

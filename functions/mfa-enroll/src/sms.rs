@@ -1,0 +1,88 @@
+//! A phone number as a second factor (codes by text message), where the organisation allows
+//! it (Configuration → Sign-in; a restricted authenticator in NIST SP 800-63B, so every other
+//! factor stays on offer beside it).
+//!
+//! - `POST /api/mfa/sms {phone}` → 202 `{status: "sent", phone, expires_in}`: a code texted
+//!   to the number (E.164; 422 `invalid_phone`), at most three per number in fifteen minutes.
+//! - `POST /api/mfa/sms/confirm {code}` → `{recovery_codes, next}`: the number becomes the
+//!   factor. A wrong code counts as a second-factor guess (422 `invalid_code`).
+
+use crate::enrol::{enrolled, enroller};
+use lambda_http::http::StatusCode;
+use porter_shared::auth::guard::{sms_limited, MfaGuesses};
+use porter_shared::auth::second_factor::Texted;
+use porter_shared::credentials::recovery;
+use porter_shared::domain::factors::PendingPhone;
+use porter_shared::domain::Timestamp;
+use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
+use porter_shared::sms;
+use porter_shared::store::users::CredentialChange;
+use porter_shared::store::Writes;
+use porter_shared::AppState;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct StartRequest {
+    phone: String,
+}
+
+pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = enroller(state, req).await?;
+    let body: StartRequest = parse_json(req)?;
+    if !caller.tenant.as_ref().is_some_and(|t| t.sms_mfa) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sms_not_allowed",
+            "Your organisation does not allow codes by text message. Choose another second factor.",
+        ));
+    }
+    let number = sms::parse_number(&body.phone).ok_or_else(sms::invalid_number)?;
+    let now = Timestamp::now();
+    sms_limited(state, &number, now).await?;
+    let (code, message) = sms::prepare(state, now).await?;
+    let change = CredentialChange::phone_pending(&number, &code);
+    if !state.store.change_factors(&caller.user, &change).await? {
+        return Err(porter_shared::auth::session::unauthenticated());
+    }
+    sms::send(state, &number, &message).await?;
+    Ok(json(StatusCode::ACCEPTED, &Texted::to(&number)))
+}
+
+#[derive(Deserialize)]
+struct ConfirmRequest {
+    code: String,
+}
+
+pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = enroller(state, req).await?;
+    let body: ConfirmRequest = parse_json(req)?;
+    let now = Timestamp::now();
+    let Some(pending) = caller.credentials.factors.phone_pending.clone() else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "sms_not_started",
+            "Enter your phone number first: no code is waiting.",
+        ));
+    };
+    let seen = caller.more.counters.first().copied().flatten();
+    MfaGuesses::allowed(seen, now)?;
+    if !sms::matches(&body.code, Some(&pending.code), now).await {
+        let none = || Ok(Writes::none());
+        MfaGuesses::settle(state, &caller.user, Some(seen), false, none, now).await?;
+        return Err(expired_or_wrong(&pending, now));
+    }
+    let (codes, hashes) = recovery::fresh(&mut rand::rngs::OsRng);
+    let change = CredentialChange::confirm_phone(&pending, &hashes);
+    let ip = client_ip(req);
+    let also = Writes::none();
+    enrolled(state, &caller, &change, also, "sms", codes, &ip, Some(seen)).await
+}
+
+fn expired_or_wrong(pending: &PendingPhone, now: Timestamp) -> ApiError {
+    let message = if pending.code.is_live(now.0) {
+        "That code does not match. Enter the 6 digits from the latest text message."
+    } else {
+        "That code has expired. Ask for a new one."
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code", message)
+}
