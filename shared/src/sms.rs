@@ -64,7 +64,7 @@ pub fn invalid_number() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_phone",
-        "Enter a mobile number in international format, starting with + and the country code (for example +44 7700 900123).",
+        "Enter a mobile number in international format, starting with + and the country code (for example +44 7911 123456).",
     )
 }
 
@@ -133,8 +133,8 @@ mod tests {
     #[test]
     fn numbers_are_kept_in_e164_and_only_valid_ones_with_their_country_code() {
         assert_eq!(
-            parse_number(" +44 7700 900123 ").as_deref(),
-            Some("+447700900123")
+            parse_number(" +44 7911 123456 ").as_deref(),
+            Some("+447911123456")
         );
         assert_eq!(
             parse_number("+1 (415) 555-2671").as_deref(),

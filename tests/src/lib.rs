@@ -150,6 +150,16 @@ impl TestApp {
         link.rsplit('=').next().unwrap().to_owned()
     }
 
+    /// Text messages sent to `number` (E.164), oldest first.
+    pub async fn texts_to(&self, number: &str) -> Vec<porter_dev::outbox::SentText> {
+        porter_dev::outbox::texts(&self.moto)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.to == number)
+            .collect()
+    }
+
     pub async fn item(&self, pk: String, sk: &str) -> Option<Item> {
         self.state.store.get_raw(pk, sk).await.unwrap()
     }

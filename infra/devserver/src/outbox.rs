@@ -61,6 +61,43 @@ pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
         .collect())
 }
 
+/// A text message sent through SNS (moto records them).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SentText {
+    pub id: String,
+    pub to: String,
+    pub body: String,
+}
+
+impl SentText {
+    /// The six-digit code the message carries, if any.
+    pub fn code(&self) -> Option<String> {
+        self.body
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_owned)
+    }
+}
+
+/// Every text message sent so far, oldest first.
+pub async fn texts(moto_endpoint: &str) -> anyhow::Result<Vec<SentText>> {
+    porter_shared::outbound::use_sdk_tls_provider();
+    let data: serde_json::Value = reqwest::get(format!("{moto_endpoint}/moto-api/data.json"))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let messages = data["sns"]["SMS"].as_array().cloned().unwrap_or_default();
+    Ok(messages
+        .iter()
+        .map(|m| SentText {
+            id: m["message_id"].as_str().unwrap_or_default().to_owned(),
+            to: m["phone_number"].as_str().unwrap_or_default().to_owned(),
+            body: m["message"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}
+
 /// Messages to one address, oldest first.
 pub async fn to(moto_endpoint: &str, address: &str) -> anyhow::Result<Vec<SentMail>> {
     Ok(fetch(moto_endpoint)

@@ -114,6 +114,7 @@ pub fn router(dev: Arc<Dev>) -> Router {
     Router::new()
         .route("/_dev/outbox", get(outbox_page))
         .route("/_dev/outbox.json", get(outbox_json))
+        .route("/_dev/texts.json", get(texts_json))
         .route("/_dev/dns", get(dns_list).post(dns_set))
         .fallback(dispatch)
         .with_state(dev)
@@ -231,9 +232,24 @@ async fn outbox_json(State(dev): State<Arc<Dev>>) -> axum::response::Response {
     }
 }
 
+/// Text messages (SNS), newest first.
+async fn texts_json(State(dev): State<Arc<Dev>>) -> axum::response::Response {
+    match outbox::texts(&dev.moto_endpoint).await {
+        Ok(mut texts) => {
+            texts.reverse();
+            axum::Json(texts).into_response()
+        }
+        Err(e) => (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
 async fn outbox_page(State(dev): State<Arc<Dev>>) -> axum::response::Response {
     let mails = match outbox::fetch(&dev.moto_endpoint).await {
         Ok(m) => m,
+        Err(e) => return (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    };
+    let texts = match outbox::texts(&dev.moto_endpoint).await {
+        Ok(t) => t,
         Err(e) => return (http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     };
     let mut html = String::from(
@@ -243,6 +259,18 @@ async fn outbox_page(State(dev): State<Arc<Dev>>) -> axum::response::Response {
          dt{font-weight:600}</style></head><body><h1>Local outbox</h1>\
          <p>Emails sent through SES (moto), newest first. Nothing here left this machine.</p>",
     );
+    html.push_str("<h2>Text messages</h2><p>Sent through SNS (moto), newest first.</p>");
+    if texts.is_empty() {
+        html.push_str("<p id=no-texts>No text message has been sent yet.</p>");
+    }
+    for t in texts.iter().rev() {
+        html.push_str(&format!(
+            "<article class=text><dl><dt>To</dt><dd class=to>{}</dd><dt>Message</dt><dd class=message>{}</dd></dl></article>",
+            escape(&t.to),
+            escape(&t.body),
+        ));
+    }
+    html.push_str("<h2>Emails</h2>");
     if mails.is_empty() {
         html.push_str("<p id=empty>No email has been sent yet.</p>");
     }
