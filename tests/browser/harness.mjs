@@ -72,6 +72,11 @@ export async function startDevServer() {
       const resp = await fetch(`http://localhost:${port}/_dev/outbox.json`);
       return resp.json();
     },
+    // Text messages moto's SNS recorded, newest first: [{id, to, body}].
+    async texts() {
+      const resp = await fetch(`http://localhost:${port}/_dev/texts.json`);
+      return resp.json();
+    },
     stop() {
       return new Promise((resolve) => {
         child.once("exit", resolve);

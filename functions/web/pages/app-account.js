@@ -26,7 +26,17 @@ export function mount(_ctx) {
     e.preventDefault();
     const code = $("reauth-code").value.trim();
     $("reauth-code").value = "";
-    reauthWith(/^\d{6}$/.test(code) ? { method: "totp", code } : { method: "recovery", code });
+    const six = /^\d{6}$/.test(code);
+    reauthWith(six ? { method: texted ? "sms" : "totp", code } : { method: "recovery", code });
+  });
+  // After "Text me a code", a six-digit code is the texted one.
+  let texted = false;
+  $("reauth-sms").addEventListener("click", async () => {
+    const r = await post("/api/account/reauth", { method: "sms" });
+    if (r.status !== 202) return say("reauth-error", r.message);
+    texted = true;
+    say("reauth-error", r.data.message, "success");
+    $("reauth-code").focus();
   });
   $("reauth-key").addEventListener("click", async () => {
     const k = await porter.keyAssertion();
@@ -37,6 +47,11 @@ export function mount(_ctx) {
     if (!r) return;
     if (r.status >= 400) return say("factors-error", r.message);
     say("factors-error", "");
+    // A code texted to a number being added: its confirmation comes next.
+    if (r.status === 202 && r.data && r.data.phone) {
+      $("phone-confirm").hidden = false;
+      $("phone-code").focus();
+    }
     if (r.data && r.data.recovery_codes) {
       $("new-codes").replaceChildren(...r.data.recovery_codes.map((c) => el("li", { textContent: c })));
       $("new-codes").hidden = false;
@@ -57,6 +72,11 @@ export function mount(_ctx) {
     $("totp-state").textContent = a.factors.totp ? "Authenticator app: on" : "Authenticator app: not set up";
     $("totp-remove").hidden = !a.factors.totp;
     $("codes-left").textContent = `${a.factors.recovery_codes_left} recovery codes left`;
+    // Codes by text message: where the organisation allows them, or the person has a number.
+    $("phone-section").hidden = !a.factors.sms_allowed && !a.factors.phone;
+    $("phone-state").textContent = a.factors.phone ? `Codes are texted to ${a.factors.phone}.` : "No phone number is set up.";
+    $("phone-remove").hidden = !a.factors.phone;
+    $("phone-add").hidden = !a.factors.sms_allowed;
     $("key-rows").replaceChildren(
       ...a.factors.security_keys.map((k) => {
         const rename = el("button", { type: "button", textContent: "Rename" });
@@ -122,6 +142,22 @@ export function mount(_ctx) {
     addKey(false);
   });
   $("passkey-add").addEventListener("click", () => addKey(true));
+  $("phone-add").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await guarded(() => post("/api/mfa/sms", { phone: $("phone-number").value.trim() }));
+    afterChange(r);
+  });
+  $("phone-confirm").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await guarded(() => post("/api/mfa/sms/confirm", { code: $("phone-code").value.trim() }));
+    $("phone-code").value = "";
+    if (r && r.status === 200) {
+      $("phone-confirm").hidden = true;
+      $("phone-number").value = "";
+    }
+    afterChange(r);
+  });
+  $("phone-remove").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/phone"))));
   $("codes-new").addEventListener("click", async () => afterChange(await guarded(() => post("/api/account/recovery-codes"))));
   $("totp-remove").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/totp"))));
   $("sessions-end-others").addEventListener("click", async () => afterChange(await guarded(() => call("DELETE", "/api/account/sessions"))));

@@ -143,10 +143,22 @@
     go(r.data);
   }
 
+  // After "Text me a code", the code field takes the texted code.
+  let texted = false;
   $("totp-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    verify({ method: "totp", code: $("totp-code").value.trim() });
+    verify({ method: texted ? "sms" : "totp", code: $("totp-code").value.trim() });
     $("totp-code").value = "";
+  });
+
+  $("use-sms").addEventListener("click", async () => {
+    const r = await post("/api/login/mfa", { method: "sms" });
+    if (r.status !== 202) return problem("verify-error", r);
+    say("verify-error", "");
+    texted = true;
+    document.querySelector('label[for="totp-code"]').textContent = "Code from the text message";
+    say("sms-sent", r.data.message, "success");
+    $("totp-code").focus();
   });
 
   $("recovery-form").addEventListener("submit", (e) => {
