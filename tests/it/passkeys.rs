@@ -8,78 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use porter_tests::passkey::{answer_passkey, origin, register, soft_key, Held};
 use porter_tests::*;
-use serde_json::{json, Value};
-use url::Url;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_rs::prelude::Base64UrlSafeData;
-use webauthn_rs_proto::{
-    AllowCredentials, CreationChallengeResponse, RequestChallengeResponse, UserVerificationPolicy,
-};
-
-fn origin() -> Url {
-    Url::parse(BASE_URL).unwrap()
-}
-
-/// A software key, and what a browser would know of the passkey it holds once registered.
-struct Held {
-    key: WebauthnAuthenticator<SoftPasskey>,
-    cred_id: Option<Base64UrlSafeData>,
-    user_handle: Option<Base64UrlSafeData>,
-}
-
-fn soft_key() -> Held {
-    Held {
-        key: WebauthnAuthenticator::new(SoftPasskey::new(true)),
-        cred_id: None,
-        user_handle: None,
-    }
-}
-
-/// Registers a passkey (or, with `path` `/api/mfa/webauthn`, a security key) through `b`;
-/// `edit` changes the options before the key sees them. The answer of the finishing call.
-async fn register(
-    b: &mut Browser<'_>,
-    held: &mut Held,
-    path: &str,
-    edit: impl FnOnce(&mut CreationChallengeResponse),
-) -> Answer {
-    let options = b.post(&format!("{path}/options"), json!({})).await;
-    assert_eq!(options.status, 200, "{:?}", options.json);
-    let mut options: CreationChallengeResponse = serde_json::from_value(options.json).unwrap();
-    // SoftPasskey cannot keep a resident key: it is told it need not (the server cannot know).
-    if let Some(s) = options.public_key.authenticator_selection.as_mut() {
-        s.require_resident_key = false;
-    }
-    held.user_handle = Some(options.public_key.user.id.clone());
-    edit(&mut options);
-    let credential = held.key.do_registration(origin(), options).unwrap();
-    held.cred_id = Some(credential.raw_id.clone());
-    b.post(path, json!({ "credential": credential, "name": "Laptop" }))
-        .await
-}
-
-/// A discoverable sign-in's options, answered by `held` (pointed at its passkey); `edit`
-/// changes the options before the key sees them.
-async fn answer_passkey(
-    b: &mut Browser<'_>,
-    held: &mut Held,
-    edit: impl FnOnce(&mut RequestChallengeResponse),
-) -> Value {
-    let options = b.post("/api/login/passkey/options", json!({})).await;
-    assert_eq!(options.status, 200, "{:?}", options.json);
-    let mut options: RequestChallengeResponse = serde_json::from_value(options.json).unwrap();
-    options.public_key.allow_credentials = vec![AllowCredentials {
-        type_: "public-key".into(),
-        id: held.cred_id.clone().unwrap(),
-        transports: None,
-    }];
-    edit(&mut options);
-    let mut credential = held.key.do_authentication(origin(), options).unwrap();
-    credential.response.user_handle = held.user_handle.clone();
-    serde_json::to_value(credential).unwrap()
-}
+use serde_json::json;
+use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse, UserVerificationPolicy};
 
 /// Ann, active admin, first factor done, who adds a passkey as her first factor.
 async fn ann_with_passkey(app: &TestApp) -> (String, Held) {
@@ -134,10 +66,7 @@ async fn a_passkey_signs_in_from_the_first_page_with_nothing_typed() {
         .browser()
         .post("/api/login/passkey", json!({ "credential": credential }))
         .await;
-    assert_eq!(
-        (replay.status, replay.code()),
-        (400, "passkey_not_started")
-    );
+    assert_eq!((replay.status, replay.code()), (400, "passkey_not_started"));
 }
 
 #[tokio::test]
@@ -234,7 +163,11 @@ async fn a_security_key_or_an_unknown_passkey_cannot_sign_in_alone() {
         .post("/api/login/passkey", json!({ "credential": credential }))
         .await;
     assert_eq!(
-        (unknown.status, unknown.code(), unknown.json["message"].clone()),
+        (
+            unknown.status,
+            unknown.code(),
+            unknown.json["message"].clone()
+        ),
         (401, "invalid_credentials", a.json["message"].clone()),
         "the same answer as a known key that may not sign in"
     );

@@ -215,6 +215,60 @@ async fn a_wrong_password_and_a_wrong_code_cost_no_more_rounds_than_right_ones()
 }
 
 #[tokio::test]
+async fn a_passkey_sign_in_and_a_texted_code_cost_few_dynamodb_rounds() {
+    use porter_tests::passkey::{answer_passkey, register, soft_key};
+    let c = Counted::start().await;
+    let via = &c.via;
+    let dee = via.address("dee");
+    let (_, mut admin) = via.ready_admin(&dee).await;
+    let on = json!({ "sms_mfa": true });
+    assert_eq!(admin.put("/api/config/signin", on).await.status, 200);
+    let mut held = soft_key();
+    let added = register(&mut admin, &mut held, "/api/mfa/passkey", |_| {}).await;
+    assert_eq!(added.status, 200, "{:?}", added.json);
+    let number = "+447911123499";
+    let sent = admin.post("/api/mfa/sms", json!({ "phone": number })).await;
+    assert_eq!(sent.status, 202, "{:?}", sent.json);
+    let code = via.texts_to(number).await.last().unwrap().code().unwrap();
+    let done = admin
+        .post("/api/mfa/sms/confirm", json!({ "code": code }))
+        .await;
+    assert_eq!(done.status, 200, "{:?}", done.json);
+
+    // Options: the source's counter (read, then taken) and the challenge stored.
+    let mut b = via.browser_at("192.0.2.203");
+    let options = b.post("/api/login/passkey/options", json!({})).await;
+    assert_eq!(options.status, 200);
+    let credential = answer_passkey(&mut b, &mut held, |_| {}).await;
+    c.reset();
+    // The answer: the challenge with the passkey's index; the user, tenant, counter and
+    // device; the domain's route; one transaction.
+    let a = b
+        .post("/api/login/passkey", json!({ "credential": credential }))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("passkey sign-in", 4, 4);
+    let _ = b.post("/api/login/passkey/options", json!({})).await;
+    c.step("passkey options", 3, 3);
+
+    // A texted code: the caller, the number's counter (read, then taken), the code's hash
+    // stored; checking it is the MFA step's two rounds.
+    let mut d = via.browser_at("192.0.2.204");
+    assert_eq!(d.sign_in(&dee, PASSWORD).await.json["next"], "mfa_verify");
+    c.reset();
+    let sent = d.post("/api/login/mfa", json!({ "method": "sms" })).await;
+    assert_eq!(sent.status, 202, "{:?}", sent.json);
+    c.step("text a code", 4, 4);
+    let code = via.texts_to(number).await.last().unwrap().code().unwrap();
+    let a = d
+        .post("/api/login/mfa", json!({ "method": "sms", "code": code }))
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.json);
+    c.step("texted code step", 2, 2);
+    c.done();
+}
+
+#[tokio::test]
 async fn a_pin_step_right_or_wrong_waits_for_three_dynamodb_rounds() {
     let c = Counted::start().await;
     let via = &c.via;

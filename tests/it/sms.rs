@@ -31,7 +31,9 @@ async fn texted_code(app: &TestApp, number: &str) -> String {
 async fn ann_with_sms_allowed(app: &TestApp) -> (String, Browser<'_>) {
     let ann = app.address("ann");
     let (_, mut b) = app.ready_admin(&ann).await;
-    let on = b.put("/api/config/signin", json!({ "sms_mfa": true })).await;
+    let on = b
+        .put("/api/config/signin", json!({ "sms_mfa": true }))
+        .await;
     assert_eq!(on.status, 200, "{:?}", on.json);
     assert_eq!(on.json["sms_mfa"], true);
     (ann, b)
@@ -86,7 +88,10 @@ async fn a_confirmed_number_receives_a_code_that_completes_a_sign_in_once() {
     let code = texted_code(&app, SIGN_IN).await;
     // Only an argon2id hash of the code is kept.
     let user = app.scan().await;
-    let user = user.iter().find(|i| get_s(i, "phone") == Some(SIGN_IN)).unwrap();
+    let user = user
+        .iter()
+        .find(|i| get_s(i, "phone") == Some(SIGN_IN))
+        .unwrap();
     assert!(get_s(user, "sms_hash").unwrap().starts_with("$argon2id$"));
     assert!(!format!("{user:?}").contains(&code));
 
@@ -126,7 +131,10 @@ async fn an_expired_code_or_an_invalid_number_is_refused() {
     c.post("/api/login/mfa", json!({ "method": "sms" })).await;
     let code = texted_code(&app, EXPIRED).await;
     let user = app.scan().await;
-    let user = user.iter().find(|i| get_s(i, "phone") == Some(EXPIRED)).unwrap();
+    let user = user
+        .iter()
+        .find(|i| get_s(i, "phone") == Some(EXPIRED))
+        .unwrap();
     let (pk, sk) = (get_s(user, "pk").unwrap(), get_s(user, "sk").unwrap());
     app.set_numbers(pk.to_owned(), sk, &[("sms_expires", now() - 1)])
         .await;

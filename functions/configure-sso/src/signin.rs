@@ -78,7 +78,9 @@ pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
                 (_, true) => "sms_mfa_on",
                 (_, false) => "sms_mfa_off",
             };
-            admin.event(Action::ConfigSignin, None, &ip).outcome(outcome)
+            admin
+                .event(Action::ConfigSignin, None, &ip)
+                .outcome(outcome)
         })
         .collect();
     state

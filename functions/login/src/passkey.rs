@@ -99,8 +99,8 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         return Err(not_started());
     };
     let spend = || state.store.passkey_challenge_spend(&challenge);
-    let (tid, uid) = (first.passkey_owner.clone())
-        .unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
+    let (tid, uid) =
+        (first.passkey_owner.clone()).unwrap_or_else(|| (TenantId::nobody(), UserId::nobody()));
     let device = presented_device(req, state);
     let second = Fetch::default()
         .user(&tid, &uid)
@@ -146,9 +146,10 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     }
     let ceremony = discoverable_state(&pending.state)
         .ok_or_else(|| ApiError::internal("passkey state", &"unreadable"))?;
-    let checked = state
-        .webauthn()?
-        .finish_discoverable_authentication(credential, ceremony, &[key]);
+    let checked =
+        state
+            .webauthn()?
+            .finish_discoverable_authentication(credential, ceremony, &[key]);
     let Ok(result) = checked else {
         let events = [AuditEvent::by(&user, Action::LoginMfa, Some(&user), &ip).outcome("failure")];
         let wrong = || {
@@ -180,7 +181,14 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         let events = &new.events;
         Ok(state
             .store
-            .passkey_sign_in_writes(&challenge, &new.record, &user, change.clone(), events, &mut OsRng)?
+            .passkey_sign_in_writes(
+                &challenge,
+                &new.record,
+                &user,
+                change.clone(),
+                events,
+                &mut OsRng,
+            )?
             .and(new.device_writes(&state.store)?))
     };
     match MfaGuesses::settle(state, &user, Some(counter), true, writes, now).await? {

@@ -70,7 +70,17 @@ pub async fn confirm(state: &AppState, req: &Request) -> HandlerResult {
     let change = CredentialChange::enable_totp(&sealed, step, &hashes);
     let ip = client_ip(req);
     let also = Writes::none();
-    enrolled(state, &caller, &change, also, "totp", codes, &ip, Some(seen)).await
+    enrolled(
+        state,
+        &caller,
+        &change,
+        also,
+        "totp",
+        codes,
+        &ip,
+        Some(seen),
+    )
+    .await
 }
 
 /// A new authenticator's seed, shown once as text and as a QR code.

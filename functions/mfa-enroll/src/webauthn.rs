@@ -34,9 +34,14 @@ async fn begin(state: &AppState, req: &Request, discoverable: bool) -> HandlerRe
     let caller = enroller(state, req).await?;
     let keys = &caller.credentials.factors.security_keys;
     let email = caller.user.email.as_str();
-    let (options, ceremony) =
-        registration_options(state.webauthn()?, &caller.user.id, email, keys, discoverable)
-            .map_err(|e| ApiError::internal("webauthn options", &e))?;
+    let (options, ceremony) = registration_options(
+        state.webauthn()?,
+        &caller.user.id,
+        email,
+        keys,
+        discoverable,
+    )
+    .map_err(|e| ApiError::internal("webauthn options", &e))?;
     ceremony::begin(state, &caller, ceremony, &options).await
 }
 
@@ -95,7 +100,11 @@ async fn complete(state: &AppState, req: &Request, discoverable: bool) -> Handle
         ));
     }
     let current = &caller.credentials.factors.security_keys;
-    let fallback = if discoverable { "Passkey" } else { "Security key" };
+    let fallback = if discoverable {
+        "Passkey"
+    } else {
+        "Security key"
+    };
     let name = body
         .name
         .as_deref()

@@ -7,12 +7,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{
     AuthenticationResult, CreationChallengeResponse, CredentialID, DiscoverableAuthentication,
-    DiscoverableKey, Passkey, RequestChallengeResponse,
-    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    Url, Uuid, WebauthnError,
+    DiscoverableKey, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid, WebauthnError,
 };
-use webauthn_rs_proto::ResidentKeyRequirement;
 pub use webauthn_rs::Webauthn;
+use webauthn_rs_proto::ResidentKeyRequirement;
 
 pub fn build(config: &Config) -> Result<Webauthn, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {

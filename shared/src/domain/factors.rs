@@ -178,7 +178,9 @@ impl SecondFactors {
     /// How many kinds of factor are set up (the authenticator app, each key, the phone):
     /// removing one must leave another.
     pub fn count(&self) -> usize {
-        usize::from(self.totp.is_some()) + self.security_keys.0.len() + usize::from(self.phone.is_some())
+        usize::from(self.totp.is_some())
+            + self.security_keys.0.len()
+            + usize::from(self.phone.is_some())
     }
 }
 

@@ -3,8 +3,8 @@
 //! of them at once with a [`Fetch`]: one BatchGetItem, read consistently, instead of a chain of
 //! GetItems, each waiting for the one before.
 
-use super::throttle::{self, ThrottleKey};
 use super::passkeys::{self, PasskeyChallenge};
+use super::throttle::{self, ThrottleKey};
 use super::{items, keys, oauth, Store, StoreError};
 use crate::domain::device::DeviceRecord;
 use crate::domain::oauth::GrantRecord;

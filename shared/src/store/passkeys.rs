@@ -35,7 +35,10 @@ pub(crate) fn owner_keys(cred_id: &str) -> (String, String) {
 /// The item key of a challenge (its bytes, as the options carried them).
 pub(crate) fn challenge_keys(challenge: &[u8]) -> (String, String) {
     let digest = Sha256::digest(challenge);
-    (format!("PKCHAL#{}", hex::encode(digest)), CHALLENGE_SK.into())
+    (
+        format!("PKCHAL#{}", hex::encode(digest)),
+        CHALLENGE_SK.into(),
+    )
 }
 
 fn challenge_key(challenge: &[u8]) -> Item {
@@ -116,12 +119,10 @@ impl Store {
         events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<Writes, StoreError> {
-        let mut writes = vec![
-            spend
-                .with_sign_in_at(new.created_at.0)
-                .resetting_failures()
-                .write(&self.table, user)?,
-        ];
+        let mut writes = vec![spend
+            .with_sign_in_at(new.created_at.0)
+            .resetting_failures()
+            .write(&self.table, user)?];
         writes.extend(self.passkey_challenge_spend(challenge)?.0);
         writes.push(attr::put(
             &self.table,

@@ -236,8 +236,9 @@ impl CredentialChange {
     /// any earlier attempt).
     pub fn phone_pending(number: &str, code: &SentCode) -> Self {
         Self {
-            update: "SET phone_pending = :pn, phone_pending_hash = :ph, phone_pending_expires = :pe"
-                .into(),
+            update:
+                "SET phone_pending = :pn, phone_pending_hash = :ph, phone_pending_expires = :pe"
+                    .into(),
             condition: "attribute_exists(uid)".into(),
             values: item([
                 (":pn", s(number)),
