@@ -4,7 +4,7 @@
 // cannot verify its user gets no session.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup, checkA11y } from "./harness.mjs";
+import { useStack, readyDemoAdmin, checkA11y } from "./harness.mjs";
 
 const stack = useStack();
 
@@ -40,12 +40,7 @@ async function browserWithAuthenticator(verifies, { autofill = true } = {}) {
 test("a passkey added in My account signs in from the first page with nothing typed", async () => {
   const office = await browserWithAuthenticator(true);
   const page = office.page;
-  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
-  await activate(page, link);
-  await signInWithPassword(stack.dev, page, "admin@demo.test");
-  await enrolTotp(page);
-  await finishSetup(page, "Demo Company");
-  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+  await readyDemoAdmin(stack.dev, page);
 
   await page.goto(`${stack.dev.baseUrl}/app/account`);
   await page.getByRole("heading", { name: "My account" }).waitFor();

@@ -3,7 +3,7 @@
 // elsewhere with a texted code read from the same place.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useStack, activationLinkFrom, activate, signInWithPassword, enrolTotp, finishSetup, checkA11y, PASSWORD } from "./harness.mjs";
+import { useStack, readyDemoAdmin, checkA11y, PASSWORD } from "./harness.mjs";
 
 const stack = useStack();
 const NUMBER = "+447911123456";
@@ -23,12 +23,7 @@ const seen = async () => (await stack.dev.texts()).map((t) => t.id);
 test("a phone number is confirmed and a sign-in completes with the texted code", async () => {
   const office = await stack.browser.newContext();
   const page = await office.newPage();
-  const { link } = activationLinkFrom(await stack.dev.outbox(), "admin@demo.test");
-  await activate(page, link);
-  await signInWithPassword(stack.dev, page, "admin@demo.test");
-  await enrolTotp(page);
-  await finishSetup(page, "Demo Company");
-  await page.waitForURL((u) => u.pathname === "/app/configuration/users");
+  await readyDemoAdmin(stack.dev, page);
 
   await page.goto(`${stack.dev.baseUrl}/app/configuration/signin`);
   await page.getByText("NIST SP 800-63B treats codes sent by text message as a restricted authenticator").waitFor();

@@ -11,7 +11,9 @@
 use porter_tests::passkey::{answer_passkey, origin, register, soft_key, Held};
 use porter_tests::*;
 use serde_json::json;
-use webauthn_rs_proto::{CreationChallengeResponse, RequestChallengeResponse, UserVerificationPolicy};
+use webauthn_rs_proto::{
+    CreationChallengeResponse, RequestChallengeResponse, UserVerificationPolicy,
+};
 
 /// Ann, active admin, first factor done, who adds a passkey as her first factor.
 async fn ann_with_passkey(app: &TestApp) -> (String, Held) {

@@ -76,4 +76,3 @@ pub async fn answer_passkey(
     credential.response.user_handle = held.user_handle.clone();
     serde_json::to_value(credential).unwrap()
 }
-

@@ -12,7 +12,9 @@ use porter_shared::auth::session::{authenticate, authenticate_with, Caller};
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::key_name;
 use porter_shared::domain::session::REAUTH_SECS;
-use porter_shared::domain::{Action, AuditEvent, Level, SecurityKeys, SessionOwner, Timestamp};
+use porter_shared::domain::{
+    Action, AuditEvent, Level, SecondFactors, SecurityKeys, SessionOwner, Timestamp,
+};
 use porter_shared::http::Message;
 use porter_shared::http::{
     client_ip, json, json_with_cookie, parse_json, ApiError, HandlerResult, Request,
@@ -195,64 +197,75 @@ pub async fn remove_key(state: &AppState, req: &Request, id: String) -> HandlerR
 }
 
 pub async fn remove_totp(state: &AppState, req: &Request) -> HandlerResult {
-    let caller = authenticate(state, req, Level::Full).await?;
-    require_recent_proof(&caller, Timestamp::now())?;
-    if caller.credentials.factors.totp.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "totp_not_enrolled",
-            "There is no authenticator app on your account.",
-        ));
-    }
-    if caller.credentials.factors.count() <= 1 {
-        return Err(last_factor());
-    }
-    let user = &caller.user;
-    let event = AuditEvent::by(user, Action::MfaTotpRemove, Some(user), &client_ip(req));
-    let cookie = change_factors(
+    remove_one(
         state,
-        &caller,
-        &CredentialChange::remove_totp(),
-        &[event],
-        "The authenticator app was removed from your account.",
-    )
-    .await?;
-    Ok(json_with_cookie(
-        StatusCode::OK,
-        &Message {
-            message: "Authenticator app removed.",
+        req,
+        Removal {
+            has: |f| f.totp.is_some(),
+            absent: (
+                "totp_not_enrolled",
+                "There is no authenticator app on your account.",
+            ),
+            change: CredentialChange::remove_totp(),
+            action: Action::MfaTotpRemove,
+            emailed: "The authenticator app was removed from your account.",
+            answered: "Authenticator app removed.",
         },
-        cookie,
-    ))
+    )
+    .await
 }
 
 pub async fn remove_phone(state: &AppState, req: &Request) -> HandlerResult {
+    remove_one(
+        state,
+        req,
+        Removal {
+            has: |f| f.phone.is_some(),
+            absent: (
+                "sms_not_enrolled",
+                "There is no phone number on your account.",
+            ),
+            change: CredentialChange::remove_phone(),
+            action: Action::MfaPhoneRemove,
+            emailed: "The phone number for codes by text message was removed from your account.",
+            answered: "Phone number removed.",
+        },
+    )
+    .await
+}
+
+/// A factor of which a user has at most one (the authenticator app, the phone), and what
+/// removing it says and does.
+struct Removal {
+    has: fn(&SecondFactors) -> bool,
+    /// 404 when there is none: its code and words.
+    absent: (&'static str, &'static str),
+    change: CredentialChange,
+    action: Action,
+    emailed: &'static str,
+    answered: &'static str,
+}
+
+/// Removes such a factor: a recent proof first, never the last factor, then the change of
+/// factors (other sessions end, an email).
+async fn remove_one(state: &AppState, req: &Request, removal: Removal) -> HandlerResult {
     let caller = authenticate(state, req, Level::Full).await?;
     require_recent_proof(&caller, Timestamp::now())?;
-    if caller.credentials.factors.phone.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "sms_not_enrolled",
-            "There is no phone number on your account.",
-        ));
+    let factors = &caller.credentials.factors;
+    if !(removal.has)(factors) {
+        let (code, message) = removal.absent;
+        return Err(ApiError::new(StatusCode::NOT_FOUND, code, message));
     }
-    if caller.credentials.factors.count() <= 1 {
+    if factors.count() <= 1 {
         return Err(last_factor());
     }
     let user = &caller.user;
-    let event = AuditEvent::by(user, Action::MfaPhoneRemove, Some(user), &client_ip(req));
-    let cookie = change_factors(
-        state,
-        &caller,
-        &CredentialChange::remove_phone(),
-        &[event],
-        "The phone number for codes by text message was removed from your account.",
-    )
-    .await?;
+    let event = AuditEvent::by(user, removal.action, Some(user), &client_ip(req));
+    let cookie = change_factors(state, &caller, &removal.change, &[event], removal.emailed).await?;
     Ok(json_with_cookie(
         StatusCode::OK,
         &Message {
-            message: "Phone number removed.",
+            message: removal.answered,
         },
         cookie,
     ))

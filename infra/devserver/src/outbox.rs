@@ -30,14 +30,19 @@ impl SentMail {
     }
 }
 
-/// Every message sent so far, oldest first.
-pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
+/// What moto holds, as its `/moto-api/data.json` shows it.
+async fn moto_data(moto_endpoint: &str) -> anyhow::Result<serde_json::Value> {
     porter_shared::outbound::use_sdk_tls_provider();
-    let data: serde_json::Value = reqwest::get(format!("{moto_endpoint}/moto-api/data.json"))
+    Ok(reqwest::get(format!("{moto_endpoint}/moto-api/data.json"))
         .await?
         .error_for_status()?
         .json()
-        .await?;
+        .await?)
+}
+
+/// Every message sent so far, oldest first.
+pub async fn fetch(moto_endpoint: &str) -> anyhow::Result<Vec<SentMail>> {
+    let data = moto_data(moto_endpoint).await?;
     let messages = data["ses"]["Message"]
         .as_array()
         .cloned()
@@ -81,12 +86,7 @@ impl SentText {
 
 /// Every text message sent so far, oldest first.
 pub async fn texts(moto_endpoint: &str) -> anyhow::Result<Vec<SentText>> {
-    porter_shared::outbound::use_sdk_tls_provider();
-    let data: serde_json::Value = reqwest::get(format!("{moto_endpoint}/moto-api/data.json"))
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let data = moto_data(moto_endpoint).await?;
     let messages = data["sns"]["SMS"].as_array().cloned().unwrap_or_default();
     Ok(messages
         .iter()

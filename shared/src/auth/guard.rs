@@ -264,10 +264,14 @@ pub async fn identify_limited(
     source_ip: &str,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let key = ThrottleKey::new("identify-source", source_ip);
-    take_attempts(state, vec![(key, throttle::IDENTIFY_SOURCE)], now)
-        .await
-        .map(|_| ())
+    limited(
+        state,
+        "identify-source",
+        source_ip,
+        throttle::IDENTIFY_SOURCE,
+        now,
+    )
+    .await
 }
 
 /// Counts a passkey sign-in's options from `source_ip` (each writes a challenge); 429
@@ -277,17 +281,32 @@ pub async fn passkey_options_limited(
     source_ip: &str,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    let key = ThrottleKey::new("passkey-source", source_ip);
-    take_attempts(state, vec![(key, throttle::IDENTIFY_SOURCE)], now)
-        .await
-        .map(|_| ())
+    limited(
+        state,
+        "passkey-source",
+        source_ip,
+        throttle::IDENTIFY_SOURCE,
+        now,
+    )
+    .await
 }
 
 /// Counts a text message to `number` (E.164): 429 `throttled` with `Retry-After` past three
 /// in fifteen minutes, whoever asks.
 pub async fn sms_limited(state: &AppState, number: &str, now: Timestamp) -> Result<(), ApiError> {
-    let key = ThrottleKey::new("sms-number", number);
-    take_attempts(state, vec![(key, throttle::SMS_NUMBER)], now)
+    limited(state, "sms-number", number, throttle::SMS_NUMBER, now).await
+}
+
+/// Takes an attempt on the one counter `scope` keeps for `value` under `policy`.
+async fn limited(
+    state: &AppState,
+    scope: &str,
+    value: &str,
+    policy: Policy,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let key = ThrottleKey::new(scope, value);
+    take_attempts(state, vec![(key, policy)], now)
         .await
         .map(|_| ())
 }

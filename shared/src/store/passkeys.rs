@@ -119,10 +119,7 @@ impl Store {
         events: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<Writes, StoreError> {
-        let mut writes = vec![spend
-            .with_sign_in_at(new.created_at.0)
-            .resetting_failures()
-            .write(&self.table, user)?];
+        let mut writes = vec![spend.sign_in_write(&self.table, user, new.created_at.0)?];
         writes.extend(self.passkey_challenge_spend(challenge)?.0);
         writes.push(attr::put(
             &self.table,

@@ -145,10 +145,7 @@ impl Store {
     ) -> Result<Writes, StoreError> {
         let (condition, values) = session_condition(ceremony);
         let mut writes = vec![
-            spend
-                .with_sign_in_at(new.created_at.0)
-                .resetting_failures()
-                .write(&self.table, user)?,
+            spend.sign_in_write(&self.table, user, new.created_at.0)?,
             attr::delete(
                 &self.table,
                 key(keys::session_pk(old), keys::SESSION_SK),

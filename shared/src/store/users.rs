@@ -358,6 +358,19 @@ impl CredentialChange {
         self
     }
 
+    /// The change as a sign-in makes it (the sign-in time at `at`, the count of wrong guesses
+    /// in a row started afresh), as one element of a transaction on `user`'s item.
+    pub(super) fn sign_in_write(
+        self,
+        table: &str,
+        user: &UserRecord,
+        at: i64,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        self.with_sign_in_at(at)
+            .resetting_failures()
+            .write(table, user)
+    }
+
     /// As one element of a transaction on `user`'s item.
     pub(super) fn write(
         &self,
