@@ -11,7 +11,6 @@ use crate::credentials::password;
 use crate::domain::factors::{SentCode, SMS_CODE_SECS};
 use crate::domain::Timestamp;
 use crate::http::ApiError;
-use crate::AppState;
 use aws_sdk_sns::types::MessageAttributeValue;
 use http::StatusCode;
 use rand::Rng;
@@ -81,10 +80,14 @@ fn text(product: &str, code: &str, rp_id: &str) -> String {
     )
 }
 
-/// A fresh code, hashed, and returned with its text, to be sent once its hash is stored
-/// ([`send`]). The caller has counted the message against the number's limit
-/// (`auth::guard::sms_limited`).
-pub async fn prepare(state: &AppState, now: Timestamp) -> Result<(SentCode, String), ApiError> {
+/// A fresh code, hashed, and returned with its text (naming `product`, bound to `rp_id`), to
+/// be sent once its hash is stored ([`send`]). The caller has counted the message against
+/// the number's limit (`auth::guard::sms_limited`).
+pub async fn prepare(
+    product: &str,
+    rp_id: &str,
+    now: Timestamp,
+) -> Result<(SentCode, String), ApiError> {
     let code = new_code(&mut rand::rngs::OsRng);
     let hash = password::hash_code(&SecretString::from(code.clone()))
         .await
@@ -93,18 +96,14 @@ pub async fn prepare(state: &AppState, now: Timestamp) -> Result<(SentCode, Stri
         hash,
         expires_at: now.0 + SMS_CODE_SECS,
     };
-    let message = text(
-        &state.config.product_name,
-        &code,
-        &state.config.webauthn_rp_id,
-    );
+    let message = text(product, &code, rp_id);
     Ok((sent, message))
 }
 
 /// Sends a prepared message; 503 `sms_unavailable` when SNS does not take it (the code is
 /// stored, and asking again sends a new one).
-pub async fn send(state: &AppState, number: &str, message: &str) -> Result<(), ApiError> {
-    state.texter().send(number, message).await.map_err(|e| {
+pub async fn send(texter: &Texter, number: &str, message: &str) -> Result<(), ApiError> {
+    texter.send(number, message).await.map_err(|e| {
         tracing::error!(error = %e, "text message not sent");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -34,6 +34,17 @@ const DYNAMODB_NAMES: &[&str] = &[
     "ConditionalCheckFailed",
 ];
 
+/// Whether `line` names `name` as a whole identifier (SNS's `MessageAttributeValue` is not
+/// DynamoDB's `AttributeValue`).
+fn names_whole(line: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
 #[test]
 fn nothing_outside_the_store_names_a_dynamodb_type() {
     let root = root();
@@ -52,7 +63,7 @@ fn nothing_outside_the_store_names_a_dynamodb_type() {
         let text = std::fs::read_to_string(file).unwrap();
         for (n, line) in text.lines().enumerate() {
             for name in DYNAMODB_NAMES {
-                if line.contains(name) {
+                if names_whole(line, name) {
                     offences.push(format!("{}:{}: {name}", file.display(), n + 1));
                 }
             }

@@ -19,6 +19,17 @@ fn body_for(path: &str) -> serde_json::Value {
         "token": "ab".repeat(32), "code": "123456", "method": "totp", "pin": "12345678",
         "role": "core", "organisation_name": "Acme Ltd", "current_password": PASSWORD,
     });
+    if path == "/api/login/passkey" {
+        // A well-formed answer: its challenge is looked up first.
+        let client_data = URL_SAFE_NO_PAD.encode(
+            r#"{"type":"webauthn.get","challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","origin":"http://localhost:3000"}"#,
+        );
+        b["credential"] = json!({
+            "id": "AAAA", "rawId": "AAAA", "type": "public-key", "extensions": {},
+            "response": { "authenticatorData": "AAAA", "clientDataJSON": client_data,
+                          "signature": "AAAA", "userHandle": null },
+        });
+    }
     if path.starts_with("/api/config/sso") {
         b = json!({ "method": "oidc", "client_id": "c", "client_secret": "s",
                     "discovery_url": "https://idp.example.test/.well-known/openid-configuration",

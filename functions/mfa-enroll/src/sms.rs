@@ -39,12 +39,17 @@ pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
     let number = sms::parse_number(&body.phone).ok_or_else(sms::invalid_number)?;
     let now = Timestamp::now();
     sms_limited(state, &number, now).await?;
-    let (code, message) = sms::prepare(state, now).await?;
+    let (code, message) = sms::prepare(
+        &state.config.product_name,
+        &state.config.webauthn_rp_id,
+        now,
+    )
+    .await?;
     let change = CredentialChange::phone_pending(&number, &code);
     if !state.store.change_factors(&caller.user, &change).await? {
         return Err(porter_shared::auth::session::unauthenticated());
     }
-    sms::send(state, &number, &message).await?;
+    sms::send(state.texter(), &number, &message).await?;
     Ok(json(StatusCode::ACCEPTED, &Texted::to(&number)))
 }
 

@@ -328,7 +328,12 @@ pub async fn text_code(
 ) -> crate::http::HandlerResult {
     let number = sms_number(caller)?;
     super::guard::sms_limited(state, number, now).await?;
-    let (code, message) = crate::sms::prepare(state, now).await?;
+    let (code, message) = crate::sms::prepare(
+        &state.config.product_name,
+        &state.config.webauthn_rp_id,
+        now,
+    )
+    .await?;
     if !state
         .store
         .change_factors(&caller.user, &CredentialChange::sms_code(&code))
@@ -336,7 +341,7 @@ pub async fn text_code(
     {
         return Err(factors_changed());
     }
-    crate::sms::send(state, number, &message).await?;
+    crate::sms::send(state.texter(), number, &message).await?;
     Ok(crate::http::json(StatusCode::ACCEPTED, &Texted::to(number)))
 }
 
