@@ -124,6 +124,7 @@ async fn each_sign_in_step_and_every_authenticated_read_waits_for_few_dynamodb_r
         ("/api/audit", 2),
         ("/api/config/sso", 1),
         ("/api/config/signin", 1),
+        ("/api/config/signin/options", 1),
         ("/api/config/platform", 1),
     ] {
         let a = b.get(path).await;
@@ -222,7 +223,10 @@ async fn a_passkey_sign_in_and_a_texted_code_cost_few_dynamodb_rounds() {
     let dee = via.address("dee");
     let (_, mut admin) = via.ready_admin(&dee).await;
     let on = json!({ "sms_mfa": true });
-    assert_eq!(admin.put("/api/config/signin", on).await.status, 200);
+    assert_eq!(
+        admin.put("/api/config/signin/options", on).await.status,
+        200
+    );
     let mut held = soft_key();
     let added = register(&mut admin, &mut held, "/api/mfa/passkey", |_| {}).await;
     assert_eq!(added.status, 200, "{:?}", added.json);

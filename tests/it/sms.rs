@@ -32,7 +32,7 @@ async fn ann_with_sms_allowed(app: &TestApp) -> (String, Browser<'_>) {
     let ann = app.address("ann");
     let (_, mut b) = app.ready_admin(&ann).await;
     let on = b
-        .put("/api/config/signin", json!({ "sms_mfa": true }))
+        .put("/api/config/signin/options", json!({ "sms_mfa": true }))
         .await;
     assert_eq!(on.status, 200, "{:?}", on.json);
     assert_eq!(on.json["sms_mfa"], true);
@@ -57,7 +57,7 @@ async fn text_messages_are_off_until_the_organisation_allows_them() {
     let app = TestApp::spawn().await;
     let ann = app.address("ann");
     let (_, mut b) = app.ready_admin(&ann).await;
-    let options = b.get("/api/config/signin").await;
+    let options = b.get("/api/config/signin/options").await;
     assert_eq!(options.json["sms_mfa"], false);
     assert_eq!(options.json["passkey_sign_in"], true);
     let refused = b.post("/api/mfa/sms", json!({ "phone": OFF })).await;
@@ -182,7 +182,7 @@ async fn the_phone_stays_usable_when_it_is_the_last_factor_left() {
 
     // The organisation stops allowing text messages: Ann, with nothing else, still signs in.
     let off = b
-        .put("/api/config/signin", json!({ "sms_mfa": false }))
+        .put("/api/config/signin/options", json!({ "sms_mfa": false }))
         .await;
     assert_eq!(off.json["sms_mfa"], false);
     let mut c = app.browser();

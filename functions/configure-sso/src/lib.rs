@@ -4,6 +4,8 @@
 //! - `PUT /api/config/sso` → a new provider configuration, `pending` until tested; or
 //!   `{"method":"porter"}` for passwords again
 //! - `GET`/`PUT /api/config/signin {email_pin}`: sign-in with an emailed PIN, on or off
+//! - `GET`/`PUT /api/config/signin/options {passkey_sign_in, sms_mfa}`: passkeys alone, and
+//!   codes by text message as a second factor, on or off
 //! - `POST /api/config/sso/test` → `{redirect}`: the admin signs in through the pending
 //!   provider; when the callback sees that same admin, the configuration becomes `active`
 //! - `/api/config/sso/domains…`: the organisation's verified domains (`domains.rs`)
@@ -32,6 +34,8 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .delete("/api/config/sso/domains/{domain}", domains::remove)
             .get("/api/config/signin", signin::get)
             .put("/api/config/signin", signin::put)
+            .get("/api/config/signin/options", signin::get_options)
+            .put("/api/config/signin/options", signin::put_options)
     });
     ROUTES.serve(state, req).await
 }
