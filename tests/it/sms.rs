@@ -81,6 +81,12 @@ async fn a_confirmed_number_receives_a_code_that_completes_a_sign_in_once() {
 
     let mut c = app.browser();
     assert_eq!(c.sign_in(&ann, PASSWORD).await.json["next"], "mfa_verify");
+    // What the second step offers her: her own factors.
+    let methods = c.get("/api/mfa/methods").await;
+    assert_eq!(
+        methods.json,
+        json!({ "totp": true, "security_key": false, "sms": true, "sms_allowed": true })
+    );
     let sent = c.post("/api/login/mfa", json!({ "method": "sms" })).await;
     assert_eq!(sent.status, 202, "{:?}", sent.json);
     assert_eq!(sent.json["phone"], "+44••••••••02");

@@ -13,6 +13,8 @@
 //! - `POST /api/mfa/passkey {credential, name}` → `{recovery_codes, next}`
 //! - `POST /api/mfa/sms {phone}` → 202, a code texted; `POST /api/mfa/sms/confirm {code}` →
 //!   `{recovery_codes, next}` (where the organisation allows text messages)
+//! - `GET /api/mfa/methods` → `{totp, security_key, sms, sms_allowed}`: what the sign-in
+//!   pages offer past the first factor
 
 mod enrol;
 mod sms;
@@ -34,6 +36,7 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
             .post("/api/mfa/passkey", webauthn::passkey_finish)
             .post("/api/mfa/sms", sms::start)
             .post("/api/mfa/sms/confirm", sms::confirm)
+            .get("/api/mfa/methods", sms::methods)
     });
     ROUTES.serve(state, req).await
 }

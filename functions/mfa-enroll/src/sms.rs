@@ -11,9 +11,10 @@ use crate::enrol::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::{sms_limited, MfaGuesses};
 use porter_shared::auth::second_factor::Texted;
+use porter_shared::auth::session::authenticate;
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::PendingPhone;
-use porter_shared::domain::Timestamp;
+use porter_shared::domain::{Level, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sms;
 use porter_shared::store::users::CredentialChange;
@@ -90,4 +91,30 @@ fn expired_or_wrong(pending: &PendingPhone, now: Timestamp) -> ApiError {
         "That code has expired. Ask for a new one."
     };
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_code", message)
+}
+
+/// What the sign-in pages offer a person past their first factor: the factors they have,
+/// and whether their organisation lets them add a phone number.
+#[derive(serde::Serialize)]
+struct Methods {
+    totp: bool,
+    security_key: bool,
+    sms: bool,
+    sms_allowed: bool,
+}
+
+/// `GET /api/mfa/methods`: for the second step and the first enrolment (any session of the
+/// person; nothing about anyone else).
+pub async fn methods(state: &AppState, req: &Request) -> HandlerResult {
+    let caller = authenticate(state, req, Level::Password).await?;
+    let factors = &caller.credentials.factors;
+    Ok(json(
+        StatusCode::OK,
+        &Methods {
+            totp: factors.totp.is_some(),
+            security_key: !factors.security_keys.is_empty(),
+            sms: factors.phone.is_some(),
+            sms_allowed: caller.tenant.as_ref().is_some_and(|t| t.sms_mfa),
+        },
+    ))
 }

@@ -7,14 +7,22 @@
   let email = "";
   let afterCodes = "/app";
 
-  // A step of this page: `/login?step=…` in an answer's `path`.
+  // A step of this page: `/login?step=…` in an answer's `path`. The person's own factors
+  // decide whether a code by text message is offered.
   function showStep(step) {
     if (step === "mfa_verify") {
       show(steps, "verify-step");
       $("totp-code").focus();
+      offerTexts((m) => m.sms, "use-sms");
     } else if (step === "mfa_enroll") {
       show(steps, "enrol-step");
+      offerTexts((m) => m.sms_allowed, "choose-sms");
     }
+  }
+
+  async function offerTexts(offered, id) {
+    const r = await porter.call("GET", "/api/mfa/methods");
+    $(id).hidden = !(r.status === 200 && offered(r.data));
   }
 
   // Where a sign-in step's answer says to go (`path`): a step of this page, or another page;
@@ -197,6 +205,32 @@
 
   $("choose-key").addEventListener("click", async () => {
     const r = await porter.registerKey();
+    if (r.status !== 200) return problem("enrol-error", r);
+    showCodes(r);
+  });
+
+  $("choose-passkey").addEventListener("click", async () => {
+    const r = await porter.registerKey(undefined, true);
+    if (r.status !== 200) return problem("enrol-error", r);
+    showCodes(r);
+  });
+
+  $("choose-sms").addEventListener("click", () => {
+    $("sms-setup").hidden = false;
+    $("enrol-phone").focus();
+  });
+  $("sms-setup").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/mfa/sms", { phone: $("enrol-phone").value.trim() });
+    if (r.status !== 202) return problem("enrol-error", r);
+    say("enrol-error", r.data.message, "success");
+    $("sms-confirm").hidden = false;
+    $("enrol-sms-code").focus();
+  });
+  $("sms-confirm").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await post("/api/mfa/sms/confirm", { code: $("enrol-sms-code").value.trim() });
+    $("enrol-sms-code").value = "";
     if (r.status !== 200) return problem("enrol-error", r);
     showCodes(r);
   });
