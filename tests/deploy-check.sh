@@ -7,11 +7,15 @@ cd "$(dirname "$0")/.."
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" SAM_CLI_TELEMETRY=0
 # Budgets in MiB for the arm64 bootstrap, ~10 % above the last `sam build` (see README,
 # Deploy): web has no AWS client; the functions that verify security keys or read PEM keys
-# link OpenSSL, which arm64 builds compile in (vendored), ~3.5 MiB.
+# link OpenSSL, which arm64 builds compile in (vendored), ~3.5 MiB. mfa-enroll also checks
+# phone numbers (the `phonenumber` crate: every country's numbering plan and the regex engine
+# that reads it), +3.0 MiB in the x86_64 release build (14.6 → 17.7 MB); its budget is an
+# estimate from that until the next `sam build`.
 budget() {
   case "$1" in
     WebFunction) echo 3 ;;
-    LoginFunction|MfaEnrollFunction|AccountFunction|ApiManagementFunction|CheckLicenseFunction) echo 14 ;;
+    MfaEnrollFunction) echo 17 ;;
+    LoginFunction|AccountFunction|ApiManagementFunction|CheckLicenseFunction) echo 14 ;;
     *) echo 11 ;;
   esac
 }
