@@ -1594,3 +1594,47 @@ async fn the_operator_vouches_for_a_domain_and_the_trail_says_so() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn a_passkey_does_not_bypass_the_identity_provider_either() {
+    use porter_tests::passkey::{answer_passkey, register, soft_key};
+    let app = TestApp::spawn().await;
+    let idp = FakeIdp::start().await;
+    let admin_email = app.address("ann");
+    let domain = domain_of(&admin_email);
+    let (_, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
+    let bob = format!("bob@{domain}");
+    admin.add_user(&bob, "core").await;
+    app.activate(&bob).await;
+    let mut b = app.browser();
+    assert_eq!(b.sign_in(&bob, PASSWORD).await.json["next"], "mfa_enroll");
+    let mut held = soft_key();
+    let added = register(&mut b, &mut held, "/api/mfa/passkey", |_| {}).await;
+    assert_eq!(added.status, 200, "{:?}", added.json);
+    let mut before = app.browser();
+    let credential = answer_passkey(&mut before, &mut held, |_| {}).await;
+    let a = before
+        .post("/api/login/passkey", json!({ "credential": credential }))
+        .await;
+    assert_eq!(a.status, 200, "before the domain is routed: {:?}", a.json);
+
+    // The organisation moves its domain to its identity provider: single sign-on decides.
+    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
+    assert_eq!(saved.status, 200, "{:?}", saved.json);
+    let who = person("sub-ann", &admin_email);
+    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+    let mut after = app.browser();
+    let credential = answer_passkey(&mut after, &mut held, |_| {}).await;
+    let a = after
+        .post("/api/login/passkey", json!({ "credential": credential }))
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (401, "invalid_credentials"),
+        "{:?}",
+        a.json
+    );
+    assert_eq!(after.get("/api/me").await.status, 401);
+}
