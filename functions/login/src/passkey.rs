@@ -73,6 +73,13 @@ fn switched_off() -> ApiError {
     )
 }
 
+/// The challenge spent (a refused answer uses it up as a wrong one does), and `why` answered.
+async fn spent(state: &AppState, challenge: &[u8], why: ApiError) -> HandlerResult {
+    let spend = state.store.passkey_challenge_spend(challenge)?;
+    state.store.commit(spend).await?;
+    Err(why)
+}
+
 #[derive(Deserialize)]
 struct PasskeyRequest {
     credential: PublicKeyCredential,
@@ -115,34 +122,34 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
         .ok()
         .map(|(h, _)| h);
     let owned = first.passkey_owner.is_some();
-    let candidate = found.user.take().filter(|(u, _)| {
-        owned
-            && u.status == UserStatus::Active
-            && u.role.is_some()
-            && handle == Some(user_handle(&u.id))
-    });
-    let key = candidate.as_ref().and_then(|(_, c)| {
-        discoverable_key(&c.factors.security_keys, &cred_id).map(|k| (k, c.factors.clone()))
-    });
-    let (Some((user, _)), Some((key, factors))) = (candidate, key) else {
-        state.store.commit(spend()?).await?;
-        return Err(refused());
+    let holder = found
+        .user
+        .take()
+        .filter(|(u, _)| {
+            owned
+                && u.status == UserStatus::Active
+                && u.role.is_some()
+                && handle == Some(user_handle(&u.id))
+        })
+        .and_then(|(user, creds)| {
+            let key = discoverable_key(&creds.factors.security_keys, &cred_id)?;
+            Some((user, creds.factors, key))
+        });
+    let Some((user, factors, key)) = holder else {
+        return spent(state, &challenge, refused()).await;
     };
     // Single sign-on decides for a routed domain: a passkey must not bypass the provider.
     if sso::route_for(state, &user.email).await?.is_some() {
-        state.store.commit(spend()?).await?;
-        return Err(refused());
+        return spent(state, &challenge, refused()).await;
     }
     let tenant = found.tenant.take();
     if tenant.as_ref().is_some_and(|t| !t.passkey_sign_in) {
-        state.store.commit(spend()?).await?;
-        return Err(switched_off());
+        return spent(state, &challenge, switched_off()).await;
     }
     MfaGuesses::allowed(counter, now)?;
     let device = found.device.take().filter(|d| d.is_of(&user, now));
     if factors.blocked() && device.is_none() {
-        state.store.commit(spend()?).await?;
-        return Err(mfa_blocked());
+        return spent(state, &challenge, mfa_blocked()).await;
     }
     let ceremony = discoverable_state(&pending.state)
         .ok_or_else(|| ApiError::internal("passkey state", &"unreadable"))?;
@@ -170,10 +177,7 @@ pub async fn sign_in(state: &AppState, req: &Request) -> HandlerResult {
     // Refused after the proof (a suspended organisation): the challenge goes all the same.
     let new = match sign_in::begin(Proved::Passkey, &user, tenant.as_ref(), seen, vec![], now) {
         Ok(new) => new,
-        Err(refused_here) => {
-            state.store.commit(spend()?).await?;
-            return Err(refused_here);
-        }
+        Err(refused_here) => return spent(state, &challenge, refused_here).await,
     };
     let keys = after_use(&factors.security_keys, &result, now.0);
     let change = CredentialChange::security_keys(&keys, factors.security_keys_version, None);
