@@ -12,7 +12,7 @@
 
 use lambda_http::http::StatusCode;
 use porter_shared::auth::access::{self, Admin};
-use porter_shared::domain::{Action, TenantRecord};
+use porter_shared::domain::{Action, SignInOption, TenantRecord};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::AppState;
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,13 @@ pub async fn get(state: &AppState, req: &Request) -> HandlerResult {
 pub async fn put(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let body: EmailPin = parse_json(req)?;
-    let now = change(state, req, admin, &[("email_pin", body.email_pin)]).await?;
+    let now = change(
+        state,
+        req,
+        admin,
+        &[(SignInOption::EmailPin, body.email_pin)],
+    )
+    .await?;
     let email_pin = now.email_pin;
     Ok(json(StatusCode::OK, &EmailPin { email_pin }))
 }
@@ -70,9 +76,9 @@ pub async fn get_options(state: &AppState, req: &Request) -> HandlerResult {
 pub async fn put_options(state: &AppState, req: &Request) -> HandlerResult {
     let admin = access::admin(state, req, true).await?;
     let body: OptionChanges = parse_json(req)?;
-    let changes: Vec<(&str, bool)> = [
-        ("passkey_sign_in", body.passkey_sign_in),
-        ("sms_mfa", body.sms_mfa),
+    let changes: Vec<(SignInOption, bool)> = [
+        (SignInOption::PasskeySignIn, body.passkey_sign_in),
+        (SignInOption::SmsMfa, body.sms_mfa),
     ]
     .into_iter()
     .filter_map(|(name, v)| v.map(|v| (name, v)))
@@ -92,20 +98,13 @@ async fn change(
     state: &AppState,
     req: &Request,
     admin: Admin,
-    changes: &[(&str, bool)],
+    changes: &[(SignInOption, bool)],
 ) -> Result<TenantRecord, ApiError> {
     let ip = client_ip(req);
     let events: Vec<_> = changes
         .iter()
-        .map(|(name, on)| {
-            let outcome = match (*name, *on) {
-                ("email_pin", true) => "email_pin_on",
-                ("email_pin", false) => "email_pin_off",
-                ("passkey_sign_in", true) => "passkey_sign_in_on",
-                ("passkey_sign_in", false) => "passkey_sign_in_off",
-                (_, true) => "sms_mfa_on",
-                (_, false) => "sms_mfa_off",
-            };
+        .map(|(option, on)| {
+            let outcome = option.outcome(*on);
             admin
                 .event(Action::ConfigSignin, None, &ip)
                 .outcome(outcome)
@@ -117,13 +116,8 @@ async fn change(
         .store
         .set_sign_in_options(tid, changes, &events, &mut rng)
         .await?;
-    let mut now = admin.tenant;
-    for (name, on) in changes {
-        match *name {
-            "email_pin" => now.email_pin = *on,
-            "passkey_sign_in" => now.passkey_sign_in = *on,
-            _ => now.sms_mfa = *on,
-        }
-    }
+    let now = changes
+        .iter()
+        .fold(admin.tenant, |t, (option, on)| t.with_option(*option, *on));
     Ok(now)
 }

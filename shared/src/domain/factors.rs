@@ -170,11 +170,6 @@ impl SecondFactors {
 }
 
 impl SecondFactors {
-    /// Whether any factor that proves possession is set up.
-    pub fn any(&self) -> bool {
-        self.totp.is_some() || !self.security_keys.is_empty() || self.phone.is_some()
-    }
-
     /// How many kinds of factor are set up (the authenticator app, each key, the phone):
     /// removing one must leave another.
     pub fn count(&self) -> usize {

@@ -34,7 +34,7 @@ pub use sso::{
     DomainClaim, IdpConfig, Provider, SecondFactorPolicy, SsoMethod, SsoPurpose, SsoState,
     TenantSso, VerifiedBy,
 };
-pub use tenant::{NewTenant, TenantRecord, DEFAULT_MAX_USERS};
+pub use tenant::{NewTenant, SignInOption, TenantRecord, DEFAULT_MAX_USERS};
 pub use time::Timestamp;
 pub use token::{OneTimeToken, TokenHash, TokenKind, TokenRecord, TokenState};
 pub use user::{Role, UserRecord, UserStatus};

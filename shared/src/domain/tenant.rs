@@ -38,7 +38,42 @@ pub struct TenantRecord {
     pub org_count: u32,
 }
 
+/// A sign-in option an admin turns on or off (Configuration → Sign-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInOption {
+    /// [`TenantRecord::email_pin`].
+    EmailPin,
+    /// [`TenantRecord::passkey_sign_in`].
+    PasskeySignIn,
+    /// [`TenantRecord::sms_mfa`].
+    SmsMfa,
+}
+
+impl SignInOption {
+    /// The outcome of the audit event that records it turned `on` or off.
+    pub fn outcome(self, on: bool) -> &'static str {
+        match (self, on) {
+            (Self::EmailPin, true) => "email_pin_on",
+            (Self::EmailPin, false) => "email_pin_off",
+            (Self::PasskeySignIn, true) => "passkey_sign_in_on",
+            (Self::PasskeySignIn, false) => "passkey_sign_in_off",
+            (Self::SmsMfa, true) => "sms_mfa_on",
+            (Self::SmsMfa, false) => "sms_mfa_off",
+        }
+    }
+}
+
 impl TenantRecord {
+    /// The tenant with `option` turned `on` or off.
+    pub fn with_option(mut self, option: SignInOption, on: bool) -> Self {
+        match option {
+            SignInOption::EmailPin => self.email_pin = on,
+            SignInOption::PasskeySignIn => self.passkey_sign_in = on,
+            SignInOption::SmsMfa => self.sms_mfa = on,
+        }
+        self
+    }
+
     /// Whether the operator suspended the tenant: then nobody of it signs in.
     pub fn is_suspended(&self) -> bool {
         self.status == "suspended"

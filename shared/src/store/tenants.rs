@@ -4,7 +4,9 @@
 use super::attr::{self, condition_held, item, key, n, s, Item};
 use super::members::{invited_user_writes, NewMember, EMAIL_WRITE};
 use super::{items, keys, Store, StoreError};
-use crate::domain::{AuditEvent, Email, NewTenant, Role, TenantId, TenantRecord, UserRecord};
+use crate::domain::{
+    AuditEvent, Email, NewTenant, Role, SignInOption, TenantId, TenantRecord, UserRecord,
+};
 use rand::RngCore;
 
 #[derive(Debug, thiserror::Error)]
@@ -122,12 +124,12 @@ impl Store {
         }
     }
 
-    /// Sets the organisation's sign-in options that `changes` names (`email_pin`,
-    /// `passkey_sign_in`, `sms_mfa`), with one audit event each, in one transaction.
+    /// Sets the organisation's sign-in options that `changes` names, with one audit event
+    /// each, in one transaction.
     pub async fn set_sign_in_options(
         &self,
         tid: &TenantId,
-        changes: &[(&str, bool)],
+        changes: &[(SignInOption, bool)],
         audits: &[AuditEvent],
         rng: &mut impl RngCore,
     ) -> Result<(), StoreError> {
@@ -138,11 +140,10 @@ impl Store {
         let mut values = Item::new();
         for (i, (option, on)) in changes.iter().enumerate() {
             // Passkey sign-in is on by default: what is stored is whether it was turned off.
-            let (attribute, value) = match *option {
-                "email_pin" => ("email_pin", *on),
-                "passkey_sign_in" => ("passkeys_off", !*on),
-                "sms_mfa" => ("sms_mfa", *on),
-                _ => continue,
+            let (attribute, value) = match option {
+                SignInOption::EmailPin => ("email_pin", *on),
+                SignInOption::PasskeySignIn => ("passkeys_off", !*on),
+                SignInOption::SmsMfa => ("sms_mfa", *on),
             };
             sets.push(format!("{attribute} = :v{i}"));
             values.insert(format!(":v{i}"), attr::b(value));
