@@ -86,16 +86,7 @@ async fn configured_as<'a>(app: &'a TestApp, admin_email: &str) -> Setup<'a> {
     let domain = domain_of(&admin_email);
     let (_, mut admin) = app.ready_admin(&admin_email).await;
     admin.verify_domain(&domain).await;
-    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
-    assert_eq!(
-        (saved.status, saved.json["status"].as_str()),
-        (200, Some("pending")),
-        "{:?}",
-        saved.json
-    );
-    let who = person("sub-ann", &admin_email);
-    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
-    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+    route_domain(&mut admin, &idp, &domain, &admin_email).await;
     Setup {
         app,
         idp,
@@ -103,6 +94,21 @@ async fn configured_as<'a>(app: &'a TestApp, admin_email: &str) -> Setup<'a> {
         admin_email,
         domain,
     }
+}
+
+/// The organisation routes `domain` to `idp`: the configuration saved (pending), then its
+/// admin's (`admin_email`) test sign-in makes it active.
+async fn route_domain(admin: &mut Browser<'_>, idp: &FakeIdp, domain: &str, admin_email: &str) {
+    let saved = admin.put("/api/config/sso", oidc_body(idp, domain)).await;
+    assert_eq!(
+        (saved.status, saved.json["status"].as_str()),
+        (200, Some("pending")),
+        "{:?}",
+        saved.json
+    );
+    let who = person("sub-ann", admin_email);
+    let landed = test_sign_in(admin, idp, &idp.base, &who, json!({})).await;
+    assert_eq!(landed, "/app/configuration/sso?tested=ok");
 }
 
 impl Setup<'_> {
@@ -1041,11 +1047,7 @@ async fn a_pin_sent_before_the_domain_was_routed_to_a_provider_no_longer_signs_i
     let pin = app.pin_from_outbox(&bob).await.expect("a PIN was emailed");
 
     // Meanwhile the organisation moves its domain to its identity provider.
-    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
-    assert_eq!(saved.status, 200, "{:?}", saved.json);
-    let who = person("sub-ann", &admin_email);
-    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
-    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+    route_domain(&mut admin, &idp, &domain, &admin_email).await;
 
     let a = b
         .post("/api/login/pin", json!({ "email": bob, "pin": pin }))
@@ -1620,11 +1622,7 @@ async fn a_passkey_does_not_bypass_the_identity_provider_either() {
     assert_eq!(a.status, 200, "before the domain is routed: {:?}", a.json);
 
     // The organisation moves its domain to its identity provider: single sign-on decides.
-    let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
-    assert_eq!(saved.status, 200, "{:?}", saved.json);
-    let who = person("sub-ann", &admin_email);
-    let landed = test_sign_in(&mut admin, &idp, &idp.base, &who, json!({})).await;
-    assert_eq!(landed, "/app/configuration/sso?tested=ok");
+    route_domain(&mut admin, &idp, &domain, &admin_email).await;
     let mut after = app.browser();
     let credential = answer_passkey(&mut after, &mut held, |_| {}).await;
     let a = after
