@@ -66,6 +66,31 @@ async fn sso_state(admin: &mut Browser<'_>) -> (String, String) {
     )
 }
 
+/// An organisation whose admin is ready and verified the domain of their address, with a
+/// provider at hand that nothing routes to yet.
+struct Verified<'a> {
+    idp: FakeIdp,
+    admin_email: String,
+    domain: String,
+    reg: porter_shared::tenants::Registration,
+    admin: Browser<'a>,
+}
+
+async fn verified_as<'a>(app: &'a TestApp, admin_email: &str) -> Verified<'a> {
+    let idp = FakeIdp::start().await;
+    let admin_email = admin_email.to_owned();
+    let domain = domain_of(&admin_email);
+    let (reg, mut admin) = app.ready_admin(&admin_email).await;
+    admin.verify_domain(&domain).await;
+    Verified {
+        idp,
+        admin_email,
+        domain,
+        reg,
+        admin,
+    }
+}
+
 /// An organisation whose admin has configured the provider and proven it with a test.
 struct Setup<'a> {
     app: &'a TestApp,
@@ -81,11 +106,13 @@ async fn configured(app: &TestApp) -> Setup<'_> {
 
 /// [`configured`], with the admin (and the domain) given.
 async fn configured_as<'a>(app: &'a TestApp, admin_email: &str) -> Setup<'a> {
-    let idp = FakeIdp::start().await;
-    let admin_email = admin_email.to_owned();
-    let domain = domain_of(&admin_email);
-    let (_, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email,
+        domain,
+        mut admin,
+        ..
+    } = verified_as(app, admin_email).await;
     route_domain(&mut admin, &idp, &domain, &admin_email).await;
     Setup {
         app,
@@ -140,11 +167,13 @@ impl Setup<'_> {
 #[tokio::test]
 async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_through_it() {
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (reg, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email,
+        domain,
+        reg,
+        mut admin,
+    } = verified_as(&app, &app.address("ann")).await;
 
     let saved = admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
     assert_eq!(saved.status, 200, "{:?}", saved.json);
@@ -278,11 +307,13 @@ async fn an_admin_configures_a_provider_tests_it_and_then_the_domain_signs_in_th
 #[tokio::test]
 async fn saving_checks_the_provider_and_the_domains_and_stores_nothing_when_a_check_fails() {
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (reg, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email: _,
+        domain,
+        reg,
+        mut admin,
+    } = verified_as(&app, &app.address("ann")).await;
     let cases = [
         (
             json!({ "method": "oidc", "client_id": CLIENT_ID, "client_secret": "s", "discovery_url": "http://10.1.2.3/.well-known/openid-configuration", "domains": [domain] }),
@@ -638,11 +669,13 @@ async fn a_password_does_not_bypass_the_identity_provider() {
 #[tokio::test]
 async fn a_test_that_names_another_person_leaves_the_configuration_pending() {
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (_, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email: _,
+        domain,
+        mut admin,
+        ..
+    } = verified_as(&app, &app.address("ann")).await;
     let bob = format!("bob@{domain}");
     admin.add_user(&bob, "admin").await;
     admin.put("/api/config/sso", oidc_body(&idp, &domain)).await;
@@ -982,11 +1015,13 @@ async fn a_changed_client_needs_its_secret_again_and_saving_needs_a_recent_proof
 #[tokio::test]
 async fn an_authorization_endpoint_that_is_not_https_is_refused_at_save() {
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (_, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email: _,
+        domain,
+        mut admin,
+        ..
+    } = verified_as(&app, &app.address("ann")).await;
     idp.serve_discovery(json!({
         "issuer": idp.base, "authorization_endpoint": "http://idp.example.com/authorize",
         "token_endpoint": format!("{}/token", idp.base), "jwks_uri": format!("{}/jwks", idp.base),
@@ -1028,11 +1063,13 @@ async fn a_failed_callback_keeps_only_an_oauth_error_code_in_the_trail() {
 #[tokio::test]
 async fn a_pin_sent_before_the_domain_was_routed_to_a_provider_no_longer_signs_in() {
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (_, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email,
+        domain,
+        mut admin,
+        ..
+    } = verified_as(&app, &app.address("ann")).await;
     let on = admin
         .put("/api/config/signin", json!({ "email_pin": true }))
         .await;
@@ -1601,11 +1638,13 @@ async fn the_operator_vouches_for_a_domain_and_the_trail_says_so() {
 async fn a_passkey_does_not_bypass_the_identity_provider_either() {
     use porter_tests::passkey::{answer_passkey, register, soft_key};
     let app = TestApp::spawn().await;
-    let idp = FakeIdp::start().await;
-    let admin_email = app.address("ann");
-    let domain = domain_of(&admin_email);
-    let (_, mut admin) = app.ready_admin(&admin_email).await;
-    admin.verify_domain(&domain).await;
+    let Verified {
+        idp,
+        admin_email,
+        domain,
+        mut admin,
+        ..
+    } = verified_as(&app, &app.address("ann")).await;
     let bob = format!("bob@{domain}");
     admin.add_user(&bob, "core").await;
     app.activate(&bob).await;
