@@ -9,11 +9,11 @@
 
 use crate::enrol::{enrolled, enroller};
 use lambda_http::http::StatusCode;
-use porter_shared::auth::guard::{sms_limited, MfaGuesses};
-use porter_shared::auth::second_factor::Texted;
+use porter_shared::auth::guard::MfaGuesses;
+use porter_shared::auth::second_factor::text_fresh_code;
 use porter_shared::auth::session::authenticate;
 use porter_shared::credentials::recovery;
-use porter_shared::domain::factors::PendingPhone;
+use porter_shared::domain::factors::{PendingPhone, SentCode};
 use porter_shared::domain::{Level, Timestamp};
 use porter_shared::http::{client_ip, json, parse_json, ApiError, HandlerResult, Request};
 use porter_shared::sms;
@@ -38,20 +38,11 @@ pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
         ));
     }
     let number = sms::parse_number(&body.phone).ok_or_else(sms::invalid_number)?;
+    let keep = |code: &SentCode| CredentialChange::phone_pending(&number, code);
+    // Only the user item's existence is the pending number's condition: the user is gone.
+    let lost = porter_shared::auth::session::unauthenticated;
     let now = Timestamp::now();
-    sms_limited(state, &number, now).await?;
-    let (code, message) = sms::prepare(
-        &state.config.product_name,
-        &state.config.webauthn_rp_id,
-        now,
-    )
-    .await?;
-    let change = CredentialChange::phone_pending(&number, &code);
-    if !state.store.change_factors(&caller.user, &change).await? {
-        return Err(porter_shared::auth::session::unauthenticated());
-    }
-    sms::send(state.texter(), &number, &message).await?;
-    Ok(json(StatusCode::ACCEPTED, &Texted::to(&number)))
+    text_fresh_code(state, &caller.user, &number, keep, lost, now).await
 }
 
 #[derive(Deserialize)]

@@ -327,19 +327,28 @@ pub async fn text_code(
     now: Timestamp,
 ) -> crate::http::HandlerResult {
     let number = sms_number(caller)?;
+    let keep = CredentialChange::sms_code;
+    text_fresh_code(state, &caller.user, number, keep, factors_changed, now).await
+}
+
+/// Texts a fresh code to `number`: counted against the number's limit (429), its hash kept
+/// on `user` by the change `keep` makes of it (`lost()` answered when that change finds the
+/// account changed meanwhile), then sent; 202 with the number masked.
+#[cfg(feature = "sms")]
+pub async fn text_fresh_code(
+    state: &AppState,
+    user: &UserRecord,
+    number: &str,
+    keep: impl FnOnce(&crate::domain::factors::SentCode) -> CredentialChange,
+    lost: fn() -> ApiError,
+    now: Timestamp,
+) -> crate::http::HandlerResult {
     super::guard::sms_limited(state, number, now).await?;
-    let (code, message) = crate::sms::prepare(
-        &state.config.product_name,
-        &state.config.webauthn_rp_id,
-        now,
-    )
-    .await?;
-    if !state
-        .store
-        .change_factors(&caller.user, &CredentialChange::sms_code(&code))
-        .await?
-    {
-        return Err(factors_changed());
+    let product = &state.config.product_name;
+    let rp_id = &state.config.webauthn_rp_id;
+    let (code, message) = crate::sms::prepare(product, rp_id, now).await?;
+    if !state.store.change_factors(user, &keep(&code)).await? {
+        return Err(lost());
     }
     crate::sms::send(state.texter(), number, &message).await?;
     Ok(crate::http::json(StatusCode::ACCEPTED, &Texted::to(number)))
