@@ -10,7 +10,7 @@
 use crate::enrol::{enrolled, enroller};
 use lambda_http::http::StatusCode;
 use porter_shared::auth::guard::MfaGuesses;
-use porter_shared::auth::second_factor::text_fresh_code;
+use porter_shared::auth::second_factor::{sms_not_allowed, text_fresh_code};
 use porter_shared::auth::session::authenticate;
 use porter_shared::credentials::recovery;
 use porter_shared::domain::factors::{PendingPhone, SentCode};
@@ -31,11 +31,7 @@ pub async fn start(state: &AppState, req: &Request) -> HandlerResult {
     let caller = enroller(state, req).await?;
     let body: StartRequest = parse_json(req)?;
     if !caller.tenant.as_ref().is_some_and(|t| t.sms_mfa) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sms_not_allowed",
-            "Your organisation does not allow codes by text message. Choose another second factor.",
-        ));
+        return Err(sms_not_allowed());
     }
     let number = sms::parse_number(&body.phone).ok_or_else(sms::invalid_number)?;
     let keep = |code: &SentCode| CredentialChange::phone_pending(&number, code);

@@ -308,13 +308,19 @@ fn sms_number(caller: &Caller) -> Result<&str, ApiError> {
     };
     let allowed = caller.tenant.as_ref().is_some_and(|t| t.sms_mfa);
     if !allowed && factors.count() > 1 {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "sms_not_allowed",
-            "Your organisation does not allow codes by text message. Use another second factor.",
-        ));
+        return Err(sms_not_allowed());
     }
     Ok(number)
+}
+
+/// 403 `sms_not_allowed`: the organisation has not opted in to codes by text message.
+#[cfg(feature = "sms")]
+pub fn sms_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "sms_not_allowed",
+        "Your organisation does not allow codes by text message. Use another second factor.",
+    )
 }
 
 /// Texts a fresh code to the caller's number (`{method: "sms"}` at sign-in or before a change
